@@ -1,0 +1,1 @@
+"""The expression grammar, shipped inside the installed package as `symgrad.grammar`."""

@@ -1,0 +1,29 @@
+"""symgrad: symbolic-plus-numeric differentiation, checked.
+
+    import symgrad as sg
+    e = sg.parse("3*x**2 + 4*x + 2*u*x")
+    sg.diff(e, "x")                      # 6*x + 2*u + 4
+"""
+
+from __future__ import annotations
+
+from .errors import (ArgumentError, ArityError, AutogradError, DomainError, NameLookupError,
+                     ParseError, ShapeError, SymgradError)
+from .expr import Expr, constant, size, symbols
+from .functions import (abs, acos, asin, atan, atan2, cbrt, clamp, cos, cosh, dot, erf, exp,
+                        log, log2, log10, matmul, max, mean, min, norm, outer, prod, relu,
+                        sigmoid, sign, sin, sinh, softplus, sqrt, sum, tan, tanh, transpose,
+                        where)
+from .differentiate import diff, grad, hessian, jacobian, vjp
+from .parse import parse
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ArgumentError", "ArityError", "AutogradError", "DomainError", "Expr", "NameLookupError",
+    "ParseError", "ShapeError", "SymgradError", "__version__", "abs", "acos", "asin", "atan",
+    "atan2", "cbrt", "clamp", "constant", "cos", "cosh", "diff", "dot", "erf", "exp", "grad",
+    "hessian", "jacobian", "log", "log2", "log10", "matmul", "max", "mean", "min", "norm",
+    "outer", "parse", "prod", "relu", "sigmoid", "sign", "sin", "sinh", "size", "softplus",
+    "sqrt", "sum", "symbols", "tan", "tanh", "transpose", "vjp", "where",
+]

@@ -1,0 +1,156 @@
+"""Numeric evaluation of the DAG over batches, and substitution of symbols.
+
+A symbol of core shape `s` takes an array of shape `(*batch, *s)`. All batch shapes broadcast
+together; every intermediate value is kept as `(*batch', *core)` with `len(batch')` equal to
+the common batch rank, so elementwise operations only need their core axes aligned.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from .errors import ArgumentError, DomainError, ShapeError
+from .expr import Expr, as_expr, rebuild
+from .shapes import Shape
+from .traverse import topological
+
+ERRORS = ("ignore", "raise")
+
+
+def align(value: np.ndarray, nb: int, rank: int) -> np.ndarray:
+    """`value` (nb batch axes, then core axes) with size-1 axes inserted up to core `rank`."""
+    missing = rank - (value.ndim - nb)
+    if missing <= 0:
+        return value
+    return value.reshape(value.shape[:nb] + (1,) * missing + value.shape[nb:])
+
+
+def apply_numpy(node: Expr, values: list[np.ndarray], nb: int) -> np.ndarray:
+    """Compute `node`'s operation on its arguments' values (each with `nb` batch axes)."""
+    spec = node.spec
+    if spec.elementwise:
+        rank = len(node.shape)
+        return spec.numpy(*(align(value, nb, rank) for value in values), **node.kwargs)
+    return spec.numpy(*values, nb=nb, **node.kwargs)
+
+
+def batch_inputs(symbols: list[Expr], values: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], Shape]:
+    """Each symbol's value as float64 with a common batch rank, and the broadcast batch shape.
+
+    Values for names the expression does not use are ignored (a derivative may lose a variable).
+    """
+    arrays: dict[str, np.ndarray] = {}
+    batches: list[Shape] = []
+    for node in symbols:
+        assert node.name is not None
+        if node.name not in values:
+            raise ArgumentError(f"no value given for the variable {node.name!r} "
+                                f"(given: {', '.join(sorted(values)) or 'none'})")
+        array = _as_float_array(node.name, values[node.name])
+        core = node.shape
+        if array.shape[array.ndim - len(core):] != core or array.ndim < len(core):
+            raise ShapeError(f"{node.name} has shape {core}, so its value needs shape "
+                             f"(*batch, {', '.join(map(str, core))}), not {array.shape}")
+        arrays[node.name] = array
+        batches.append(array.shape[: array.ndim - len(core)])
+    try:
+        batch = np.broadcast_shapes(*batches) if batches else ()
+    except ValueError as error:
+        raise ShapeError(f"the batch shapes {' and '.join(map(str, batches))} "
+                         "do not broadcast together") from error
+    nb = len(batch)
+    padded = {name: array.reshape((1,) * (nb + len(node.shape) - array.ndim) + array.shape)
+              for node in symbols for name, array in [(node.name, arrays[node.name])]}
+    return padded, batch  # type: ignore[return-value]
+
+
+def _as_float_array(name: str, value: Any) -> np.ndarray:
+    if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
+        value = value.numpy()
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ArgumentError(f"the value of {name!r} is not a number or array of numbers") from error
+
+
+def forward_values(roots: list[Expr], values: Mapping[str, Any], errors: str = "ignore",
+                   keep_all: bool = False) -> tuple[dict[Expr, np.ndarray], Shape]:
+    """The value of every node needed for `roots` (only the roots' unless `keep_all`)."""
+    if errors not in ERRORS:
+        raise ArgumentError(f"errors must be 'ignore' or 'raise', not {errors!r}")
+    order = topological(roots)
+    inputs, batch = batch_inputs([node for node in order if node.op == "symbol"], values)
+    nb = len(batch)
+    last_use = {arg: position for position, node in enumerate(order) for arg in node.args}
+    keep = set(roots)
+    computed: dict[Expr, np.ndarray] = {}
+    with np.errstate(all="ignore"):
+        for position, node in enumerate(order):
+            computed[node] = _value_of(node, computed, inputs, nb)
+            if errors == "raise":
+                _check_finite(node, computed, inputs)
+            if not keep_all:
+                for arg in node.args:
+                    if last_use[arg] == position and arg not in keep:
+                        del computed[arg]
+    return computed, batch
+
+
+def _value_of(node: Expr, computed: dict[Expr, np.ndarray], inputs: dict[str, np.ndarray],
+              nb: int) -> np.ndarray:
+    if node.op == "symbol":
+        return inputs[node.name]  # type: ignore[index]
+    if node.op == "const":
+        return node.value.reshape((1,) * nb + node.shape)  # type: ignore[union-attr]
+    return np.asarray(apply_numpy(node, [computed[arg] for arg in node.args], nb))
+
+
+def _check_finite(node: Expr, computed: dict[Expr, np.ndarray], inputs: dict[str, np.ndarray]) -> None:
+    value = computed[node]
+    if node.op in ("symbol", "const") or np.all(np.isfinite(value)):
+        return
+    if not all(np.all(np.isfinite(computed[arg])) for arg in node.args):
+        return
+    from .printing import to_text
+    bad = np.argwhere(~np.isfinite(np.broadcast_to(value, value.shape)))[0]
+    point = {name: _at(array, tuple(bad)) for name, array in inputs.items()}
+    shown = ", ".join(f"{name}={item}" for name, item in sorted(point.items()))
+    text = to_text(node)
+    text = text if len(text) <= 80 else text[:77] + "..."
+    raise DomainError(f"{node.op} is not finite at {shown}: {text}")
+
+
+def _at(array: np.ndarray, position: tuple[int, ...]) -> Any:
+    index = tuple(min(p, extent - 1) for p, extent in zip(position, array.shape))
+    item = array[index] if index else array
+    return item.tolist() if isinstance(item, np.ndarray) else float(item)
+
+
+def finish(value: np.ndarray, batch: Shape, shape: Shape) -> np.ndarray:
+    """A result with its full shape `(*batch, *shape)`, as a fresh array (or numpy scalar)."""
+    result = np.array(np.broadcast_to(value, batch + shape), dtype=np.float64)
+    return result[()] if result.ndim == 0 else result
+
+
+def evaluate(expr: Expr, values: Mapping[str, Any], errors: str = "ignore") -> np.ndarray:
+    """The value of `expr` at `values`, with shape `(*batch, *expr.shape)`."""
+    computed, batch = forward_values([expr], values, errors=errors)
+    return finish(computed[expr], batch, expr.shape)
+
+
+def substitute(expr: Expr, mapping: Mapping[str, Any]) -> Expr:
+    """`expr` with the named symbols replaced by expressions or numbers."""
+    replacements = {name: as_expr(value) for name, value in mapping.items()}
+    new: dict[Expr, Expr] = {}
+    for node in topological([expr]):
+        if node.op == "symbol" and node.name in replacements:
+            replacement = replacements[node.name]
+            if replacement.shape != node.shape and np.broadcast_shapes(replacement.shape, node.shape) != node.shape:
+                raise ShapeError(f"{node.name} has shape {node.shape}; "
+                                 f"cannot put an expression of shape {replacement.shape} in its place")
+            new[node] = replacement
+        else:
+            new[node] = rebuild(node, tuple(new[arg] for arg in node.args))
+    return new[expr]

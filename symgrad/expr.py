@@ -1,0 +1,415 @@
+"""The symbolic DAG: immutable, hash-consed expression nodes.
+
+Every node is built by `make_node`, which interns it in a weak table: structurally equal
+expressions are the same object, and a node is freed when no expression uses it any more.
+Methods that belong to higher layers (printing, evaluation, SymPy) import them when called.
+"""
+
+from __future__ import annotations
+
+import weakref
+import zlib
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+import numpy as np
+
+from .errors import ArgumentError, NameLookupError
+from .opspec import OPS, OpSpec
+from .shapes import Shape, broadcast
+from .traverse import topological
+
+if TYPE_CHECKING:
+    import sympy
+
+Params = tuple[tuple[str, Any], ...]
+
+_INTERNED: weakref.WeakValueDictionary[tuple[Any, ...], Expr] = weakref.WeakValueDictionary()
+_RANK_CONSTANT, _RANK_SYMBOL, _RANK_COMPOUND = 0, 1, 2
+
+
+class Expr:
+    """A node of the symbolic DAG. Build them with `sg.parse`, `sg.symbols` and operators."""
+
+    __slots__ = ("op", "args", "params", "shape", "value", "name", "digest", "sort_key",
+                 "__weakref__")
+
+    op: str
+    args: tuple[Expr, ...]
+    params: Params
+    shape: Shape
+    value: np.ndarray | None
+    name: str | None
+    digest: int
+    sort_key: tuple[Any, ...]
+
+    # -- structure -------------------------------------------------------------------------
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        """The node's static parameters as a dict."""
+        return dict(self.params)
+
+    @property
+    def spec(self) -> OpSpec:
+        """The operation table entry of this node (not for symbols and constants)."""
+        return OPS[self.op]
+
+    @property
+    def is_constant(self) -> bool:
+        return self.op == "const"
+
+    @property
+    def is_symbol(self) -> bool:
+        return self.op == "symbol"
+
+    @property
+    def symbols(self) -> list[str]:
+        """Names of the free variables, sorted."""
+        return sorted({node.name for node in topological([self]) if node.op == "symbol"})
+
+    @property
+    def symbol_shapes(self) -> dict[str, Shape]:
+        """Each free variable's name with its shape, sorted by name."""
+        found = {node.name: node.shape for node in topological([self]) if node.op == "symbol"}
+        return dict(sorted(found.items()))  # type: ignore[arg-type]
+
+    @property
+    def size(self) -> int:
+        """The number of distinct DAG nodes."""
+        return len(topological([self]))
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __eq__(self, other: object) -> bool:
+        # Interning makes structural equality identity.
+        return self is other
+
+    def __ne__(self, other: object) -> bool:
+        return self is not other
+
+    __hash__ = object.__hash__
+
+    def __bool__(self) -> bool:
+        if self.op in _COMPARISONS:
+            raise ArgumentError("the truth value of a symbolic comparison is unknown; "
+                                "use where(condition, a, b)")
+        return True
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        from .printing import to_text
+        return (_rebuild, (to_text(self), self.symbol_shapes))
+
+    # -- arithmetic builds nodes ---------------------------------------------------------------
+    def __add__(self, other: Any) -> Expr:
+        return _binary("add", self, other)
+
+    def __radd__(self, other: Any) -> Expr:
+        return _binary("add", other, self)
+
+    def __sub__(self, other: Any) -> Expr:
+        return _binary("add", self, _negated(other))
+
+    def __rsub__(self, other: Any) -> Expr:
+        return _binary("add", other, -self)
+
+    def __mul__(self, other: Any) -> Expr:
+        return _binary("mul", self, other)
+
+    def __rmul__(self, other: Any) -> Expr:
+        return _binary("mul", other, self)
+
+    def __truediv__(self, other: Any) -> Expr:
+        return _binary("mul", self, _reciprocal(other))
+
+    def __rtruediv__(self, other: Any) -> Expr:
+        return _binary("mul", other, _reciprocal(self))
+
+    def __pow__(self, other: Any) -> Expr:
+        return power(self, other)
+
+    def __rpow__(self, other: Any) -> Expr:
+        return power(as_expr(other), self)
+
+    def __matmul__(self, other: Any) -> Expr:
+        return _binary("matmul", self, other)
+
+    def __rmatmul__(self, other: Any) -> Expr:
+        return _binary("matmul", other, self)
+
+    def __neg__(self) -> Expr:
+        return apply("mul", constant(-1.0), self)
+
+    def __pos__(self) -> Expr:
+        return self
+
+    def __abs__(self) -> Expr:
+        return apply("abs", self)
+
+    def __lt__(self, other: Any) -> Expr:
+        return _binary("lt", self, other)
+
+    def __le__(self, other: Any) -> Expr:
+        return _binary("le", self, other)
+
+    def __gt__(self, other: Any) -> Expr:
+        return _binary("gt", self, other)
+
+    def __ge__(self, other: Any) -> Expr:
+        return _binary("ge", self, other)
+
+    def __getitem__(self, index: Any) -> Expr:
+        return apply("index", self, index=normalize_index(index, self.shape))
+
+    @property
+    def T(self) -> Expr:
+        """The transpose (last two axes; a vector or scalar is its own transpose)."""
+        return apply("transpose", self)
+
+    # -- facades over higher layers (imported on use) ----------------------------------------
+    def __str__(self) -> str:
+        from .printing import to_text
+        return to_text(self)
+
+    def __repr__(self) -> str:
+        return f"Expr({self})"
+
+    def latex(self) -> str:
+        """LaTeX source of the expression."""
+        from .printing import to_latex
+        return to_latex(self)
+
+    def _repr_latex_(self) -> str:
+        return f"${self.latex()}$"
+
+    def to_dot(self) -> str:
+        """Graphviz text of the DAG, one node per shared subexpression."""
+        from .printing import to_dot
+        return to_dot(self)
+
+    def eval(self, errors: str = "ignore", **values: Any) -> np.ndarray:
+        """Evaluate at `values` (numpy arrays broadcast over leading batch axes).
+
+        `errors="raise"` raises `DomainError` where a value is not finite.
+        """
+        from .evaluate import evaluate
+        return evaluate(self, values, errors=errors)
+
+    def subs(self, mapping: Mapping[str, Any] | None = None, **values: Any) -> Expr:
+        """Replace symbols by expressions or numbers."""
+        from .evaluate import substitute
+        return substitute(self, {**(mapping or {}), **values})
+
+    def to_sympy(self) -> sympy.Expr:
+        """The equivalent SymPy expression."""
+        from .sympy_bridge import to_sympy
+        return to_sympy(self)
+
+    def simplify(self) -> Expr:
+        """Simplify through SymPy (heavier than the simplification done while building)."""
+        from .sympy_bridge import simplify
+        return simplify(self)
+
+    def diff(self, wrt: str, order: int = 1) -> Expr:
+        """The derivative with respect to the symbol named `wrt`."""
+        from .differentiate import diff
+        return diff(self, wrt, order=order)
+
+
+_COMPARISONS = frozenset({"lt", "le", "gt", "ge", "eq", "ne"})
+
+
+def _rebuild(text: str, shapes: dict[str, Shape]) -> Expr:
+    from .parse import parse
+    return parse(text, shapes=shapes)
+
+
+# -- construction --------------------------------------------------------------------------------
+def _stable_code(text: str) -> int:
+    return zlib.crc32(text.encode())
+
+
+def make_node(op: str, args: tuple[Expr, ...], shape: Shape, params: Params = ()) -> Expr:
+    """The interned node `op(*args)` with static `params`: no checks, no simplification."""
+    key = (op, args, params)
+    node = _INTERNED.get(key)
+    if node is not None:
+        return node
+    node = object.__new__(Expr)
+    node.op, node.args, node.params, node.shape = op, args, params, shape
+    node.value = node.name = None
+    node.digest = hash((_stable_code(op), _stable_code(repr(params)), *(arg.digest for arg in args)))
+    node.sort_key = (_RANK_COMPOUND, node.digest)
+    _INTERNED[key] = node
+    return node
+
+
+def symbol(name: str, shape: Shape = ()) -> Expr:
+    """The symbol `name` with core shape `shape`."""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ArgumentError(f"a symbol name must be an identifier, not {name!r}")
+    shape = _checked_shape(shape)
+    key = ("symbol", name, shape)
+    node = _INTERNED.get(key)
+    if node is None:
+        node = object.__new__(Expr)
+        node.op, node.args, node.params, node.shape = "symbol", (), (), shape
+        node.value, node.name = None, name
+        node.digest = hash((_stable_code("symbol"), _stable_code(name), shape))
+        node.sort_key = (_RANK_SYMBOL, name, shape)
+        _INTERNED[key] = node
+    return node
+
+
+def constant(value: Any) -> Expr:
+    """The constant `value` (a number or a nested list / array of numbers), as float64."""
+    try:
+        array = np.array(value, dtype=np.float64) + 0.0  # + 0.0 turns -0.0 into 0.0
+    except (TypeError, ValueError) as error:
+        raise ArgumentError(f"not a number or array of numbers: {value!r}") from error
+    array.setflags(write=False)
+    key = ("const", array.shape, array.tobytes())
+    node = _INTERNED.get(key)
+    if node is None:
+        node = object.__new__(Expr)
+        node.op, node.args, node.params, node.shape = "const", (), (), array.shape
+        node.value, node.name = array, None
+        node.digest = hash((_stable_code("const"), array.shape, zlib.crc32(array.tobytes())))
+        node.sort_key = (_RANK_CONSTANT, node.digest)
+        _INTERNED[key] = node
+    return node
+
+
+def _checked_shape(shape: Any) -> Shape:
+    if isinstance(shape, int):
+        shape = (shape,)
+    try:
+        result = tuple(int(extent) for extent in shape)
+    except (TypeError, ValueError) as error:
+        raise ArgumentError(f"a shape is a tuple of non-negative integers, not {shape!r}") from error
+    if any(extent < 0 for extent in result):
+        raise ArgumentError(f"a shape is a tuple of non-negative integers, not {shape!r}")
+    return result
+
+
+_NUMBER_TYPES = (int, float, np.number, np.ndarray, list, bool)
+
+
+def as_expr(value: Any) -> Expr:
+    """`value` as an Expr: Exprs pass through, numbers and arrays become constants."""
+    if isinstance(value, Expr):
+        return value
+    if isinstance(value, _NUMBER_TYPES):
+        return constant(value)
+    raise ArgumentError(f"cannot use a {type(value).__name__} in a symbolic expression")
+
+
+def apply(name: str, *args: Any, **params: Any) -> Expr:
+    """The node for operation `name` on `args`, canonicalised by the op's table entry."""
+    spec = OPS.get(name)
+    if spec is None:
+        raise NameLookupError(f"unknown operation {name!r}")
+    operands = tuple(as_expr(arg) for arg in args)
+    if spec.build is not None:
+        return spec.build(*operands, **params)
+    return build_plain(spec, operands, params)
+
+
+def build_plain(spec: OpSpec, args: tuple[Expr, ...], params: Mapping[str, Any]) -> Expr:
+    """Check arity and shapes, fold constants if the op allows it, and intern the node."""
+    from .errors import ArityError
+    if spec.arity >= 0 and len(args) != spec.arity:
+        raise ArityError(f"{spec.name} takes {spec.arity} argument(s), got {len(args)}")
+    shapes = [arg.shape for arg in args]
+    if spec.shape is not None:
+        shape = spec.shape(*shapes, **params)
+    else:
+        shape = broadcast(*shapes, operation=spec.name)
+    if spec.fold and all(arg.op == "const" for arg in args):
+        folded = fold_constants(spec, args, params)
+        if folded is not None:
+            return folded
+    return make_node(spec.name, args, shape, tuple(sorted(params.items())))
+
+
+def fold_constants(spec: OpSpec, args: tuple[Expr, ...], params: Mapping[str, Any]) -> Expr | None:
+    """The constant result of `spec` on constant `args`, or None when it is not finite."""
+    values = [arg.value for arg in args]
+    with np.errstate(all="ignore"):
+        if spec.elementwise:
+            result = spec.numpy(*values, **params)
+        else:
+            result = spec.numpy(*values, nb=0, **params)
+    result = np.asarray(result, dtype=np.float64)
+    if not np.all(np.isfinite(result)):
+        return None
+    return constant(result)
+
+
+def _binary(name: str, left: Any, right: Any) -> Expr:
+    if not isinstance(left, (Expr, *_NUMBER_TYPES)) or not isinstance(right, (Expr, *_NUMBER_TYPES)):
+        return NotImplemented  # type: ignore[return-value]
+    return apply(name, left, right)
+
+
+def _negated(value: Any) -> Any:
+    return -value if isinstance(value, Expr) else (
+        -np.asarray(value, dtype=np.float64) if isinstance(value, _NUMBER_TYPES) else value)
+
+
+def _reciprocal(value: Any) -> Any:
+    if isinstance(value, Expr) or isinstance(value, _NUMBER_TYPES):
+        return power(as_expr(value), constant(-1.0))
+    return value
+
+
+def power(base: Expr, exponent: Any) -> Expr:
+    """`base ** exponent`: op `pow` for a scalar constant exponent, `power` otherwise."""
+    if not isinstance(exponent, (Expr, *_NUMBER_TYPES)):
+        return NotImplemented  # type: ignore[return-value]
+    exponent = as_expr(exponent)
+    if exponent.op == "const" and exponent.shape == ():
+        return apply("pow", base, exponent=float(exponent.value))
+    return apply("power", base, exponent)
+
+
+def normalize_index(index: Any, shape: Shape) -> tuple[Any, ...]:
+    """A hashable, bounds-checked form of a basic numpy index over the core `shape`."""
+    from .errors import ShapeError
+    items = index if isinstance(index, tuple) else (index,)
+    if len(items) > len(shape):
+        raise ShapeError(f"too many indices ({len(items)}) for shape {shape}")
+    normalized: list[Any] = []
+    for item, extent in zip(items, shape):
+        if isinstance(item, (int, np.integer)) and not isinstance(item, bool):
+            position = int(item) + extent if item < 0 else int(item)
+            if not 0 <= position < extent:
+                raise ShapeError(f"index {item} is out of range for an axis of size {extent}")
+            normalized.append(position)
+        elif isinstance(item, slice):
+            normalized.append(item.indices(extent))
+        else:
+            raise ArgumentError(f"only integers and slices index an expression, not {item!r}")
+    return tuple(normalized)
+
+
+def size(*exprs: Expr) -> int:
+    """The number of distinct DAG nodes of several expressions together, shared nodes once."""
+    return len(topological(exprs))
+
+
+def symbols(names: str | Iterable[str], shape: Shape = ()) -> Any:
+    """Symbols from a space- or comma-separated string: one name gives an Expr, several a tuple."""
+    if isinstance(names, str):
+        names = names.replace(",", " ").split()
+    created = tuple(symbol(name, shape) for name in names)
+    if not created:
+        raise ArgumentError("symbols() needs at least one name")
+    return created[0] if len(created) == 1 else created
+
+
+def rebuild(node: Expr, args: tuple[Expr, ...]) -> Expr:
+    """`node`'s operation applied to new `args` (the node itself when they are unchanged)."""
+    if all(new is old for new, old in zip(args, node.args)):
+        return node
+    return apply(node.op, *args, **node.kwargs)

@@ -1,0 +1,215 @@
+"""Public functions (`sg.sin`, `sg.atan2`, ...) and the calls the expression language knows.
+
+Each function takes Exprs, eager Tensors and plain numbers alike: Exprs build DAG nodes, a
+Tensor records the operation (through its `__symgrad_apply__`), numbers are just computed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from . import ops  # noqa: F401  (registers the operation table)
+from .errors import ArgumentError, ShapeError
+from .expr import Expr, apply, as_expr, constant, power as _power
+from .opspec import OPS
+
+PI = constant(math.pi)
+E = constant(math.e)
+
+
+def call(name: str, *args: Any, **params: Any) -> Any:
+    """Operation `name` on Exprs (a node), Tensors (recorded) or numbers (a value)."""
+    for arg in args:
+        hook = getattr(type(arg), "__symgrad_apply__", None)
+        if hook is not None:
+            return hook(name, args, params)
+    if any(isinstance(arg, Expr) for arg in args):
+        return apply(name, *args, **params)
+    node = apply(name, *(constant(arg) for arg in args), **params)
+    from .evaluate import evaluate
+    value = evaluate(node, {})
+    return float(value) if np.ndim(value) == 0 else value
+
+
+def _unary(name: str) -> Callable[[Any], Any]:
+    def function(x: Any) -> Any:
+        return call(name, x)
+    function.__name__ = name
+    function.__doc__ = f"{name}(x), elementwise. {OPS[name].note}".strip()
+    return function
+
+
+sin, cos, tan = _unary("sin"), _unary("cos"), _unary("tan")
+asin, acos, atan = _unary("asin"), _unary("acos"), _unary("atan")
+sinh, cosh, tanh = _unary("sinh"), _unary("cosh"), _unary("tanh")
+exp, log2, log10 = _unary("exp"), _unary("log2"), _unary("log10")
+sqrt, cbrt, erf = _unary("sqrt"), _unary("cbrt"), _unary("erf")
+abs, sign = _unary("abs"), _unary("sign")  # noqa: A001
+sigmoid, relu, softplus = _unary("sigmoid"), _unary("relu"), _unary("softplus")
+sum, mean, prod, norm = _unary("sum"), _unary("mean"), _unary("prod"), _unary("norm")  # noqa: A001
+
+
+def log(x: Any, base: Any = None) -> Any:
+    """The natural logarithm, or the logarithm to `base`: log(x)/log(base)."""
+    if base is None:
+        return call("log", x)
+    return call("log", x) / call("log", base)
+
+
+def atan2(y: Any, x: Any) -> Any:
+    """The angle of the point (x, y); same argument order as numpy."""
+    return call("atan2", y, x)
+
+
+def min(a: Any, b: Any) -> Any:  # noqa: A001
+    """The elementwise minimum; at a tie each argument gets half of the gradient."""
+    return call("min", a, b)
+
+
+def max(a: Any, b: Any) -> Any:  # noqa: A001
+    """The elementwise maximum; at a tie each argument gets half of the gradient."""
+    return call("max", a, b)
+
+
+def clamp(x: Any, low: Any, high: Any) -> Any:
+    """x limited to [low, high]; the gradient passes to x at the bounds, as in PyTorch."""
+    return call("clamp", x, low, high)
+
+
+def where(condition: Any, chosen: Any, other: Any) -> Any:
+    """`chosen` where `condition` is nonzero, else `other`; differentiates the chosen branch."""
+    return call("where", condition, chosen, other)
+
+
+def transpose(x: Any) -> Any:
+    """The transpose of a matrix (last two axes); a vector is its own transpose."""
+    return call("transpose", x)
+
+
+def outer(a: Any, b: Any) -> Any:
+    """The outer product of two vectors."""
+    return call("outer", a, b)
+
+
+def matmul(a: Any, b: Any) -> Any:
+    """Matrix product `a @ b` of vectors and matrices."""
+    return call("matmul", a, b)
+
+
+def dot(a: Any, b: Any) -> Any:
+    """The dot product of two vectors (1-D only, as torch.dot)."""
+    shapes = [np.shape(arg) if not hasattr(arg, "shape") else tuple(arg.shape) for arg in (a, b)]
+    if any(len(shape) != 1 for shape in shapes):
+        raise ShapeError(f"dot takes two vectors, not shapes {shapes[0]} and {shapes[1]}")
+    return call("matmul", a, b)
+
+
+# -- the builders the parser calls ----------------------------------------------------------------
+def add(terms: list[Expr]) -> Expr:
+    """One n-ary sum of `terms`."""
+    return apply("add", *terms)
+
+
+def multiply(factors: list[Expr]) -> Expr:
+    """One n-ary product of `factors`."""
+    return apply("mul", *factors)
+
+
+def negate(a: Any) -> Expr:
+    return apply("mul", -1.0, a)
+
+
+def subtract(a: Any, b: Any) -> Expr:
+    return apply("add", a, negate(b))
+
+
+def divide(a: Any, b: Any) -> Expr:
+    return apply("mul", a, _power(as_expr(b), -1.0))
+
+
+def power(a: Any, b: Any) -> Expr:
+    return _power(as_expr(a), b)
+
+
+_RELATIONS = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
+
+
+def compare(relation: str, a: Any, b: Any) -> Expr:
+    """A 0/1 comparison node; `relation` is one of < <= > >= == !=."""
+    return apply(_RELATIONS[relation], a, b)
+
+
+def array(items: list[Expr]) -> Expr:
+    """One level of an array literal."""
+    return apply("stack", *items)
+
+
+# -- call table -----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A function the expression language can call: its builder and argument counts."""
+
+    name: str
+    build: Callable[..., Expr]
+    min_args: int
+    max_args: int
+
+
+def _static_ints(name: str, values: tuple[Expr, ...]) -> tuple[int, ...]:
+    result = []
+    for value in values:
+        if value.op != "const" or value.shape != () or not float(value.value).is_integer():
+            raise ArgumentError(f"{name} takes whole numbers after its first argument")
+        result.append(int(value.value))
+    return tuple(result)
+
+
+def _index_item(value: Expr) -> Any:
+    if value.op == "const" and value.shape == (3,):
+        start, stop, step = (int(v) for v in value.value)  # type: ignore[union-attr]
+        return (start, stop, step)
+    return _static_ints("index", (value,))[0]
+
+
+def _rebuild_index(x: Expr, *items: Expr) -> Expr:
+    return apply("index", x, index=tuple(_index_item(item) for item in items))
+
+
+def _rebuild_scatter(x: Expr, shape: Expr, *items: Expr) -> Expr:
+    if shape.op != "const" or shape.ndim != 1:
+        raise ArgumentError("scatter takes the target shape as a list of whole numbers")
+    target = tuple(int(v) for v in shape.value)  # type: ignore[union-attr]
+    return apply("scatter", x, index=tuple(_index_item(item) for item in items), shape=target)
+
+
+def _rebuild_shaped(name: str) -> Callable[..., Expr]:
+    return lambda x, *extents: apply(name, x, shape=_static_ints(name, extents))
+
+
+def _table() -> dict[str, Call]:
+    table = {name: Call(name, (lambda n: lambda *args: apply(n, *args))(name), spec.arity, spec.arity)
+             for name, spec in OPS.items() if spec.public and spec.arity >= 0}
+    many = 1 << 30
+    table["log"] = Call("log", lambda x, base=None: log(x, base), 1, 2)
+    table["dot"] = Call("dot", dot, 2, 2)
+    table["matmul"] = Call("matmul", matmul, 2, 2)
+    table["prod_except"] = Call("prod_except", lambda x: apply("prod_except", x), 1, 1)
+    table["index"] = Call("index", _rebuild_index, 2, many)
+    table["scatter"] = Call("scatter", _rebuild_scatter, 3, many)
+    table["sum_to"] = Call("sum_to", _rebuild_shaped("sum_to"), 1, many)
+    table["broadcast_to"] = Call("broadcast_to", _rebuild_shaped("broadcast_to"), 1, many)
+    return table
+
+
+CALLS: dict[str, Call] = _table()
+
+
+def suggest(name: str) -> str | None:
+    """The known function name closest to `name`, if one is close."""
+    matches = difflib.get_close_matches(name, list(CALLS), n=1, cutoff=0.6)
+    return matches[0] if matches else None

@@ -1,0 +1,243 @@
+"""Sums, products and powers, with the light simplification done while building.
+
+`a - b` is `a + (-1)*b` and `a / b` is `a * b**-1`, as in SymPy, so like terms and equal
+factors are collected in one place. Nested sums and products are flattened up to
+FLATTEN_LIMIT arguments; past it they nest, which keeps Python-loop accumulation linear.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..expr import Expr, apply, constant, make_node
+from ..opspec import OpSpec, register
+from ..shapes import Shape, broadcast
+
+FLATTEN_LIMIT = 64
+
+
+def _flattened(op: str, args: tuple[Expr, ...]) -> list[Expr]:
+    flat: list[Expr] = []
+    for arg in args:
+        if arg.op == op and len(arg.args) < FLATTEN_LIMIT:
+            flat.extend(arg.args)
+        else:
+            flat.append(arg)
+    return flat
+
+
+def _shaped(node: Expr, shape: Shape) -> Expr:
+    """`node` broadcast to `shape` when simplification dropped the operand that set it."""
+    if node.shape == shape:
+        return node
+    if node.op == "const":
+        return constant(np.broadcast_to(node.value, shape))
+    return make_node("broadcast_to", (node,), shape, (("shape", shape),))
+
+
+def _is_zero(value: np.ndarray) -> bool:
+    return not np.any(value)
+
+
+def _is_one(value: np.ndarray) -> bool:
+    return value.shape == () and float(value) == 1.0
+
+
+def _coefficient_split(term: Expr) -> tuple[np.ndarray, tuple[Expr, ...]]:
+    if term.op == "mul" and term.args[0].op == "const":
+        return term.args[0].value, term.args[1:]  # type: ignore[return-value]
+    return np.float64(1.0), (term,)
+
+
+def _where_zero_branch(node: Expr) -> int | None:
+    """1 or 2: the branch of a `where` node that is a constant zero, else None."""
+    if node.op != "where":
+        return None
+    for branch in (1, 2):
+        arg = node.args[branch]
+        if arg.op == "const" and _is_zero(arg.value):  # type: ignore[arg-type]
+            return branch
+    return None
+
+
+def build_add(*terms: Expr) -> Expr:
+    """The canonical sum: constants folded, like terms collected (3*x + 4*x = 7*x)."""
+    shape = broadcast(*(term.shape for term in terms), operation="+")
+    total = np.float64(0.0)
+    collected: dict[tuple[Expr, ...], list[Any]] = {}
+    for term in _flattened("add", terms):
+        if term.op == "const":
+            total = total + term.value
+            continue
+        coefficient, rest = _coefficient_split(term)
+        entry = collected.get(rest)
+        if entry is None:
+            collected[rest] = [coefficient, term, 1]
+        else:
+            entry[0] = entry[0] + coefficient
+            entry[2] += 1
+    parts: list[Expr] = []
+    for rest, (coefficient, original, count) in collected.items():
+        if count == 1:
+            parts.append(original)
+        elif not _is_zero(coefficient):
+            parts.append(build_mul(constant(coefficient), *rest))
+    if not _is_zero(np.asarray(total)):
+        parts.append(constant(total))
+    if not parts:
+        return constant(np.zeros(shape))
+    if len(parts) == 1:
+        return _shaped(parts[0], shape)
+    parts.sort(key=lambda node: node.sort_key)
+    return make_node("add", tuple(parts), shape)
+
+
+def _power_split(factor: Expr) -> tuple[Expr, float]:
+    if factor.op == "pow":
+        return factor.args[0], factor.params[0][1]
+    return factor, 1.0
+
+
+def build_mul(*factors: Expr) -> Expr:
+    """The canonical product: constants folded, equal bases collected (x*x**2 = x**3).
+
+    A factor `where(c, u, 0)` takes the whole product into its branch, so a derivative that
+    is infinite where the other branch was chosen never multiplies a zero adjoint into nan.
+    """
+    shape = broadcast(*(factor.shape for factor in factors), operation="*")
+    coefficient = np.float64(1.0)
+    collected: dict[Expr, list[Any]] = {}
+    for factor in _flattened("mul", factors):
+        if factor.op == "const":
+            coefficient = coefficient * factor.value
+            continue
+        base, exponent = _power_split(factor)
+        entry = collected.get(base)
+        if entry is None:
+            collected[base] = [exponent, factor, 1]
+        else:
+            entry[0] += exponent
+            entry[2] += 1
+    if _is_zero(np.asarray(coefficient)):
+        return constant(np.zeros(shape))
+    parts = [original if count == 1 else build_pow(base, exponent)
+             for base, (exponent, original, count) in collected.items()]
+    parts = [part for part in parts if not (part.op == "const" and _is_one(part.value))]
+    masked = _push_into_where(parts, coefficient, shape)
+    if masked is not None:
+        return masked
+    if not _is_one(np.asarray(coefficient)):
+        parts.append(constant(coefficient))
+    if not parts:
+        return constant(np.broadcast_to(coefficient, shape))
+    if len(parts) == 1:
+        return _shaped(parts[0], shape)
+    parts.sort(key=lambda node: node.sort_key)
+    return make_node("mul", tuple(parts), shape)
+
+
+def _push_into_where(parts: list[Expr], coefficient: Any, shape: Shape) -> Expr | None:
+    for position, part in enumerate(parts):
+        branch = _where_zero_branch(part)
+        if branch is None or len(parts) + (not _is_one(np.asarray(coefficient))) < 2:
+            continue
+        others = parts[:position] + parts[position + 1:]
+        live = part.args[3 - branch]
+        product = build_mul(constant(coefficient), live, *others)
+        branches = [part.args[1], part.args[2]]
+        branches[2 - branch] = product
+        zero = constant(np.zeros(()))
+        branches[branch - 1] = zero
+        return _shaped(apply("where", part.args[0], *branches), shape)
+    return None
+
+
+def build_pow(base: Expr, exponent: float) -> Expr:
+    """`base ** exponent` for a constant scalar exponent, simplified."""
+    exponent = float(exponent)
+    if exponent == 1.0:
+        return base
+    if exponent == 0.0:
+        return constant(np.ones(base.shape))
+    if base.op == "const":
+        with np.errstate(all="ignore"):
+            value = np.power(base.value, exponent)
+        if np.all(np.isfinite(value)):
+            return constant(value)
+    if base.op == "pow" and exponent.is_integer() and float(base.params[0][1]).is_integer():
+        return build_pow(base.args[0], base.params[0][1] * exponent)
+    return make_node("pow", (base,), base.shape, (("exponent", exponent),))
+
+
+def _product_of_others(F: Any, args: tuple[Any, ...]) -> list[Any]:
+    # Prefix and suffix products: linear size, and no division (exact at zeros).
+    count = len(args)
+    prefix: list[Any] = [None] * count
+    suffix: list[Any] = [None] * count
+    for position in range(1, count):
+        previous = prefix[position - 1]
+        prefix[position] = args[0] if previous is None else previous * args[position - 1]
+    for position in range(count - 2, -1, -1):
+        following = suffix[position + 1]
+        suffix[position] = args[-1] if following is None else args[position + 1] * following
+    return [p if s is None else s if p is None else p * s for p, s in zip(prefix, suffix)]
+
+
+def _mul_grad(F: Any, g: Any, out: Any, *args: Any) -> tuple[Any, ...]:
+    if len(args) == 2:
+        return (g * args[1], g * args[0])
+    return tuple(g * others for others in _product_of_others(F, args))
+
+
+def _add_numpy(*values: np.ndarray) -> np.ndarray:
+    total = values[0]
+    for value in values[1:]:
+        total = total + value
+    return total
+
+
+def _mul_numpy(*values: np.ndarray) -> np.ndarray:
+    total = values[0]
+    for value in values[1:]:
+        total = total * value
+    return total
+
+
+def _sympy_add(sympy: Any, *args: Any) -> Any:
+    return sympy.Add(*args)
+
+
+def _sympy_mul(sympy: Any, *args: Any) -> Any:
+    return sympy.Mul(*args)
+
+
+def _sympy_pow(sympy: Any, base: Any, exponent: float) -> Any:
+    value = int(exponent) if float(exponent).is_integer() else sympy.Rational(str(exponent))
+    return sympy.Pow(base, value)
+
+
+register(OpSpec(
+    name="add", arity=-1, numpy=_add_numpy, build=build_add, public=False,
+    grad=lambda F, g, out, *args: tuple(g for _ in args),
+    sympy=_sympy_add, torch="Add", domain=((-3, 3), (-3, 3)),
+))
+register(OpSpec(
+    name="mul", arity=-1, numpy=_mul_numpy, build=build_mul, public=False,
+    grad=_mul_grad, sympy=_sympy_mul, torch="Mul", domain=((-3, 3), (-3, 3)),
+))
+register(OpSpec(
+    name="pow", arity=1, public=False,
+    numpy=lambda x, exponent: np.power(x, exponent),
+    build=lambda base, exponent: build_pow(base, exponent),
+    grad=lambda F, g, out, x, exponent: (g * exponent * x ** (exponent - 1),),
+    sympy=_sympy_pow, torch="Pow", domain=((0.2, 3),),
+    note="x**n with a constant n; 0**0 is 1 as in numpy",
+))
+register(OpSpec(
+    name="power", arity=2, numpy=np.power, fold=True, public=False,
+    grad=lambda F, g, out, base, exponent: (g * exponent * base ** (exponent - 1),
+                                            g * out * F.log(base)),
+    sympy="Pow", torch="Pow", domain=((0.2, 3), (-2, 2)),
+))

@@ -1,0 +1,106 @@
+"""Piecewise operations and comparisons.
+
+Where a derivative does not exist, symgrad takes PyTorch's choice: abs'(0) = 0, relu'(0) = 0,
+clamp passes the gradient at its bounds, min/max split it 0.5/0.5 at a tie, and `where`
+differentiates only the selected branch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..expr import Expr, build_plain
+from ..opspec import OPS, OpSpec, register
+
+_NO_GRAD = lambda F, g, out, *args: tuple(None for _ in args)  # noqa: E731
+
+
+def _comparison(name: str, numpy: Any, relation: str, latex: str) -> None:
+    register(OpSpec(
+        name=name, arity=2, numpy=lambda a, b: numpy(a, b).astype(np.float64), grad=_NO_GRAD,
+        fold=True, public=False, latex="{0} " + latex + " {1}", torch="",
+        sympy=lambda sympy, a, b: sympy.Piecewise((1, getattr(sympy, relation)(a, b)), (0, True)),
+        domain=((-3, 3), (-3, 3)), note="1.0 where the relation holds, else 0.0",
+    ))
+
+
+_comparison("lt", np.less, "Lt", "<")
+_comparison("le", np.less_equal, "Le", r"\le")
+_comparison("gt", np.greater, "Gt", ">")
+_comparison("ge", np.greater_equal, "Ge", r"\ge")
+_comparison("eq", np.equal, "Eq", "=")
+_comparison("ne", np.not_equal, "Ne", r"\ne")
+
+
+def _tie_split(F: Any, g: Any, first_wins: Any, tie: Any) -> tuple[Any, Any]:
+    # At a tie each argument gets half of the gradient, as PyTorch does for min and max.
+    weight = first_wins + 0.5 * tie
+    return g * weight, g * (1 - weight)
+
+
+def sympy_condition(sympy: Any, condition: Any) -> Any:
+    """The SymPy relation behind a 0/1 comparison value (or `condition != 0`)."""
+    if isinstance(condition, sympy.Piecewise) and len(condition.args) == 2:
+        (one, relation), (zero, _) = condition.args
+        if one == 1 and zero == 0:
+            return relation
+    return sympy.Ne(condition, 0)
+
+
+def build_where(condition: Expr, chosen: Expr, other: Expr) -> Expr:
+    """`where(condition, chosen, other)`; a constant condition picks its branch at once."""
+    if chosen is other or (condition.op == "const" and condition.value.size and  # type: ignore[union-attr]
+                           (np.all(condition.value) or not np.any(condition.value))):
+        picked = chosen if chosen is other or np.all(condition.value) else other  # type: ignore[arg-type]
+        if picked.shape == condition.shape or condition.shape == ():
+            return picked
+    return build_plain(OPS["where"], (condition, chosen, other), {})
+
+
+register(OpSpec(
+    name="abs", arity=1, numpy=np.abs, grad=lambda F, g, out, x: (g * F.sign(x),),
+    sympy="Abs", latex=r"\left|{0}\right|", torch="Abs", domain=((0.2, 3),),
+    note="abs'(0) = 0, as PyTorch",
+))
+register(OpSpec(
+    name="sign", arity=1, numpy=np.sign, grad=_NO_GRAD, sympy="sign", torch="Sign",
+    latex=r"\operatorname{{sign}}\left({0}\right)", domain=((0.2, 3),),
+))
+register(OpSpec(
+    name="relu", arity=1, numpy=lambda x: np.maximum(x, 0.0),
+    grad=lambda F, g, out, x: (g * F.gt(x, 0.0),), torch="Relu",
+    sympy=lambda sympy, x: sympy.Piecewise((x, x > 0), (0, True)),
+    latex=r"\operatorname{{relu}}\left({0}\right)", domain=((0.2, 3),),
+    note="relu'(0) = 0, as PyTorch",
+))
+register(OpSpec(
+    name="min", arity=2, numpy=np.minimum, torch="Minimum",
+    grad=lambda F, g, out, a, b: _tie_split(F, g, F.lt(a, b), F.eq(a, b)),
+    sympy="Min", latex=r"\min\left({0}, {1}\right)", domain=((-3, -0.5), (0.5, 3)),
+    note="at a tie each argument gets half of the gradient",
+))
+register(OpSpec(
+    name="max", arity=2, numpy=np.maximum, torch="Maximum",
+    grad=lambda F, g, out, a, b: _tie_split(F, g, F.gt(a, b), F.eq(a, b)),
+    sympy="Max", latex=r"\max\left({0}, {1}\right)", domain=((-3, -0.5), (0.5, 3)),
+    note="at a tie each argument gets half of the gradient",
+))
+register(OpSpec(
+    name="clamp", arity=3, numpy=lambda x, low, high: np.minimum(np.maximum(x, low), high),
+    grad=lambda F, g, out, x, low, high: (g * (F.ge(x, low) * F.le(x, high)),
+                                          g * F.lt(x, low), g * F.gt(x, high)),
+    sympy=lambda sympy, x, low, high: sympy.Min(sympy.Max(x, low), high), torch="Clamp",
+    latex=r"\operatorname{{clamp}}\left({0}, {1}, {2}\right)",
+    domain=((-0.9, 0.9), (-3, -1), (1, 3)),
+    note="the gradient passes to x at its bounds, as PyTorch",
+))
+register(OpSpec(
+    name="where", arity=3, numpy=lambda c, a, b: np.where(c != 0, a, b), build=build_where,
+    grad=lambda F, g, out, c, a, b: (None, F.where(c, g, 0.0), F.where(c, 0.0, g)),
+    sympy=lambda sympy, c, a, b: sympy.Piecewise((a, sympy_condition(sympy, c)), (b, True)),
+    latex=r"\begin{{cases}} {1} & {0} \\ {2} & \text{{otherwise}} \end{{cases}}", torch="Where",
+    domain=((-3, 3), (-3, 3), (-3, 3)),
+    note="only the selected branch is differentiated: a nan in the other never leaks",
+))

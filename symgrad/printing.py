@@ -1,0 +1,283 @@
+"""Text, LaTeX and Graphviz renderings of expressions; all iterative over the DAG.
+
+`to_text` prints Python syntax (`**`, explicit `*`) that `sg.parse` reads back to the same
+node: canonical order makes the text deterministic, and `a/b/c` rather than `a/(b*c)` keeps
+the product structure the parser rebuilds.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+from .expr import Expr
+from .traverse import topological
+
+# Python precedences: higher binds tighter.
+COMPARE, SUM, PRODUCT, UNARY, POWER, ATOM = 5, 10, 20, 30, 40, 50
+
+Rendered = tuple[str, int]
+
+
+def format_number(value: float) -> str:
+    """A float as the shortest text that reads back to the same float."""
+    if value == math.pi:
+        return "pi"
+    if value == math.e:
+        return "e"
+    if float(value).is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return repr(float(value))
+
+
+def _format_array(value: np.ndarray) -> str:
+    if value.ndim == 0:
+        return format_number(float(value))
+    return "[" + ", ".join(_format_array(item) for item in value) + "]"
+
+
+def _wrap(rendered: Rendered, minimum: int) -> str:
+    text, precedence = rendered
+    return text if precedence >= minimum else f"({text})"
+
+
+def _constant(node: Expr) -> Rendered:
+    value = node.value
+    assert value is not None
+    if value.ndim:
+        return _format_array(value), ATOM
+    text = format_number(float(value))
+    return text, (UNARY if text.startswith("-") else ATOM)
+
+
+def _is_reciprocal(factor: Expr) -> bool:
+    return factor.op == "pow" and factor.params[0][1] < 0 and float(factor.params[0][1]).is_integer()
+
+
+def _pow_text(base: Rendered, exponent: float) -> Rendered:
+    return f"{_wrap(base, ATOM)}**{format_number(exponent)}", POWER
+
+
+def _mul(node: Expr, done: dict[Expr, Rendered]) -> Rendered:
+    factors = list(node.args)
+    coefficient = 1.0
+    if factors[0].op == "const" and factors[0].shape == ():
+        coefficient = float(factors.pop(0).value)  # type: ignore[arg-type]
+    numerator = [f for f in factors if not _is_reciprocal(f)]
+    denominator = [f for f in factors if _is_reciprocal(f)]
+    parts = [_wrap(done[f], PRODUCT) for f in numerator]
+    divisors = [_divisor(f, done) for f in denominator]
+    sign = "-" if coefficient < 0 else ""
+    magnitude = abs(coefficient)
+    if magnitude != 1.0:
+        inverse = 1.0 / magnitude
+        if parts and inverse.is_integer() and 1.0 / inverse == magnitude and inverse < 1e15:
+            divisors.insert(0, format_number(inverse))
+        else:
+            parts.insert(0, format_number(magnitude))
+    text = "*".join(parts) or "1"
+    if divisors:
+        text += "/" + "/".join(divisors)
+    return sign + text, (UNARY if sign else PRODUCT)
+
+
+def _divisor(factor: Expr, done: dict[Expr, Rendered]) -> str:
+    base = done[factor.args[0]]
+    exponent = -factor.params[0][1]
+    if exponent == 1.0:
+        return _wrap(base, ATOM)
+    return _wrap(_pow_text(base, exponent), POWER)
+
+
+def _add(node: Expr, done: dict[Expr, Rendered]) -> Rendered:
+    terms = sorted(node.args, key=lambda term: term.op == "const")
+    text = ""
+    for position, term in enumerate(terms):
+        rendered = done[term]
+        if position and rendered[0].startswith("-") and rendered[1] >= UNARY:
+            text += " - " + rendered[0][1:]
+        else:
+            piece = _wrap(rendered, SUM + 1) if position else _wrap(rendered, SUM)
+            text += (" + " if position else "") + piece
+    return text, SUM
+
+
+def _call(name: str, arguments: list[str]) -> Rendered:
+    return f"{name}({', '.join(arguments)})", ATOM
+
+
+def _index_item(item: object) -> str:
+    return str(item) if isinstance(item, int) else "[" + ", ".join(map(str, item)) + "]"  # type: ignore[call-overload]
+
+
+_RELATION_TEXT = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
+
+
+def _render(node: Expr, done: dict[Expr, Rendered]) -> Rendered:
+    op, args, params = node.op, node.args, node.kwargs
+    if op == "symbol":
+        return node.name or "", ATOM
+    if op == "const":
+        return _constant(node)
+    if op == "add":
+        return _add(node, done)
+    if op == "mul":
+        return _mul(node, done)
+    if op == "pow":
+        exponent = params["exponent"]
+        if exponent < 0 and float(exponent).is_integer():
+            return "1/" + _divisor(node, done), PRODUCT
+        return _pow_text(done[args[0]], exponent)
+    if op == "power":
+        return f"{_wrap(done[args[0]], ATOM)}**{_wrap(done[args[1]], UNARY)}", POWER
+    if op == "matmul":
+        return f"{_wrap(done[args[0]], PRODUCT)} @ {_wrap(done[args[1]], PRODUCT + 1)}", PRODUCT
+    if op in _RELATION_TEXT:
+        left, right = (_wrap(done[arg], SUM) for arg in args)
+        return f"{left} {_RELATION_TEXT[op]} {right}", COMPARE
+    if op == "transpose":
+        inner = done[args[0]]
+        return (f"{inner[0]}.T", ATOM) if inner[1] >= ATOM and inner[0][:1] != "[" else \
+            _call("transpose", [inner[0]])
+    if op == "stack":
+        return "[" + ", ".join(done[arg][0] for arg in args) + "]", ATOM
+    arguments = [done[arg][0] for arg in args]
+    if op in ("sum_to", "broadcast_to"):
+        arguments += [str(extent) for extent in params["shape"]]
+    elif op == "index":
+        arguments += [_index_item(item) for item in params["index"]]
+    elif op == "scatter":
+        arguments += ["[" + ", ".join(map(str, params["shape"])) + "]"]
+        arguments += [_index_item(item) for item in params["index"]]
+    return _call(op, arguments)
+
+
+def to_text(expr: Expr) -> str:
+    """Python-syntax text of `expr`; `sg.parse(to_text(e)) is e`."""
+    done: dict[Expr, Rendered] = {}
+    for node in topological([expr]):
+        done[node] = _render(node, done)
+    return done[expr][0]
+
+
+# -- LaTeX --------------------------------------------------------------------------------------
+def _latex_number(value: float) -> str:
+    text = format_number(value)
+    return {"pi": r"\pi", "e": "e"}.get(text, text.replace("e+", r"\cdot 10^{").replace("e-", r"\cdot 10^{-") + ("}" if "e" in text and text not in ("e",) and any(c.isdigit() for c in text) and "10^{" in text.replace("e+", "10^{").replace("e-", "10^{") else ""))
+
+
+def _latex_render(node: Expr, done: dict[Expr, Rendered]) -> Rendered:
+    op, args = node.op, node.args
+    if op == "symbol":
+        name = node.name or ""
+        return (_GREEK.get(name, name if len(name) == 1 else rf"\mathrm{{{name}}}"), ATOM)
+    if op == "const":
+        if node.value is not None and node.value.ndim:
+            return r"\left[" + ", ".join(_latex_number(v) for v in node.value.ravel()) + r"\right]", ATOM
+        text = _latex_number(float(node.value))  # type: ignore[arg-type]
+        return text, (UNARY if text.startswith("-") else ATOM)
+    if op == "add":
+        text = ""
+        for position, term in enumerate(sorted(args, key=lambda t: t.op == "const")):
+            rendered = done[term]
+            if position and rendered[0].startswith("-"):
+                text += " - " + rendered[0][1:]
+            else:
+                text += (" + " if position else "") + rendered[0]
+        return text, SUM
+    if op == "mul":
+        return _latex_mul(node, done)
+    if op == "pow":
+        exponent = node.params[0][1]
+        base = _wrap(done[args[0]], ATOM).replace("(", r"\left(", 1)
+        if exponent < 0:
+            inner = done[args[0]][0] if exponent == -1 else f"{base}^{{{format_number(-exponent)}}}"
+            return rf"\frac{{1}}{{{inner}}}", ATOM
+        if exponent == 0.5:
+            return rf"\sqrt{{{done[args[0]][0]}}}", ATOM
+        return f"{_latex_base(done[args[0]])}^{{{format_number(exponent)}}}", POWER
+    if op == "power":
+        return f"{_latex_base(done[args[0]])}^{{{done[args[1]][0]}}}", POWER
+    template = node.spec.latex or (r"\operatorname{" + op.replace("_", r"\_") + r"}\left(" +
+                                   ", ".join("{%d}" % i for i in range(len(args))) + r"\right)")
+    if op == "stack":
+        return r"\left[" + ", ".join(done[arg][0] for arg in args) + r"\right]", ATOM
+    return template.format(*(done[arg][0] for arg in args)), (COMPARE if op in _RELATION_TEXT else ATOM)
+
+
+def _latex_base(rendered: Rendered) -> str:
+    text, precedence = rendered
+    return text if precedence >= ATOM else rf"\left({text}\right)"
+
+
+def _latex_mul(node: Expr, done: dict[Expr, Rendered]) -> Rendered:
+    factors = list(node.args)
+    coefficient = 1.0
+    if factors[0].op == "const" and factors[0].shape == ():
+        coefficient = float(factors.pop(0).value)  # type: ignore[arg-type]
+    top = [f for f in factors if not _is_reciprocal(f)]
+    bottom = [f for f in factors if _is_reciprocal(f)]
+    top_text = r" \cdot ".join(_latex_factor(done[f]) for f in top)
+    if abs(coefficient) != 1.0:
+        top_text = _latex_number(abs(coefficient)) + (" " + top_text if top_text else "")
+    sign = "-" if coefficient < 0 else ""
+    if bottom:
+        bottom_text = r" \cdot ".join(_latex_bottom(f, done) for f in bottom)
+        return rf"{sign}\frac{{{top_text or '1'}}}{{{bottom_text}}}", (UNARY if sign else ATOM)
+    return sign + (top_text or "1"), (UNARY if sign else PRODUCT)
+
+
+def _latex_factor(rendered: Rendered) -> str:
+    text, precedence = rendered
+    return text if precedence >= PRODUCT else rf"\left({text}\right)"
+
+
+def _latex_bottom(factor: Expr, done: dict[Expr, Rendered]) -> str:
+    exponent = -factor.params[0][1]
+    base = done[factor.args[0]]
+    if exponent == 1.0:
+        return _latex_factor(base)
+    return f"{_latex_base(base)}^{{{format_number(exponent)}}}"
+
+
+_GREEK = {name: "\\" + name for name in (
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
+    "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega").split()}
+
+
+def to_latex(expr: Expr) -> str:
+    """LaTeX source of `expr`."""
+    done: dict[Expr, Rendered] = {}
+    for node in topological([expr]):
+        done[node] = _latex_render(node, done)
+    return done[expr][0]
+
+
+# -- Graphviz -------------------------------------------------------------------------------------
+def _dot_label(node: Expr) -> str:
+    if node.op == "symbol":
+        return node.name or ""
+    if node.op == "const":
+        return _format_array(node.value) if node.value is not None else ""
+    label = {"add": "+", "mul": "*", "matmul": "@", "power": "**"}.get(node.op, node.op)
+    if node.op == "pow":
+        label = f"**{format_number(node.params[0][1])}"
+    return label
+
+
+def to_dot(expr: Expr, label: Callable[[Expr], str] = _dot_label) -> str:
+    """Graphviz text of the DAG: one box per distinct node, edges from arguments."""
+    order = topological([expr])
+    number = {node: position for position, node in enumerate(order)}
+    lines = ["digraph symgrad {", "  rankdir=BT;", "  node [shape=box, fontname=Helvetica];"]
+    for node in order:
+        text = label(node).replace("\\", "\\\\").replace('"', '\\"')
+        lines.append(f'  n{number[node]} [label="{text}"];')
+        for position, arg in enumerate(node.args):
+            lines.append(f'  n{number[arg]} -> n{number[node]} [label="{position}"];'
+                         if len(node.args) > 1 and node.op in ("power", "matmul", "atan2", "where", "clamp") else
+                         f"  n{number[arg]} -> n{number[node]};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
