@@ -94,7 +94,7 @@ def forward_values(roots: list[Expr], values: Mapping[str, Any], errors: str = "
             if not keep_all:
                 for arg in node.args:
                     if last_use[arg] == position and arg not in keep:
-                        del computed[arg]
+                        computed.pop(arg, None)
     return computed, batch
 
 

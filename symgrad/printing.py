@@ -67,7 +67,7 @@ def _mul(node: Expr, done: dict[Expr, Rendered]) -> Rendered:
         coefficient = float(factors.pop(0).value)  # type: ignore[arg-type]
     numerator = [f for f in factors if not _is_reciprocal(f)]
     denominator = [f for f in factors if _is_reciprocal(f)]
-    parts = [_wrap(done[f], PRODUCT) for f in numerator]
+    parts = [_wrap(done[f], PRODUCT + (f.op == "mul")) for f in numerator]
     divisors = [_divisor(f, done) for f in denominator]
     sign = "-" if coefficient < 0 else ""
     magnitude = abs(coefficient)
@@ -99,7 +99,9 @@ def _add(node: Expr, done: dict[Expr, Rendered]) -> Rendered:
         if position and rendered[0].startswith("-") and rendered[1] >= UNARY:
             text += " - " + rendered[0][1:]
         else:
-            piece = _wrap(rendered, SUM + 1) if position else _wrap(rendered, SUM)
+            # A nested sum exists only when it was too long to flatten: keep its parentheses.
+            nested = position or term.op == "add"
+            piece = _wrap(rendered, SUM + 1) if nested else _wrap(rendered, SUM)
             text += (" + " if position else "") + piece
     return text, SUM
 
