@@ -225,8 +225,17 @@ def _rebuild(text: str, shapes: dict[str, Shape]) -> Expr:
 
 
 # -- construction --------------------------------------------------------------------------------
+_CODES: dict[str, int] = {}
+
+
 def _stable_code(text: str) -> int:
-    return zlib.crc32(text.encode())
+    """A hash of `text` that is the same in every process (str hashes are salted)."""
+    code = _CODES.get(text)
+    if code is None:
+        code = zlib.crc32(text.encode())
+        if len(_CODES) < 4096:
+            _CODES[text] = code
+    return code
 
 
 def make_node(op: str, args: tuple[Expr, ...], shape: Shape, params: Params = ()) -> Expr:
@@ -238,7 +247,8 @@ def make_node(op: str, args: tuple[Expr, ...], shape: Shape, params: Params = ()
     node = object.__new__(Expr)
     node.op, node.args, node.params, node.shape = op, args, params, shape
     node.value = node.name = None
-    node.digest = hash((_stable_code(op), _stable_code(repr(params)), *(arg.digest for arg in args)))
+    params_code = _stable_code(repr(params)) if params else 0
+    node.digest = hash((_stable_code(op), params_code, *(arg.digest for arg in args)))
     node.sort_key = (_RANK_COMPOUND, node.digest)
     _INTERNED[key] = node
     return node
@@ -263,6 +273,10 @@ def symbol(name: str, shape: Shape = ()) -> Expr:
 
 def constant(value: Any) -> Expr:
     """The constant `value` (a number or a nested list / array of numbers), as float64."""
+    if type(value) is float or type(value) is int:
+        node = _INTERNED.get(("const", (), np.float64(value).tobytes()))
+        if node is not None and value == value:
+            return node
     try:
         array = np.array(value, dtype=np.float64) + 0.0  # + 0.0 turns -0.0 into 0.0
     except (TypeError, ValueError) as error:
