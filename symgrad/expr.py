@@ -187,13 +187,15 @@ class Expr:
         from .printing import to_dot
         return to_dot(self)
 
-    def eval(self, errors: str = "ignore", **values: Any) -> np.ndarray:
+    def eval(self, at: Mapping[str, Any] | None = None, /, *, errors: str = "ignore",
+             **values: Any) -> np.ndarray:
         """Evaluate at `values` (numpy arrays broadcast over leading batch axes).
 
+        Values come as keywords or as a mapping (for any name, `self` and `errors` too).
         `errors="raise"` raises `DomainError` where a value is not finite.
         """
         from .evaluate import evaluate
-        return evaluate(self, values, errors=errors)
+        return evaluate(self, {**(at or {}), **values}, errors=errors)
 
     def subs(self, mapping: Mapping[str, Any] | None = None, **values: Any) -> Expr:
         """Replace symbols by expressions or numbers."""

@@ -59,10 +59,12 @@ unary("cbrt", np.cbrt, lambda F, g, out, x: (g / (3 * out * out),), latex=r"\sqr
       domain=_POSITIVE, note="the real cube root, defined for negative x too")
 unary("erf", _erf_numpy, lambda F, g, out, x: (g * _TWO_OVER_SQRT_PI * F.exp(-(x * x)),),
       latex=r"\operatorname{{erf}}\left({0}\right)")
-unary("sigmoid", lambda x: np.exp(-np.logaddexp(0.0, -x)),
+# 1/(1+exp(-x)) is accurate in float64 for every x (exp overflows to inf, giving 0) and is
+# several times faster than a logaddexp form.
+unary("sigmoid", lambda x: 1.0 / (1.0 + np.exp(-x)),
       lambda F, g, out, x: (g * out * (1 - out),),
       sympy=lambda sympy, x: 1 / (1 + sympy.exp(-x)), latex=r"\sigma\left({0}\right)",
-      note="1/(1+exp(-x)), computed without overflow")
+      note="1/(1+exp(-x))")
 unary("softplus", lambda x: np.logaddexp(0.0, x), lambda F, g, out, x: (g * F.sigmoid(x),),
       sympy=lambda sympy, x: sympy.log(1 + sympy.exp(x)),
       latex=r"\operatorname{{softplus}}\left({0}\right)", note="log(1+exp(x)), without overflow")

@@ -1,0 +1,265 @@
+"""Compiled numpy kernels: values, gradients and Jacobians of a DAG in one generated function.
+
+    k = sg.compile(e)                       # k(x=xs, u=2.0) -> array of shape (*batch,)
+    kg = sg.compile(e, grad=True)           # kg(xs, us) -> (value, {"u": ..., "x": ...})
+    print(kg.source)                        # one numpy statement per shared DAG node
+
+Batch semantics are those of `Expr.eval` (API.md section 3): a symbol of shape `s` takes an
+array of shape `(*batch, *s)`, the batch shapes of all arguments broadcast together, and every
+result, constants included, has shape `(*batch, *result_shape)`.
+
+Numerics: float64 throughout. With `errors="ignore"` (the default) a value outside an
+operation's domain is nan or ±inf as numpy computes it, with numpy's warnings silenced; with
+`errors="raise"` the kernel checks each statement and raises `DomainError` naming the
+operation and the point (slower: no array is reused, and every value is checked).
+"""
+
+from __future__ import annotations
+
+import builtins
+import itertools
+import linecache
+import weakref
+from collections import OrderedDict
+from typing import Any, Callable, Mapping, Sequence, Union
+
+import numpy as np
+
+from .differentiate import resolve_symbols, vjp
+from .emit import emit_kernel
+from .errors import ArgumentError, DomainError
+from .evaluate import ERRORS, batch_inputs, finish
+from .expr import Expr, as_expr, constant
+from .shapes import Shape, size_of
+from .traverse import topological
+
+# Points per chunk for very large batches: temporaries then stay in the L2 cache and are
+# recycled by malloc instead of faulting in fresh pages (see benchmarks/bench_kernels.py).
+CHUNK_POINTS = 16384
+
+Outputs = Union[Expr, Sequence[Any], Mapping[Any, Any]]
+Template = Union[int, list[Any], dict[Any, Any]]
+
+_COUNTER = itertools.count()
+_CACHE: weakref.WeakValueDictionary[tuple[Any, ...], Kernel] = weakref.WeakValueDictionary()
+_RECENT: OrderedDict[tuple[Any, ...], Kernel] = OrderedDict()
+_RECENT_SIZE = 64
+
+
+class Kernel:
+    """A compiled numpy function of named arrays; build it with `sg.compile`.
+
+    Call it with keyword arguments (the symbols' names) or positionally in the order of
+    `kernel.args` (the sorted names). Values for names the kernel does not use are ignored,
+    as `.eval` ignores them. `kernel.source` is the generated Python source.
+    """
+
+    def __init__(self, roots: list[Expr], template: Any, symbols: list[Expr], errors: str,
+                 chunk: int) -> None:
+        self.args: list[str] = [symbol.name for symbol in symbols]  # type: ignore[misc]
+        self.errors = errors
+        self.chunk = chunk
+        self._roots = roots
+        self._template = template
+        self._symbols = symbols
+        self._variants: dict[int, tuple[Callable[..., Any], tuple[bool, ...]]] = {}
+        everything = (1 << len(symbols)) - 1
+        emitted = self._variant(everything)
+        self.source: str = emitted.source
+        self._failure = emitted.folded_failure
+
+    def _variant(self, full: int) -> Any:
+        """The kernel specialised for the symbols in bit mask `full` having the whole batch shape.
+
+        Only the reuse of dead arrays differs between variants; `source` shows the one where
+        every argument has the whole batch shape.
+        """
+        emitted = emit_kernel(self._roots, self._symbols, self.errors == "raise", full)
+        function, filename = _load(emitted.source, emitted.namespace)
+        weakref.finalize(self, linecache.cache.pop, filename, None)
+        self._variants[full] = (function, emitted.owned)
+        return emitted
+
+    def __repr__(self) -> str:
+        return f"<symgrad.Kernel ({', '.join(self.args)}): {len(self._roots)} output(s)>"
+
+    def __call__(self, /, *positional: Any, **values: Any) -> Any:
+        inputs, batch = batch_inputs(self._symbols, self._named(positional, values))
+        if self._failure is not None:
+            raise DomainError(self._failure)
+        arrays = [inputs[name] for name in self.args]
+        if not batch:
+            # One size-1 batch axis keeps every value an array (ufuncs return scalars for 0-d).
+            arrays = [array[np.newaxis] for array in arrays]
+        with np.errstate(all="ignore"):
+            results = self._run(arrays, batch)
+        return _rebuild(self._template, results)
+
+    def _named(self, positional: tuple[Any, ...], values: dict[str, Any]) -> dict[str, Any]:
+        if len(positional) > len(self.args):
+            raise ArgumentError(f"the kernel takes {len(self.args)} positional argument(s) "
+                                f"({', '.join(self.args)}), got {len(positional)}")
+        for name, value in zip(self.args, positional):
+            if name in values:
+                raise ArgumentError(f"the kernel got two values for {name!r}")
+            values[name] = value
+        return values
+
+    def _run(self, arrays: list[np.ndarray], batch: Shape) -> list[Any]:
+        nb = max(1, len(batch))
+        rows = max(1, self.chunk // max(1, size_of(batch[1:]))) if self.chunk else 0
+        if rows and batch and batch[0] >= 2 * rows:
+            return self._run_chunked(arrays, batch, rows)
+        function, owned = self._specialised(arrays, batch)
+        raw = function(nb, *arrays)
+        return [self._finish(value, batch, root.shape, fresh)
+                for value, root, fresh in zip(raw, self._roots, owned)]
+
+    def _specialised(self, arrays: list[np.ndarray], batch: Shape) -> tuple[Callable[..., Any], tuple[bool, ...]]:
+        full = 0
+        for position, array in enumerate(arrays):
+            if array.shape[:len(batch)] == batch:
+                full |= 1 << position
+        if full not in self._variants:
+            self._variant(full)
+        return self._variants[full]
+
+    def _run_chunked(self, arrays: list[np.ndarray], batch: Shape, rows: int) -> list[np.ndarray]:
+        """Evaluate blocks of `rows` along the first batch axis into preallocated results."""
+        results = [np.empty(batch + root.shape) for root in self._roots]
+        function, _ = self._specialised(arrays, batch)
+        for start in range(0, batch[0], rows):
+            block = slice(start, start + rows)
+            parts = [array[block] if array.shape[0] != 1 else array for array in arrays]
+            for result, value in zip(results, function(len(batch), *parts)):
+                result[block] = value
+        return results
+
+    @staticmethod
+    def _finish(value: Any, batch: Shape, shape: Shape, fresh: bool) -> Any:
+        """A result of shape (*batch, *shape): our own fresh array as it is, anything else copied."""
+        if not batch and np.ndim(value) > len(shape):
+            value = value.reshape(shape)  # drop the size-1 batch axis added for 0-d inputs
+        if fresh and np.shape(value) == batch + shape:
+            return value[()] if not batch and not shape else value
+        return finish(np.asarray(value), batch, shape)
+
+
+def _load(source: str, namespace: dict[str, Any]) -> tuple[Callable[..., Any], str]:
+    """Compile `source` with no builtins; register it so tracebacks show generated lines."""
+    filename = f"<symgrad-kernel-{next(_COUNTER)}>"
+    code = builtins.compile(source, filename, "exec")
+    scope: dict[str, Any] = {"__builtins__": {}, **namespace}
+    exec(code, scope)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    return scope["kernel"], filename
+
+
+# -- output structures: an Expr, lists (nested) and dicts ------------------------------------------
+def _flatten(outputs: Any, leaves: list[Expr]) -> tuple[Template, Any]:
+    """A template with leaf positions, and a hashable key of the structure (Exprs included)."""
+    if isinstance(outputs, (list, tuple)):
+        pairs = [_flatten(item, leaves) for item in outputs]
+        return [template for template, _ in pairs], ("list", tuple(key for _, key in pairs))
+    if isinstance(outputs, Mapping):
+        pairs = [(name, _flatten(item, leaves)) for name, item in outputs.items()]
+        return ({name: template for name, (template, _) in pairs},
+                ("dict", tuple((name, key) for name, (_, key) in pairs)))
+    try:
+        leaf = as_expr(outputs)
+    except ArgumentError as error:
+        raise ArgumentError("compile takes an Expr, or a list or dict of Exprs, "
+                            f"not {type(outputs).__name__}") from error
+    leaves.append(leaf)
+    return len(leaves) - 1, leaf
+
+
+def _rebuild(template: Any, results: list[Any]) -> Any:
+    if isinstance(template, int):
+        return results[template]
+    if isinstance(template, list):
+        return [_rebuild(item, results) for item in template]
+    if isinstance(template, tuple):
+        return tuple(_rebuild(item, results) for item in template)
+    return {name: _rebuild(item, results) for name, item in template.items()}
+
+
+def _with_gradients(template: Template, leaves: list[Expr], symbols: list[Expr]) -> Template:
+    """The gradient template (a {name: position} dict per output); appends the partials."""
+    if isinstance(template, list):
+        return [_with_gradients(item, leaves, symbols) for item in template]
+    if isinstance(template, dict):
+        return {name: _with_gradients(item, leaves, symbols) for name, item in template.items()}
+    output = leaves[template]
+    if output.shape != ():
+        raise ArgumentError(f"grad=True needs scalar outputs, not one of shape {output.shape}; "
+                            "compile sg.jacobian(...) instead")
+    partials = vjp([output], [constant(1.0)], symbols)
+    gradient = {}
+    for symbol, partial in zip(symbols, partials):
+        leaves.append(partial)
+        gradient[symbol.name] = len(leaves) - 1
+    return gradient
+
+
+def _kernel_symbols(leaves: list[Expr], extra: list[Expr]) -> list[Expr]:
+    found = {node for node in topological(leaves) if node.op == "symbol"} | set(extra)
+    by_name: dict[str, Expr] = {}
+    for node in found:
+        if by_name.setdefault(node.name, node) is not node:  # type: ignore[arg-type]
+            raise ArgumentError(f"two symbols are named {node.name!r}, with shapes "
+                                f"{by_name[node.name].shape} and {node.shape}")  # type: ignore[index]
+    return [by_name[name] for name in sorted(by_name)]
+
+
+def _chunk_points(chunk: int | str | None) -> int:
+    if chunk == "auto":
+        return CHUNK_POINTS
+    if chunk is None or chunk == 0:
+        return 0
+    if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 0:
+        raise ArgumentError(f"chunk is 'auto', None or a number of points, not {chunk!r}")
+    return chunk
+
+
+def compile(outputs: Outputs, wrt: str | Sequence[str | Expr] | None = None, grad: bool = False,
+            errors: str = "ignore", *, chunk: int | str | None = "auto") -> Kernel:
+    """A numpy kernel computing `outputs` (an Expr, or a list or dict of them) over batches.
+
+    With `grad=True` it returns `(value, {name: gradient})` (or the outputs' structure with a
+    gradient dict per output), computed in one fused kernel: the symbolic gradient shares the
+    DAG with the value, and every shared node is computed once. `wrt` (with `grad=True`)
+    names the variables; all free symbols by default. `errors="raise"` raises `DomainError`
+    where a value leaves an operation's domain; the default gives nan/inf silently.
+    Batches larger than `chunk` points (default CHUNK_POINTS) are evaluated in blocks of that
+    size; `chunk=None` never splits. Kernels are cached by the identity of their DAG.
+    """
+    if errors not in ERRORS:
+        raise ArgumentError(f"errors must be 'ignore' or 'raise', not {errors!r}")
+    if wrt is not None and not grad:
+        raise ArgumentError("wrt only applies with grad=True")
+    points = _chunk_points(chunk)
+    leaves: list[Expr] = []
+    template, structure = _flatten(outputs, leaves)
+    wrt_key = wrt if wrt is None or isinstance(wrt, (str, Expr)) else tuple(wrt)
+    key = (structure, bool(grad), wrt_key, errors, points)
+    kernel = _CACHE.get(key)
+    if kernel is None:
+        kernel = _build(template, leaves, wrt, bool(grad), errors, points)
+        _CACHE[key] = kernel
+    _RECENT[key] = kernel  # a few strong references, so a loop that recompiles hits the cache
+    _RECENT.move_to_end(key)
+    if len(_RECENT) > _RECENT_SIZE:
+        _RECENT.popitem(last=False)
+    return kernel
+
+
+def _build(template: Template, leaves: list[Expr], wrt: Any, grad: bool, errors: str,
+           points: int) -> Kernel:
+    if not grad:
+        return Kernel(leaves, template, _kernel_symbols(leaves, []), errors, points)
+    differentiated = resolve_symbols(leaves, wrt)
+    values = list(leaves)
+    gradients = _with_gradients(template, leaves, differentiated)
+    symbols = _kernel_symbols(values, differentiated)
+    return Kernel(leaves, (template, gradients), symbols, errors, points)

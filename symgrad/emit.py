@@ -1,0 +1,494 @@
+"""Kernel source generation: one numpy statement per shared DAG node, in topological order.
+
+The DAG's sharing is the common-subexpression elimination. The emitter works on static facts
+only: each value's core shape and the set of symbols it depends on (a bit mask). Two values
+with the same mask and core shape have the same runtime shape, so a dead array of one may
+receive the other (`out=`); arrays the kernel did not allocate itself (inputs, views made by
+non-elementwise ops) are never written.
+
+The text holds only names made here (`a0` arguments, `t3` arrays, `c0` constants, `np.<ufunc>`,
+`op.<operation>`) and numeric literals, so the same DAG gives the same source in every process.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any, Callable, Union
+
+import numpy as np
+
+from .evaluate import apply_numpy
+from .expr import Expr, make_node
+from .shapes import Shape, broadcast
+from .traverse import topological
+
+# An operand of one step: a node's value, a float literal, or PREV (the step before's result).
+PREV = None
+Operand = Union[Expr, float, None]
+Step = tuple[str, tuple[Operand, ...]]
+
+
+def _scalar_constant(node: Expr) -> float | None:
+    """The value of a scalar constant node (None for anything else)."""
+    if node.op == "const" and node.shape == ():
+        return float(node.value)  # type: ignore[arg-type]
+    return None
+
+
+def _is_negation(node: Expr) -> bool:
+    return node.op == "mul" and len(node.args) == 2 and _scalar_constant(node.args[0]) == -1.0
+
+
+def _is_reciprocal(node: Expr) -> bool:
+    return node.op == "pow" and node.params[0][1] == -1.0
+
+
+def _literal_or_node(node: Expr) -> Operand:
+    value = _scalar_constant(node)
+    return node if value is None else value
+
+
+# -- cheaper emission: add, mul and pow as chains of ufunc steps -----------------------------------
+def _add_steps(node: Expr, absorbed: set[Expr]) -> list[Step]:
+    """A sum; an absorbed `-1*y` term becomes a subtraction of y."""
+    plus = [_literal_or_node(arg) for arg in node.args if arg not in absorbed]
+    minus = [arg.args[1] for arg in node.args if arg in absorbed]
+    if not plus:
+        steps: list[Step] = [("negative", (minus.pop(0),))]
+    elif len(plus) == 1:
+        steps = [("subtract", (plus[0], minus.pop(0)))]
+    else:
+        steps = [("add", (plus[0], plus[1]))] + [("add", (PREV, term)) for term in plus[2:]]
+    return steps + [("subtract", (PREV, term)) for term in minus]
+
+
+def _mul_steps(node: Expr, absorbed: set[Expr]) -> list[Step]:
+    """A product; an absorbed `y**-1` factor becomes a division by y, `-1*y` a negation."""
+    if _is_negation(node) and node.args[1] not in absorbed:
+        return [("negative", (node.args[1],))]
+    over = [_literal_or_node(arg) for arg in node.args if arg not in absorbed]
+    under = [arg.args[0] for arg in node.args if arg in absorbed]
+    if len(over) >= 2:
+        steps: list[Step] = [("multiply", (over[0], over[1]))]
+        steps += [("multiply", (PREV, factor)) for factor in over[2:]]
+    else:
+        steps = [("divide", (over[0] if over else 1.0, under.pop(0)))]
+    return steps + [("divide", (PREV, factor)) for factor in under]
+
+
+def _pow_steps(node: Expr, absorbed: set[Expr]) -> list[Step]:
+    """`x**n`: square roots and whole powers by multiplication (exact at negative x)."""
+    base, exponent = node.args[0], float(node.params[0][1])
+    if abs(exponent) == 0.5:
+        steps: list[Step] = [("sqrt", (base,))]
+    elif exponent.is_integer() and 2 <= abs(exponent) <= 64:
+        steps = _square_and_multiply(base, int(abs(exponent)))
+    elif exponent == -1.0:
+        return [("divide", (1.0, base))]
+    else:
+        return [("power", (base, exponent))]
+    return steps + [("divide", (1.0, PREV))] if exponent < 0 else steps
+
+
+def _square_and_multiply(base: Expr, power: int) -> list[Step]:
+    steps: list[Step] = []
+    for bit in bin(power)[3:]:
+        steps.append(("square", (PREV if steps else base,)))
+        if bit == "1":
+            steps.append(("multiply", (PREV, base)))
+    return steps
+
+
+CHEAPER: dict[str, Callable[[Expr, set[Expr]], list[Step]]] = {
+    "add": _add_steps, "mul": _mul_steps, "pow": _pow_steps,
+}
+
+
+# -- analysis -------------------------------------------------------------------------------------
+def share_products(roots: list[Expr]) -> list[Expr]:
+    """`roots` rebuilt so that factors several products have in common are multiplied once.
+
+    The table's mul builder flattens products (x*(a*b*c) is one node of four factors), which
+    hides a sub-product that several of them share, as the partials of a gradient often do
+    (x_i * s*(1-s)*g for each weight). Each product is regrouped as its own factors times a
+    chain of the shared ones, most shared first, so products with the same shared factors
+    reuse one chain. A product never costs more multiplications than before.
+    """
+    order = topological(roots)
+    counts: dict[Expr, int] = {}
+    for node in order:
+        if node.op == "mul" and len(node.args) >= 3:
+            for arg in dict.fromkeys(node.args):
+                counts[arg] = counts.get(arg, 0) + (arg.op != "const")
+    if not any(count >= 2 for count in counts.values()):
+        return roots
+    new: dict[Expr, Expr] = {}
+    for node in order:
+        args = tuple(new[arg] for arg in node.args)
+        if node.op == "mul" and len(args) >= 3:
+            new[node] = _regrouped(node, args, counts)
+        elif any(arg is not old for arg, old in zip(args, node.args)):
+            new[node] = make_node(node.op, args, node.shape, node.params)
+        else:
+            new[node] = node
+    return [new[root] for root in roots]
+
+
+def _regrouped(node: Expr, args: tuple[Expr, ...], counts: dict[Expr, int]) -> Expr:
+    ranked = sorted(range(len(args)), key=lambda i: (-counts[node.args[i]], node.args[i].sort_key))
+    shared = [args[i] for i in ranked if counts[node.args[i]] >= 2]
+    own = tuple(arg for old, arg in zip(node.args, args) if counts[old] < 2)
+    if len(shared) < 2 or not own:
+        return node if args == node.args else make_node("mul", args, node.shape)
+    chain = shared[0]
+    for factor in shared[1:]:
+        chain = make_node("mul", (chain, factor), broadcast(chain.shape, factor.shape))
+    return make_node("mul", own + (chain,), node.shape)
+
+
+def dependency_masks(order: list[Expr], symbols: list[Expr]) -> dict[Expr, int]:
+    """For each node, a bit mask of the symbols (by position in `symbols`) it depends on."""
+    bits = {symbol: 1 << position for position, symbol in enumerate(symbols)}
+    masks: dict[Expr, int] = {}
+    for node in order:
+        mask = bits.get(node, 0)
+        for arg in node.args:
+            mask |= masks[arg]
+        masks[node] = mask
+    return masks
+
+
+def absorbed_nodes(order: list[Expr], roots: set[Expr], masks: dict[Expr, int]) -> set[Expr]:
+    """Negations used only by one sum and reciprocals used only by one product.
+
+    They are never computed: the sum subtracts, the product divides.
+    """
+    consumers: dict[Expr, list[Expr]] = {}
+    for node in order:
+        if masks[node]:
+            for arg in node.args:
+                consumers.setdefault(arg, []).append(node)
+    absorbed: set[Expr] = set()
+    for node in order:
+        users = consumers.get(node, [])
+        if node in roots or len(users) != 1 or not masks[node]:
+            continue
+        if _is_reciprocal(node) and users[0].op == "mul":
+            absorbed.add(node)
+        elif _is_negation(node) and users[0].op == "add" and node.args[1] not in absorbed:
+            absorbed.add(node)
+    return absorbed
+
+
+def effective_args(node: Expr, absorbed: set[Expr]) -> list[Expr]:
+    """The nodes whose values a statement for `node` reads (absorbed ones replaced)."""
+    result = []
+    for arg in node.args:
+        if arg in absorbed:
+            result.append(arg.args[1] if arg.op == "mul" else arg.args[0])
+        else:
+            result.append(arg)
+    return result
+
+
+# -- the emitter -------------------------------------------------------------------------------------
+@dataclass(slots=True)
+class Value:
+    """What the emitter knows about one node's value in the generated code."""
+
+    text: str          # a name or a float literal
+    mask: int          # the symbols it depends on (0: a constant)
+    shape: Shape       # its core shape
+    owned: bool        # a fresh array of exactly its class's shape, ours to overwrite
+
+
+@dataclass(frozen=True, slots=True)
+class Emitted:
+    """A kernel's source and the names it runs with."""
+
+    source: str
+    namespace: dict[str, Any]
+    owned: tuple[bool, ...]         # per root: its returned array is fresh and full-shaped
+    folded_failure: str | None      # errors="raise": a constant part is already not finite
+
+
+@dataclass
+class Emitter:
+    """Builds the source of `def kernel(nb, a0, a1, ...)` returning one value per root."""
+
+    symbols: list[Expr]
+    check: bool = False
+    full: int = 0  # symbols known to have the whole batch shape: their values share classes
+    lines: list[str] = field(default_factory=list)
+    values: dict[Expr, Value] = field(default_factory=dict)
+    pool: dict[tuple[int, Shape], list[str]] = field(default_factory=dict)
+    ufuncs: dict[str, Any] = field(default_factory=dict)  # ufuncs, and nan / inf
+    operations: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    operation_names: dict[tuple[str, Any], str] = field(default_factory=dict)
+    constants: dict[str, np.ndarray] = field(default_factory=dict)
+    folded: dict[Expr, np.ndarray] = field(default_factory=dict)
+    checked: list[Expr] = field(default_factory=list)
+    folded_failure: str | None = None
+    counter: int = 0
+
+    def fresh_name(self) -> str:
+        self.counter += 1
+        return f"t{self.counter - 1}"
+
+    # -- operands -------------------------------------------------------------------------
+    def constant_name(self, array: np.ndarray) -> str:
+        name = f"c{len(self.constants)}"
+        self.constants[name] = array
+        return name
+
+    def operand_text(self, operand: Operand, rank: int, lifted: bool = False) -> str:
+        """Text of an operand aligned to core `rank` (size-1 axes after the batch axes)."""
+        if isinstance(operand, float):
+            return self.literal(operand)
+        value = self.value(operand)  # type: ignore[arg-type]
+        if lifted and value.mask == 0:
+            return f"lift({value.text}, nb)"
+        missing = rank - len(value.shape)
+        if missing <= 0 or lifted or (value.mask == 0 and value.shape == ()):
+            return value.text
+        return f"{value.text}[{', '.join(['...'] + ['None'] * missing + [':'] * len(value.shape))}]"
+
+    def ufunc(self, name: str) -> str:
+        self.ufuncs[name] = getattr(np, name)
+        return f"np.{name}"
+
+    def operation(self, node: Expr) -> str:
+        """The name of `node`'s table function (with its parameters bound) in `op`."""
+        key = (node.op, node.params)
+        name = self.operation_names.get(key)
+        if name is None:
+            name = node.op if node.op not in self.operations else f"{node.op}{len(self.operations)}"
+            function = node.spec.numpy
+            self.operations[name] = functools.partial(function, **node.kwargs) if node.params else function
+            self.operation_names[key] = name
+        return f"op.{name}"
+
+    def literal(self, value: float) -> str:
+        """A float literal; nan and infinities come from the `np` namespace."""
+        if math.isfinite(value):
+            return repr(float(value))
+        self.ufuncs["nan" if math.isnan(value) else "inf"] = np.nan if math.isnan(value) else np.inf
+        return "np.nan" if math.isnan(value) else ("np.inf" if value > 0 else "(-np.inf)")
+
+    def value(self, node: Expr) -> Value:
+        """`node`'s value; a folded constant gets its literal or namespace name on first use."""
+        found = self.values.get(node)
+        if found is None:
+            array = self.folded[node]
+            text = self.literal(float(array)) if array.shape == () else self.constant_name(array)
+            found = self.values[node] = Value(text, 0, node.shape, False)
+        return found
+
+    # -- constants --------------------------------------------------------------------------------
+    def fold(self, order: list[Expr], masks: dict[Expr, int]) -> None:
+        """Compute every part that depends on no symbol once, now."""
+        with np.errstate(all="ignore"):
+            for node in order:
+                if masks[node]:
+                    continue
+                if node.op == "const":
+                    self.folded[node] = node.value  # type: ignore[assignment]
+                    continue
+                arrays = [self.folded[arg] for arg in node.args]
+                result = np.asarray(apply_numpy(node, arrays, 0), dtype=np.float64)
+                self.folded[node] = result
+                if self.check and self.folded_failure is None:
+                    self.folded_failure = failure_message(node, result, arrays, {})
+
+    # -- statements -------------------------------------------------------------------------------
+    def statement(self, node: Expr, absorbed: set[Expr], mask: int, dying: list[Expr]) -> None:
+        """Emit the line(s) computing `node`, releasing the arrays of `dying` operands."""
+        if node.op in CHEAPER:
+            self.emit_steps(node, CHEAPER[node.op](node, absorbed), mask, dying)
+        elif _is_ufunc_statement(node):
+            self.emit_steps(node, [(node.spec.numpy.__name__, node.args)], mask, dying)
+        else:
+            self.emit_call(node, mask, dying)
+        if self.check:
+            self.emit_check(node, absorbed)
+
+    def emit_steps(self, node: Expr, steps: list[Step], mask: int, dying: list[Expr]) -> None:
+        """Ufunc steps writing into one array: a dead one of the same class when there is one."""
+        rank, final = len(node.shape), self.klass(mask, node.shape)
+        late = {operand for _, operands in steps[1:] for operand in operands
+                if isinstance(operand, Expr)}
+        self.release([arg for arg in dying if arg not in late])
+        target = self.take(final)
+        name = target or self.fresh_name()
+        holds_final = target is not None
+        current: tuple[int, Shape] = (0, ())
+        for ufunc, operands in steps:
+            current = self.step_class(operands, current)
+            texts = [name if operand is PREV else self.operand_text(operand, rank)
+                     for operand in operands]
+            call = f"{self.ufunc(ufunc)}({', '.join(texts)}"
+            if holds_final:
+                self.lines.append(f"{call}, out={name})")
+            else:
+                self.lines.append(f"{name} = {call})")
+                holds_final = current == final
+        self.values[node] = Value(name, mask, node.shape, True)
+        self.release([arg for arg in dying if arg in late])
+
+    def step_class(self, operands: tuple[Operand, ...], previous: tuple[int, Shape]) -> tuple[int, Shape]:
+        mask, shapes = 0, []
+        for operand in operands:
+            if operand is PREV:
+                mask, shapes = mask | previous[0], shapes + [previous[1]]
+            elif isinstance(operand, Expr):
+                value = self.value(operand)
+                mask, shapes = mask | value.mask, shapes + [value.shape]
+        return self.klass(mask, broadcast(*shapes) if shapes else ())
+
+    def klass(self, mask: int, shape: Shape) -> tuple[int, Shape]:
+        """Values of one class have one runtime shape: a dead array of it may take another."""
+        return (-1 if mask & self.full else mask), shape
+
+    def emit_call(self, node: Expr, mask: int, dying: list[Expr]) -> None:
+        """A call of the op's table function; non-elementwise ones get `nb`."""
+        elementwise = node.spec.elementwise
+        texts = [self.operand_text(arg, len(node.shape), lifted=not elementwise)
+                 for arg in node.args]
+        if not elementwise:
+            texts.append("nb=nb")
+        name = self.fresh_name()
+        self.lines.append(f"{name} = {self.operation(node)}({', '.join(texts)})")
+        self.values[node] = Value(name, mask, node.shape, False)
+        self.release(dying)
+
+    def emit_check(self, node: Expr, absorbed: set[Expr]) -> None:
+        operands = [self.value(arg).text for arg in effective_args(node, absorbed)]
+        point = ", ".join(f"a{position}" for position in range(len(self.symbols)))
+        self.lines.append(f"check({len(self.checked)}, {self.values[node].text}, "
+                          f"({', '.join(operands)},), ({point},))")
+        self.checked.append(node)
+
+    # -- buffers ------------------------------------------------------------------------------------
+    def release(self, nodes: list[Expr]) -> None:
+        """Dead operands: arrays we allocated become targets for later values of their class."""
+        if self.check:
+            return  # checks read operands after the statement, so nothing is overwritten
+        for node in nodes:
+            value = self.values.get(node)
+            if value is not None and value.owned:
+                self.pool.setdefault(self.klass(value.mask, value.shape), []).append(value.text)
+
+    def take(self, klass: tuple[int, Shape]) -> str | None:
+        free = self.pool.get(klass)
+        return free.pop() if free else None
+
+    # -- the function -------------------------------------------------------------------------------
+    def finish(self, roots: list[Expr]) -> Emitted:
+        """The complete source and its namespace."""
+        returned, owned, seen = [], [], set()
+        for root in roots:
+            value = self.value(root)
+            returned.append(value.text)
+            owned.append(value.owned and root not in seen)
+            seen.add(root)
+        parameters = ", ".join(["nb"] + [f"a{position}" for position in range(len(self.symbols))])
+        body = self.lines + [f"return ({', '.join(returned)},)"]
+        source = f"def kernel({parameters}):\n" + "".join(f"    {line}\n" for line in body)
+        namespace: dict[str, Any] = {
+            "np": SimpleNamespace(**dict(sorted(self.ufuncs.items()))),
+            "op": SimpleNamespace(**self.operations), "lift": lift,
+            "check": Checker(self.checked, self.symbols), **self.constants,
+        }
+        return Emitted(source, namespace, tuple(owned), self.folded_failure)
+
+
+def lift(value: Any, nb: int) -> np.ndarray:
+    """A constant with `nb` leading size-1 batch axes, for a non-elementwise operation."""
+    array = np.asarray(value, dtype=np.float64)
+    return array.reshape((1,) * nb + array.shape)
+
+
+def failure_message(node: Expr, value: Any, operands: list[Any], point: dict[str, Any]) -> str | None:
+    """The DomainError message for `node`, or None when it is finite or an operand was not."""
+    if np.all(np.isfinite(value)) or not all(np.all(np.isfinite(item)) for item in operands):
+        return None
+    from .printing import to_text
+    text = to_text(node)
+    text = text if len(text) <= 80 else text[:77] + "..."
+    shown = ", ".join(f"{name}={item}" for name, item in sorted(point.items())) or "every point"
+    return f"{node.op} is not finite at {shown}: {text}"
+
+
+class Checker:
+    """The `check` of errors="raise" kernels: raise DomainError at the first bad value."""
+
+    def __init__(self, nodes: list[Expr], symbols: list[Expr]) -> None:
+        self.nodes, self.names = nodes, [symbol.name for symbol in symbols]
+
+    def __call__(self, index: int, value: Any, operands: tuple[Any, ...], point: tuple[Any, ...]) -> None:
+        if np.all(np.isfinite(value)):
+            return
+        bad = tuple(np.argwhere(~np.isfinite(np.asarray(value)))[0])
+        at = {name: _item_at(array, bad) for name, array in zip(self.names, point)}
+        message = failure_message(self.nodes[index], value, list(operands), at)
+        if message is not None:
+            from .errors import DomainError
+            raise DomainError(message)
+
+
+def _item_at(array: Any, position: tuple[int, ...]) -> Any:
+    array = np.asarray(array)
+    index = tuple(min(p, extent - 1) for p, extent in zip(position, array.shape))
+    item = array[index] if index else array
+    return item.tolist() if isinstance(item, np.ndarray) else float(item)
+
+
+def _last_uses(live: list[Expr], absorbed: set[Expr], roots: set[Expr]) -> dict[Expr, int]:
+    """The position of each value's last reader; roots live to the end.
+
+    A table function may return a view of its argument (broadcast_to, index, transpose), so
+    its arguments live as long as its result does.
+    """
+    end = len(live)
+    last_use: dict[Expr, int] = {root: end for root in roots}
+    for position, node in enumerate(live):
+        for arg in effective_args(node, absorbed):
+            last_use[arg] = max(last_use.get(arg, 0), position)
+    for node in reversed(live):
+        if not _is_ufunc_statement(node):
+            for arg in node.args:
+                last_use[arg] = max(last_use[arg], last_use.get(node, end))
+    return last_use
+
+
+def _is_ufunc_statement(node: Expr) -> bool:
+    spec = node.spec
+    return node.op in CHEAPER or (spec.elementwise and isinstance(spec.numpy, np.ufunc)
+                                  and not node.params)
+
+
+def emit_kernel(roots: list[Expr], symbols: list[Expr], check: bool = False, full: int = -1) -> Emitted:
+    """Source and namespace of a kernel computing every root from the given symbols.
+
+    `full` is a bit mask of the symbols whose arrays have the whole batch shape at run time
+    (all of them by default): any value depending on one of them has that shape too.
+    """
+    roots = share_products(roots)
+    order = topological(roots)
+    masks = dependency_masks(order, symbols)
+    root_set = set(roots)
+    absorbed = absorbed_nodes(order, root_set, masks)
+    emitter = Emitter(symbols, check=check, full=full)
+    emitter.fold(order, masks)
+    for position, symbol in enumerate(symbols):
+        emitter.values[symbol] = Value(f"a{position}", 1 << position, symbol.shape, False)
+    live = [node for node in order if masks[node] and node.op != "symbol" and node not in absorbed]
+    last_use = _last_uses(live, absorbed, root_set)
+    for position, node in enumerate(live):
+        dying = [arg for arg in dict.fromkeys(effective_args(node, absorbed))
+                 if last_use[arg] == position]
+        emitter.statement(node, absorbed, masks[node], dying)
+    return emitter.finish(roots)
