@@ -93,7 +93,12 @@ def _propagate(node: Expr, adjoint: Expr, live: set[Expr], parts: dict[Expr, lis
     for arg, contribution in zip(node.args, contributions):
         if contribution is None or arg not in live:
             continue
-        parts.setdefault(arg, []).append(fit_shape(as_expr(contribution), arg.shape, exact=False))
+        piece = as_expr(contribution)
+        if spec.elementwise and arg.shape != node.shape:
+            # The argument was broadcast into the node: sum over the node's full shape, so a
+            # contribution left lazily smaller than the node must be broadcast first.
+            piece = fit_shape(fit_shape(piece, node.shape), arg.shape)
+        parts.setdefault(arg, []).append(fit_shape(piece, arg.shape, exact=False))
 
 
 def resolve_symbols(expr_or_exprs: Expr | Sequence[Expr], wrt: str | Expr | Sequence[str | Expr] | None) -> list[Expr]:

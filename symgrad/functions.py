@@ -15,7 +15,7 @@ import numpy as np
 
 from . import ops  # noqa: F401  (registers the operation table)
 from .errors import ArgumentError, ShapeError
-from .expr import Expr, apply, as_expr, constant, power as _power
+from .expr import Expr, apply, as_expr, constant, normalize_index, power as _power
 from .opspec import OPS
 
 PI = constant(math.pi)
@@ -58,6 +58,8 @@ def log(x: Any, base: Any = None) -> Any:
     """The natural logarithm, or the logarithm to `base`: log(x)/log(base)."""
     if base is None:
         return call("log", x)
+    if isinstance(x, Expr) or isinstance(base, Expr):
+        return apply("log", x) / apply("log", base)
     return call("log", x) / call("log", base)
 
 
@@ -163,32 +165,43 @@ class Call:
 def _static_ints(name: str, values: tuple[Expr, ...]) -> tuple[int, ...]:
     result = []
     for value in values:
-        if value.op != "const" or value.shape != () or not float(value.value).is_integer():
+        number = float(value.value) if value.op == "const" and value.shape == () else 0.5  # type: ignore[arg-type]
+        if not number.is_integer() or abs(number) > 1 << 62:
             raise ArgumentError(f"{name} takes whole numbers after its first argument")
         result.append(int(value.value))
     return tuple(result)
 
 
 def _index_item(value: Expr) -> Any:
+    """An int, or a slice from a `[start, stop, step]` literal (the printed form of a slice)."""
     if value.op == "const" and value.shape == (3,):
-        start, stop, step = (int(v) for v in value.value)  # type: ignore[union-attr]
-        return (start, stop, step)
+        start, stop, step = _static_ints("index", tuple(constant(v) for v in value.value))  # type: ignore[union-attr]
+        return slice(start, stop, step)
     return _static_ints("index", (value,))[0]
 
 
 def _rebuild_index(x: Expr, *items: Expr) -> Expr:
-    return apply("index", x, index=tuple(_index_item(item) for item in items))
+    return x[tuple(_index_item(item) for item in items)]
 
 
 def _rebuild_scatter(x: Expr, shape: Expr, *items: Expr) -> Expr:
     if shape.op != "const" or shape.ndim != 1:
         raise ArgumentError("scatter takes the target shape as a list of whole numbers")
-    target = tuple(int(v) for v in shape.value)  # type: ignore[union-attr]
-    return apply("scatter", x, index=tuple(_index_item(item) for item in items), shape=target)
+    target = _checked_extents("scatter", _static_ints("scatter", tuple(constant(v) for v in shape.value)))  # type: ignore[union-attr]
+    index = normalize_index(tuple(_index_item(item) for item in items), target)
+    if apply("index", constant(np.zeros(target)), index=index).shape != x.shape:
+        raise ShapeError(f"scatter: a value of shape {x.shape} does not fit that index of {target}")
+    return apply("scatter", x, index=index, shape=target)
+
+
+def _checked_extents(name: str, extents: tuple[int, ...]) -> tuple[int, ...]:
+    if any(extent < 0 or extent > 1 << 31 for extent in extents):
+        raise ShapeError(f"{name}: {extents} is not a valid shape")
+    return extents
 
 
 def _rebuild_shaped(name: str) -> Callable[..., Expr]:
-    return lambda x, *extents: apply(name, x, shape=_static_ints(name, extents))
+    return lambda x, *extents: apply(name, x, shape=_checked_extents(name, _static_ints(name, extents)))
 
 
 def _table() -> dict[str, Call]:

@@ -1,0 +1,295 @@
+"""The backward pass over recorded tensors, and `sg.autograd.grad`.
+
+One sweep in reverse creation order applies each recorded op's derivative rule. Without
+`create_graph` the rule runs on numpy values (a `NumericBackend` with no batch axes); with it,
+the rule runs on tensors (`TensorBackend`), so the backward pass is itself recorded and can
+be differentiated again.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .errors import AutogradError, ShapeError
+from .reverse import NumericBackend, fit_core, _masked, _zero_upstream
+from .shapes import Shape
+from .opspec import OPS
+from .tensor import Tensor, apply_op, make_leaf, retain_used, set_grad_enabled, where_recorded
+
+__all__ = ["grad", "backward"]
+
+_NUMERIC = NumericBackend(0)
+
+
+class TensorBackend:
+    """The `F` a derivative rule sees when the backward pass is recorded (create_graph)."""
+
+    @staticmethod
+    def shape(value: Any) -> Shape:
+        return tuple(np.shape(value._value if type(value) is Tensor else value))
+
+    def broadcast_to(self, value: Any, shape: Shape) -> Any:
+        shape = tuple(shape)
+        return value if self.shape(value) == shape else apply_op("broadcast_to", (value,), {"shape": shape})
+
+    def sum_to(self, value: Any, shape: Shape) -> Any:
+        shape = tuple(shape)
+        return value if self.shape(value) == shape else apply_op("sum_to", (value,), {"shape": shape})
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        return lambda *args, **params: apply_op(name, args, params)
+
+
+_TENSORS = TensorBackend()
+
+
+def _fit_tensor(value: Any, shape: Shape) -> Any:
+    """A recorded contribution summed (or broadcast) to its input's shape."""
+    have = _TENSORS.shape(value)
+    if have == shape:
+        return value
+    if len(have) <= len(shape) and np.broadcast_shapes(have, shape) == shape:
+        return _TENSORS.broadcast_to(value, shape)
+    return _TENSORS.sum_to(value, shape)
+
+
+def _order(roots: Sequence[Tensor]) -> list[Tensor]:
+    """Every tensor that requires grad reachable from `roots`, outputs before their inputs.
+
+    Creation order is a topological order (an input exists before the op that reads it), so
+    one marking walk and a sort by creation number replace a two-phase depth-first search.
+    """
+    epoch = _next_epoch()
+    nodes: list[Tensor] = []
+    for root in roots:
+        if root._mark != epoch:
+            root._mark = epoch
+            nodes.append(root)
+    stack = list(nodes)
+    append, push, pop = nodes.append, stack.append, stack.pop
+    while stack:
+        for item in pop()._inputs:
+            if type(item) is Tensor and item._rg and item._mark != epoch:
+                item._mark = epoch
+                append(item)
+                push(item)
+    nodes.sort(key=_creation, reverse=True)
+    return nodes
+
+
+_next_epoch = itertools.count(1).__next__
+_creation = operator.attrgetter("_seq")
+
+
+def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
+    if not root._rg:
+        raise AutogradError("this tensor does not require grad and has no grad_fn: nothing "
+                            "was recorded; create its leaves with requires_grad=True")
+    if gradient is None:
+        if np.size(root._value) != 1:
+            raise AutogradError(f"grad can be implicitly created only for scalar outputs: this "
+                                f"tensor has shape {root.shape}; pass gradient= (the v in v^T J) "
+                                "of the same shape")
+        value = np.ones(np.shape(root._value))
+    else:
+        value = gradient._value if isinstance(gradient, Tensor) else np.asarray(gradient, dtype=np.float64)
+        if np.shape(value) != root.shape:
+            raise ShapeError(f"the gradient has shape {np.shape(value)} but the output has "
+                             f"shape {root.shape}; they must match")
+    if create_graph:
+        return gradient if isinstance(gradient, Tensor) else make_leaf(np.array(value, dtype=np.float64))
+    return np.asarray(value, dtype=np.float64)
+
+
+def _freed_error(node: Tensor) -> AutogradError:
+    return AutogradError(f"trying to backward through the graph a second time "
+                         f"({node._op.torch}): its saved values were freed after the first "  # type: ignore[union-attr]
+                         "backward; pass retain_graph=True to the first backward() to keep them")
+
+
+def _add_adjoint(item: Tensor, contribution: Any) -> None:
+    previous = item._adj
+    item._adj = contribution if previous is None else previous + contribution
+
+
+def _sweep_numbers(nodes: list[Tensor], visit: Callable[[Tensor, Any], None], keep: set[int],
+                   free: bool) -> None:
+    """The backward pass on numpy values: the hot loop, kept flat on purpose."""
+    backend = _NUMERIC
+    masking = where_recorded()
+    special = bool(keep) or retain_used()
+    for node in nodes:
+        adjoint = node._adj
+        if adjoint is None:
+            continue
+        node._adj = None
+        op = node._op
+        if op is None or (special and (node._retain or id(node) in keep)):
+            visit(node, adjoint)
+            if op is None:
+                continue
+        if op.freed:
+            raise _freed_error(node)
+        inputs = node._inputs
+        if len(inputs) == 2:
+            first, second = inputs
+            args = (first._value if type(first) is Tensor else first,
+                    second._value if type(second) is Tensor else second)
+        else:
+            args = tuple(item._value if type(item) is Tensor else item for item in inputs)
+        params = node._params
+        if params:
+            results = op.grad(backend, adjoint, node._value, *args, **params)
+        else:
+            results = op.grad(backend, adjoint, node._value, *args)
+        if free:
+            node._op = op.released
+        zero = _zero_upstream(np.asarray(adjoint), 0, op.name in _ELEMENTWISE) if masking else None
+        for item, contribution in zip(inputs, results):
+            if contribution is None or type(item) is not Tensor or not item._rg:
+                continue
+            if zero is not None:
+                contribution = _masked(contribution, zero, 0)
+            value = item._value
+            kind = type(value)
+            # Scalars fit scalars; otherwise compare shapes (the rule may have broadcast).
+            if type(contribution) is not kind or (kind is np.ndarray and contribution.shape != value.shape):
+                contribution = fit_core(contribution, 0, np.shape(value))
+            previous = item._adj
+            item._adj = contribution if previous is None else previous + contribution
+
+
+def _sweep_tensors(nodes: list[Tensor], visit: Callable[[Tensor, Any], None], keep: set[int],
+                   free: bool) -> None:
+    """The backward pass recorded as tensor operations (create_graph=True)."""
+    for node in nodes:
+        adjoint = node._adj
+        if adjoint is None:
+            continue
+        node._adj = None
+        op = node._op
+        if op is None or node._retain or id(node) in keep:
+            visit(node, adjoint)
+            if op is None:
+                continue
+        if op.freed:
+            raise _freed_error(node)
+        results = op.grad(_TENSORS, adjoint, node, *node._inputs, **(node._params or {}))
+        if free:
+            node._op = op.released
+        for item, contribution in zip(node._inputs, results):
+            if contribution is None or type(item) is not Tensor or not item._rg:
+                continue
+            if type(contribution) is not Tensor:
+                contribution = make_leaf(np.asarray(contribution, dtype=np.float64))
+            _add_adjoint(item, _fit_tensor(contribution, item.shape))
+
+
+_ELEMENTWISE = frozenset(name for name, spec in OPS.items() if spec.elementwise) | {
+    "sub", "div", "neg", "clone"}
+
+
+def _run(roots: Sequence[Tensor], gradients: Sequence[Any] | None, retain_graph: bool | None,
+         create_graph: bool, visit: Callable[[Tensor, Any], None], keep: set[int]) -> None:
+    seeds = [_seed(root, None if gradients is None else gradients[i], create_graph)
+             for i, root in enumerate(roots)]
+    nodes = _order(roots)
+    for root, seed in zip(roots, seeds):
+        _add_adjoint(root, seed)
+    free = not (create_graph if retain_graph is None else retain_graph)
+    previous = set_grad_enabled(create_graph)
+    try:
+        with np.errstate(all="ignore"):
+            (_sweep_tensors if create_graph else _sweep_numbers)(nodes, visit, keep, free)
+    except BaseException:
+        for node in nodes:
+            node._adj = None  # a failed pass leaves no adjoints behind
+        raise
+    finally:
+        set_grad_enabled(previous)
+
+
+def _accumulate(create_graph: bool) -> Callable[[Tensor, Any], None]:
+    def accumulate(leaf: Tensor, adjoint: Any) -> None:
+        current = leaf._grad
+        if create_graph:
+            if current is None:
+                leaf._grad = adjoint.clone() if adjoint._rg else make_leaf(np.array(adjoint._value))
+            else:
+                leaf._grad = current + adjoint
+        elif current is None:
+            leaf._grad = make_leaf(np.array(adjoint, dtype=np.float64))
+        elif current._rg:
+            leaf._grad = make_leaf(current._value + adjoint)  # a recorded grad is not overwritten
+        else:
+            _add_into(current, adjoint)
+    return accumulate
+
+
+def _add_into(target: Tensor, adjoint: Any) -> None:
+    """`target += adjoint`, in place where numpy can (PyTorch accumulates in place)."""
+    value = target._value
+    if isinstance(value, np.ndarray) and value.flags.writeable and value.shape == np.shape(adjoint):
+        value += adjoint
+    else:
+        target._value = value + adjoint
+
+
+def backward(tensors: Sequence[Tensor], grad_tensors: Sequence[Any] | None = None,
+             retain_graph: bool | None = None, create_graph: bool = False) -> None:
+    """Accumulate the gradients of `tensors` (seeded by `grad_tensors`) into leaves' `.grad`."""
+    tensors = _as_list(tensors)
+    if grad_tensors is not None:
+        grad_tensors = _as_list(grad_tensors)
+        if len(grad_tensors) != len(tensors):
+            raise AutogradError(f"got {len(grad_tensors)} gradients for {len(tensors)} outputs")
+    _run(tensors, grad_tensors, retain_graph, create_graph, _accumulate(create_graph), set())
+
+
+def _as_list(items: Any) -> list[Any]:
+    return list(items) if isinstance(items, (list, tuple)) else [items]
+
+
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+    """The gradients of `outputs` with respect to `inputs`, as a tuple; `.grad` is untouched.
+
+    `grad_outputs` seeds non-scalar outputs (v^T J). With `create_graph=True` the results are
+    recorded tensors that can be differentiated again. An input the outputs do not depend on
+    is an error unless `allow_unused`, which gives None for it.
+    """
+    outputs, targets = _as_list(outputs), _as_list(inputs)
+    for target in targets:
+        if not isinstance(target, Tensor) or not target._rg:
+            raise AutogradError("one of the differentiated tensors does not require grad")
+    seeds = None if grad_outputs is None else _as_list(grad_outputs)
+    if seeds is not None and len(seeds) != len(outputs):
+        raise AutogradError(f"got {len(seeds)} grad_outputs for {len(outputs)} outputs")
+    wanted = {id(target) for target in targets}
+    found: dict[int, Any] = {}
+
+    def collect(node: Tensor, adjoint: Any) -> None:
+        if id(node) in wanted:
+            found[id(node)] = adjoint
+
+    _run(outputs, seeds, retain_graph, create_graph, collect, wanted)
+    return tuple(_result(found.get(id(target)), target, allow_unused, create_graph)
+                 for target in targets)
+
+
+def _result(adjoint: Any, target: Tensor, allow_unused: bool, create_graph: bool) -> Tensor | None:
+    if adjoint is None:
+        if not allow_unused:
+            raise AutogradError("one of the differentiated tensors appears not to have been "
+                                "used in the graph; pass allow_unused=True to get None for it")
+        return None
+    if create_graph:
+        return adjoint
+    return make_leaf(np.array(adjoint, dtype=np.float64))
+
+

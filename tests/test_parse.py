@@ -1,0 +1,477 @@
+"""The expression language: precedence, implicit multiplication, statements, and bad input.
+
+Expected values are built with Python operators on symbols; hash-consing makes `is` the
+structural comparison. Since the DAG canonicalises while building, some value-equal shapes
+(`-(x*y)`, `(-x)*y`) coincide; random printed expressions checked by value cover the rest.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import os
+import random
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import symgrad as sg
+from symgrad import functions
+from symgrad.expr import constant, symbol
+
+parse_module = importlib.import_module("symgrad.parse")  # `sg.parse` is the function
+
+x, y, z, u, a, b, c, d = sg.symbols("x y z u a b c d")
+A = symbol("A", (2, 3))
+B = symbol("B", (2, 3))
+SHAPES = {"A": (2, 3), "B": (2, 3)}
+# Seconds per large case. They take 1-3 s on a busy 2-core VM; the margin is for loaded CI
+# machines. A quadratic step at these sizes would take minutes.
+BUDGET = 10.0
+
+
+def timed_parse(text: str, **kwargs: object) -> tuple[sg.Expr, float]:
+    start = time.perf_counter()
+    result = sg.parse(text, **kwargs)  # type: ignore[arg-type]
+    return result, time.perf_counter() - start
+
+
+# -- precedence and associativity -----------------------------------------------------------------
+PRECEDENCE = [
+    ("-x**2", lambda: -(x**2)),
+    ("-x*y", lambda: (-x) * y),
+    ("2*-x", lambda: 2 * (-x)),
+    ("x**y**z", lambda: x ** (y**z)),
+    ("x**-y", lambda: x ** (-y)),
+    ("x^2", lambda: x**2),
+    ("x^y^z", lambda: x ** (y**z)),
+    ("a - b + c", lambda: a - b + c),
+    ("a - b - c", lambda: (a - b) - c),
+    ("a*b/c*d", lambda: a * b / c * d),
+    ("a/b/c", lambda: a / b / c),
+    ("a + b*c**2", lambda: a + b * c**2),
+    ("(a + b)*c", lambda: (a + b) * c),
+    ("3x^2", lambda: 3 * x**2),
+    ("2(x+1)", lambda: 2 * (x + 1)),
+    ("(x+1)(x-1)", lambda: (x + 1) * (x - 1)),
+    ("2sin(x)", lambda: 2 * sg.sin(x)),
+    ("2x cos(x^2)", lambda: 2 * x * sg.cos(x**2)),
+    ("x y", lambda: x * y),
+    ("x (y + 1)", lambda: x * (y + 1)),
+    ("2x/3", lambda: (2 * x) / 3),
+    ("1/2x", lambda: (1 / 2) * x),
+    ("-2x", lambda: -(2 * x)),
+    ("-2x y", lambda: -(2 * x * y)),
+    ("x -1", lambda: x - 1),
+    ("x - -1", lambda: x + 1),
+    ("2x^2y", lambda: 2 * x**2 * y),
+    ("x^2 y", lambda: x**2 * y),
+    ("2**-2x", lambda: 2.0**-2 * x),
+    ("x*2y", lambda: x * 2 * y),
+    ("sin(x)cos(x)", lambda: sg.sin(x) * sg.cos(x)),
+    ("sin(x)^2", lambda: sg.sin(x) ** 2),
+    ("+x", lambda: x),
+    ("--x", lambda: x),
+    ("x < y", lambda: x < y),
+    ("x + 1 >= 2y", lambda: x + 1 >= 2 * y),
+    ("where(x > 0, x, -x)", lambda: sg.where(x > 0, x, -x)),
+    ("where(x != 0, 1/x, 0)", lambda: sg.where(functions.compare("!=", x, 0.0), 1 / x, 0)),
+    ("atan2(y, x)", lambda: sg.atan2(y, x)),
+    ("clamp(x, -1, 1,)", lambda: sg.clamp(x, -1, 1)),
+    ("α θ", lambda: symbol("α") * symbol("θ")),
+    ("2θ", lambda: 2 * symbol("θ")),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PRECEDENCE, ids=[t for t, _ in PRECEDENCE])
+def test_parse_matches_python_operators(text: str, expected: object) -> None:
+    assert sg.parse(text) is expected()  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("2**3**2", 512.0), ("(2**3)**2", 64.0), ("2^3^2", 512.0), ("2**-1", 0.5),
+    ("-2**2", -4.0), ("2e3", 2000.0), ("2E3", 2000.0), ("1e-3", 0.001), (".5", 0.5),
+    ("2.5", 2.5), ("2.", 2.0), ("7 - 2 - 1", 4.0), ("12/3/2", 2.0), ("2(3)", 6.0),
+])
+def test_numbers_and_constant_arithmetic(text: str, value: float) -> None:
+    result = sg.parse(text)
+    assert result.is_constant and float(result.value) == value  # type: ignore[arg-type]
+
+
+def test_calls_take_their_arguments_in_order() -> None:
+    assert float(sg.parse("log(x, 2)").eval(x=8.0)) == pytest.approx(3.0)
+    assert float(sg.parse("atan2(1, 0)").eval()) == pytest.approx(math.pi / 2)
+    assert float(sg.parse("clamp(5, 0, 1)").eval()) == 1.0
+
+
+def test_adjacent_letters_are_one_name_and_exponent_is_part_of_a_number() -> None:
+    assert sg.parse("xy") is symbol("xy")
+    assert sg.parse("xy").symbols == ["xy"]
+    assert sg.parse("2e3") is constant(2000.0)
+    assert sg.parse("2e3x") is 2000 * x
+    assert sg.parse("2e") is 2 * functions.E  # no exponent digits: 2 times Euler's number
+    assert sg.parse("x2") is symbol("x2")
+
+
+def test_transpose_binds_tighter_than_power_and_unary_minus() -> None:
+    assert sg.parse("A.T", shapes=SHAPES).shape == (3, 2)
+    assert sg.parse("A.T**2", shapes=SHAPES) is (A.T) ** 2
+    assert sg.parse("-A.T", shapes=SHAPES) is -(A.T)
+    assert sg.parse("A.T @ B", shapes=SHAPES) is A.T @ B
+    assert sg.parse("A @ B.T", shapes=SHAPES) is A @ B.T
+    assert sg.parse("A.T.T", shapes=SHAPES) is A
+
+
+def test_matmul_closes_the_product_to_its_left() -> None:
+    v = symbol("v", (3,))
+    shapes = {**SHAPES, "v": (3,)}
+    assert sg.parse("2 A @ v", shapes=shapes) is (2 * A) @ v
+    assert sg.parse("A @ v * 2", shapes=shapes) is (A @ v) * 2
+    assert sg.parse("3*dot(v, [1, 7, 5]) + v @ v", shapes={"v": (3,)}) is \
+        3 * sg.dot(v, constant([1.0, 7.0, 5.0])) + v @ v
+
+
+def test_array_literals_nest_row_by_row() -> None:
+    assert np.array_equal(sg.parse("[1, 7, -2]").eval(), [1.0, 7.0, -2.0])
+    matrix = sg.parse("[[1, 2], [3, 4]]")
+    assert matrix.shape == (2, 2)
+    assert np.array_equal(matrix.eval(), [[1.0, 2.0], [3.0, 4.0]])
+    row = sg.parse("[x, 2x, x^2]")
+    assert row.shape == (3,)
+    assert np.allclose(row.eval(x=3.0), [3.0, 6.0, 9.0])
+    assert sg.parse("[\n  [1, 2],\n  [3, 4],\n]").shape == (2, 2)
+
+
+# Random expressions, printed with minimal parentheses, implicit products and spacing varied:
+# the parsed value must equal the value of the tree the text was printed from.
+SUM, PRODUCT, UNARY, POWER, ATOM = range(1, 6)
+POINT = {"x": 0.7, "y": -1.3}
+
+
+@st.composite
+def printed_trees(draw: st.DrawFn) -> tuple[str, float]:
+    """A random arithmetic tree as (text, value), or rejected when its value is unsafe."""
+    leaves = st.one_of(st.sampled_from(["x", "y"]).map(lambda name: ("var", name)),
+                       st.sampled_from([1.0, 2.0, 3.0, 0.5, 2.5]).map(lambda v: ("num", v)))
+    exponents = st.sampled_from([0.0, 1.0, 2.0, 3.0]).map(lambda v: ("num", v))
+    trees = st.recursive(leaves, lambda inner: st.one_of(
+        st.tuples(st.sampled_from(["add", "sub", "mul", "div"]), inner, inner),
+        st.tuples(st.just("neg"), inner),
+        st.tuples(st.just("pow"), inner, st.one_of(exponents, exponents.map(
+            lambda k: ("neg", k))))), max_leaves=10)
+    tree = draw(trees)
+    value = tree_value(tree)
+    assume(value is not None)
+    return render(tree, draw)[0], value  # type: ignore[return-value]
+
+
+def tree_value(tree: tuple) -> float | None:  # type: ignore[type-arg]
+    """The value of `tree` at POINT, or None on a division by ~0 or a large intermediate."""
+    kind = tree[0]
+    if kind in ("num", "var"):
+        return tree[1] if kind == "num" else POINT[tree[1]]
+    values = [tree_value(arg) for arg in tree[1:]]
+    if any(v is None for v in values):
+        return None
+    if (kind == "div" and abs(values[1]) < 1e-6) or (kind == "pow" and values[0] == 0.0):
+        return None
+    result = OPERATIONS[kind](*values)
+    return result if abs(result) < 1e8 else None
+
+
+OPERATIONS = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+              "div": lambda a, b: a / b, "neg": lambda a: -a, "pow": lambda a, k: a**k}
+
+
+def render(tree: tuple, draw: st.DrawFn) -> tuple[str, int]:  # type: ignore[type-arg]
+    """Text for `tree` and its precedence level, with parentheses only where needed."""
+    kind = tree[0]
+    if kind == "num":
+        return format(tree[1], "g"), ATOM
+    if kind == "var":
+        return tree[1], ATOM
+    if kind == "neg":
+        return "-" + wrapped(tree[1], UNARY, draw), UNARY
+    if kind == "pow":
+        operator = draw(st.sampled_from(["**", "^"]))
+        return wrapped(tree[1], ATOM, draw) + operator + wrapped(tree[2], UNARY, draw), POWER
+    if kind in ("add", "sub"):
+        operator = draw(st.sampled_from([" + ", "+"] if kind == "add" else [" - ", "-"]))
+        return wrapped(tree[1], SUM, draw) + operator + wrapped(tree[2], PRODUCT, draw), SUM
+    left = wrapped(tree[1], PRODUCT, draw)
+    if kind == "mul" and draw(st.booleans()):
+        right = wrapped(tree[2], POWER, draw)
+        if right[0].isalpha() or right[0] == "(":  # a follower: name, call or parenthesis
+            tight = (left[-1].isdigit() or left[-1] == ")") and draw(st.booleans())
+            return left + ("" if tight else " ") + right, PRODUCT
+    operator = "*" if kind == "mul" else "/"
+    return left + operator + wrapped(tree[2], UNARY, draw), PRODUCT
+
+
+def wrapped(tree: tuple, level: int, draw: st.DrawFn) -> str:  # type: ignore[type-arg]
+    text, own = render(tree, draw)
+    return text if own >= level else f"({text})"
+
+
+@settings(max_examples=400, deadline=None)
+@given(printed_trees())
+def test_random_printed_expressions_parse_to_their_value(case: tuple[str, float]) -> None:
+    text, value = case
+    with np.errstate(all="ignore"):
+        parsed = float(sg.parse(text).eval(**POINT))
+    assert parsed == pytest.approx(value, rel=1e-9, abs=1e-9), text
+
+
+# -- statements ----------------------------------------------------------------------------------
+def test_statements_bind_names_for_later_ones() -> None:
+    w = sg.symbols("w")
+    text = "z = w*x + b; p = sigmoid(z); -(y*log(p) + (1-y)*log(1-p))"
+    p = sg.sigmoid(w * x + b)
+    assert sg.parse(text) is -(y * sg.log(p) + (1 - y) * sg.log(1 - p))
+
+
+def test_newlines_blank_lines_comments_and_trailing_separators() -> None:
+    text = "\n# a model\nz = w*x + b   # affine\n\n\np = sigmoid(z);\n p * 2 ;\n"
+    w = sg.symbols("w")
+    assert sg.parse(text) is sg.sigmoid(w * x + b) * 2
+    assert sg.parse("f = (x +\n  y)\nf") is x + y
+    assert sg.parse("a = 1\r\nb = 2\r\na + b") is constant(3.0)
+
+
+def test_a_binding_shadows_a_symbol_and_a_declared_shape() -> None:
+    assert sg.parse("x = 2; x*y") is 2 * y
+    assert sg.parse("x = y + 1\nx", shapes={"x": (3,)}) is y + 1
+    assert sg.parse("x = x + 1; x = 2x; x") is 2 * (x + 1)
+    assert sg.parse("pi = 3; 2pi") is constant(6.0)
+
+
+def test_the_last_statement_must_be_an_expression() -> None:
+    with pytest.raises(sg.ParseError, match="last statement only binds 'p'") as caught:
+        sg.parse("z = x + 1\np = z**2")
+    assert (caught.value.line, caught.value.column) == (2, 1)
+
+
+# -- names: constants, functions, declared symbols ----------------------------------------------
+def test_pi_and_e_are_constants_unless_declared_in_shapes() -> None:
+    assert sg.parse("pi") is functions.PI
+    assert float(sg.parse("e").value) == math.e  # type: ignore[arg-type]
+    assert sg.parse("e^x") is functions.E**x
+    assert sg.parse("e", shapes={"e": ()}) is symbol("e")
+    assert sg.parse("2pi r", shapes={"pi": ()}) is 2 * symbol("pi") * symbol("r")
+
+
+def test_a_function_name_is_a_call_only_right_before_parenthesis() -> None:
+    for text in ("sin (x)", "sin x", "sum"):
+        with pytest.raises(sg.NameLookupError, match="'(sin|sum)' is a function") as caught:
+            sg.parse(text)
+        assert (caught.value.line, caught.value.column) == (1, 1)
+    assert sg.parse("sum", shapes={"sum": ()}) is symbol("sum")
+
+
+def test_shapes_declare_symbols() -> None:
+    v = sg.parse("x @ x", shapes={"x": (3,)})
+    assert v.shape == ()
+    assert sg.parse("x", shapes={"x": (3,)}) is symbol("x", (3,))
+
+
+def test_bad_arguments_raise_argument_error() -> None:
+    with pytest.raises(sg.ArgumentError):
+        sg.parse(b"x + 1")  # type: ignore[arg-type]
+    with pytest.raises(sg.ArgumentError):
+        sg.parse("x", shapes={"x": (-1,)})
+    with pytest.raises(sg.ArgumentError):
+        sg.parse("x", shapes=[("x", (3,))])  # type: ignore[arg-type]
+
+
+# -- bad input ------------------------------------------------------------------------------------
+BAD_INPUT = [
+    # text, error class, line, column, part of the message
+    ("", sg.ParseError, 1, 1, "empty input"),
+    ("  \n\t \n", sg.ParseError, 1, 1, "empty input"),
+    ("# just a comment", sg.ParseError, 1, 1, "empty input"),
+    ("(x + 1", sg.ParseError, 1, 1, "unbalanced '('"),
+    ("((x + 1)", sg.ParseError, 1, 1, "unbalanced '('"),
+    ("x + 1)", sg.ParseError, 1, 6, "unbalanced ')'"),
+    ("[1, 2", sg.ParseError, 1, 1, "unbalanced '['"),
+    ("[1, 2)", sg.ParseError, 1, 6, "')' does not close the '['"),
+    ("x +", sg.ParseError, 1, 4, "unexpected end of input after '+'"),
+    ("* x", sg.ParseError, 1, 1, "unexpected '*'"),
+    ("x * / y", sg.ParseError, 1, 5, "unexpected '/'"),
+    ("x +\ny", sg.ParseError, 1, 4, "unexpected end of line"),
+    ("sin()", sg.ArityError, 1, 1, "sin() takes 1 argument (0 given)"),
+    ("clamp(x, 1)", sg.ArityError, 1, 1, "clamp() takes 3 arguments (2 given)"),
+    ("log(x, 2, 3)", sg.ArityError, 1, 1, "log() takes 1 to 2 arguments (3 given)"),
+    ("3*x**2 + atn2(y, x)", sg.NameLookupError, 1, 10, "did you mean 'atan2'?"),
+    ("foo(x)", sg.NameLookupError, 1, 1, "unknown function 'foo'"),
+    ("2x(x + 1)", sg.NameLookupError, 1, 2, "unknown function 'x'"),
+    ("__import__('os').system('echo hi')", sg.ParseError, 1, 12, "unexpected character"),
+    ("x.y", sg.ParseError, 1, 2, "unknown attribute '.y'"),
+    ("x.5", sg.ParseError, 1, 3, "only attribute is '.T'"),
+    ("x\x00", sg.ParseError, 1, 2, "unexpected character '\\x00'"),
+    ("\x00\x00\x00", sg.ParseError, 1, 1, "unexpected character"),
+    ("a < b < c", sg.ParseError, 1, 7, "cannot be chained"),
+    ("x + y = 3", sg.ParseError, 1, 7, "only a plain name can be assigned"),
+    ("x[0]", sg.ParseError, 1, 2, "indexing"),
+    ("x 2", sg.ParseError, 1, 3, "explicit '*'"),
+    ("[1 2]", sg.ParseError, 1, 4, "explicit '*'"),
+    ("3x²", sg.ParseError, 1, 2, "not a valid name"),
+    ("x $ y", sg.ParseError, 1, 3, "unexpected character '$'"),
+    ("(x; y)", sg.ParseError, 1, 3, "unexpected ';'"),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "line", "column", "message"), BAD_INPUT,
+                         ids=[repr(row[0]) for row in BAD_INPUT])
+def test_bad_input_raises_at_the_spot(text: str, kind: type, line: int, column: int,
+                                      message: str) -> None:
+    with pytest.raises(kind) as caught:
+        sg.parse(text)
+    error = caught.value
+    assert type(error) is kind
+    assert (error.line, error.column) == (line, column)
+    assert message in error.message
+
+
+def test_error_text_shows_the_line_with_a_caret() -> None:
+    with pytest.raises(sg.NameLookupError) as caught:
+        sg.parse("3*x**2 + atn2(y, x)")
+    assert str(caught.value) == ("unknown function 'atn2' (did you mean 'atan2'?) at line 1, "
+                                 "column 10\n  3*x**2 + atn2(y, x)\n           ^")
+
+
+def test_multiline_errors_report_line_and_column() -> None:
+    with pytest.raises(sg.ParseError) as caught:
+        sg.parse("z = w*x + b\np = sigmoid(z))\n-log(p)")
+    assert (caught.value.line, caught.value.column) == (2, 15)
+    assert str(caught.value).endswith("  p = sigmoid(z))\n                ^")
+    with pytest.raises(sg.ParseError) as caught:
+        sg.parse("a = 1\n\nb = (a +\n   2 *\n   )")
+    assert (caught.value.line, caught.value.column) == (5, 4)
+
+
+def test_shape_errors_point_at_the_operator_or_factor() -> None:
+    shapes = {"p": (3,), "q": (2,)}
+    cases = [("p + q", 1, 3), ("(1 + p\n  - q)", 2, 3), ("p * q", 1, 3), ("p q", 1, 3),
+             ("2 p (q + 1)", 1, 5), ("p / q", 1, 3), ("p > q", 1, 3), ("[p, q]", 1, 1),
+             ("x + p @ q", 1, 7), ("-p q", 1, 4)]
+    for text, line, column in cases:
+        with pytest.raises(sg.ShapeError) as caught:
+            sg.parse(text, shapes=shapes)
+        assert (caught.value.line, caught.value.column) == (line, column), text
+
+
+def test_bad_arguments_to_a_call_point_at_the_call() -> None:
+    for call in ("index(0, 1e300)", "broadcast_to(2, -1)", "sum_to(x, -1)", "index(x, 0.5)"):
+        with pytest.raises(sg.ParseError) as caught:
+            sg.parse("1 + " + call)
+        assert (caught.value.line, caught.value.column) == (1, 5), call
+
+
+def test_a_users_string_is_never_executed(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[object] = []
+    monkeypatch.setattr(os, "system", lambda *args: calls.append(args))
+    for text in ("__import__('os').system('echo hi')", "eval('1')", "exec(x)",
+                 "x.__class__", "().__class__.__bases__", "open(x)"):
+        with pytest.raises(sg.SymgradError):
+            sg.parse(text)
+    assert calls == []
+
+
+def test_garbage_of_one_megabyte_fails_fast() -> None:
+    rng = random.Random(7)
+    garbage = "".join(rng.choice("()[]+-*/^@.,;=<>!xy 19e\n\t\x00'\"$") for _ in range(10**6))
+    noise = bytes(rng.getrandbits(8) for _ in range(10**6)).decode("latin-1")
+    start = time.perf_counter()
+    with pytest.raises(sg.ParseError):
+        sg.parse(garbage)
+    with pytest.raises(sg.ParseError):
+        sg.parse(noise)
+    assert time.perf_counter() - start < BUDGET
+
+
+def test_deep_nesting_needs_no_recursion() -> None:
+    depth = 100_000
+    result, seconds = timed_parse("(" * depth + "x" + ")" * depth)
+    assert result is x and seconds < BUDGET
+    with pytest.raises(sg.ParseError, match="unbalanced"):
+        sg.parse("(" * depth + "x" + ")" * (depth - 1))
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(150)  # far below the depths parsed here
+    try:
+        assert sg.parse("-(" * 20_000 + "x" + ")" * 20_000) is x
+        assert sg.parse("sqrt(" * 5_000 + "x" + ")" * 5_000).op == "sqrt"
+        assert sg.parse("[" * 5_000 + "x" + "]" * 5_000).shape == (1,) * 5_000
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+@pytest.mark.parametrize(("builder", "operator"), [("add", " + "), ("multiply", "*"),
+                                                   ("multiply", " ")])
+def test_a_long_chain_is_built_by_one_call(monkeypatch: pytest.MonkeyPatch, builder: str,
+                                           operator: str) -> None:
+    calls: list[int] = []
+    original = getattr(functions, builder)
+
+    def counting(items: list[sg.Expr]) -> sg.Expr:
+        calls.append(len(items))
+        return original(items)
+
+    monkeypatch.setattr(functions, builder, counting)
+    terms = 100_000
+    result, seconds = timed_parse(operator.join(f"x{i}" for i in range(terms)))
+    assert calls == [terms]
+    assert len(result.args) == terms and seconds < BUDGET
+
+
+def test_subtraction_and_division_join_the_chain() -> None:
+    assert len(sg.parse(" - ".join(f"x{i}" for i in range(1000))).args) == 1000
+    product = sg.parse("/".join(f"x{i}" for i in range(1000)))
+    assert product.op == "mul" and len(product.args) == 1000
+
+
+# -- round trip and the parser object -------------------------------------------------------------
+def test_printed_expressions_parse_back_to_the_same_node() -> None:
+    v = symbol("v", (3,))
+    shapes = {"v": (3,), **SHAPES}
+    for expr in (3 * x**2 + 4 * x + 2 * u * x, -(x**2), x / y / z, x**-0.5, sg.exp(-x**2 / 2),
+                 sg.where(x > 0, sg.sqrt(x), 0 * x), A.T @ B,
+                 sg.sum(v * v), -(x + y), x * 1e-20, sg.clamp(x, -1, 1), sg.log(x, 2)):
+        assert sg.parse(str(expr), shapes=shapes) is expr, str(expr)
+
+
+def test_parses_in_threads_keep_their_own_names() -> None:
+    def work(index: int) -> bool:
+        return sg.parse(f"k = {index}; k*x + k") is index * x + index
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert all(pool.map(work, range(400)))
+
+
+def test_the_table_cache_is_written_reused_and_never_required(tmp_path: object) -> None:
+    from pathlib import Path
+    directory = Path(str(tmp_path))
+    cache = directory / "tables.cache"
+    parse_module.build_parser(str(cache))
+    assert cache.stat().st_size > 0
+    parse_module.build_parser(str(cache))  # loads the tables back
+    cache.write_bytes(b"not a lark cache")
+    parse_module.build_parser(str(cache))  # a corrupt cache is rebuilt
+    unwritable = directory / "missing" / "tables.cache"
+    parse_module.build_parser(str(unwritable))  # a cache that cannot be written is skipped
+    assert not unwritable.exists()
+
+
+def test_the_grammar_has_no_lalr_conflicts() -> None:
+    from lark import Lark
+    from lark.exceptions import LexError
+    # strict=True raises on any shift/reduce conflict while building the tables; it then checks
+    # terminal collisions too, which needs the optional `interegular` package.
+    try:
+        Lark(parse_module._grammar_text(), parser="lalr", strict=True)
+    except LexError as error:
+        assert "interegular must be installed" in str(error)
