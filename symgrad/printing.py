@@ -8,7 +8,8 @@ the product structure the parser rebuilds.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from dataclasses import dataclass
+from typing import Callable, Union
 
 import numpy as np
 
@@ -43,7 +44,62 @@ def _wrap(rendered: Rendered, minimum: int) -> str:
     return text if precedence >= minimum else f"({text})"
 
 
-def _constant(node: Expr) -> Rendered:
+# -- text ---------------------------------------------------------------------------------------
+# Each node becomes a Template: literal strings and references to its arguments' templates.
+# The text is written out once at the end by an explicit stack, so a deep chain costs time
+# and memory linear in the length of its text (no string is copied level by level).
+@dataclass(slots=True)
+class Ref:
+    """An argument's text inside a parent's, in parentheses if it binds looser than `minimum`;
+    `strip` drops its leading minus (the parent printed a `-` in its place)."""
+
+    node: Expr
+    minimum: int = 0
+    strip: bool = False
+
+
+Piece = Union[str, Ref]
+
+
+@dataclass(slots=True)
+class Template:
+    pieces: list[Piece]
+    precedence: int
+    negative: bool = False  # the text starts with "-"
+
+
+class _Texts:
+    """The templates of the nodes rendered so far."""
+
+    def __init__(self) -> None:
+        self.templates: dict[Expr, Template] = {}
+
+    def precedence(self, node: Expr) -> int:
+        return self.templates[node].precedence
+
+    def negative(self, node: Expr) -> bool:
+        return self.templates[node].negative
+
+    def make(self, pieces: list[Piece], precedence: int) -> Template:
+        first = pieces[0] if pieces else ""
+        if isinstance(first, str):
+            negative = first.startswith("-")
+        else:
+            negative = (not first.strip and self.negative(first.node)
+                        and self.precedence(first.node) >= first.minimum)
+        return Template(pieces, precedence, negative)
+
+
+def _joined(items: list[list[Piece]], separator: str) -> list[Piece]:
+    pieces: list[Piece] = []
+    for position, item in enumerate(items):
+        if position:
+            pieces.append(separator)
+        pieces.extend(item)
+    return pieces
+
+
+def _constant_text(node: Expr) -> tuple[str, int]:
     value = node.value
     assert value is not None
     if value.ndim:
@@ -56,58 +112,57 @@ def _is_reciprocal(factor: Expr) -> bool:
     return factor.op == "pow" and factor.params[0][1] < 0 and float(factor.params[0][1]).is_integer()
 
 
-def _pow_text(base: Rendered, exponent: float) -> Rendered:
-    return f"{_wrap(base, ATOM)}**{format_number(exponent)}", POWER
+def _pow_pieces(base: Expr, exponent: float) -> list[Piece]:
+    return [Ref(base, ATOM), "**" + format_number(exponent)]
 
 
-def _mul(node: Expr, done: dict[Expr, Rendered]) -> Rendered:
+def _divisor(factor: Expr) -> list[Piece]:
+    exponent = -factor.params[0][1]
+    if exponent == 1.0:
+        return [Ref(factor.args[0], ATOM)]
+    return _pow_pieces(factor.args[0], exponent)
+
+
+def _mul(node: Expr, texts: _Texts) -> Template:
     factors = list(node.args)
     coefficient = 1.0
     if factors[0].op == "const" and factors[0].shape == ():
         coefficient = float(factors.pop(0).value)  # type: ignore[arg-type]
-    numerator = [f for f in factors if not _is_reciprocal(f)]
-    denominator = [f for f in factors if _is_reciprocal(f)]
-    parts = [_wrap(done[f], PRODUCT + (f.op == "mul")) for f in numerator]
-    divisors = [_divisor(f, done) for f in denominator]
-    sign = "-" if coefficient < 0 else ""
+    parts: list[list[Piece]] = [[Ref(f, PRODUCT + (f.op in ("mul", "matmul")))]
+                                for f in factors if not _is_reciprocal(f)]
+    divisors = [_divisor(f) for f in factors if _is_reciprocal(f)]
     magnitude = abs(coefficient)
     if magnitude != 1.0:
         inverse = 1.0 / magnitude
         if parts and inverse.is_integer() and 1.0 / inverse == magnitude and inverse < 1e15:
-            divisors.insert(0, format_number(inverse))
+            divisors.insert(0, [format_number(inverse)])
         else:
-            parts.insert(0, format_number(magnitude))
-    text = "*".join(parts) or "1"
+            parts.insert(0, [format_number(magnitude)])
+    pieces = _joined(parts, "*") or ["1"]
     if divisors:
-        text += "/" + "/".join(divisors)
-    return sign + text, (UNARY if sign else PRODUCT)
+        pieces += ["/"] + _joined(divisors, "/")
+    if coefficient < 0:
+        return texts.make(["-"] + pieces, UNARY)
+    return texts.make(pieces, PRODUCT)
 
 
-def _divisor(factor: Expr, done: dict[Expr, Rendered]) -> str:
-    base = done[factor.args[0]]
-    exponent = -factor.params[0][1]
-    if exponent == 1.0:
-        return _wrap(base, ATOM)
-    return _wrap(_pow_text(base, exponent), POWER)
-
-
-def _add(node: Expr, done: dict[Expr, Rendered]) -> Rendered:
+def _add(node: Expr, texts: _Texts) -> Template:
     terms = sorted(node.args, key=lambda term: term.op == "const")
-    text = ""
+    pieces: list[Piece] = []
     for position, term in enumerate(terms):
-        rendered = done[term]
-        if position and rendered[0].startswith("-") and rendered[1] >= UNARY:
-            text += " - " + rendered[0][1:]
-        else:
-            # A nested sum exists only when it was too long to flatten: keep its parentheses.
-            nested = position or term.op == "add"
-            piece = _wrap(rendered, SUM + 1) if nested else _wrap(rendered, SUM)
-            text += (" + " if position else "") + piece
-    return text, SUM
+        if position and texts.negative(term) and texts.precedence(term) >= UNARY:
+            pieces += [" - ", Ref(term, 0, strip=True)]
+            continue
+        # A nested sum exists only when it was too long to flatten: keep its parentheses.
+        nested = position or term.op == "add"
+        if position:
+            pieces.append(" + ")
+        pieces.append(Ref(term, SUM + 1 if nested else SUM))
+    return texts.make(pieces, SUM)
 
 
-def _call(name: str, arguments: list[str]) -> Rendered:
-    return f"{name}({', '.join(arguments)})", ATOM
+def _call(name: str, arguments: list[Piece], texts: _Texts) -> Template:
+    return texts.make([name + "("] + _joined([[a] for a in arguments], ", ") + [")"], ATOM)
 
 
 def _index_item(item: object) -> str:
@@ -117,35 +172,42 @@ def _index_item(item: object) -> str:
 _RELATION_TEXT = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
 
 
-def _render(node: Expr, done: dict[Expr, Rendered]) -> Rendered:
+def _render(node: Expr, texts: _Texts) -> Template:
     op, args, params = node.op, node.args, node.kwargs
     if op == "symbol":
-        return node.name or "", ATOM
+        return Template([node.name or ""], ATOM)
     if op == "const":
-        return _constant(node)
+        text, precedence = _constant_text(node)
+        return texts.make([text], precedence)
     if op == "add":
-        return _add(node, done)
+        return _add(node, texts)
     if op == "mul":
-        return _mul(node, done)
+        return _mul(node, texts)
     if op == "pow":
         exponent = params["exponent"]
         if exponent < 0 and float(exponent).is_integer():
-            return "1/" + _divisor(node, done), PRODUCT
-        return _pow_text(done[args[0]], exponent)
+            return texts.make(["1/"] + _divisor(node), PRODUCT)
+        return texts.make(_pow_pieces(args[0], exponent), POWER)
     if op == "power":
-        return f"{_wrap(done[args[0]], ATOM)}**{_wrap(done[args[1]], UNARY)}", POWER
+        return texts.make([Ref(args[0], ATOM), "**", Ref(args[1], UNARY)], POWER)
     if op == "matmul":
-        return f"{_wrap(done[args[0]], PRODUCT)} @ {_wrap(done[args[1]], PRODUCT + 1)}", PRODUCT
+        return texts.make([Ref(args[0], PRODUCT), " @ ", Ref(args[1], PRODUCT + 1)], PRODUCT)
     if op in _RELATION_TEXT:
-        left, right = (_wrap(done[arg], SUM) for arg in args)
-        return f"{left} {_RELATION_TEXT[op]} {right}", COMPARE
+        return texts.make([Ref(args[0], SUM), f" {_RELATION_TEXT[op]} ", Ref(args[1], SUM)],
+                          COMPARE)
+    return _render_call(node, texts)
+
+
+def _render_call(node: Expr, texts: _Texts) -> Template:
+    op, args, params = node.op, node.args, node.kwargs
     if op == "transpose":
-        inner = done[args[0]]
-        return (f"{inner[0]}.T", ATOM) if inner[1] >= ATOM and inner[0][:1] != "[" else \
-            _call("transpose", [inner[0]])
+        inner = args[0]
+        bracketed = inner.op == "stack" or (inner.op == "const" and inner.ndim > 0)
+        if texts.precedence(inner) >= ATOM and not bracketed:
+            return texts.make([Ref(inner), ".T"], ATOM)
     if op == "stack":
-        return "[" + ", ".join(done[arg][0] for arg in args) + "]", ATOM
-    arguments = [done[arg][0] for arg in args]
+        return texts.make(["["] + _joined([[Ref(a)] for a in args], ", ") + ["]"], ATOM)
+    arguments: list[Piece] = [Ref(arg) for arg in args]
     if op in ("sum_to", "broadcast_to"):
         arguments += [str(extent) for extent in params["shape"]]
     elif op == "index":
@@ -153,15 +215,35 @@ def _render(node: Expr, done: dict[Expr, Rendered]) -> Rendered:
     elif op == "scatter":
         arguments += ["[" + ", ".join(map(str, params["shape"])) + "]"]
         arguments += [_index_item(item) for item in params["index"]]
-    return _call(op, arguments)
+    return _call(op, arguments, texts)
+
+
+def _write(root: Expr, texts: _Texts) -> str:
+    """The text of `root`, written piece by piece from an explicit stack."""
+    out: list[str] = []
+    stack: list[Piece] = [Ref(root)]
+    while stack:
+        piece = stack.pop()
+        if isinstance(piece, str):
+            out.append(piece)
+            continue
+        template = texts.templates[piece.node]
+        pieces = list(template.pieces)
+        if piece.strip and pieces:
+            first = pieces[0]
+            pieces[0] = first[1:] if isinstance(first, str) else Ref(first.node, first.minimum, True)
+        if template.precedence < piece.minimum:
+            pieces = ["("] + pieces + [")"]
+        stack.extend(reversed(pieces))
+    return "".join(out)
 
 
 def to_text(expr: Expr) -> str:
     """Python-syntax text of `expr`; `sg.parse(to_text(e)) is e`."""
-    done: dict[Expr, Rendered] = {}
+    texts = _Texts()
     for node in topological([expr]):
-        done[node] = _render(node, done)
-    return done[expr][0]
+        texts.templates[node] = _render(node, texts)
+    return _write(expr, texts)
 
 
 # -- LaTeX --------------------------------------------------------------------------------------
