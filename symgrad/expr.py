@@ -7,6 +7,7 @@ Methods that belong to higher layers (printing, evaluation, SymPy) import them w
 
 from __future__ import annotations
 
+import math
 import weakref
 import zlib
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
@@ -341,9 +342,11 @@ def build_plain(spec: OpSpec, args: tuple[Expr, ...], params: Mapping[str, Any])
         shape = spec.shape(*shapes, **params)
     else:
         shape = broadcast(*shapes, operation=spec.name)
-    if spec.fold and all(arg.op == "const" for arg in args):
+    if args and all(arg.op == "const" for arg in args):
         folded = fold_constants(spec, args, params)
-        if folded is not None:
+        # Functions of constants stay symbolic (log(2) reads better than 0.693...) unless the
+        # op always folds or the value is a whole number (log(e), cos(0), sqrt(4)).
+        if folded is not None and (spec.fold or _whole(folded)):
             return folded
     return make_node(spec.name, args, shape, tuple(sorted(params.items())))
 
@@ -360,6 +363,11 @@ def fold_constants(spec: OpSpec, args: tuple[Expr, ...], params: Mapping[str, An
     if not np.all(np.isfinite(result)):
         return None
     return constant(result)
+
+
+def _whole(node: Expr) -> bool:
+    value = node.value
+    return value is not None and bool(np.all(np.mod(value, 1.0) == 0.0))
 
 
 def _binary(name: str, left: Any, right: Any) -> Expr:
@@ -384,6 +392,8 @@ def power(base: Expr, exponent: Any) -> Expr:
     if not isinstance(exponent, (Expr, *_NUMBER_TYPES)):
         return NotImplemented  # type: ignore[return-value]
     exponent = as_expr(exponent)
+    if base.op == "const" and base.shape == () and float(base.value) == math.e:  # type: ignore[arg-type]
+        return apply("exp", exponent)  # e**u is exp(u): its derivative has no log(e) in it
     if exponent.op == "const" and exponent.shape == ():
         return apply("pow", base, exponent=float(exponent.value))
     return apply("power", base, exponent)

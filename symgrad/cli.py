@@ -1,0 +1,366 @@
+"""The `symgrad` command line (also `python -m symgrad`).
+
+Exit codes: 0 success, 1 `check` or `verify` found a disagreement, 2 bad input (the message,
+no traceback, on stderr). Modules beyond the core are imported by the subcommand that needs
+them, so `symgrad eval` and `symgrad diff` never import SymPy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .errors import ArgumentError, SymgradError
+from .expr import Expr
+from .shapes import Shape
+
+EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
+
+
+# -- reading the options ------------------------------------------------------------------------------
+def _split_top_level(text: str) -> list[str]:
+    """`x=3,u=[1,2]` -> ["x=3", "u=[1,2]"]: commas inside brackets do not split."""
+    items, depth, current = [], 0, ""
+    for character in text:
+        depth += {"[": 1, "(": 1, "]": -1, ")": -1}.get(character, 0)
+        if character == "," and depth == 0:
+            items.append(current)
+            current = ""
+        else:
+            current += character
+    items.append(current)
+    return [item.strip() for item in items if item.strip()]
+
+
+def parse_point(text: str | None) -> dict[str, Any]:
+    """`--at x=3,u=[1,7,-2],t=pi/2` as {name: float or array}; values are constant expressions."""
+    from .parse import parse
+    if not text:
+        return {}
+    point: dict[str, Any] = {}
+    for item in _split_top_level(text):
+        name, equals, value = item.partition("=")
+        name = name.strip()
+        if not equals or not name.isidentifier():
+            raise ArgumentError(f"--at takes name=value pairs separated by commas, not {item!r}")
+        number = parse(value)
+        if number.symbols:
+            raise ArgumentError(f"--at {name}={value}: a value cannot use variables "
+                                f"({', '.join(number.symbols)})")
+        result = number.eval()
+        point[name] = float(result) if np.ndim(result) == 0 else np.asarray(result)
+    return point
+
+
+def parse_shapes(text: str | None) -> dict[str, Shape]:
+    """`--shapes x=3,A=2x2` as {"x": (3,), "A": (2, 2)}."""
+    shapes: dict[str, Shape] = {}
+    for item in _split_top_level(text or ""):
+        name, equals, value = item.partition("=")
+        extents = value.strip().lower().replace("(", "").replace(")", "").replace("*", "x").split("x")
+        if not equals or not name.strip().isidentifier() or not all(e.strip().isdigit() for e in extents):
+            raise ArgumentError(f"--shapes takes name=shape pairs such as x=3 or A=2x3, not {item!r}")
+        shapes[name.strip()] = tuple(int(e) for e in extents)
+    return shapes
+
+
+def _inputs(args: argparse.Namespace) -> tuple[Expr, dict[str, Any]]:
+    """The expression and the point; a vector value in --at declares its symbol's shape."""
+    from .parse import parse
+    point = parse_point(getattr(args, "at", None))
+    shapes = {name: np.shape(value) for name, value in point.items() if np.ndim(value)}
+    shapes.update(parse_shapes(getattr(args, "shapes", None)))
+    return parse(args.expr, shapes=shapes), point
+
+
+def _only_variable(expr: Expr, wrt: str | None) -> str:
+    if wrt:
+        return wrt
+    names = expr.symbols
+    if len(names) == 1:
+        return names[0]
+    listed = ", ".join(names) or "none"
+    raise ArgumentError(f"say which variable with --wrt (the expression's variables: {listed})")
+
+
+# -- printing -------------------------------------------------------------------------------------------
+def _number(value: Any) -> str:
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim == 0:
+        return f"{float(array):.12g}"
+    return "[" + ", ".join(_number(item) for item in array) + "]"
+
+
+def _warn_if_not_finite(value: Any, what: str) -> None:
+    if not np.all(np.isfinite(np.asarray(value, dtype=np.float64))):
+        print(f"warning: {what} is not finite (outside the domain of a function?)", file=sys.stderr)
+
+
+def _point_text(point: dict[str, Any]) -> str:
+    return ", ".join(f"{name}={_number(value)}" for name, value in point.items())
+
+
+# -- the subcommands --------------------------------------------------------------------------------------
+def _diff(args: argparse.Namespace) -> int:
+    from .differentiate import diff
+    expr, point = _inputs(args)
+    derivative = diff(expr, _only_variable(expr, args.wrt), order=args.order)
+    print(derivative.latex() if args.latex else str(derivative))
+    if point:
+        value = derivative.eval(**point)
+        _warn_if_not_finite(value, "the derivative's value")
+        print(f"at {_point_text(point)}: {_number(value)}")
+    return EXIT_OK
+
+
+def _grad(args: argparse.Namespace) -> int:
+    from .differentiate import grad
+    expr, point = _inputs(args)
+    for name, partial in grad(expr).items():
+        line = f"d/d{name} = {partial.latex() if args.latex else partial}"
+        if point:
+            value = partial.eval(**point)
+            _warn_if_not_finite(value, f"d/d{name}")
+            line += f" = {_number(value)}"
+        print(line)
+    return EXIT_OK
+
+
+def _eval(args: argparse.Namespace) -> int:
+    expr, point = _inputs(args)
+    value = expr.eval(**point)
+    _warn_if_not_finite(value, "the value")
+    print(_number(value))
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .check import check
+    expr, point = _inputs(args)
+    wrt = args.wrt.split(",") if args.wrt else None
+    report = check(expr, at=point or None, wrt=wrt)
+    print(report)
+    return EXIT_OK if report.ok else EXIT_DIFFERENT
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from .verify import verify
+    shapes = parse_shapes(args.shapes)
+    verdict = verify(args.expr, args.claimed, args.wrt, shapes=shapes)
+    print(verdict)
+    return EXIT_OK if verdict.ok else EXIT_DIFFERENT
+
+
+def _steps(args: argparse.Namespace) -> int:
+    from .steps import steps
+    expr, _ = _inputs(args)
+    derivation = steps(expr, _only_variable(expr, args.wrt))
+    print(derivation.latex() if args.latex else derivation)
+    return EXIT_OK
+
+
+def _compile(args: argparse.Namespace) -> int:
+    from .compile import compile as compile_kernel
+    expr, _ = _inputs(args)
+    print(compile_kernel(expr, grad=args.grad).source.rstrip())
+    return EXIT_OK
+
+
+def _graph(args: argparse.Namespace) -> int:
+    expr, _ = _inputs(args)
+    dot = expr.to_dot()
+    if not args.output:
+        print(dot, end="")
+        return EXIT_OK
+    if args.output.endswith(".dot") or args.output.endswith(".gv"):
+        _write(args.output, dot)
+        return EXIT_OK
+    return _render_graph(dot, args.output)
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise ArgumentError(f"cannot write {path}: {error.strerror}") from None
+    print(f"wrote {path}")
+
+
+def _render_graph(dot: str, path: str) -> int:
+    import shutil
+    import subprocess
+    program = shutil.which("dot")
+    form = path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    if form not in ("svg", "png", "pdf"):
+        raise ArgumentError(f"-o takes a .dot, .svg, .png or .pdf file name, not {path!r}")
+    if program is None:
+        print("error: writing ." + form + " needs the Graphviz program 'dot', which is not "
+              "installed; write Graphviz text with -o dag.dot instead", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    done = subprocess.run([program, f"-T{form}", "-o", path], input=dot, text=True,
+                          capture_output=True, timeout=60, check=False)
+    if done.returncode != 0:
+        print(f"error: dot failed: {done.stderr.strip()}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run
+    return EXIT_OK if run(sys.stdout) else EXIT_DIFFERENT
+
+
+def _plot(args: argparse.Namespace) -> int:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("error: plot needs matplotlib; install it with: pip install 'symgrad[plot]'",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    expr, point = _inputs(args)
+    name = _only_variable(expr, args.wrt)
+    xs, values, derivative, marks, slopes = _plot_data(expr, name, point, _range(args.range))
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    axes.plot(xs, values, label=f"f = {_clip(str(expr))}")
+    axes.plot(xs, derivative, label=f"df/d{name} (closed form)")
+    axes.plot(marks, slopes, "o", label=f"df/d{name} (reverse mode)")
+    axes.set_xlabel(name)
+    axes.axhline(0.0, color="0.8", linewidth=0.8)
+    axes.legend()
+    try:
+        figure.savefig(args.output)
+    except (OSError, ValueError) as error:
+        raise ArgumentError(f"cannot write {args.output}: {error}") from None
+    finally:
+        plt.close(figure)
+    print(f"wrote {args.output}")
+    return EXIT_OK
+
+
+def _plot_data(expr: Expr, name: str, point: dict[str, Any],
+               interval: tuple[float, float]) -> tuple[np.ndarray, ...]:
+    from .compile import compile as compile_kernel
+    from .differentiate import diff
+    from .reverse import reverse
+    if expr.shape != ():
+        raise ArgumentError(f"plot draws a scalar function; this one has shape {expr.shape}")
+    missing = [other for other in expr.symbols if other != name and other not in point]
+    if missing:
+        raise ArgumentError(f"give values for {', '.join(missing)} with --at to plot against {name}")
+    xs = np.linspace(*interval, 400)
+    marks = np.linspace(*interval, 13)
+    values = np.broadcast_to(compile_kernel(expr)(**{**point, name: xs}), xs.shape)
+    derivative = np.broadcast_to(compile_kernel(diff(expr, name))(**{**point, name: xs}), xs.shape)
+    slopes = np.broadcast_to(reverse(expr, at={**point, name: marks}, wrt=[name])[1][name], marks.shape)
+    return xs, values, derivative, marks, slopes
+
+
+def _range(text: str) -> tuple[float, float]:
+    low, colon, high = text.strip().partition(":")
+    try:
+        interval = (float(low), float(high))
+    except ValueError:
+        interval = (math.nan, math.nan)
+    if not colon or not all(map(math.isfinite, interval)) or interval[0] >= interval[1]:
+        raise ArgumentError(f"--range takes low:high with low < high, such as -3:3, not {text.strip()!r}")
+    return interval
+
+
+def _clip(text: str, limit: int = 50) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# -- the parser ---------------------------------------------------------------------------------------------
+Handler = Callable[[argparse.Namespace], int]
+
+_COMMANDS: list[tuple[str, str, str, Handler]] = [
+    ("diff", "the derivative, symbolically", 'symgrad diff "3x^2 + 4x + 2u x" --wrt x --at x=3,u=2', _diff),
+    ("grad", "all partial derivatives", 'symgrad grad "x^2 y + sin(y)" --at x=1,y=2', _grad),
+    ("eval", "the value at a point", 'symgrad eval "x @ x" --at x=[1,7,-2]', _eval),
+    ("check", "closed form vs reverse mode vs finite differences vs SymPy; exit 1 if they differ",
+     'symgrad check "sin(x^2) log(y)"', _check),
+    ("verify", "is CLAIMED the derivative of EXPR? exit 1 (with a counterexample) if not",
+     'symgrad verify "sin(x^2)" "2x cos(x^2)" --wrt x', _verify),
+    ("steps", "the derivation, rule by rule", 'symgrad steps "x sin(x^2)" --wrt x', _steps),
+    ("compile", "print the generated numpy kernel", 'symgrad compile "sin(x) y" --grad', _compile),
+    ("graph", "the expression DAG as Graphviz text (or SVG with the dot program)",
+     'symgrad graph "sin(x)^2 + sin(x)" -o dag.dot', _graph),
+    ("plot", "plot f and its derivative (needs matplotlib: pip install 'symgrad[plot]')",
+     'symgrad plot "sin(x) x" --wrt x --range -3:3 -o plot.png', _plot),
+    ("demo", "the notebook examples, every method side by side", "symgrad demo", _demo),
+]
+
+
+def _add_options(name: str, sub: argparse.ArgumentParser) -> None:
+    if name == "demo":
+        return
+    sub.add_argument("expr", metavar="EXPR", help="the expression, e.g. \"3x^2 + sin(x y)\"")
+    if name == "verify":
+        sub.add_argument("claimed", metavar="CLAIMED", help="the claimed derivative")
+    if name in ("diff", "steps", "verify", "plot", "check"):
+        sub.add_argument("--wrt", help="the variable (optional when there is only one)"
+                         + ("; several separated by commas" if name == "check" else ""))
+    if name == "diff":
+        sub.add_argument("--order", type=int, default=1, help="how many times (default 1)")
+    if name in ("diff", "grad", "eval", "check", "plot"):
+        sub.add_argument("--at", help="the point: x=3,u=2 (vectors as w=[1,2,3])")
+    if name in ("diff", "grad", "steps"):
+        sub.add_argument("--latex", action="store_true", help="print LaTeX")
+    if name == "compile":
+        sub.add_argument("--grad", action="store_true", help="the value and gradient kernel")
+    if name in ("graph", "plot"):
+        sub.add_argument("-o", "--output", required=name == "plot",
+                         help="output file" + (": .dot, or .svg/.png/.pdf with Graphviz" if name == "graph" else ""))
+    if name == "plot":
+        sub.add_argument("--range", default="-3:3", help="low:high of the variable (default -3:3)")
+    sub.add_argument("--shapes", help="declare vector and matrix symbols: x=3,A=2x2")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="symgrad", description="Symbolic-plus-numeric differentiation, checked.",
+        epilog='example: symgrad diff "3x^2 + 4x + 2u x" --wrt x --at x=3,u=2',
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, summary, example, handler in _COMMANDS:
+        sub = commands.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".",
+                                  epilog=f"example:\n  {example}",
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+        _add_options(name, sub)
+        sub.set_defaults(handler=handler)
+    return parser
+
+
+def _protect_dashes(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """A leading space on arguments such as `-x^2` or `-3:3`, so argparse reads them as values,
+    not unknown options (the expression parser ignores the space)."""
+    known = {"-h", "--help"}
+    for action in parser._subparsers._group_actions:  # type: ignore[union-attr]
+        for sub in action.choices.values():  # type: ignore[union-attr]
+            known.update(sub._option_string_actions)
+    return [" " + arg if arg.startswith("-") and len(arg) > 1 and arg != "--"
+            and arg.split("=", 1)[0] not in known else arg for arg in argv]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with `argv` (default: sys.argv[1:]); returns the exit code."""
+    parser = build_parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser.parse_args(_protect_dashes(parser, arguments))
+    except SystemExit as exit:
+        return int(exit.code or 0)
+    try:
+        return args.handler(args)
+    except SymgradError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT

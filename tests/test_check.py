@@ -1,0 +1,169 @@
+"""sg.check: closed form, reverse mode, finite differences and SymPy side by side."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+import symgrad as sg
+from symgrad.check import CLOSED, FINITE, REVERSE, SYMPY, finite_difference_gradient, richardson
+from symgrad.opspec import OPS
+from strategies import expressions
+
+SEED_CASES = [
+    # (text, shapes, point, hand-derived gradient from the notebooks)
+    ("3*x**2 + 4*x + 2*u*x", {}, {"x": 3.0, "u": 2.0}, {"x": 26.0, "u": 6.0}),
+    ("3*x**2 + x", {}, {"x": 3.0}, {"x": 19.0}),
+    ("3*x**2 + 4*x + 2*u*x", {}, {"x": 7.0, "u": 2.0}, {"x": 50.0, "u": 14.0}),
+    ("3*dot(x, [1, 7, 5]) + x @ x", {"x": (3,)}, {"x": [1.0, 7.0, -2.0]}, {"x": [5.0, 35.0, 11.0]}),
+    ("sin(x**2)", {}, {"x": 4.0}, {"x": 8 * math.cos(16.0)}),
+    ("x**2 + y**2", {}, {"x": 1.0, "y": 2.0}, {"x": 2.0, "y": 4.0}),
+    ("mean(x**2)", {"x": (3,)}, {"x": [1.0, 2.0, 3.0]}, {"x": [2 / 3, 4 / 3, 2.0]}),
+    ("2 * x @ x", {"x": (4,)}, {"x": [0.0, 1.0, 2.0, 3.0]}, {"x": [0.0, 4.0, 8.0, 12.0]}),
+    ("mean(3*(x + 2)**2)", {"x": (2, 2)}, {"x": np.ones((2, 2))}, {"x": np.full((2, 2), 4.5)}),
+    ("z = w*x + b; p = sigmoid(z); -(y*log(p) + (1-y)*log(1-p))", {},
+     {"w": 1.0, "b": 0.0, "x": 6.7, "y": 0.0},
+     {"w": 6.7 / (1 + math.exp(-6.7)), "b": 1 / (1 + math.exp(-6.7))}),
+]
+
+
+@pytest.mark.parametrize("text, shapes, point, expected", SEED_CASES, ids=[c[0] for c in SEED_CASES])
+def test_seed_examples_agree_and_match_hand_values(text, shapes, point, expected):
+    report = sg.check(sg.parse(text, shapes=shapes), at=point)
+    assert report.ok, str(report)
+    assert set(report.methods) == {CLOSED, REVERSE, FINITE, SYMPY}
+    assert report.max_error < 1e-8
+    for name, value in expected.items():
+        rows = [row for row in report.rows if row.variable.split("[")[0] == name]
+        got = np.array([row.values[CLOSED] for row in rows])
+        np.testing.assert_allclose(got, np.ravel(value), rtol=1e-12, atol=1e-12)
+
+
+def test_table_has_one_row_per_variable_and_one_column_per_method():
+    report = sg.check("3*x**2 + 4*x + 2*u*x", at={"x": 3, "u": 2})
+    lines = str(report).splitlines()
+    header = next(line for line in lines if "closed form" in line)
+    for method in (CLOSED, REVERSE, FINITE, SYMPY):
+        assert method in header
+    assert [row.variable for row in report.rows] == ["u", "x"]
+    assert any(line.strip().startswith("d/dx") and "26" in line for line in lines)
+    assert "at u=2, x=3" in str(report)
+
+
+def test_random_points_lie_in_the_domain_and_are_several():
+    report = sg.check("log(x) + sqrt(y - 1) + 1/(x - 2)")
+    assert report.ok, str(report)
+    assert len(report.points) == 3
+    for point in report.points:
+        assert point["x"] > 0 and point["y"] > 1 and point["x"] != 2
+
+
+def test_vector_symbols_get_random_vectors_and_a_row_per_element():
+    report = sg.check(sg.parse("sum(w * x) + norm(w)", shapes={"w": (3,)}))
+    assert report.ok, str(report)
+    assert all(np.shape(point["w"]) == (3,) for point in report.points)
+    assert {row.variable for row in report.rows} == {"w[0]", "w[1]", "w[2]", "x"}
+
+
+def test_vector_output_is_checked_through_its_jacobian():
+    report = sg.check(sg.parse("w * x", shapes={"w": (3,)}), at={"w": [1.0, 2.0, 3.0], "x": 2.0})
+    assert report.ok
+    assert len(report.rows) == 3 * 4
+    entry = {(row.output, row.variable): row.values[REVERSE] for row in report.rows}
+    assert entry[("f[1]", "w[1]")] == pytest.approx(2.0)
+    assert entry[("f[1]", "w[0]")] == 0.0
+    assert entry[("f[2]", "x")] == pytest.approx(3.0)
+
+
+def test_many_entries_are_checked_by_random_projection():
+    report = sg.check(sg.parse("sum(x*x) + prod(x)", shapes={"x": (100,)}), samples=1)
+    assert report.ok
+    assert [row.variable for row in report.rows] == ["(u.x)"]
+    assert SYMPY not in report.methods and any("projection" in note for note in report.notes)
+
+
+def test_a_broken_derivative_rule_is_caught(monkeypatch):
+    spec = OPS["sin"]
+    monkeypatch.setitem(OPS, "sin", dataclasses.replace(
+        spec, grad=lambda F, g, out, x: (g * F.cos(x) * 1.001,)))
+    report = sg.check("sin(x) * y + 0.123456")
+    assert not report.ok
+    bad = [row for row in report.rows if not row.ok]
+    assert bad and all(row.variable == "x" for row in bad)
+    row = bad[0]
+    # The independent columns agree with each other and not with the broken rule.
+    assert row.values[FINITE] == pytest.approx(row.values[SYMPY], rel=1e-9)
+    assert row.values[REVERSE] == pytest.approx(row.values[FINITE] * 1.001, rel=1e-9)
+    assert "differs" in str(report)
+
+
+def test_broken_rule_is_restored_after_the_test():
+    # A different expression: compiled kernels are cached by DAG, and the one compiled while
+    # the rule was broken would still be found for the same expression.
+    assert sg.check("sin(x) * y + 0.654321").ok
+
+
+def test_only_finite_differences_differ_at_a_kink():
+    report = sg.check("where(x > 0, sqrt(x), 0)", at={"x": 0.0})
+    assert not report.ok
+    (row,) = report.rows
+    assert row.values[CLOSED] == 0.0 == row.values[REVERSE] == row.values[SYMPY]
+    assert any("not be differentiable" in note for note in report.notes)
+
+
+def test_eager_tensor_is_checked_at_its_leaf_values():
+    x = sg.tensor(3.0, requires_grad=True)
+    u = sg.tensor(2.0, requires_grad=True)
+    report = sg.check(3 * x**2 + 4 * x + 2 * u * x)
+    assert report.ok
+    assert sorted(report.points[0].values()) == [2.0, 3.0]
+    assert sorted(row.values[CLOSED] for row in report.rows) == pytest.approx([6.0, 26.0])
+
+
+def test_sympy_is_skipped_with_a_note_for_a_large_expression():
+    x = sg.symbols("x")
+    expr = x
+    for k in range(200):
+        expr = sg.sin(expr) * 0.5 + x * (k + 1) ** -1
+    report = sg.check(expr, at={"x": 0.3})
+    assert report.ok
+    assert SYMPY not in report.methods
+    assert any("SymPy skipped" in note for note in report.notes)
+
+
+def test_bad_input_raises_symgrad_errors():
+    with pytest.raises(sg.ArgumentError, match="not a variable"):
+        sg.check("x**2", wrt="y")
+    with pytest.raises(sg.ArgumentError, match="no value given"):
+        sg.check("x*y", at={"x": 1.0})
+    with pytest.raises(sg.ShapeError, match="one point"):
+        sg.check("x**2", at={"x": [1.0, 2.0]})
+    with pytest.raises(sg.DomainError):
+        sg.check("sqrt(-1 - x**2)")
+
+
+def test_finite_differences_reach_about_1e_10():
+    value = finite_difference_gradient(sg.parse("exp(x) * sin(3*x)"), {"x": 0.7})["x"]
+    exact = math.exp(0.7) * (math.sin(2.1) + 3 * math.cos(2.1))
+    assert abs(value - exact) < 1e-10
+
+
+def test_richardson_removes_the_leading_error_terms():
+    h = 0.1 / 2.0 ** np.arange(6)
+    central = (np.sin(1 + h) - np.sin(1 - h)) / (2 * h)
+    best, error = richardson(central)
+    assert abs(best - math.cos(1.0)) < 1e-12
+    assert error < 1e-9
+
+
+@settings(max_examples=20, deadline=None)
+@given(expressions(max_steps=6))
+def test_generated_expressions_agree_at_their_points(generated):
+    point = {name: float(values[0]) for name, values in generated.points.items()
+             if name in generated.expr.symbols}
+    report = sg.check(generated.expr, at=point, use_sympy=False)
+    assert report.ok, str(report)
