@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Callable, Union
 
 import numpy as np
@@ -112,6 +113,21 @@ def _is_reciprocal(factor: Expr) -> bool:
     return factor.op == "pow" and factor.params[0][1] < 0 and float(factor.params[0][1]).is_integer()
 
 
+def _fraction(magnitude: float) -> tuple[float, int]:
+    """`magnitude` as p/q when that reads better and parses back to the same float:
+    0.5 is x/2, 2/3 is 2*x/3 (not 0.6666666666666666*x), but 1.5 stays 1.5*x."""
+    inverse = 1.0 / magnitude
+    if inverse.is_integer() and 1.0 / inverse == magnitude and inverse < 1e15:
+        return 1.0, int(inverse)
+    if len(format_number(magnitude)) > 6:
+        fraction = Fraction(magnitude).limit_denominator(1000)
+        p, q = fraction.numerator, fraction.denominator
+        # The parser builds p*x/q as p * (1/q): print it only if that is the same float.
+        if q > 1 and p * (1.0 / q) == magnitude:
+            return float(p), q
+    return magnitude, 1
+
+
 def _pow_pieces(base: Expr, exponent: float) -> list[Piece]:
     return [Ref(base, ATOM), "**" + format_number(exponent)]
 
@@ -133,11 +149,11 @@ def _mul(node: Expr, texts: _Texts) -> Template:
     divisors = [_divisor(f) for f in factors if _is_reciprocal(f)]
     magnitude = abs(coefficient)
     if magnitude != 1.0:
-        inverse = 1.0 / magnitude
-        if parts and inverse.is_integer() and 1.0 / inverse == magnitude and inverse < 1e15:
-            divisors.insert(0, [format_number(inverse)])
-        else:
-            parts.insert(0, [format_number(magnitude)])
+        numerator, denominator = _fraction(magnitude) if parts else (magnitude, 1)
+        if denominator != 1:
+            divisors.insert(0, [str(denominator)])
+        if numerator != 1:
+            parts.insert(0, [format_number(numerator)])
     pieces = _joined(parts, "*") or ["1"]
     if divisors:
         pieces += ["/"] + _joined(divisors, "/")
@@ -148,6 +164,11 @@ def _mul(node: Expr, texts: _Texts) -> Template:
 
 def _add(node: Expr, texts: _Texts) -> Template:
     terms = sorted(node.args, key=lambda term: term.op == "const")
+    # Lead with a positive term where there is one: `1 - x**2`, not `-x**2 + 1`.
+    positive = next((term for term in terms if not texts.negative(term)), None)
+    if positive is not None and positive is not terms[0]:
+        terms.remove(positive)
+        terms.insert(0, positive)
     pieces: list[Piece] = []
     for position, term in enumerate(terms):
         if position and texts.negative(term) and texts.precedence(term) >= UNARY:

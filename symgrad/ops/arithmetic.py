@@ -37,18 +37,35 @@ def _shaped(node: Expr, shape: Shape) -> Expr:
     return make_node("broadcast_to", (node,), shape, (("shape", shape),))
 
 
-def _is_zero(value: np.ndarray) -> bool:
+def _common_shape(nodes: tuple[Expr, ...], operation: str) -> Shape:
+    first = nodes[0].shape
+    if all(node.shape == first for node in nodes):
+        return first
+    return broadcast(*(node.shape for node in nodes), operation=operation)
+
+
+# Coefficients are Python floats when scalar (fast) and numpy arrays otherwise.
+Number = Any
+
+
+def _number(value: np.ndarray) -> Number:
+    return float(value) if value.ndim == 0 else value
+
+
+def _is_zero(value: Number) -> bool:
+    if type(value) is float:
+        return value == 0.0
     return not np.any(value)
 
 
-def _is_one(value: np.ndarray) -> bool:
-    return value.shape == () and float(value) == 1.0
+def _is_one(value: Number) -> bool:
+    return type(value) is float and value == 1.0
 
 
-def _coefficient_split(term: Expr) -> tuple[np.ndarray, tuple[Expr, ...]]:
+def _coefficient_split(term: Expr) -> tuple[Number, tuple[Expr, ...]]:
     if term.op == "mul" and term.args[0].op == "const":
-        return term.args[0].value, term.args[1:]  # type: ignore[return-value]
-    return np.float64(1.0), (term,)
+        return _number(term.args[0].value), term.args[1:]  # type: ignore[arg-type]
+    return 1.0, (term,)
 
 
 def _where_zero_branch(node: Expr) -> int | None:
@@ -57,19 +74,19 @@ def _where_zero_branch(node: Expr) -> int | None:
         return None
     for branch in (1, 2):
         arg = node.args[branch]
-        if arg.op == "const" and _is_zero(arg.value):  # type: ignore[arg-type]
+        if arg.op == "const" and _is_zero(_number(arg.value)):  # type: ignore[arg-type]
             return branch
     return None
 
 
 def build_add(*terms: Expr) -> Expr:
     """The canonical sum: constants folded, like terms collected (3*x + 4*x = 7*x)."""
-    shape = broadcast(*(term.shape for term in terms), operation="+")
-    total = np.float64(0.0)
+    shape = _common_shape(terms, "+")
+    total: Number = 0.0
     collected: dict[tuple[Expr, ...], list[Any]] = {}
     for term in _flattened("add", terms):
         if term.op == "const":
-            total = total + term.value
+            total = total + _number(term.value)  # type: ignore[arg-type]
             continue
         coefficient, rest = _coefficient_split(term)
         entry = collected.get(rest)
@@ -84,14 +101,18 @@ def build_add(*terms: Expr) -> Expr:
             parts.append(original)
         elif not _is_zero(coefficient):
             parts.append(build_mul(constant(coefficient), *rest))
-    if not _is_zero(np.asarray(total)):
+    if not _is_zero(total):
         parts.append(constant(total))
     if not parts:
         return constant(np.zeros(shape))
     if len(parts) == 1:
         return _shaped(parts[0], shape)
-    parts.sort(key=lambda node: node.sort_key)
+    parts.sort(key=_sort_key)
     return make_node("add", tuple(parts), shape)
+
+
+def _sort_key(node: Expr) -> tuple[Any, ...]:
+    return node.sort_key
 
 
 def _power_split(factor: Expr) -> tuple[Expr, float]:
@@ -106,12 +127,12 @@ def build_mul(*factors: Expr) -> Expr:
     A factor `where(c, u, 0)` takes the whole product into its branch, so a derivative that
     is infinite where the other branch was chosen never multiplies a zero adjoint into nan.
     """
-    shape = broadcast(*(factor.shape for factor in factors), operation="*")
-    coefficient = np.float64(1.0)
+    shape = _common_shape(factors, "*")
+    coefficient: Number = 1.0
     collected: dict[Expr, list[Any]] = {}
     for factor in _flattened("mul", factors):
         if factor.op == "const":
-            coefficient = coefficient * factor.value
+            coefficient = coefficient * _number(factor.value)  # type: ignore[arg-type]
             continue
         base, exponent = _power_split(factor)
         entry = collected.get(base)
@@ -120,28 +141,28 @@ def build_mul(*factors: Expr) -> Expr:
         else:
             entry[0] += exponent
             entry[2] += 1
-    if _is_zero(np.asarray(coefficient)):
+    if _is_zero(coefficient):
         return constant(np.zeros(shape))
     parts = [original if count == 1 else build_pow(base, exponent)
              for base, (exponent, original, count) in collected.items()]
-    parts = [part for part in parts if not (part.op == "const" and _is_one(part.value))]
+    parts = [part for part in parts if not (part.op == "const" and _is_one(_number(part.value)))]  # type: ignore[arg-type]
     masked = _push_into_where(parts, coefficient, shape)
     if masked is not None:
         return masked
-    if not _is_one(np.asarray(coefficient)):
+    if not _is_one(coefficient):
         parts.append(constant(coefficient))
     if not parts:
         return constant(np.broadcast_to(coefficient, shape))
     if len(parts) == 1:
         return _shaped(parts[0], shape)
-    parts.sort(key=lambda node: node.sort_key)
+    parts.sort(key=_sort_key)
     return make_node("mul", tuple(parts), shape)
 
 
 def _push_into_where(parts: list[Expr], coefficient: Any, shape: Shape) -> Expr | None:
     for position, part in enumerate(parts):
         branch = _where_zero_branch(part)
-        if branch is None or len(parts) + (not _is_one(np.asarray(coefficient))) < 2:
+        if branch is None or len(parts) + (not _is_one(coefficient)) < 2:
             continue
         others = parts[:position] + parts[position + 1:]
         live = part.args[3 - branch]

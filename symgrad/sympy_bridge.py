@@ -1,0 +1,371 @@
+"""Conversion to and from SymPy, and simplification through it.
+
+SymPy is imported only when one of these functions runs: `import symgrad` never imports it.
+
+- `to_sympy(e)`: a scalar Expr gives a SymPy expression; a non-scalar one gives a
+  `sympy.Array` (any rank; `sympy.Matrix(array)` turns a rank-2 result into a matrix).
+  A symbol `w` of shape (3,) becomes the SymPy symbols `w_0, w_1, w_2`; one of shape (2, 2)
+  becomes `w_0_0, w_0_1, w_1_0, w_1_1` (the element's index, joined by underscores).
+  Floats equal to a few exact constants (pi, e, 2/sqrt(pi), log(2), log(10), sqrt(2), ...)
+  become those constants, floats that are small fractions exactly (0.5, 0.1, 1/3) become
+  Rationals, other floats stay Floats.
+- `from_sympy(s)`: the Expr of a SymPy expression (scalar symbols, by name).
+- `simplify(e)`: `sympy.simplify` on the way through, with a time limit.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+import numpy as np
+
+from .errors import ArgumentError, NameLookupError, ShapeError, SymgradError
+from .expr import Expr, apply, as_expr, constant, power, symbol
+from .traverse import topological
+
+if TYPE_CHECKING:
+    import sympy
+
+SIMPLIFY_SECONDS = 5.0
+
+
+# -- symgrad -> SymPy ----------------------------------------------------------------------------
+def to_sympy(expr: Expr, real: bool = False) -> Any:
+    """The SymPy equivalent of `expr` (a `sympy.Array` when `expr` is not a scalar).
+
+    `real=True` declares every symbol real, which lets SymPy simplify `Abs`, `sqrt(x**2)`
+    and the like; the default plain symbols match `sympy.Symbol(name)` and `sympify`.
+    """
+    import sympy
+    values: dict[Expr, Any] = {}
+    for node in topological([as_expr(expr)]):
+        values[node] = _node_to_sympy(sympy, node, [values[arg] for arg in node.args], real)
+    return _finished(sympy, values[expr])
+
+
+def _finished(sympy: Any, value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.item() if value.ndim == 0 else sympy.Array(value.tolist())
+    return value
+
+
+def _node_to_sympy(sympy: Any, node: Expr, args: list[Any], real: bool) -> Any:
+    if node.op == "symbol":
+        return _symbol_to_sympy(sympy, node.name or "", node.shape, real)
+    if node.op == "const":
+        return _array_map(lambda item: number_to_sympy(sympy, float(item)), node.value)
+    spec = node.spec
+    function = _sympy_function(sympy, node.op, spec.sympy)
+    params = node.kwargs
+    if spec.elementwise and any(isinstance(arg, np.ndarray) for arg in args):
+        elementwise = np.frompyfunc(lambda *items: function(*items, **params), len(args), 1)
+        return _plain(elementwise(*args))
+    return _plain(function(*args, **params))
+
+
+def _plain(value: Any) -> Any:
+    """Object arrays of rank 0 become their element, so scalars stay SymPy objects."""
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            return value.item()
+        return value.astype(object)
+    return value
+
+
+def _sympy_function(sympy: Any, op: str, mapping: Any) -> Callable[..., Any]:
+    if mapping is None:
+        raise SymgradError(f"operation {op!r} has no SymPy equivalent")
+    if isinstance(mapping, str):
+        target = getattr(sympy, mapping)
+        return lambda *args: target(*args)
+    return lambda *args, **params: mapping(sympy, *args, **params)
+
+
+def _symbol_to_sympy(sympy: Any, name: str, shape: tuple[int, ...], real: bool) -> Any:
+    assumptions = {"real": True} if real else {}
+    if shape == ():
+        return sympy.Symbol(name, **assumptions)
+    elements = np.empty(shape, dtype=object)
+    for position in np.ndindex(*shape):
+        label = "_".join(str(item) for item in position)
+        elements[position] = sympy.Symbol(f"{name}_{label}", **assumptions)
+    return elements
+
+
+def _array_map(function: Callable[[Any], Any], value: Any) -> Any:
+    array = np.asarray(value)
+    if array.ndim == 0:
+        return function(array)
+    result = np.empty(array.shape, dtype=object)
+    for position in np.ndindex(*array.shape):
+        result[position] = function(array[position])
+    return result
+
+
+def number_to_sympy(sympy: Any, value: float) -> Any:
+    """A float as SymPy's exact number where it is one (integers, pi, e, small fractions)."""
+    known = _known_constants(sympy).get(value)
+    if known is not None:
+        return known
+    if not math.isfinite(value):
+        return sympy.nan if value != value else (sympy.oo if value > 0 else -sympy.oo)
+    if value.is_integer():
+        return sympy.Integer(int(value))
+    fraction = Fraction(value).limit_denominator(1000)
+    if fraction.numerator / fraction.denominator == value:
+        return sympy.Rational(fraction.numerator, fraction.denominator)
+    return sympy.Float(value)
+
+
+_KNOWN: dict[float, Any] = {}
+
+
+def _known_constants(sympy: Any) -> dict[float, Any]:
+    """Floats that derivative rules and users write for exact constants (pi, e, 2/sqrt(pi),
+    log(2), ...), so SymPy sees the constants themselves and can simplify with them."""
+    if not _KNOWN:
+        for exact in (sympy.pi, sympy.E, 2 / sympy.sqrt(sympy.pi), sympy.sqrt(sympy.pi),
+                      sympy.sqrt(2), sympy.log(2), sympy.log(10), 1 / sympy.log(2),
+                      1 / sympy.log(10), 1 / sympy.sqrt(2 * sympy.pi)):
+            _KNOWN.setdefault(float(exact), exact)
+    return _KNOWN
+
+
+# -- SymPy -> symgrad ----------------------------------------------------------------------------
+def from_sympy(value: Any) -> Expr:
+    """The Expr of a SymPy expression; symbols become scalar symbols of the same name.
+
+    Understands Add, Mul, Pow, numbers, pi, E, the elementary functions symgrad has, Abs,
+    sign, Min, Max, Heaviside, Piecewise (nested `where`), relations and SymPy arrays.
+    Anything else raises `NameLookupError`.
+    """
+    import sympy
+    if isinstance(value, (int, float)):
+        return constant(value)
+    try:
+        root = sympy.sympify(value)
+    except (sympy.SympifyError, TypeError) as error:
+        raise ArgumentError(f"not a SymPy expression: {value!r}") from error
+    if isinstance(root, (sympy.NDimArray, sympy.MatrixBase)):
+        return _array_from_sympy(sympy, root)
+    return _scalar_from_sympy(sympy, root, {})
+
+
+def _scalar_from_sympy(sympy: Any, root: Any, converted: dict[Any, Expr]) -> Expr:
+    for node in _postorder(sympy, root, converted):
+        args = [converted[arg] for arg in _children(sympy, node)]
+        converted[node] = _from_node(sympy, node, args)
+    return converted[root]
+
+
+def _array_from_sympy(sympy: Any, array: Any) -> Expr:
+    """A SymPy Array or Matrix as nested array literals of its converted elements."""
+    elements = np.array(array.tolist(), dtype=object)
+    if elements.size == 0:
+        raise ArgumentError("cannot convert an empty SymPy array")
+    converted: dict[Any, Expr] = {}
+    items = np.empty(elements.shape, dtype=object)
+    for position in np.ndindex(*elements.shape):
+        items[position] = _scalar_from_sympy(sympy, sympy.sympify(elements[position]), converted)
+    # Stack the innermost axis first, so each level is one array literal.
+    while items.ndim > 1:
+        stacked = np.empty(items.shape[:-1], dtype=object)
+        for position in np.ndindex(*stacked.shape):
+            stacked[position] = apply("stack", *items[position])
+        items = stacked
+    return apply("stack", *items)
+
+
+def _children(sympy: Any, node: Any) -> tuple[Any, ...]:
+    if isinstance(node, sympy.Piecewise):
+        return tuple(item for pair in node.args for item in pair.args)
+    return tuple(node.args)
+
+
+def _postorder(sympy: Any, root: Any, done: dict[Any, Expr]) -> Iterator[Any]:
+    """Each distinct subexpression not in `done` once, after its children."""
+    seen: set[Any] = set(done)
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            yield node
+        elif node not in seen:
+            seen.add(node)
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(_children(sympy, node)))
+
+
+def _from_node(sympy: Any, node: Any, args: list[Expr]) -> Expr:
+    if isinstance(node, sympy.Symbol):
+        return _symbol_from_sympy(node.name)
+    if node is sympy.true or node is sympy.false:
+        return constant(1.0 if node is sympy.true else 0.0)
+    if not node.args and node.is_number:
+        return _number_from_sympy(sympy, node)
+    for kind, build in _builders(sympy):
+        if isinstance(node, kind):
+            return build(*args)
+    name = type(node).__name__
+    raise NameLookupError(f"the SymPy function {name!r} has no symgrad equivalent "
+                          f"(in {str(node)[:80]})")
+
+
+def _symbol_from_sympy(name: str) -> Expr:
+    try:
+        return symbol(name)
+    except ArgumentError as error:
+        raise ArgumentError(f"the SymPy symbol {name!r} is not a valid symgrad name "
+                            "(use letters, digits and underscores)") from error
+
+
+def _number_from_sympy(sympy: Any, number: Any) -> Expr:
+    if number is sympy.zoo or (number.is_number and number.is_extended_real is False):
+        raise ArgumentError(f"symgrad is real-valued; cannot convert {number}")
+    return constant(float(number))
+
+
+def _builders(sympy: Any) -> list[tuple[Any, Callable[..., Expr]]]:
+    global _BUILDERS
+    if _BUILDERS is None:
+        _BUILDERS = _builder_table(sympy)
+    return _BUILDERS
+
+
+_BUILDERS: list[tuple[Any, Callable[..., Expr]]] | None = None
+
+
+def _unary_op(name: str) -> Callable[[Expr], Expr]:
+    return lambda x: apply(name, x)
+
+
+def _pairwise(name: str) -> Callable[..., Expr]:
+    def build(*args: Expr) -> Expr:
+        result = args[0]
+        for arg in args[1:]:
+            result = apply(name, result, arg)
+        return result
+    return build
+
+
+def _pow(base: Expr, exponent: Expr) -> Expr:
+    if exponent.op == "const" and exponent.shape == ():
+        value = float(exponent.value)  # type: ignore[arg-type]
+        if value == 0.5:
+            return apply("sqrt", base)
+        if value == -0.5:
+            return power(apply("sqrt", base), -1.0)
+    return power(base, exponent)
+
+
+def _piecewise(*items: Expr) -> Expr:
+    pairs = list(zip(items[0::2], items[1::2]))
+    # Piecewise without a final `True` is undefined (nan in SymPy) outside its conditions.
+    result = constant(math.nan)
+    for value, condition in reversed(pairs):
+        result = value if condition.op == "const" and float(condition.value) else (  # type: ignore[arg-type]
+            apply("where", condition, value, result))
+    return result
+
+
+def _heaviside(x: Expr, at_zero: Expr | None = None) -> Expr:
+    middle = constant(0.5) if at_zero is None else at_zero
+    return apply("where", apply("gt", x, 0.0), 1.0, apply("where", apply("eq", x, 0.0), middle, 0.0))
+
+
+def _builder_table(sympy: Any) -> list[tuple[Any, Callable[..., Expr]]]:
+    table: list[tuple[Any, Callable[..., Expr]]] = [
+        (sympy.Add, lambda *args: apply("add", *args)),
+        (sympy.Mul, lambda *args: apply("mul", *args)),
+        (sympy.Pow, _pow),
+        (sympy.exp, _unary_op("exp")),
+        (sympy.log, lambda x, base=None: apply("log", x) if base is None
+         else apply("log", x) / apply("log", base)),
+        (sympy.Abs, _unary_op("abs")),
+        (sympy.sign, _unary_op("sign")),
+        (sympy.Min, _pairwise("min")),
+        (sympy.Max, _pairwise("max")),
+        (sympy.atan2, lambda y, x: apply("atan2", y, x)),
+        (sympy.Heaviside, _heaviside),
+        (sympy.Piecewise, _piecewise),
+        (sympy.cot, lambda x: 1 / apply("tan", x)),
+        (sympy.sec, lambda x: 1 / apply("cos", x)),
+        (sympy.csc, lambda x: 1 / apply("sin", x)),
+        (sympy.And, _pairwise("mul")),
+        (sympy.Or, _pairwise("max")),
+        (sympy.Not, lambda c: 1 - c),
+        (sympy.ITE, lambda c, a, b: apply("where", c, a, b)),
+    ]
+    for name in ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "erf"):
+        table.append((getattr(sympy, name), _unary_op(name)))
+    relations = {"StrictLessThan": "lt", "LessThan": "le", "StrictGreaterThan": "gt",
+                 "GreaterThan": "ge", "Equality": "eq", "Unequality": "ne"}
+    for sympy_name, op in relations.items():
+        table.append((getattr(sympy, sympy_name), (lambda o: lambda a, b: apply(o, a, b))(op)))
+    return table
+
+
+# -- simplification -----------------------------------------------------------------------------
+class _TimeUp(Exception):
+    pass
+
+
+def simplify(expr: Expr, seconds: float = SIMPLIFY_SECONDS) -> Expr:
+    """`expr` simplified by `sympy.simplify`, or `expr` itself when SymPy fails, takes longer
+    than `seconds`, or returns something larger (by DAG size). Scalar expressions only."""
+    expr = as_expr(expr)
+    if expr.shape != ():
+        raise ShapeError(f"simplify takes a scalar expression, not one of shape {expr.shape}")
+    try:
+        simplified = _within(seconds, lambda: _simplified(expr))
+    except Exception:  # noqa: BLE001  SymPy fails in many ways (PolificationFailed, ...): keep expr
+        return expr
+    return simplified if simplified.size <= expr.size else expr
+
+
+def _simplified(expr: Expr) -> Expr:
+    import sympy
+    return from_sympy(sympy.simplify(to_sympy(expr, real=True)))
+
+
+def _within(seconds: float, work: Callable[[], Expr]) -> Expr:
+    """`work()`, interrupted after `seconds` by a timer signal (main thread), or abandoned
+    in a daemon thread elsewhere (a signal can only interrupt the main thread)."""
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        return _with_alarm(seconds, work)
+    return _with_thread(seconds, work)
+
+
+def _with_alarm(seconds: float, work: Callable[[], Expr]) -> Expr:
+    def interrupt(signum: int, frame: Any) -> None:
+        raise _TimeUp()
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return work()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _with_thread(seconds: float, work: Callable[[], Expr]) -> Expr:
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except Exception as error:  # handed to the caller, which falls back on any failure
+            outcome.append(error)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if not outcome:
+        raise _TimeUp()
+    if isinstance(outcome[0], Exception):
+        raise outcome[0]
+    return outcome[0]
