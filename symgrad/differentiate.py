@@ -28,6 +28,10 @@ class SymbolicBackend:
         return value.shape
 
     @staticmethod
+    def sum_to(value: Any, shape: Shape) -> Expr:
+        return apply("sum_to", value, shape=shape)
+
+    @staticmethod
     def broadcast_to(value: Any, shape: Shape) -> Expr:
         # Exprs broadcast by their trailing axes, so only a missing shape needs a node.
         value = as_expr(value)
@@ -51,7 +55,8 @@ def fit_shape(adjoint: Expr, shape: Shape, exact: bool = True) -> Expr:
     return apply("sum_to", adjoint, shape=shape)
 
 
-def _depends(order: list[Expr], targets: set[Expr]) -> set[Expr]:
+def depends(order: list[Expr], targets: set[Expr]) -> set[Expr]:
+    """The nodes of topological `order` that are or use one of `targets`."""
     found: set[Expr] = set()
     for node in order:
         if node in targets or any(arg in found for arg in node.args):
@@ -65,7 +70,7 @@ def vjp(outputs: Sequence[Expr], seeds: Sequence[Any], wrt: Sequence[Expr]) -> l
     Each seed has its output's shape; the result has each symbol's shape.
     """
     order = topological(outputs)
-    live = _depends(order, set(wrt))
+    live = depends(order, set(wrt))
     parts: dict[Expr, list[Expr]] = {}
     for output, seed in zip(outputs, seeds):
         seed_expr = fit_shape(as_expr(seed), output.shape)
