@@ -16,10 +16,26 @@ from .functions import (abs, acos, asin, atan, atan2, cbrt, clamp, cos, cosh, do
                         where)
 from .differentiate import diff, grad, hessian, jacobian, vjp
 from .parse import parse
+from .compile import Kernel, compile  # noqa: A004  (shadows the builtin in this namespace only)
+
+from .reverse import reverse
+from .tensor import Tensor, no_grad, tensor
+from .tensor_factories import arange, ones, randn, zeros
+from .tracing import trace
+from . import autograd
+from .sympy_bridge import from_sympy
+from .check import CheckReport, check
+from .verify import Verdict, verify
+from .steps import Derivation, steps
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CheckReport", "Derivation", "Verdict", "check", "steps", "verify",
+    "from_sympy",
+    "Tensor", "arange", "autograd", "no_grad", "ones", "randn", "reverse", "tensor", "trace",
+    "zeros",
+    "Kernel", "compile",
     "ArgumentError", "ArityError", "AutogradError", "DomainError", "Expr", "NameLookupError",
     "ParseError", "ShapeError", "SymgradError", "__version__", "abs", "acos", "asin", "atan",
     "atan2", "cbrt", "clamp", "constant", "cos", "cosh", "diff", "dot", "erf", "exp", "grad",

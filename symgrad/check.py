@@ -567,8 +567,8 @@ def _tensor_point(tensor: Any) -> dict[str, np.ndarray] | None:
     """The values of an eager tensor's leaves, under their names in `tensor.expr`."""
     expr = tensor.expr  # names the leaves
     try:
-        from .tensor import _tensor_order  # TODO: a public accessor for a record's leaves
-        leaves = [node for node in _tensor_order(tensor) if node._op is None]
+        from .tracing import recorded_order
+        leaves = [node for node in recorded_order(tensor) if node._op is None]
         point = {leaf._name: np.asarray(leaf._value, dtype=np.float64) for leaf in leaves
                  if leaf._name is not None}
     except (ImportError, AttributeError):

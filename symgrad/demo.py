@@ -21,7 +21,8 @@ from .compile import compile as compile_kernel
 from .differentiate import diff, grad, vjp
 from .expr import Expr, constant, symbol
 from .reverse import reverse
-from .tensor import Tensor, tensor, trace
+from .tensor import Tensor, tensor
+from .tracing import trace
 
 METHODS = ("closed form", "reverse", "tensor", "kernel", "finite diff")
 

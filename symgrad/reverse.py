@@ -11,7 +11,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .differentiate import resolve_symbols
+from .differentiate import depends, resolve_symbols
 from .errors import ArgumentError, DomainError, ShapeError
 from .evaluate import align, finish, forward_values
 from .expr import Expr, as_expr
@@ -93,7 +93,7 @@ def fit_core(value: Any, nb: int, shape: Shape) -> np.ndarray:
     return value
 
 
-def _zero_upstream(adjoint: np.ndarray, nb: int, elementwise: bool) -> np.ndarray:
+def zero_upstream(adjoint: np.ndarray, nb: int, elementwise: bool) -> np.ndarray:
     """Where the upstream adjoint is exactly 0 (per element, or per point for other ops)."""
     zero = adjoint == 0
     if elementwise or adjoint.ndim == nb:
@@ -101,7 +101,8 @@ def _zero_upstream(adjoint: np.ndarray, nb: int, elementwise: bool) -> np.ndarra
     return np.all(zero, axis=tuple(range(nb, adjoint.ndim)), keepdims=True)
 
 
-def _masked(contribution: Any, zero: np.ndarray, nb: int) -> np.ndarray:
+def masked(contribution: Any, zero: np.ndarray, nb: int) -> np.ndarray:
+    """`contribution` set to 0 where the upstream adjoint is (`zero`, from `zero_upstream`)."""
     # Adjoints are linear in the upstream g: where g is 0 the contribution is 0, even if the
     # rule multiplied it by an infinite local derivative (the unselected branch of `where`).
     contribution = batched_value(contribution, nb)
@@ -138,21 +139,13 @@ class _Sweep:
         if spec.elementwise:
             args = [align(value, nb, rank) for value in args]
         contributions = spec.grad(self.backend, adjoint, self.values[node], *args, **node.kwargs)
-        zero = _zero_upstream(adjoint, nb, spec.elementwise) if self.masking else None
+        zero = zero_upstream(adjoint, nb, spec.elementwise) if self.masking else None
         for arg, contribution in zip(node.args, contributions):
             if contribution is None or arg not in self.live:
                 continue
             if zero is not None:
-                contribution = _masked(contribution, zero, nb)
+                contribution = masked(contribution, zero, nb)
             self.add(arg, fit_core(contribution, nb, arg.shape))
-
-
-def _live(order: list[Expr], targets: set[Expr]) -> set[Expr]:
-    found: set[Expr] = set()
-    for node in order:
-        if node in targets or any(arg in found for arg in node.args):
-            found.add(node)
-    return found
 
 
 def _seed_array(expr: Expr, seed: Any) -> np.ndarray:
@@ -209,7 +202,7 @@ def reverse(expr: Expr, at: Mapping[str, Any], wrt: str | Sequence[str] | None =
     values, batch = forward_values([expr], at, errors=errors, keep_all=True)
     values, full = _with_batch(values, batch, seed_value, expr.shape)
     nb = len(full)
-    sweep = _Sweep(order, values, nb, _live(order, set(symbols)))
+    sweep = _Sweep(order, values, nb, depends(order, set(symbols)))
     with np.errstate(all="ignore"):
         sweep.add(expr, batched_value(seed_value, nb))
         for node in reversed(order):
