@@ -364,3 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SymgradError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) left: stop quietly, as command-line tools do.
+        sys.stdout = None  # type: ignore[assignment]
+        return EXIT_OK

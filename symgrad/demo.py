@@ -99,13 +99,16 @@ def _scalar_target(expr: Expr, seed: Any) -> Expr:
     return expr if seed is None else F.sum(constant(seed) * expr)
 
 
-def _closed_form(expr: Expr, example: Example) -> dict[str, Any]:
+def partials(expr: Expr, example: Example) -> dict[str, Expr]:
+    """The closed-form derivatives the example asks for (v^T J for a seeded vector output)."""
     if example.seed is None:
-        partials = grad(expr, list(example.wrt))
-    else:
-        symbols = [symbol(name, np.shape(example.at[name])) for name in example.wrt]
-        partials = dict(zip(example.wrt, vjp([expr], [constant(example.seed)], symbols)))
-    return {name: partial.eval(**example.at) for name, partial in partials.items()}
+        return grad(expr, list(example.wrt))
+    symbols = [symbol(name, np.shape(example.at[name])) for name in example.wrt]
+    return dict(zip(example.wrt, vjp([expr], [constant(example.seed)], symbols)))
+
+
+def _closed_form(expr: Expr, example: Example) -> dict[str, Any]:
+    return {name: partial.eval(**example.at) for name, partial in partials(expr, example).items()}
 
 
 def _reverse(expr: Expr, example: Example) -> dict[str, Any]:
@@ -183,6 +186,8 @@ def run(out: TextIO | None = None) -> bool:
         agree &= _agreement(results)
         print(f"\n{number}. {example.title}  at {_point(example.at)}", file=out)
         print(f"   Expr {_clipped(str(expr), 40)};  PyTorch in the notebook: {example.notebook}", file=out)
+        derivatives = [f"d/d{name} = {partial}" for name, partial in partials(expr, example).items()]
+        print(f"   {_clipped(';  '.join(derivatives), 76)}", file=out)
         _print_table([["", *METHODS], *_rows(example, results)], out)
     verdict = "all five methods agree" if agree else "SOME METHODS DISAGREE"
     print(f"\n{verdict} on every example (relative tolerance 1e-6).", file=out)

@@ -224,7 +224,10 @@ def _symbol_from_sympy(name: str) -> Expr:
 
 
 def _number_from_sympy(sympy: Any, number: Any) -> Expr:
-    if number is sympy.zoo or (number.is_number and number.is_extended_real is False):
+    if number is sympy.zoo:
+        # SymPy's unsigned infinity (1/0): undefined on the real line, so nan as in IEEE 0/0.
+        return constant(float("nan"))
+    if number.is_number and number.is_extended_real is False:
         raise ArgumentError(f"symgrad is real-valued; cannot convert {number}")
     return constant(float(number))
 

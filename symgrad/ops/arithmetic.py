@@ -149,6 +149,7 @@ def build_mul(*factors: Expr) -> Expr:
     masked = _push_into_where(parts, coefficient, shape)
     if masked is not None:
         return masked
+    coefficient = _scalar_if_uniform(coefficient, parts, shape)
     if not _is_one(coefficient):
         parts.append(constant(coefficient))
     if not parts:
@@ -157,6 +158,16 @@ def build_mul(*factors: Expr) -> Expr:
         return _shaped(parts[0], shape)
     parts.sort(key=_sort_key)
     return make_node("mul", tuple(parts), shape)
+
+
+def _scalar_if_uniform(coefficient: Any, parts: list[Expr], shape: Shape) -> Any:
+    """[8, 8, 8]*x is 8*x when the other factors already have the product's shape."""
+    if np.ndim(coefficient) == 0 or not parts:
+        return coefficient
+    flat = np.ravel(coefficient)
+    if flat.size and np.all(flat == flat[0]) and broadcast(*(p.shape for p in parts)) == shape:
+        return float(flat[0])
+    return coefficient
 
 
 def _push_into_where(parts: list[Expr], coefficient: Any, shape: Shape) -> Expr | None:
