@@ -15,26 +15,30 @@ Rows: a scalar symbol gives one row; a vector symbol one row per element (`x[2]`
 output is checked through its Jacobian, one row per (output element, variable element). When
 that would exceed `MAX_ENTRIES` rows per point, each variable gets one row for the product
 `v . J . u` with fixed random unit vectors `v` (outputs) and `u` (the variable's elements).
+
+Random points come from `symgrad.sampling`, finite differences from `symgrad.finite_differences`.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .errors import ArgumentError, DomainError, ShapeError, SymgradError
+from .errors import ArgumentError, ShapeError, SymgradError
 from .evaluate import evaluate, finish, forward_values
 from .expr import Expr, apply, as_expr, constant
+from .finite_differences import Column, Probe, finite_differences
+from .finite_differences import richardson  # noqa: F401  (re-exported: long imported from here)
+from .sampling import count_points, format_point, format_value, point_dict, sample_points
 from .shapes import Shape, size_of
 
 CLOSED, REVERSE, FINITE, SYMPY = "closed form", "reverse", "finite diff", "sympy"
 MAX_ENTRIES = 64          # Jacobian entries per point shown one by one
 SYMPY_MAX_NODES = 300     # larger expressions swell when SymPy expands the DAG into a tree
 SYMPY_SECONDS = 4.0
-LARGE = 1e8               # a value or gradient this large marks a point too near a pole
 
 
 # -- the report ----------------------------------------------------------------------------------
@@ -76,13 +80,13 @@ class CheckReport:
 
     def __str__(self) -> str:
         from .printing import to_text
-        text = _shortened(to_text(self.expr), 70)
+        text = to_text(self.expr, 70)
         verdict = "all methods agree" if self.ok else "METHODS DISAGREE"
         lines = [f"check of {text}: {verdict} (max error {self.max_error:.1e}, "
                  f"rtol={self.rtol:g}, atol={self.atol:g})"]
         for index, point in enumerate(self.points):
             lines.append("")
-            value = f"   (value {_number(self.values[index])})" if index < len(self.values) else ""
+            value = f"   (value {format_value(self.values[index])})" if index < len(self.values) else ""
             lines.append("at " + format_point(point) + value)
             lines.extend(_table([row for row in self.rows if row.point == index], self.methods))
         lines.extend(f"note: {note}" for note in self.notes)
@@ -91,7 +95,7 @@ class CheckReport:
 
 def _table(rows: list[CheckRow], methods: tuple[str, ...]) -> list[str]:
     header = ["derivative", *methods, "error"]
-    body = [[_derivative_label(row), *(_number(row.values.get(m)) for m in methods),
+    body = [[_derivative_label(row), *(format_value(row.values.get(m)) for m in methods),
              f"{row.error:.1e}" + ("" if row.ok else "  <-- differs")] for row in rows]
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
     return ["  " + "  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
@@ -102,127 +106,13 @@ def _derivative_label(row: CheckRow) -> str:
     return f"d{row.output}/d{row.variable}" if not row.output else f"d {row.output}/d {row.variable}"
 
 
-def _number(value: Any) -> str:
-    if value is None:
-        return "-"
-    array = np.asarray(value, dtype=np.float64)
-    if array.ndim:
-        return "[" + ", ".join(_number(item) for item in array.ravel()) + "]"
-    return f"{float(array):.10g}"
-
-
-def _shortened(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def format_point(point: Mapping[str, Any], limit: int = 8) -> str:
-    """`x=3, u=[1, 2]`: a point as a person writes it (long vectors elided after `limit`)."""
-    return ", ".join(f"{name}={_elided(value, limit)}"
-                     for name, value in sorted(point.items())) or "(no variables)"
-
-
-def _elided(value: Any, limit: int) -> str:
-    flat = np.ravel(np.asarray(value, dtype=np.float64))
-    if flat.size <= limit:
-        return _number(value)
-    shown = ", ".join(_number(item) for item in flat[: limit - 1])
-    return f"[{shown}, ..., {_number(flat[-1])}] ({flat.size} elements)"
-
-
-# -- random points --------------------------------------------------------------------------------
-# Each symbol at each candidate point draws all its elements from one of these intervals, so a
-# vector inside log() gets all-positive elements often enough.
-_INTERVALS = ((-3.0, 3.0), (0.1, 3.0), (-0.9, 0.9))
-_WEIGHTS = (0.5, 0.3, 0.2)
-
-
-def candidate_points(shapes: Mapping[str, Shape], count: int, rng: np.random.Generator,
-                     decimals: int = 3) -> dict[str, np.ndarray]:
-    """`count` random points as batched values: name -> array of shape (count, *shape).
-
-    Values are rounded to `decimals`, never 0 nor a multiple of 1/2 (where piecewise functions
-    put their kinks), and elements of one point never repeat (kinks of max(x, y) at x = y).
-    """
-    values = {name: _draw(shape, count, rng, decimals) for name, shape in shapes.items()}
-    keep = _spread_out(values, count)
-    return {name: array[keep] for name, array in values.items()}
-
-
-def _draw(shape: Shape, count: int, rng: np.random.Generator, decimals: int) -> np.ndarray:
-    choice = rng.choice(len(_INTERVALS), size=count, p=_WEIGHTS)
-    low = np.array([_INTERVALS[c][0] for c in choice]).reshape((count,) + (1,) * len(shape))
-    high = np.array([_INTERVALS[c][1] for c in choice]).reshape((count,) + (1,) * len(shape))
-    return np.round(low + (high - low) * rng.random((count, *shape)), decimals)
-
-
-def _spread_out(values: Mapping[str, np.ndarray], count: int) -> np.ndarray:
-    if not values:
-        return np.ones(count, dtype=bool)
-    flat = np.concatenate([array.reshape(count, -1) for array in values.values()], axis=1)
-    on_kink = np.any((flat * 2) % 1 == 0, axis=1)
-    ordered = np.sort(flat, axis=1)
-    repeated = np.any(ordered[:, 1:] == ordered[:, :-1], axis=1)
-    return ~(on_kink | repeated)
-
-
-def finite_points(roots: Sequence[Expr], candidates: Mapping[str, np.ndarray]) -> np.ndarray:
-    """The mask of candidate points where every root is finite and not huge (near a pole)."""
-    count = len(next(iter(candidates.values()))) if candidates else 1
-    computed, batch = forward_values(list(roots), candidates)
-    good = np.ones(count, dtype=bool)
-    for root in roots:
-        value = finish(computed[root], batch, root.shape)
-        value = np.broadcast_to(value, (count, *root.shape)).reshape(count, -1)
-        good &= np.all(np.isfinite(value) & (np.abs(value) < LARGE), axis=1)
-    return good
-
-
-def sample_points(roots: Sequence[Expr], shapes: Mapping[str, Shape], count: int,
-                  rng: np.random.Generator, decimals: int = 3,
-                  rounds: int = 12) -> dict[str, np.ndarray]:
-    """Up to `count` random points (batched) where all `roots` are finite; redraws the others."""
-    found: list[dict[str, np.ndarray]] = []
-    total = 0
-    for _ in range(rounds):
-        candidates = candidate_points(shapes, max(64, 2 * count), rng, decimals)
-        with np.errstate(all="ignore"):
-            mask = finite_points(roots, candidates) if candidates else np.ones(1, dtype=bool)
-        found.append({name: array[mask] for name, array in candidates.items()})
-        total += int(mask.sum())
-        if total >= count or not shapes:
-            break
-    if total == 0:
-        raise DomainError("found no point where the expression and its derivative are finite; "
-                          "give one with at=")
-    return {name: np.concatenate([chunk[name] for chunk in found])[:count] for name in shapes}
-
-
-def point_dict(batch: Mapping[str, np.ndarray], index: int) -> dict[str, Any]:
-    """Point `index` of batched values, as plain floats and lists."""
-    return {name: array[index].tolist() if array.ndim > 1 else float(array[index])
-            for name, array in batch.items()}
-
-
 # -- probes: which derivatives each row shows ------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class _Probe:
-    """One row: the output seed `v` and the input direction `u` of the derivative v.J.u."""
-
-    output: str
-    seed: np.ndarray | None      # None: the output is a scalar
-    variable: str
-    name: str
-    direction: np.ndarray        # unit vector over the symbol's elements, the symbol's shape
-    element: tuple[int, ...] | None = None
-    output_element: tuple[int, ...] | None = None
-
-
-def _probes(expr: Expr, symbols: list[Expr], rng: np.random.Generator) -> list[_Probe]:
+def _probes(expr: Expr, symbols: list[Expr], rng: np.random.Generator) -> list[Probe]:
     outputs = _output_seeds(expr)
     entries = len(outputs) * sum(size_of(s.shape) for s in symbols)
     if entries > MAX_ENTRIES:
         seed = None if expr.shape == () else _unit(rng.standard_normal(expr.shape))
-        return [_Probe("" if seed is None else "(v.f)", seed, f"(u.{s.name})", s.name or "",
+        return [Probe("" if seed is None else "(v.f)", seed, f"(u.{s.name})", s.name or "",
                        _unit(rng.standard_normal(s.shape))) for s in symbols]
     probes = []
     for output, seed, out_element in outputs:
@@ -231,7 +121,7 @@ def _probes(expr: Expr, symbols: list[Expr], rng: np.random.Generator) -> list[_
                 direction = np.zeros(symbol.shape)
                 direction[element] = 1.0
                 label = symbol.name + ("" if not element else str(list(element)))
-                probes.append(_Probe(output, seed, label, symbol.name or "", direction,
+                probes.append(Probe(output, seed, label, symbol.name or "", direction,
                                      element, out_element))
     return probes
 
@@ -261,9 +151,6 @@ def scalarized(expr: Expr, seed: np.ndarray | None) -> Expr:
 
 
 # -- the four methods ------------------------------------------------------------------------------
-Column = dict[tuple[int, int], float]   # (probe index, point index) -> value
-
-
 def _closed_form(expr: Expr, names: list[str], seeds: dict[bytes, np.ndarray | None],
                  batch: dict[str, np.ndarray]) -> dict[tuple[bytes, str], np.ndarray]:
     """Each seed's symbolic gradient at every point: (seed, name) -> array (points, *shape)."""
@@ -276,7 +163,7 @@ def _closed_form(expr: Expr, names: list[str], seeds: dict[bytes, np.ndarray | N
 
 
 def _compiled_gradient(target: Expr, names: list[str], batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    count = _count(batch)
+    count = count_points(batch)
     try:
         from .compile import compile as compile_kernel
     except ImportError:
@@ -297,15 +184,11 @@ def _evaluated_gradient(target: Expr, names: list[str], batch: dict[str, np.ndar
     return {name: finish(computed[partial], shape, partial.shape) for name, partial in partials.items()}
 
 
-def _count(batch: Mapping[str, np.ndarray]) -> int:
-    return len(next(iter(batch.values()))) if batch else 1
-
-
-def _reverse_column(expr: Expr, names: list[str], probes: list[_Probe],
+def _reverse_column(expr: Expr, names: list[str], probes: list[Probe],
                     batch: dict[str, np.ndarray]) -> Column:
     """One batched numeric reverse sweep per output seed, projected on each probe's direction."""
     from .reverse import reverse
-    count = _count(batch)
+    count = count_points(batch)
     gradients: dict[bytes, dict[str, Any]] = {}
     column: Column = {}
     for i, probe in enumerate(probes):
@@ -320,98 +203,33 @@ def _reverse_column(expr: Expr, names: list[str], probes: list[_Probe],
     return column
 
 
-def _perturbed(batch: dict[str, np.ndarray], probes: list[_Probe],
-               steps: np.ndarray) -> dict[str, np.ndarray]:
-    """Values at x + s*h*u for every (probe, point, level, sign s = +1/-1), flattened."""
-    count = _count(batch)
-    signs = np.array([1.0, -1.0])
-    shape = (len(probes), count, steps.shape[-1], 2)
-    result = {}
-    for name, base in batch.items():
-        core = base.shape[1:]
-        extra = (1,) * len(core)
-        offsets = np.zeros(shape + core)
-        for i, probe in enumerate(probes):
-            if probe.name == name:
-                scale = steps[i][:, :, None] * signs  # (points, levels, 2)
-                offsets[i] = scale.reshape(scale.shape + extra) * probe.direction
-        values = base.reshape((1, count, 1, 1) + core) + offsets
-        result[name] = values.reshape((-1,) + core)
-    return result
-
-
-def _finite_differences(expr: Expr, probes: list[_Probe], batch: dict[str, np.ndarray],
-                        levels: int = 8) -> tuple[Column, Column]:
-    """Central differences with steps h0/2**k, extrapolated (Ridders): values and error estimates."""
-    count = _count(batch)
-    scale = np.ones((len(probes), count))
-    for i, probe in enumerate(probes):
-        magnitude = np.abs(batch[probe.name]).reshape(count, -1).max(axis=1, initial=0.0)
-        scale[i] = np.maximum(1.0, magnitude)
-    steps = 0.1 * scale[:, :, None] / 2.0 ** np.arange(levels)   # (probes, points, levels)
-    with np.errstate(all="ignore"):
-        values = evaluate(expr, _perturbed(batch, probes, steps))
-        phi = _projected(expr, values, probes, count, levels)
-        central = (phi[..., 0] - phi[..., 1]) / (2 * steps)
-        best, error = richardson(central)
-    column = {(i, p): float(best[i, p]) for i in range(len(probes)) for p in range(count)}
-    errors = {(i, p): float(error[i, p]) for i in range(len(probes)) for p in range(count)}
-    return column, errors
-
-
-def _projected(expr: Expr, values: Any, probes: list[_Probe], count: int, levels: int) -> np.ndarray:
-    shape = (len(probes), count, levels, 2)
-    values = np.broadcast_to(values, (size_of(shape), *expr.shape)).reshape(shape + expr.shape)
-    if expr.shape == ():
-        return values
-    seeds = np.stack([probe.seed for probe in probes]).reshape((len(probes), 1, 1, 1) + expr.shape)
-    return np.sum(values * seeds, axis=tuple(range(4, 4 + expr.ndim)))
-
-
-def richardson(central: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Ridders' extrapolation of central differences `central[..., k]` (step h/2**k).
-
-    Each tableau column removes the next even power of h; the entry whose neighbours agree
-    best is the answer, and their disagreement its error estimate. Non-finite entries are
-    skipped, so a large first step that jumps over a pole does no harm.
-    """
-    best = np.full(central.shape[:-1], np.nan)
-    error = np.full(central.shape[:-1], np.inf)
-    previous = [central[..., 0]]
-    for k in range(1, central.shape[-1]):
-        row = [central[..., k]]
-        for j in range(1, k + 1):
-            factor = 4.0 ** j
-            row.append((factor * row[j - 1] - previous[j - 1]) / (factor - 1))
-            estimate = np.maximum(np.abs(row[j] - row[j - 1]), np.abs(row[j] - previous[j - 1]))
-            better = estimate < error
-            best = np.where(better, row[j], best)
-            error = np.where(better, estimate, error)
-        previous = row
-    return best, error
-
-
-def _sympy_column(expr: Expr, probes: list[_Probe], points: list[dict[str, Any]],
+def _sympy_column(expr: Expr, probes: list[Probe], points: list[dict[str, Any]],
                   seconds: float = SYMPY_SECONDS) -> tuple[Column | None, str]:
     """SymPy's derivatives at the points, or None and the reason it was skipped."""
     if any(probe.element is None for probe in probes):
         return None, "SymPy skipped: random projections are checked numerically only"
     if expr.size > SYMPY_MAX_NODES:
         return None, f"SymPy skipped: the expression has {expr.size} nodes (limit {SYMPY_MAX_NODES})"
-    from .sympy_bridge import _TimeUp, _within
+    from .sympy_bridge import SympyTimeout, within
     try:
-        column = _within(seconds, lambda: _sympy_values(expr, probes, points))  # type: ignore[arg-type, return-value]
-    except _TimeUp:
+        column = within(seconds, _sympy_values, expr, probes, points)
+    except SympyTimeout:
         return None, f"SymPy skipped: it took longer than {seconds:g} s"
     except (SymgradError, RecursionError, ValueError, TypeError, ArithmeticError,
             AttributeError, NotImplementedError) as error:
-        return None, f"SymPy skipped: {_shortened(str(error).splitlines()[0] if str(error) else type(error).__name__, 100)}"
+        return None, f"SymPy skipped: {_reason(error)}"
     return column, ""
 
 
-def _sympy_values(expr: Expr, probes: list[_Probe], points: list[dict[str, Any]]) -> Column:
+def _reason(error: Exception) -> str:
+    """The first line of an error's message (else its type), at most 100 characters."""
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
+def _sympy_values(expr: Expr, probes: list[Probe], points: list[dict[str, Any]]) -> Column:
     import sympy
-    from .sympy_bridge import to_sympy
+    from .sympy_bridge import sympy_symbol, to_sympy
     converted = to_sympy(expr, real=True)
     derivatives: dict[tuple[Any, ...], Any] = {}
     column: Column = {}
@@ -419,25 +237,19 @@ def _sympy_values(expr: Expr, probes: list[_Probe], points: list[dict[str, Any]]
         key = (probe.output_element, probe.name, probe.element)
         if key not in derivatives:
             target = converted if expr.shape == () else converted[probe.output_element]
-            derivatives[key] = sympy.diff(target, sympy_symbol(sympy, probe.name, probe.element))
+            derivatives[key] = sympy.diff(target, sympy_symbol(probe.name, probe.element, real=True))
         for p, point in enumerate(points):
             column[(i, p)] = _sympy_number(derivatives[key].evalf(subs=_sympy_point(sympy, point)))
     return column
 
 
-def sympy_symbol(sympy: Any, name: str, element: tuple[int, ...] | None) -> Any:
-    """The SymPy symbol `to_sympy(..., real=True)` uses for `name` (or one of its elements)."""
-    if not element:
-        return sympy.Symbol(name, real=True)
-    return sympy.Symbol(name + "_" + "_".join(str(i) for i in element), real=True)
-
-
 def _sympy_point(sympy: Any, point: Mapping[str, Any]) -> dict[Any, Any]:
+    from .sympy_bridge import sympy_symbol
     substitutions = {}
     for name, value in point.items():
         array = np.asarray(value, dtype=np.float64)
         for element in np.ndindex(*array.shape):
-            substitutions[sympy_symbol(sympy, name, element)] = sympy.Float(float(array[element]), 30)
+            substitutions[sympy_symbol(name, element, real=True)] = sympy.Float(float(array[element]), 30)
     return substitutions
 
 
@@ -464,7 +276,7 @@ def _scaled_error(reference: float, value: float) -> float:
     return abs(value - reference) / max(1.0, abs(reference))
 
 
-def _row(probe: _Probe, point: int, values: dict[str, float], fd_error: float,
+def _row(probe: Probe, point: int, values: dict[str, float], fd_error: float,
          rtol: float, atol: float) -> CheckRow:
     reference = values[CLOSED]
     ok, error = True, 0.0
@@ -581,9 +393,9 @@ def _symbolic_partials(expr: Expr, seed: np.ndarray | None, names: list[str]) ->
     return list(grad(scalarized(expr, seed), names).values())
 
 
-def _report(expr: Expr, names: list[str], probes: list[_Probe], seeds: dict[bytes, np.ndarray | None],
+def _report(expr: Expr, names: list[str], probes: list[Probe], seeds: dict[bytes, np.ndarray | None],
             batch: dict[str, np.ndarray], rtol: float, atol: float, use_sympy: bool) -> CheckReport:
-    count = _count(batch)
+    count = count_points(batch)
     points = [point_dict(batch, p) for p in range(count)]
     columns, notes = _columns(expr, names, probes, seeds, batch, points, use_sympy)
     notes = list(notes)
@@ -604,7 +416,7 @@ def _report(expr: Expr, names: list[str], probes: list[_Probe], seeds: dict[byte
                        all(row.ok for row in rows), max_error, rtol, atol, shown)
 
 
-def _columns(expr: Expr, names: list[str], probes: list[_Probe], seeds: dict[bytes, np.ndarray | None],
+def _columns(expr: Expr, names: list[str], probes: list[Probe], seeds: dict[bytes, np.ndarray | None],
              batch: dict[str, np.ndarray], points: list[dict[str, Any]],
              use_sympy: bool) -> tuple[dict[str, Column], list[str]]:
     closed = _closed_form(expr, names, seeds, batch)
@@ -616,7 +428,7 @@ def _columns(expr: Expr, names: list[str], probes: list[_Probe], seeds: dict[byt
         columns[REVERSE] = _reverse_column(expr, names, probes, batch)
     except ImportError:
         notes.append("reverse mode skipped: symgrad.reverse is not available")
-    columns[FINITE], errors = _finite_differences(expr, probes, batch)
+    columns[FINITE], errors = finite_differences(expr, probes, batch)
     if use_sympy:
         column, note = _sympy_column(expr, probes, points)
         if column is not None:
@@ -641,8 +453,8 @@ def finite_difference_gradient(expr: Expr, at: Mapping[str, Any], wrt: str | Seq
         for element in np.ndindex(*symbol.shape):
             direction = np.zeros(symbol.shape)
             direction[element] = 1.0
-            probes.append(_Probe("", seed_array, symbol.name or "", symbol.name or "", direction, element))
-    column, _ = _finite_differences(expr, probes, _given_point(expr, at))
+            probes.append(Probe("", seed_array, symbol.name or "", symbol.name or "", direction, element))
+    column, _ = finite_differences(expr, probes, _given_point(expr, at))
     result = {symbol.name or "": np.zeros(symbol.shape) for symbol in symbols}
     for i, probe in enumerate(probes):
         result[probe.name][probe.element] = column[(i, 0)]

@@ -10,8 +10,9 @@ result, constants included, has shape `(*batch, *result_shape)`.
 
 Numerics: float64 throughout. With `errors="ignore"` (the default) a value outside an
 operation's domain is nan or ±inf as numpy computes it, with numpy's warnings silenced; with
-`errors="raise"` the kernel checks each statement and raises `DomainError` naming the
-operation and the point (slower: no array is reused, and every value is checked).
+`errors="raise"` an output that is not finite raises `DomainError` naming the operation where
+the first non-finite value reaching it was made, and the point (found by evaluating again, so
+a nan in an unselected `where` branch is no error).
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ import numpy as np
 
 from .differentiate import resolve_symbols, vjp
 from .emit import emit_kernel
-from .errors import ArgumentError, DomainError
-from .evaluate import ERRORS, batch_inputs, finish
+from .errors import ArgumentError
+from .evaluate import ERRORS, batch_inputs, finish, forward_values
 from .expr import Expr, as_expr, constant
 from .shapes import Shape, size_of
 from .traverse import topological
@@ -66,7 +67,6 @@ class Kernel:
         everything = (1 << len(symbols)) - 1
         emitted = self._variant(everything)
         self.source: str = emitted.source
-        self._failure = emitted.folded_failure
 
     def _variant(self, full: int) -> Any:
         """The kernel specialised for the symbols in bit mask `full` having the whole batch shape.
@@ -74,7 +74,7 @@ class Kernel:
         Only the reuse of dead arrays differs between variants; `source` shows the one where
         every argument has the whole batch shape.
         """
-        emitted = emit_kernel(self._roots, self._symbols, self.errors == "raise", full)
+        emitted = emit_kernel(self._roots, self._symbols, full)
         function, filename = _load(emitted.source, emitted.namespace)
         weakref.finalize(self, linecache.cache.pop, filename, None)
         self._variants[full] = (function, emitted.owned)
@@ -84,21 +84,31 @@ class Kernel:
         return f"<symgrad.Kernel ({', '.join(self.args)}): {len(self._roots)} output(s)>"
 
     def __call__(self, /, *positional: Any, **values: Any) -> Any:
-        inputs, batch = batch_inputs(self._symbols, self._named(positional, values))
-        if self._failure is not None:
-            raise DomainError(self._failure)
+        named = self._named(positional, values)
+        inputs, batch = batch_inputs(self._symbols, named)
         arrays = [inputs[name] for name in self.args]
         if not batch:
             # One size-1 batch axis keeps every value an array (ufuncs return scalars for 0-d).
             arrays = [array[np.newaxis] for array in arrays]
         with np.errstate(all="ignore"):
             results = self._run(arrays, batch)
+        if self.errors == "raise":
+            self._raise_where_not_finite(results, named)
         return _rebuild(self._template, results)
+
+    def _raise_where_not_finite(self, results: list[Any], values: dict[str, Any]) -> None:
+        # The kernel runs unchecked; an output that is not finite is traced again by evaluate,
+        # which names the operation where the first non-finite value reaching it was made.
+        for root, result in zip(self._roots, results):
+            if not np.all(np.isfinite(result)):
+                forward_values([root], values, errors="raise")
 
     def _named(self, positional: tuple[Any, ...], values: dict[str, Any]) -> dict[str, Any]:
         if len(positional) > len(self.args):
             raise ArgumentError(f"the kernel takes {len(self.args)} positional argument(s) "
                                 f"({', '.join(self.args)}), got {len(positional)}")
+        if "errors" in values and "errors" not in self.args:
+            raise ArgumentError("errors= is chosen when compiling: sg.compile(..., errors='raise')")
         for name, value in zip(self.args, positional):
             if name in values:
                 raise ArgumentError(f"the kernel got two values for {name!r}")

@@ -212,7 +212,6 @@ class Emitted:
     source: str
     namespace: dict[str, Any]
     owned: tuple[bool, ...]         # per root: its returned array is fresh and full-shaped
-    folded_failure: str | None      # errors="raise": a constant part is already not finite
 
 
 @dataclass
@@ -220,7 +219,6 @@ class Emitter:
     """Builds the source of `def kernel(nb, a0, a1, ...)` returning one value per root."""
 
     symbols: list[Expr]
-    check: bool = False
     full: int = 0  # symbols known to have the whole batch shape: their values share classes
     lines: list[str] = field(default_factory=list)
     values: dict[Expr, Value] = field(default_factory=dict)
@@ -230,8 +228,6 @@ class Emitter:
     operation_names: dict[tuple[str, Any], str] = field(default_factory=dict)
     constants: dict[str, np.ndarray] = field(default_factory=dict)
     folded: dict[Expr, np.ndarray] = field(default_factory=dict)
-    checked: list[Expr] = field(default_factory=list)
-    folded_failure: str | None = None
     counter: int = 0
 
     def fresh_name(self) -> str:
@@ -298,10 +294,7 @@ class Emitter:
                     self.folded[node] = node.value  # type: ignore[assignment]
                     continue
                 arrays = [self.folded[arg] for arg in node.args]
-                result = np.asarray(apply_numpy(node, arrays, 0), dtype=np.float64)
-                self.folded[node] = result
-                if self.check and self.folded_failure is None:
-                    self.folded_failure = failure_message(node, result, arrays, {})
+                self.folded[node] = np.asarray(apply_numpy(node, arrays, 0), dtype=np.float64)
 
     # -- statements -------------------------------------------------------------------------------
     def statement(self, node: Expr, absorbed: set[Expr], mask: int, dying: list[Expr]) -> None:
@@ -312,8 +305,6 @@ class Emitter:
             self.emit_steps(node, [(node.spec.numpy.__name__, node.args)], mask, dying)
         else:
             self.emit_call(node, mask, dying)
-        if self.check:
-            self.emit_check(node, absorbed)
 
     def emit_steps(self, node: Expr, steps: list[Step], mask: int, dying: list[Expr]) -> None:
         """Ufunc steps writing into one array: a dead one of the same class when there is one."""
@@ -364,18 +355,9 @@ class Emitter:
         self.values[node] = Value(name, mask, node.shape, False)
         self.release(dying)
 
-    def emit_check(self, node: Expr, absorbed: set[Expr]) -> None:
-        operands = [self.value(arg).text for arg in effective_args(node, absorbed)]
-        point = ", ".join(f"a{position}" for position in range(len(self.symbols)))
-        self.lines.append(f"check({len(self.checked)}, {self.values[node].text}, "
-                          f"({', '.join(operands)},), ({point},))")
-        self.checked.append(node)
-
     # -- buffers ------------------------------------------------------------------------------------
     def release(self, nodes: list[Expr]) -> None:
         """Dead operands: arrays we allocated become targets for later values of their class."""
-        if self.check:
-            return  # checks read operands after the statement, so nothing is overwritten
         for node in nodes:
             value = self.values.get(node)
             if value is not None and value.owned:
@@ -399,51 +381,15 @@ class Emitter:
         source = f"def kernel({parameters}):\n" + "".join(f"    {line}\n" for line in body)
         namespace: dict[str, Any] = {
             "np": SimpleNamespace(**dict(sorted(self.ufuncs.items()))),
-            "op": SimpleNamespace(**self.operations), "lift": lift,
-            "check": Checker(self.checked, self.symbols), **self.constants,
+            "op": SimpleNamespace(**self.operations), "lift": lift, **self.constants,
         }
-        return Emitted(source, namespace, tuple(owned), self.folded_failure)
+        return Emitted(source, namespace, tuple(owned))
 
 
 def lift(value: Any, nb: int) -> np.ndarray:
     """A constant with `nb` leading size-1 batch axes, for a non-elementwise operation."""
     array = np.asarray(value, dtype=np.float64)
     return array.reshape((1,) * nb + array.shape)
-
-
-def failure_message(node: Expr, value: Any, operands: list[Any], point: dict[str, Any]) -> str | None:
-    """The DomainError message for `node`, or None when it is finite or an operand was not."""
-    if np.all(np.isfinite(value)) or not all(np.all(np.isfinite(item)) for item in operands):
-        return None
-    from .printing import to_text
-    text = to_text(node)
-    text = text if len(text) <= 80 else text[:77] + "..."
-    shown = ", ".join(f"{name}={item}" for name, item in sorted(point.items())) or "every point"
-    return f"{node.op} is not finite at {shown}: {text}"
-
-
-class Checker:
-    """The `check` of errors="raise" kernels: raise DomainError at the first bad value."""
-
-    def __init__(self, nodes: list[Expr], symbols: list[Expr]) -> None:
-        self.nodes, self.names = nodes, [symbol.name for symbol in symbols]
-
-    def __call__(self, index: int, value: Any, operands: tuple[Any, ...], point: tuple[Any, ...]) -> None:
-        if np.all(np.isfinite(value)):
-            return
-        bad = tuple(np.argwhere(~np.isfinite(np.asarray(value)))[0])
-        at = {name: _item_at(array, bad) for name, array in zip(self.names, point)}
-        message = failure_message(self.nodes[index], value, list(operands), at)
-        if message is not None:
-            from .errors import DomainError
-            raise DomainError(message)
-
-
-def _item_at(array: Any, position: tuple[int, ...]) -> Any:
-    array = np.asarray(array)
-    index = tuple(min(p, extent - 1) for p, extent in zip(position, array.shape))
-    item = array[index] if index else array
-    return item.tolist() if isinstance(item, np.ndarray) else float(item)
 
 
 def _last_uses(live: list[Expr], absorbed: set[Expr], roots: set[Expr]) -> dict[Expr, int]:
@@ -470,7 +416,7 @@ def _is_ufunc_statement(node: Expr) -> bool:
                                   and not node.params)
 
 
-def emit_kernel(roots: list[Expr], symbols: list[Expr], check: bool = False, full: int = -1) -> Emitted:
+def emit_kernel(roots: list[Expr], symbols: list[Expr], full: int = -1) -> Emitted:
     """Source and namespace of a kernel computing every root from the given symbols.
 
     `full` is a bit mask of the symbols whose arrays have the whole batch shape at run time
@@ -481,7 +427,7 @@ def emit_kernel(roots: list[Expr], symbols: list[Expr], check: bool = False, ful
     masks = dependency_masks(order, symbols)
     root_set = set(roots)
     absorbed = absorbed_nodes(order, root_set, masks)
-    emitter = Emitter(symbols, check=check, full=full)
+    emitter = Emitter(symbols, full=full)
     emitter.fold(order, masks)
     for position, symbol in enumerate(symbols):
         emitter.values[symbol] = Value(f"a{position}", 1 << position, symbol.shape, False)

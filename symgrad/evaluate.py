@@ -12,7 +12,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from .errors import ArgumentError, DomainError, ShapeError
-from .expr import Expr, as_expr, rebuild
+from .expr import Expr, as_expr, declared_shape, rebuild
 from .shapes import Shape
 from .traverse import topological
 
@@ -39,7 +39,9 @@ def apply_numpy(node: Expr, values: list[np.ndarray], nb: int) -> np.ndarray:
 def batch_inputs(symbols: list[Expr], values: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], Shape]:
     """Each symbol's value as float64 with a common batch rank, and the broadcast batch shape.
 
-    Values for names the expression does not use are ignored (a derivative may lose a variable).
+    A value for a name the expression does not use (a derivative may lose a variable) still
+    counts toward the batch shape when that name's symbol shape is known, so a constant
+    derivative comes out per point; otherwise it is ignored.
     """
     arrays: dict[str, np.ndarray] = {}
     batches: list[Shape] = []
@@ -55,6 +57,7 @@ def batch_inputs(symbols: list[Expr], values: Mapping[str, Any]) -> tuple[dict[s
                              f"(*batch, {', '.join(map(str, core))}), not {array.shape}")
         arrays[node.name] = array
         batches.append(array.shape[: array.ndim - len(core)])
+    batches += _unused_batches(symbols, values)
     try:
         batch = np.broadcast_shapes(*batches) if batches else ()
     except ValueError as error:
@@ -64,6 +67,17 @@ def batch_inputs(symbols: list[Expr], values: Mapping[str, Any]) -> tuple[dict[s
     padded = {name: array.reshape((1,) * (nb + len(node.shape) - array.ndim) + array.shape)
               for node in symbols for name, array in [(node.name, arrays[node.name])]}
     return padded, batch  # type: ignore[return-value]
+
+
+def _unused_batches(symbols: list[Expr], values: Mapping[str, Any]) -> list[Shape]:
+    used = {node.name for node in symbols}
+    batches = []
+    for name in sorted(set(values) - used):
+        core = declared_shape(name)
+        shape = np.shape(values[name]) if not hasattr(values[name], "shape") else tuple(values[name].shape)
+        if core is not None and shape[len(shape) - len(core):] == core and len(shape) >= len(core):
+            batches.append(shape[: len(shape) - len(core)])
+    return batches
 
 
 def _as_float_array(name: str, value: Any) -> np.ndarray:
@@ -77,24 +91,31 @@ def _as_float_array(name: str, value: Any) -> np.ndarray:
 
 def forward_values(roots: list[Expr], values: Mapping[str, Any], errors: str = "ignore",
                    keep_all: bool = False) -> tuple[dict[Expr, np.ndarray], Shape]:
-    """The value of every node needed for `roots` (only the roots' unless `keep_all`)."""
+    """The value of every node needed for `roots` (only the roots' unless `keep_all`).
+
+    With `errors="raise"`, a root that is not finite raises `DomainError` naming the operation
+    where the first non-finite value that reaches it was made (an unselected `where` branch
+    that is nan does not count).
+    """
     if errors not in ERRORS:
         raise ArgumentError(f"errors must be 'ignore' or 'raise', not {errors!r}")
     order = topological(roots)
     inputs, batch = batch_inputs([node for node in order if node.op == "symbol"], values)
     nb = len(batch)
+    keep_all = keep_all or errors == "raise"
     last_use = {arg: position for position, node in enumerate(order) for arg in node.args}
     keep = set(roots)
     computed: dict[Expr, np.ndarray] = {}
     with np.errstate(all="ignore"):
         for position, node in enumerate(order):
             computed[node] = _value_of(node, computed, inputs, nb)
-            if errors == "raise":
-                _check_finite(node, computed, inputs)
             if not keep_all:
                 for arg in node.args:
                     if last_use[arg] == position and arg not in keep:
                         computed.pop(arg, None)
+    if errors == "raise":
+        for root in roots:
+            raise_if_not_finite(root, computed, inputs, nb)
     return computed, batch
 
 
@@ -107,23 +128,59 @@ def _value_of(node: Expr, computed: dict[Expr, np.ndarray], inputs: dict[str, np
     return np.asarray(apply_numpy(node, [computed[arg] for arg in node.args], nb))
 
 
-def _check_finite(node: Expr, computed: dict[Expr, np.ndarray], inputs: dict[str, np.ndarray]) -> None:
-    value = computed[node]
-    if node.op in ("symbol", "const") or np.all(np.isfinite(value)):
+def _first_bad(value: np.ndarray) -> tuple[int, ...] | None:
+    bad = np.argwhere(~np.isfinite(value))
+    return tuple(int(i) for i in bad[0]) if len(bad) else None
+
+
+def _bad_argument(node: Expr, position: tuple[int, ...], computed: dict[Expr, np.ndarray],
+                  nb: int) -> tuple[Expr, tuple[int, ...]] | None:
+    """An argument of `node` that is already not finite where `node` is not, and where."""
+    if not node.args:
+        return None
+    candidates = list(node.args)
+    if not node.spec.elementwise:
+        for arg in candidates:
+            bad = _first_bad(computed[arg])
+            if bad is not None:
+                return arg, bad
+        return None
+    rank = len(node.shape)
+    if node.op == "where":
+        condition = np.broadcast_to(align(computed[node.args[0]], nb, rank), computed[node].shape)
+        candidates = [node.args[0], node.args[1] if condition[position] else node.args[2]]
+    for arg in candidates:
+        value = computed[arg]
+        aligned = align(value, nb, rank)
+        own = tuple(0 if extent == 1 else index for index, extent in zip(position, aligned.shape))
+        if not np.isfinite(aligned[own]):
+            inserted = rank - (value.ndim - nb)
+            return arg, own[:nb] + own[nb + inserted:]
+    return None
+
+
+def raise_if_not_finite(root: Expr, computed: dict[Expr, np.ndarray],
+                        inputs: dict[str, np.ndarray], nb: int) -> None:
+    """`DomainError` naming the operation that first made a non-finite value in `root`."""
+    position = _first_bad(computed[root])
+    if position is None:
         return
-    if not all(np.all(np.isfinite(computed[arg])) for arg in node.args):
-        return
+    node = root
+    step = _bad_argument(node, position, computed, nb)
+    while step is not None:
+        node, position = step
+        step = _bad_argument(node, position, computed, nb)
     from .printing import to_text
-    bad = np.argwhere(~np.isfinite(np.broadcast_to(value, value.shape)))[0]
-    point = {name: _at(array, tuple(bad)) for name, array in inputs.items()}
-    shown = ", ".join(f"{name}={item}" for name, item in sorted(point.items()))
+    point = {name: _at(array, position[:nb]) for name, array in inputs.items()}
+    shown = ", ".join(f"{name}={item}" for name, item in sorted(point.items())) or "the given point"
     text = to_text(node)
     text = text if len(text) <= 80 else text[:77] + "..."
-    raise DomainError(f"{node.op} is not finite at {shown}: {text}")
+    what = f"the value of {node.name}" if node.op == "symbol" else node.op
+    raise DomainError(f"{what} is not finite at {shown}: {text}")
 
 
-def _at(array: np.ndarray, position: tuple[int, ...]) -> Any:
-    index = tuple(min(p, extent - 1) for p, extent in zip(position, array.shape))
+def _at(array: np.ndarray, batch_position: tuple[int, ...]) -> Any:
+    index = tuple(min(p, extent - 1) for p, extent in zip(batch_position, array.shape))
     item = array[index] if index else array
     return item.tolist() if isinstance(item, np.ndarray) else float(item)
 

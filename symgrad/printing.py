@@ -3,13 +3,20 @@
 `to_text` prints Python syntax (`**`, explicit `*`) that `sg.parse` reads back to the same
 node: canonical order makes the text deterministic, and `a/b/c` rather than `a/(b*c)` keeps
 the product structure the parser rebuilds.
+
+Text and LaTeX are made the same way. Each node becomes a Template: literal strings and
+references to its arguments' templates. The output is written once at the end from an
+explicit stack, so a deep chain costs time and memory linear in the length of the output (no
+string is copied level by level), and writing can stop early at a length limit.
 """
 
 from __future__ import annotations
 
 import math
+import string
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from typing import Callable, Union
 
 import numpy as np
@@ -19,8 +26,6 @@ from .traverse import topological
 
 # Python precedences: higher binds tighter.
 COMPARE, SUM, PRODUCT, UNARY, POWER, ATOM = 5, 10, 20, 30, 40, 50
-
-Rendered = tuple[str, int]
 
 
 def format_number(value: float) -> str:
@@ -34,24 +39,18 @@ def format_number(value: float) -> str:
     return repr(float(value))
 
 
-def _format_array(value: np.ndarray) -> str:
+def _format_array(value: np.ndarray, number: Callable[[float], str] = format_number,
+                  brackets: tuple[str, str] = ("[", "]")) -> str:
     if value.ndim == 0:
-        return format_number(float(value))
-    return "[" + ", ".join(_format_array(item) for item in value) + "]"
+        return number(float(value))
+    items = ", ".join(_format_array(item, number, brackets) for item in value)
+    return brackets[0] + items + brackets[1]
 
 
-def _wrap(rendered: Rendered, minimum: int) -> str:
-    text, precedence = rendered
-    return text if precedence >= minimum else f"({text})"
-
-
-# -- text ---------------------------------------------------------------------------------------
-# Each node becomes a Template: literal strings and references to its arguments' templates.
-# The text is written out once at the end by an explicit stack, so a deep chain costs time
-# and memory linear in the length of its text (no string is copied level by level).
+# -- templates ----------------------------------------------------------------------------------
 @dataclass(slots=True)
 class Ref:
-    """An argument's text inside a parent's, in parentheses if it binds looser than `minimum`;
+    """An argument's output inside a parent's, in parentheses if it binds looser than `minimum`;
     `strip` drops its leading minus (the parent printed a `-` in its place)."""
 
     node: Expr
@@ -66,13 +65,16 @@ Piece = Union[str, Ref]
 class Template:
     pieces: list[Piece]
     precedence: int
-    negative: bool = False  # the text starts with "-"
+    negative: bool = False  # the output starts with "-"
 
 
-class _Texts:
-    """The templates of the nodes rendered so far."""
+class _Templates:
+    """The templates of the nodes rendered so far, by one `render` function (text or LaTeX)."""
 
-    def __init__(self) -> None:
+    def __init__(self, render: Callable[[Expr, _Templates], Template],
+                 brackets: tuple[str, str]) -> None:
+        self.render = render
+        self.brackets = brackets
         self.templates: dict[Expr, Template] = {}
 
     def precedence(self, node: Expr) -> int:
@@ -90,6 +92,49 @@ class _Texts:
                         and self.precedence(first.node) >= first.minimum)
         return Template(pieces, precedence, negative)
 
+    def add(self, root: Expr) -> None:
+        """Render every node under `root` not rendered yet, arguments first."""
+        templates = self.templates
+        stack = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if node in templates:
+                continue
+            if expanded:
+                templates[node] = self.render(node, self)
+                continue
+            stack.append((node, True))
+            stack.extend((arg, False) for arg in node.args if arg not in templates)
+
+    def write(self, root: Expr, limit: int | None = None) -> str:
+        """The output of `root` (rendered), piece by piece from an explicit stack; past
+        `limit` characters, its first `limit - 3` and "..."."""
+        out: list[str] = []
+        length = 0
+        budget = math.inf if limit is None else limit
+        stack: list[Piece] = [Ref(root)]
+        while stack and length <= budget:
+            piece = stack.pop()
+            if isinstance(piece, str):
+                out.append(piece)
+                length += len(piece)
+            else:
+                stack.extend(reversed(self._expanded(piece)))
+        text = "".join(out)
+        if limit is None or (not stack and length <= limit):
+            return text
+        return text[: max(limit - 3, 0)] + "..."
+
+    def _expanded(self, ref: Ref) -> list[Piece]:
+        template = self.templates[ref.node]
+        pieces = list(template.pieces)
+        if ref.strip and pieces:
+            first = pieces[0]
+            pieces[0] = first[1:] if isinstance(first, str) else Ref(first.node, first.minimum, True)
+        if template.precedence < ref.minimum:
+            pieces = [self.brackets[0], *pieces, self.brackets[1]]
+        return pieces
+
 
 def _joined(items: list[list[Piece]], separator: str) -> list[Piece]:
     pieces: list[Piece] = []
@@ -100,17 +145,17 @@ def _joined(items: list[list[Piece]], separator: str) -> list[Piece]:
     return pieces
 
 
-def _constant_text(node: Expr) -> tuple[str, int]:
-    value = node.value
-    assert value is not None
-    if value.ndim:
-        return _format_array(value), ATOM
-    text = format_number(float(value))
-    return text, (UNARY if text.startswith("-") else ATOM)
-
-
+# -- what text and LaTeX share --------------------------------------------------------------------
 def _is_reciprocal(factor: Expr) -> bool:
     return factor.op == "pow" and factor.params[0][1] < 0 and float(factor.params[0][1]).is_integer()
+
+
+def _coefficient(node: Expr) -> tuple[float, list[Expr]]:
+    """A product's scalar constant factor (1 if none) and its other factors."""
+    factors = list(node.args)
+    if factors[0].op == "const" and factors[0].shape == ():
+        return float(factors.pop(0).value), factors  # type: ignore[arg-type]
+    return 1.0, factors
 
 
 def _fraction(magnitude: float) -> tuple[float, int]:
@@ -128,41 +173,7 @@ def _fraction(magnitude: float) -> tuple[float, int]:
     return magnitude, 1
 
 
-def _pow_pieces(base: Expr, exponent: float) -> list[Piece]:
-    return [Ref(base, ATOM), "**" + format_number(exponent)]
-
-
-def _divisor(factor: Expr) -> list[Piece]:
-    exponent = -factor.params[0][1]
-    if exponent == 1.0:
-        return [Ref(factor.args[0], ATOM)]
-    return _pow_pieces(factor.args[0], exponent)
-
-
-def _mul(node: Expr, texts: _Texts) -> Template:
-    factors = list(node.args)
-    coefficient = 1.0
-    if factors[0].op == "const" and factors[0].shape == ():
-        coefficient = float(factors.pop(0).value)  # type: ignore[arg-type]
-    parts: list[list[Piece]] = [[Ref(f, PRODUCT + (f.op in ("mul", "matmul")))]
-                                for f in factors if not _is_reciprocal(f)]
-    divisors = [_divisor(f) for f in factors if _is_reciprocal(f)]
-    magnitude = abs(coefficient)
-    if magnitude != 1.0:
-        numerator, denominator = _fraction(magnitude) if parts else (magnitude, 1)
-        if denominator != 1:
-            divisors.insert(0, [str(denominator)])
-        if numerator != 1:
-            parts.insert(0, [format_number(numerator)])
-    pieces = _joined(parts, "*") or ["1"]
-    if divisors:
-        pieces += ["/"] + _joined(divisors, "/")
-    if coefficient < 0:
-        return texts.make(["-"] + pieces, UNARY)
-    return texts.make(pieces, PRODUCT)
-
-
-def _add(node: Expr, texts: _Texts) -> Template:
+def _add(node: Expr, texts: _Templates) -> Template:
     terms = sorted(node.args, key=lambda term: term.op == "const")
     # Lead with a positive term where there is one: `1 - x**2`, not `-x**2 + 1`.
     positive = next((term for term in terms if not texts.negative(term)), None)
@@ -182,7 +193,51 @@ def _add(node: Expr, texts: _Texts) -> Template:
     return texts.make(pieces, SUM)
 
 
-def _call(name: str, arguments: list[Piece], texts: _Texts) -> Template:
+_RELATION_TEXT = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
+
+
+# -- text ---------------------------------------------------------------------------------------
+def _constant_text(node: Expr, texts: _Templates) -> Template:
+    value = node.value
+    assert value is not None
+    if value.ndim:
+        return texts.make([_format_array(value)], ATOM)
+    text = format_number(float(value))
+    return texts.make([text], UNARY if text.startswith("-") else ATOM)
+
+
+def _pow_pieces(base: Expr, exponent: float) -> list[Piece]:
+    return [Ref(base, ATOM), "**" + format_number(exponent)]
+
+
+def _divisor(factor: Expr) -> list[Piece]:
+    exponent = -factor.params[0][1]
+    if exponent == 1.0:
+        return [Ref(factor.args[0], ATOM)]
+    return _pow_pieces(factor.args[0], exponent)
+
+
+def _mul(node: Expr, texts: _Templates) -> Template:
+    coefficient, factors = _coefficient(node)
+    parts: list[list[Piece]] = [[Ref(f, PRODUCT + (f.op in ("mul", "matmul")))]
+                                for f in factors if not _is_reciprocal(f)]
+    divisors = [_divisor(f) for f in factors if _is_reciprocal(f)]
+    magnitude = abs(coefficient)
+    if magnitude != 1.0:
+        numerator, denominator = _fraction(magnitude) if parts else (magnitude, 1)
+        if denominator != 1:
+            divisors.insert(0, [str(denominator)])
+        if numerator != 1:
+            parts.insert(0, [format_number(numerator)])
+    pieces = _joined(parts, "*") or ["1"]
+    if divisors:
+        pieces += ["/"] + _joined(divisors, "/")
+    if coefficient < 0:
+        return texts.make(["-"] + pieces, UNARY)
+    return texts.make(pieces, PRODUCT)
+
+
+def _call(name: str, arguments: list[Piece], texts: _Templates) -> Template:
     return texts.make([name + "("] + _joined([[a] for a in arguments], ", ") + [")"], ATOM)
 
 
@@ -190,16 +245,12 @@ def _index_item(item: object) -> str:
     return str(item) if isinstance(item, int) else "[" + ", ".join(map(str, item)) + "]"  # type: ignore[call-overload]
 
 
-_RELATION_TEXT = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
-
-
-def _render(node: Expr, texts: _Texts) -> Template:
+def _render(node: Expr, texts: _Templates) -> Template:
     op, args, params = node.op, node.args, node.kwargs
     if op == "symbol":
         return Template([node.name or ""], ATOM)
     if op == "const":
-        text, precedence = _constant_text(node)
-        return texts.make([text], precedence)
+        return _constant_text(node, texts)
     if op == "add":
         return _add(node, texts)
     if op == "mul":
@@ -219,7 +270,7 @@ def _render(node: Expr, texts: _Texts) -> Template:
     return _render_call(node, texts)
 
 
-def _render_call(node: Expr, texts: _Texts) -> Template:
+def _render_call(node: Expr, texts: _Templates) -> Template:
     op, args, params = node.op, node.args, node.kwargs
     if op == "transpose":
         inner = args[0]
@@ -239,125 +290,193 @@ def _render_call(node: Expr, texts: _Texts) -> Template:
     return _call(op, arguments, texts)
 
 
-def _write(root: Expr, texts: _Texts) -> str:
-    """The text of `root`, written piece by piece from an explicit stack."""
-    out: list[str] = []
-    stack: list[Piece] = [Ref(root)]
-    while stack:
-        piece = stack.pop()
-        if isinstance(piece, str):
-            out.append(piece)
-            continue
-        template = texts.templates[piece.node]
-        pieces = list(template.pieces)
-        if piece.strip and pieces:
-            first = pieces[0]
-            pieces[0] = first[1:] if isinstance(first, str) else Ref(first.node, first.minimum, True)
-        if template.precedence < piece.minimum:
-            pieces = ["("] + pieces + [")"]
-        stack.extend(reversed(pieces))
-    return "".join(out)
+class TextPrinter:
+    """Text of many expressions that share subexpressions, each node rendered only once.
+
+    `printer(expr, limit)` is `to_text(expr, limit)`; printing the steps of a derivation
+    this way costs time linear in the whole DAG, not in the sum of the expressions' sizes.
+    """
+
+    def __init__(self) -> None:
+        self._templates = _Templates(_render, ("(", ")"))
+
+    def __call__(self, expr: Expr, limit: int | None = None) -> str:
+        self._templates.add(expr)
+        return self._templates.write(expr, limit)
 
 
-def to_text(expr: Expr) -> str:
-    """Python-syntax text of `expr`; `sg.parse(to_text(e)) is e`."""
-    texts = _Texts()
-    for node in topological([expr]):
-        texts.templates[node] = _render(node, texts)
-    return _write(expr, texts)
+def to_text(expr: Expr, limit: int | None = None) -> str:
+    """Python-syntax text of `expr`; `sg.parse(to_text(e)) is e`.
+
+    With `limit`, a text longer than `limit` characters is cut to its first `limit - 3`
+    followed by "..."; the writing stops there, so this is fast however long the full text.
+    """
+    return TextPrinter()(expr, limit)
 
 
 # -- LaTeX --------------------------------------------------------------------------------------
-def _latex_number(value: float) -> str:
-    text = format_number(value)
-    return {"pi": r"\pi", "e": "e"}.get(text, text.replace("e+", r"\cdot 10^{").replace("e-", r"\cdot 10^{-") + ("}" if "e" in text and text not in ("e",) and any(c.isdigit() for c in text) and "10^{" in text.replace("e+", "10^{").replace("e-", "10^{") else ""))
-
-
-def _latex_render(node: Expr, done: dict[Expr, Rendered]) -> Rendered:
-    op, args = node.op, node.args
-    if op == "symbol":
-        name = node.name or ""
-        return (_GREEK.get(name, name if len(name) == 1 else rf"\mathrm{{{name}}}"), ATOM)
-    if op == "const":
-        if node.value is not None and node.value.ndim:
-            return r"\left[" + ", ".join(_latex_number(v) for v in node.value.ravel()) + r"\right]", ATOM
-        text = _latex_number(float(node.value))  # type: ignore[arg-type]
-        return text, (UNARY if text.startswith("-") else ATOM)
-    if op == "add":
-        text = ""
-        for position, term in enumerate(sorted(args, key=lambda t: t.op == "const")):
-            rendered = done[term]
-            if position and rendered[0].startswith("-"):
-                text += " - " + rendered[0][1:]
-            else:
-                text += (" + " if position else "") + rendered[0]
-        return text, SUM
-    if op == "mul":
-        return _latex_mul(node, done)
-    if op == "pow":
-        exponent = node.params[0][1]
-        base = _wrap(done[args[0]], ATOM).replace("(", r"\left(", 1)
-        if exponent < 0:
-            inner = done[args[0]][0] if exponent == -1 else f"{base}^{{{format_number(-exponent)}}}"
-            return rf"\frac{{1}}{{{inner}}}", ATOM
-        if exponent == 0.5:
-            return rf"\sqrt{{{done[args[0]][0]}}}", ATOM
-        return f"{_latex_base(done[args[0]])}^{{{format_number(exponent)}}}", POWER
-    if op == "power":
-        return f"{_latex_base(done[args[0]])}^{{{done[args[1]][0]}}}", POWER
-    template = node.spec.latex or (r"\operatorname{" + op.replace("_", r"\_") + r"}\left(" +
-                                   ", ".join("{%d}" % i for i in range(len(args))) + r"\right)")
-    if op == "stack":
-        return r"\left[" + ", ".join(done[arg][0] for arg in args) + r"\right]", ATOM
-    return template.format(*(done[arg][0] for arg in args)), (COMPARE if op in _RELATION_TEXT else ATOM)
-
-
-def _latex_base(rendered: Rendered) -> str:
-    text, precedence = rendered
-    return text if precedence >= ATOM else rf"\left({text}\right)"
-
-
-def _latex_mul(node: Expr, done: dict[Expr, Rendered]) -> Rendered:
-    factors = list(node.args)
-    coefficient = 1.0
-    if factors[0].op == "const" and factors[0].shape == ():
-        coefficient = float(factors.pop(0).value)  # type: ignore[arg-type]
-    top = [f for f in factors if not _is_reciprocal(f)]
-    bottom = [f for f in factors if _is_reciprocal(f)]
-    top_text = r" \cdot ".join(_latex_factor(done[f]) for f in top)
-    if abs(coefficient) != 1.0:
-        top_text = _latex_number(abs(coefficient)) + (" " + top_text if top_text else "")
-    sign = "-" if coefficient < 0 else ""
-    if bottom:
-        bottom_text = r" \cdot ".join(_latex_bottom(f, done) for f in bottom)
-        return rf"{sign}\frac{{{top_text or '1'}}}{{{bottom_text}}}", (UNARY if sign else ATOM)
-    return sign + (top_text or "1"), (UNARY if sign else PRODUCT)
-
-
-def _latex_factor(rendered: Rendered) -> str:
-    text, precedence = rendered
-    return text if precedence >= PRODUCT else rf"\left({text}\right)"
-
-
-def _latex_bottom(factor: Expr, done: dict[Expr, Rendered]) -> str:
-    exponent = -factor.params[0][1]
-    base = done[factor.args[0]]
-    if exponent == 1.0:
-        return _latex_factor(base)
-    return f"{_latex_base(base)}^{{{format_number(exponent)}}}"
-
+_LATEX_NAMES = {"pi": r"\pi", "e": "e", "inf": r"\infty", "nan": r"\mathrm{NaN}"}
 
 _GREEK = {name: "\\" + name for name in (
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
     "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega").split()}
 
 
+def latex_number(value: float) -> str:
+    r"""A float in LaTeX: `3`, `0.25`, `-\pi`, `1 \cdot 10^{-5}`, `\infty`."""
+    if value < 0:
+        return "-" + latex_number(-value)
+    text = format_number(value)
+    if text in _LATEX_NAMES:
+        return _LATEX_NAMES[text]
+    mantissa, _, exponent = text.partition("e")
+    return rf"{mantissa} \cdot 10^{{{int(exponent)}}}" if exponent else text
+
+
+def _latex_constant(node: Expr, texts: _Templates) -> Template:
+    value = node.value
+    assert value is not None
+    if value.ndim:
+        return texts.make([_format_array(value, latex_number, (r"\left[", r"\right]"))], ATOM)
+    text = latex_number(float(value))
+    precedence = UNARY if text.startswith("-") else PRODUCT if r"\cdot" in text else ATOM
+    return texts.make([text], precedence)
+
+
+def _latex_symbol(name: str) -> str:
+    return _GREEK.get(name, name if len(name) == 1 else rf"\mathrm{{{name}}}")
+
+
+def _latex_power(base: Expr, exponent: float, minimum: int) -> list[Piece]:
+    """`base` to a positive `exponent`; at exponent 1 the base alone, wrapped below `minimum`."""
+    if exponent == 1.0:
+        return [Ref(base, minimum)]
+    if exponent == 0.5:
+        return [r"\sqrt{", Ref(base), "}"]
+    return [Ref(base, ATOM), "^{" + latex_number(exponent) + "}"]
+
+
+def _latex_product(number: float, factors: list[list[Piece]]) -> list[Piece]:
+    r"""`3 x \cdot y`: the number (unless 1) then the factors."""
+    pieces = _joined(factors, r" \cdot ")
+    if number != 1.0:
+        pieces = [latex_number(number)] + ([" "] + pieces if pieces else [])
+    return pieces or ["1"]
+
+
+def _latex_mul(node: Expr, texts: _Templates) -> Template:
+    coefficient, factors = _coefficient(node)
+    top = [f for f in factors if not _is_reciprocal(f)]
+    bottom = [f for f in factors if _is_reciprocal(f)]
+    numerator, denominator = _latex_fraction(abs(coefficient))
+    if not bottom and denominator == 1:
+        pieces = _latex_product(numerator, [[Ref(f, PRODUCT)] for f in top])
+    else:
+        pieces = [r"\frac{", *_latex_side(numerator, [[Ref(f, PRODUCT)] for f in top]), "}{",
+                  *_latex_side(denominator, [_latex_power(f.args[0], -f.params[0][1], PRODUCT)
+                                             for f in bottom]), "}"]
+    if coefficient < 0:
+        return texts.make(["-", *pieces], UNARY)
+    return texts.make(pieces, PRODUCT)
+
+
+def _latex_fraction(magnitude: float) -> tuple[float, int]:
+    """p/q as in the text (`x/3`), where that is shorter than the decimal: 1/3 and 1/2 are
+    fractions, 0.1 and 123456.789 stay decimals."""
+    if magnitude in (0.0, 1.0) or not math.isfinite(magnitude):
+        return magnitude, 1
+    numerator, denominator = _fraction(magnitude)
+    if denominator == 1 or len(f"{numerator:g}{denominator}") >= len(format_number(magnitude)):
+        return magnitude, 1
+    return numerator, denominator
+
+
+def _latex_side(number: float, factors: list[list[Piece]]) -> list[Piece]:
+    """The numerator or denominator of a \frac: a lone factor needs no parentheses there."""
+    if number == 1.0 and len(factors) == 1 and isinstance(factors[0][0], Ref):
+        factors = [[Ref(factors[0][0].node), *factors[0][1:]]]
+    return _latex_product(number, factors)
+
+
+def _latex_pow(node: Expr, texts: _Templates) -> Template:
+    base, exponent = node.args[0], node.params[0][1]
+    if exponent < 0:
+        return texts.make([r"\frac{1}{", *_latex_power(base, -exponent, 0), "}"], PRODUCT)
+    return texts.make(_latex_power(base, exponent, ATOM), ATOM if exponent == 0.5 else POWER)
+
+
+def _latex_render(node: Expr, texts: _Templates) -> Template:
+    op, args = node.op, node.args
+    if op == "symbol":
+        return Template([_latex_symbol(node.name or "")], ATOM)
+    if op == "const":
+        return _latex_constant(node, texts)
+    if op == "add":
+        return _add(node, texts)
+    if op == "mul":
+        return _latex_mul(node, texts)
+    if op == "pow":
+        return _latex_pow(node, texts)
+    if op == "power":
+        return texts.make([Ref(args[0], ATOM), "^{", Ref(args[1]), "}"], POWER)
+    if op == "stack":
+        return texts.make([r"\left[", *_joined([[Ref(a)] for a in args], ", "), r"\right]"], ATOM)
+    return _latex_call(node, texts)
+
+
+def _latex_call(node: Expr, texts: _Templates) -> Template:
+    """A node through its op's LaTeX template (`\\sin\\left({0}\\right)`)."""
+    template = node.spec.latex or _default_latex(node.op, len(node.args))
+    if template == "{0}":  # shows its argument as it is (broadcast_to)
+        return texts.make([Ref(node.args[0])], texts.precedence(node.args[0]))
+    layout, precedence = _latex_layout(template, node.op in _RELATION_TEXT)
+    pieces: list[Piece] = [item if isinstance(item, str) else Ref(node.args[item[0]], item[1])
+                           for item in layout]
+    return texts.make(pieces, precedence)
+
+
+def _default_latex(op: str, arity: int) -> str:
+    arguments = ", ".join("{%d}" % i for i in range(arity))
+    return r"\operatorname{{" + op.replace("_", r"\_") + r"}}\left(" + arguments + r"\right)"
+
+
+_OPENERS = ("{", "(", "[", "|", ",", "&", "}", "\\\\")
+_CLOSERS = ("}", ")", "]", "|", ",", "&", r"\right", "\\\\", r"\end")
+
+
+@lru_cache(maxsize=None)
+def _latex_layout(template: str, relation: bool) -> tuple[tuple[str | tuple[int, int], ...], int]:
+    """A template's literal strings and (argument, minimum precedence) slots, and the
+    precedence of the result. A slot between delimiters (`\\left({0}\\right)`) takes anything;
+    one before `^` or `_` an atom; a bare one (`\\sum {0}`, `{0} \\cdot {1}`) a product, or,
+    beside a relation, a sum."""
+    items = list(string.Formatter().parse(template))
+    layout: list[str | tuple[int, int]] = []
+    bare = power = False
+    for position, (before, field, _, _) in enumerate(items):
+        if before:
+            layout.append(before)
+        if field is None:
+            continue
+        after = items[position + 1][0] if position + 1 < len(items) else ""
+        if after.startswith(("^", "_")):
+            minimum = ATOM
+            power = power or (position == 0 and not before and after.startswith("^"))
+        elif (before.rstrip() == "" or before.rstrip().endswith(_OPENERS)) and \
+                (after.lstrip() == "" or after.lstrip().startswith(_CLOSERS)):
+            minimum = 0
+        else:
+            minimum, bare = (SUM if relation else PRODUCT), True
+        layout.append((int(field), minimum))
+    precedence = COMPARE if relation else POWER if power else PRODUCT if bare else ATOM
+    return tuple(layout), precedence
+
+
 def to_latex(expr: Expr) -> str:
-    """LaTeX source of `expr`."""
-    done: dict[Expr, Rendered] = {}
-    for node in topological([expr]):
-        done[node] = _latex_render(node, done)
-    return done[expr][0]
+    """LaTeX source of `expr` (math mode, without the `$`)."""
+    templates = _Templates(_latex_render, (r"\left(", r"\right)"))
+    templates.add(expr)
+    return templates.write(expr)
 
 
 # -- Graphviz -------------------------------------------------------------------------------------

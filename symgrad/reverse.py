@@ -114,11 +114,13 @@ class _Sweep:
     """One reverse sweep: adjoints of every live node, accumulated per point."""
 
     def __init__(self, order: list[Expr], values: dict[Expr, np.ndarray], nb: int,
-                 live: set[Expr]) -> None:
+                 live: set[Expr], watch: bool = False) -> None:
         self.values, self.nb, self.live = values, nb, live
         self.backend = NumericBackend(nb)
         self.masking = any(node.op == "where" for node in order)
         self.adjoints: dict[Expr, np.ndarray] = {}
+        self.watch = watch  # errors="raise": remember where a derivative first went non-finite
+        self.first_bad: Expr | None = None
 
     def add(self, node: Expr, contribution: np.ndarray) -> None:
         previous = self.adjoints.get(node)
@@ -145,6 +147,9 @@ class _Sweep:
                 continue
             if zero is not None:
                 contribution = masked(contribution, zero, nb)
+            if self.watch and self.first_bad is None and not np.all(np.isfinite(contribution)) \
+                    and np.all(np.isfinite(adjoint)):
+                self.first_bad = node
             self.add(arg, fit_core(contribution, nb, arg.shape))
 
 
@@ -202,7 +207,7 @@ def reverse(expr: Expr, at: Mapping[str, Any], wrt: str | Sequence[str] | None =
     values, batch = forward_values([expr], at, errors=errors, keep_all=True)
     values, full = _with_batch(values, batch, seed_value, expr.shape)
     nb = len(full)
-    sweep = _Sweep(order, values, nb, depends(order, set(symbols)))
+    sweep = _Sweep(order, values, nb, depends(order, set(symbols)), watch=errors == "raise")
     with np.errstate(all="ignore"):
         sweep.add(expr, batched_value(seed_value, nb))
         for node in reversed(order):
@@ -211,7 +216,7 @@ def reverse(expr: Expr, at: Mapping[str, Any], wrt: str | Sequence[str] | None =
     value = _plain(finish(values[expr], full, expr.shape))
     gradients = {symbol.name: _plain(_gradient(sweep, symbol, full)) for symbol in symbols}
     if errors == "raise":
-        _check_gradients(gradients, at)
+        _check_gradients(gradients, at, sweep.first_bad)
     return value, gradients  # type: ignore[return-value]
 
 
@@ -227,8 +232,13 @@ def _plain(value: Any) -> Any:
     return float(value) if np.ndim(value) == 0 else value
 
 
-def _check_gradients(gradients: Mapping[str, Any], at: Mapping[str, Any]) -> None:
+def _check_gradients(gradients: Mapping[str, Any], at: Mapping[str, Any], culprit: Expr | None) -> None:
     for name, gradient in gradients.items():
         if not np.all(np.isfinite(gradient)):
             shown = ", ".join(f"{key}={np.asarray(at[key]).tolist()}" for key in sorted(at))
-            raise DomainError(f"the derivative with respect to {name} is not finite at {shown}")
+            cause = ""
+            if culprit is not None:
+                from .printing import to_text
+                text = to_text(culprit)
+                cause = f": the derivative of {culprit.op} is not finite there ({text[:60]})"
+            raise DomainError(f"the derivative with respect to {name} is not finite at {shown}{cause}")

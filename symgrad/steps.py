@@ -17,14 +17,12 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Union
 
-import numpy as np
-
 from .errors import ArgumentError
 from .expr import Expr, apply, constant, symbol
-from .printing import to_latex, to_text
+from .printing import TextPrinter, to_latex, to_text
 
 MAX_SHOWN = 40       # steps printed; the rest are summarised by rule
-MAX_TEXT = 160       # characters of one rendered expression, beyond which it is cut
+MAX_TEXT = 163       # characters of one rendered expression, "..." included when it is cut
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,67 +280,24 @@ def _assemble(formula: Formula, results: dict[Expr, Expr]) -> Expr:
 
 # -- rendering --------------------------------------------------------------------------------------
 class _Clipper:
-    """Text of expressions cut at MAX_TEXT characters, in time linear in the DAG (not in the
-    length of the full text, which a deep chain with sharing makes quadratic or worse).
-
-    It shares printing's templates across every expression of a derivation.
-    # TODO: use printing.to_text(expr, limit=...) once printing offers it.
-    """
+    """Text of expressions cut at MAX_TEXT characters, from one TextPrinter shared by every
+    expression of a derivation: time linear in the DAG, not in the length of the full texts
+    (which a deep chain with sharing makes quadratic or worse)."""
 
     def __init__(self) -> None:
-        from . import printing
-        self.printing = printing
-        self.texts = printing._Texts()
+        self.printer = TextPrinter()
 
     def text(self, expr: Expr) -> str:
         """`to_text(expr)`, ending in "..." past MAX_TEXT characters."""
-        text, clipped = self._clipped(expr)
-        return text + "..." if clipped else text
+        return self.printer(expr, MAX_TEXT)
 
     def latex(self, expr: Expr) -> str:
-        """`to_latex(expr)` when the expression is short, else its clipped text."""
-        text, clipped = self._clipped(expr)
-        if clipped:
-            return r"\text{" + text.replace("\\", "").replace("{", "").replace("}", "") + r"...}"
+        """`to_latex(expr)` when the expression is short, else its cut text."""
+        text = self.text(expr)
+        # Only a cut text ends in "...": no expression's own text does.
+        if text.endswith("..."):
+            return r"\text{" + text.replace("\\", "").replace("{", "").replace("}", "") + "}"
         return to_latex(expr)
-
-    def _clipped(self, expr: Expr) -> tuple[str, bool]:
-        self._render(expr)
-        printing, templates = self.printing, self.texts.templates
-        out: list[str] = []
-        length = 0
-        stack: list[Any] = [printing.Ref(expr)]
-        while stack and length <= MAX_TEXT:
-            piece = stack.pop()
-            if isinstance(piece, str):
-                out.append(piece)
-                length += len(piece)
-                continue
-            template = templates[piece.node]
-            pieces = list(template.pieces)
-            if piece.strip and pieces:
-                first = pieces[0]
-                pieces[0] = first[1:] if isinstance(first, str) else \
-                    printing.Ref(first.node, first.minimum, True)
-            if template.precedence < piece.minimum:
-                pieces = ["("] + pieces + [")"]
-            stack.extend(reversed(pieces))
-        text = "".join(out)
-        clipped = bool(stack) or len(text) > MAX_TEXT
-        return (text[:MAX_TEXT] if clipped else text), clipped
-
-    def _render(self, root: Expr) -> None:
-        templates = self.texts.templates
-        stack = [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if node in templates:
-                continue
-            if expanded:
-                templates[node] = self.printing._render(node, self.texts)
-                continue
-            stack.append((node, True))
-            stack.extend((arg, False) for arg in node.args if arg not in templates)
 
 
 def _factor_text(factor: Factor, name: str, first: bool, clip: _Clipper) -> str:
@@ -358,18 +313,21 @@ def _shown_factors(factors: tuple[Factor, ...]) -> list[Factor]:
     return kept or list(factors[:1])
 
 
+def _signed_sum(terms: list[tuple[int, str]]) -> str:
+    """`a - b + c` from (sign, text) pairs."""
+    (sign, text), rest = terms[0], terms[1:]
+    return ("-" if sign < 0 else "") + text + "".join(
+        (" - " if sign < 0 else " + ") + text for sign, text in rest)
+
+
 def formula_text(formula: Formula, name: str, clip: _Clipper | None = None) -> str:
     """`cos(x**2)*d/dx[x**2]`: a formula as text."""
     clip = clip or _Clipper()
     if not formula.terms:
         return "0"
-    pieces = []
-    for position, (sign, factors) in enumerate(formula.terms):
-        shown = _shown_factors(factors)
-        text = "*".join(_factor_text(f, name, i == 0, clip) for i, f in enumerate(shown))
-        pieces.append(("-" if sign < 0 else "") + text if position == 0
-                      else (" - " if sign < 0 else " + ") + text)
-    text = "".join(pieces)
+    text = _signed_sum([(sign, "*".join(_factor_text(f, name, i == 0, clip)
+                                        for i, f in enumerate(_shown_factors(factors))))
+                        for sign, factors in formula.terms])
     if formula.denominator is None:
         return text
     denominator = clip.text(formula.denominator)
@@ -416,12 +374,9 @@ def formula_latex(formula: Formula, name: str, clip: _Clipper | None = None) -> 
     clip = clip or _Clipper()
     if not formula.terms:
         return "0"
-    pieces = []
-    for position, (sign, factors) in enumerate(formula.terms):
-        text = r" \cdot ".join(_latex_factor(f, name, clip) for f in _shown_factors(factors))
-        pieces.append(("-" if sign < 0 else "") + text if position == 0
-                      else (" - " if sign < 0 else " + ") + text)
-    text = "".join(pieces)
+    text = _signed_sum([(sign, r" \cdot ".join(_latex_factor(f, name, clip)
+                                               for f in _shown_factors(factors)))
+                        for sign, factors in formula.terms])
     if formula.denominator is None:
         return text
     return rf"\frac{{{text}}}{{{clip.latex(formula.denominator)}}}"

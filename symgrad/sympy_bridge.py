@@ -11,6 +11,7 @@ SymPy is imported only when one of these functions runs: `import symgrad` never 
   Rationals, other floats stay Floats.
 - `from_sympy(s)`: the Expr of a SymPy expression (scalar symbols, by name).
 - `simplify(e)`: `sympy.simplify` on the way through, with a time limit.
+- `within(seconds, work, *args)`: any SymPy work under a time limit (`SympyTimeout`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import math
 import signal
 import threading
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
 import numpy as np
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     import sympy
 
 SIMPLIFY_SECONDS = 5.0
+T = TypeVar("T")
 
 
 # -- symgrad -> SymPy ----------------------------------------------------------------------------
@@ -86,14 +88,19 @@ def _sympy_function(sympy: Any, op: str, mapping: Any) -> Callable[..., Any]:
 
 
 def _symbol_to_sympy(sympy: Any, name: str, shape: tuple[int, ...], real: bool) -> Any:
-    assumptions = {"real": True} if real else {}
     if shape == ():
-        return sympy.Symbol(name, **assumptions)
+        return sympy_symbol(name, real=real)
     elements = np.empty(shape, dtype=object)
     for position in np.ndindex(*shape):
-        label = "_".join(str(item) for item in position)
-        elements[position] = sympy.Symbol(f"{name}_{label}", **assumptions)
+        elements[position] = sympy_symbol(name, position, real)
     return elements
+
+
+def sympy_symbol(name: str, element: tuple[int, ...] = (), real: bool = False) -> Any:
+    """The SymPy symbol `to_sympy` makes for the symbol `name`, or for its `element` (`w_0_1`)."""
+    import sympy
+    assumptions = {"real": True} if real else {}
+    return sympy.Symbol(name + "".join(f"_{index}" for index in element), **assumptions)
 
 
 def _array_map(function: Callable[[Any], Any], value: Any) -> Any:
@@ -302,6 +309,9 @@ def _builder_table(sympy: Any) -> list[tuple[Any, Callable[..., Expr]]]:
         (sympy.Or, _pairwise("max")),
         (sympy.Not, lambda c: 1 - c),
         (sympy.ITE, lambda c, a, b: apply("where", c, a, b)),
+        # symgrad is real-valued: SymPy's re/im of a real quantity are it and 0.
+        (sympy.re, lambda x: x),
+        (sympy.im, lambda x: apply("mul", 0.0, x)),
     ]
     for name in ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "erf"):
         table.append((getattr(sympy, name), _unary_op(name)))
@@ -312,9 +322,9 @@ def _builder_table(sympy: Any) -> list[tuple[Any, Callable[..., Expr]]]:
     return table
 
 
-# -- simplification -----------------------------------------------------------------------------
-class _TimeUp(Exception):
-    pass
+# -- simplification, and a time limit for SymPy ------------------------------------------
+class SympyTimeout(SymgradError, TimeoutError):
+    """SymPy took longer than the time allowed (see `within`)."""
 
 
 def simplify(expr: Expr, seconds: float = SIMPLIFY_SECONDS) -> Expr:
@@ -324,7 +334,7 @@ def simplify(expr: Expr, seconds: float = SIMPLIFY_SECONDS) -> Expr:
     if expr.shape != ():
         raise ShapeError(f"simplify takes a scalar expression, not one of shape {expr.shape}")
     try:
-        simplified = _within(seconds, lambda: _simplified(expr))
+        simplified = within(seconds, _simplified, expr)
     except Exception:  # noqa: BLE001  SymPy fails in many ways (PolificationFailed, ...): keep expr
         return expr
     return simplified if simplified.size <= expr.size else expr
@@ -335,40 +345,44 @@ def _simplified(expr: Expr) -> Expr:
     return from_sympy(sympy.simplify(to_sympy(expr, real=True)))
 
 
-def _within(seconds: float, work: Callable[[], Expr]) -> Expr:
-    """`work()`, interrupted after `seconds` by a timer signal (main thread), or abandoned
-    in a daemon thread elsewhere (a signal can only interrupt the main thread)."""
+def within(seconds: float, work: Callable[..., T], *args: Any) -> T:
+    """`work(*args)`, or `SympyTimeout` once it has run `seconds`.
+
+    In the main thread a timer signal interrupts the work; elsewhere (a signal can only
+    interrupt the main thread) the work runs on in a daemon thread whose result is dropped.
+    Exceptions from `work` propagate.
+    """
     if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
-        return _with_alarm(seconds, work)
-    return _with_thread(seconds, work)
+        return _with_alarm(seconds, work, args)
+    return _with_thread(seconds, work, args)
 
 
-def _with_alarm(seconds: float, work: Callable[[], Expr]) -> Expr:
+def _with_alarm(seconds: float, work: Callable[..., T], args: tuple[Any, ...]) -> T:
     def interrupt(signum: int, frame: Any) -> None:
-        raise _TimeUp()
+        raise SympyTimeout(f"SymPy took longer than {seconds:g} s")
     previous = signal.signal(signal.SIGALRM, interrupt)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        return work()
+        return work(*args)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
 
-def _with_thread(seconds: float, work: Callable[[], Expr]) -> Expr:
+def _with_thread(seconds: float, work: Callable[..., T], args: tuple[Any, ...]) -> T:
     outcome: list[Any] = []
 
     def run() -> None:
         try:
-            outcome.append(work())
-        except Exception as error:  # handed to the caller, which falls back on any failure
+            outcome.append(work(*args))
+        except Exception as error:  # handed over to the caller's thread, raised there
             outcome.append(error)
 
     worker = threading.Thread(target=run, daemon=True)
     worker.start()
     worker.join(seconds)
     if not outcome:
-        raise _TimeUp()
+        raise SympyTimeout(f"SymPy took longer than {seconds:g} s")
     if isinstance(outcome[0], Exception):
         raise outcome[0]
     return outcome[0]

@@ -3,30 +3,29 @@
 `verify(f, claimed, wrt)` compares the claim with `sg.diff(f, wrt)` at many random points of
 f's domain (round one-decimal points first, so a counterexample reads well), and asks SymPy,
 within a time limit, to simplify their difference to 0. A wrong claim gets a counterexample and
-a diagnosis of the usual mistakes: a constant factor, a sign, a missing chain-rule factor, a
-reversed quotient rule, the derivative of a constant term, a missing or extra term.
+a diagnosis of the usual mistakes (see `symgrad.diagnosis`): a constant factor, a sign, a
+missing chain-rule factor, a reversed quotient rule, the derivative of a constant term, a
+missing or extra term.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from fractions import Fraction
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
-from .check import as_expression, format_point, point_dict, sample_points
+from .check import as_expression
+from .diagnosis import Samples, close, diagnose, shown, sympy_difference
+from .differentiate import diff
 from .errors import ArgumentError, ShapeError
 from .evaluate import evaluate
-from .expr import Expr, constant
+from .expr import Expr
 from .printing import to_text
+from .sampling import count_points, format_point, point_dict, sample_points
 from .shapes import Shape
-from .traverse import topological
 
-RTOL, ATOL = 1e-6, 1e-9
 NICE_POINTS, RANDOM_POINTS = 40, 160
-SYMPY_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,42 +54,12 @@ class Verdict:
         lines = [self.message]
         if self.counterexample is not None:
             lines.append(f"  at {format_point(self.counterexample)}: the derivative is "
-                         f"{_shown(self.expected)}, your answer gives {_shown(self.claimed)}")
-        lines.append(f"  d/d{self.wrt} {_short(self.expr)} = {_short(self.derivative)}")
+                         f"{shown(self.expected)}, your answer gives {shown(self.claimed)}")
+        lines.append(f"  d/d{self.wrt} {to_text(self.expr, 100)} = {to_text(self.derivative, 100)}")
         return "\n".join(lines)
 
 
-def _shown(value: Any) -> str:
-    array = np.asarray(value, dtype=np.float64)
-    if array.ndim:
-        return "[" + ", ".join(_shown(item) for item in array) + "]"
-    return f"{float(array):.6g}"
-
-
-def _short(expr: Expr, limit: int = 100) -> str:
-    text = to_text(expr)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 # -- numbers at the sample points --------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class _Samples:
-    """The sample points (batched) and the derivative's and the claim's values there, flattened."""
-
-    batch: dict[str, np.ndarray]
-    expected: np.ndarray     # (points, elements)
-    claimed: np.ndarray
-
-    def values(self, expr: Expr) -> np.ndarray:
-        """`expr` at the points, shaped like `expected`."""
-        count = len(self.expected)
-        with np.errstate(all="ignore"):
-            value = evaluate(expr, {name: self.batch[name] for name in expr.symbols})
-        flat = np.broadcast_to(value, (count, *expr.shape)).reshape(count, -1)
-        # A scalar helper (an inner derivative, say) multiplies every element alike.
-        return np.broadcast_to(flat, self.expected.shape)
-
-
 def _symbol_shapes(*exprs: Expr) -> dict[str, Shape]:
     shapes: dict[str, Shape] = {}
     for expr in exprs:
@@ -101,7 +70,7 @@ def _symbol_shapes(*exprs: Expr) -> dict[str, Shape]:
     return shapes
 
 
-def _samples(expr: Expr, derivative: Expr, claim: Expr, seed: int) -> _Samples:
+def _samples(expr: Expr, derivative: Expr, claim: Expr, seed: int) -> Samples:
     shapes = _symbol_shapes(expr, claim)
     rng = np.random.default_rng(seed)
     if shapes:
@@ -110,18 +79,12 @@ def _samples(expr: Expr, derivative: Expr, claim: Expr, seed: int) -> _Samples:
         batch = {name: np.concatenate([nice[name], rest[name]]) for name in shapes}
     else:
         batch = {}
-    count = len(next(iter(batch.values()))) if batch else 1
+    count = count_points(batch)
     flat = lambda value: np.broadcast_to(value, (count, *derivative.shape)).reshape(count, -1)
     with np.errstate(all="ignore"):
         expected = flat(evaluate(derivative, {n: batch[n] for n in derivative.symbols}))
         claimed = flat(evaluate(claim, {n: batch[n] for n in claim.symbols}))
-    return _Samples(batch, np.array(expected), np.array(claimed))
-
-
-def close(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Elementwise agreement within RTOL (relative to the larger) and ATOL."""
-    with np.errstate(all="ignore"):
-        return (np.abs(a - b) <= ATOL + RTOL * np.maximum(np.abs(a), np.abs(b))) | (a == b)
+    return Samples(batch, np.array(expected), np.array(claimed))
 
 
 # -- the verdict -----------------------------------------------------------------------------------
@@ -138,7 +101,6 @@ def verify(expr: Any, claimed: Any, wrt: str | Expr | None = None, *,
     function = as_expression(expr, shapes)
     claim = as_expression(claimed, shapes)
     name = _variable(function, claim, wrt)
-    from .differentiate import diff
     derivative = diff(function, name)
     if claim.shape != derivative.shape and claim.shape != ():
         raise ShapeError(f"the derivative has shape {derivative.shape}, your answer has shape "
@@ -146,12 +108,9 @@ def verify(expr: Any, claimed: Any, wrt: str | Expr | None = None, *,
     samples = _samples(function, derivative, claim, seed)
     agree = np.all(close(samples.expected, samples.claimed), axis=1)
     if np.all(agree):
-        proved = use_sympy and _sympy_equal(derivative, claim)
-        return Verdict(True, function, name, claim, derivative, None, None, None,
-                       _correct_message(function, name, claim, derivative), proved)
+        return _correct(function, name, claim, derivative, use_sympy and _sympy_equal(derivative, claim))
     if use_sympy and _only_rounding(samples, agree) and _sympy_equal(derivative, claim):
-        return Verdict(True, function, name, claim, derivative, None, None, None,
-                       _correct_message(function, name, claim, derivative), True)
+        return _correct(function, name, claim, derivative, True)
     first = int(np.argmin(agree))
     point = point_dict(samples.batch, first)
     message = diagnose(function, name, claim, derivative, samples, use_sympy)
@@ -180,7 +139,7 @@ def _value(row: np.ndarray, derivative: Expr) -> Any:
     return float(row[0]) if derivative.shape == () else row.reshape(derivative.shape).tolist()
 
 
-def _only_rounding(samples: _Samples, agree: np.ndarray) -> bool:
+def _only_rounding(samples: Samples, agree: np.ndarray) -> bool:
     """All differences are small (1e-3 relative) and at finite values: maybe only rounding."""
     expected, claimed = samples.expected[~agree], samples.claimed[~agree]
     if not (np.all(np.isfinite(expected)) and np.all(np.isfinite(claimed))):
@@ -188,335 +147,15 @@ def _only_rounding(samples: _Samples, agree: np.ndarray) -> bool:
     return bool(np.all(np.abs(expected - claimed) <= 1e-3 * np.maximum(1.0, np.abs(expected))))
 
 
-def _correct_message(function: Expr, name: str, claim: Expr, derivative: Expr) -> str:
-    text = f"correct: {_short(claim)} is the derivative of {_short(function)} with respect to {name}"
+def _correct(function: Expr, name: str, claim: Expr, derivative: Expr, proved: bool) -> Verdict:
+    message = (f"correct: {to_text(claim, 100)} is the derivative of {to_text(function, 100)} "
+               f"with respect to {name}")
     if claim is not derivative:
-        text += f" (symgrad writes it {_short(derivative)})"
-    return text
+        message += f" (symgrad writes it {to_text(derivative, 100)})"
+    return Verdict(True, function, name, claim, derivative, None, None, None, message, proved)
 
 
 def _sympy_equal(derivative: Expr, claim: Expr) -> bool:
-    """SymPy simplifies `derivative - claim` to 0 within SYMPY_SECONDS."""
-    difference = _sympy_difference(derivative, claim)
+    """SymPy simplifies `derivative - claim` to 0 within `diagnosis.SYMPY_SECONDS`."""
+    difference = sympy_difference(derivative, claim)
     return difference is not None and difference == 0
-
-
-def _sympy_difference(derivative: Expr, claim: Expr) -> Any:
-    """SymPy's simplified `claim - derivative`, or None (unmappable, too big, out of time)."""
-    if derivative.size + claim.size > 400:
-        return None
-    from .errors import SymgradError
-    from .sympy_bridge import _TimeUp, _within, to_sympy
-
-    def work() -> Any:
-        import sympy
-        difference = to_sympy(claim, real=True) - to_sympy(derivative, real=True)
-        if isinstance(difference, sympy.NDimArray):
-            # Arrays: only "all zero" is of use (to prove the claim); no expression to show.
-            return 0 if all(sympy.simplify(item) == 0 for item in difference) else None
-        return sympy.simplify(difference)
-    try:
-        result = _within(SYMPY_SECONDS, work)
-    except (_TimeUp, SymgradError, RecursionError, ValueError, TypeError, ArithmeticError,
-            AttributeError, NotImplementedError):
-        return None
-    if result is not None and not isinstance(result, (int, float)) and hasattr(result, "is_zero"):
-        return 0 if result.is_zero is True or result == 0 else result
-    return 0 if result is not None else None
-
-
-# -- what went wrong --------------------------------------------------------------------------------
-Diagnosis = Callable[["_Context"], str | None]
-
-
-@dataclass(frozen=True, slots=True)
-class _Context:
-    """What every diagnosis needs: the function, the variable, values where both are finite."""
-
-    function: Expr
-    name: str
-    claim: Expr
-    derivative: Expr
-    samples: _Samples
-    valid: np.ndarray          # points where the derivative and the claim are both finite
-    use_sympy: bool
-
-    @property
-    def expected(self) -> np.ndarray:
-        return self.samples.expected[self.valid]
-
-    @property
-    def claimed(self) -> np.ndarray:
-        return self.samples.claimed[self.valid]
-
-    def values(self, expr: Expr) -> np.ndarray:
-        return self.samples.values(expr)[self.valid]
-
-    def agrees(self, left: np.ndarray, right: np.ndarray) -> bool:
-        """`left` equals `right` at every valid point (there being some)."""
-        return bool(self.valid.any() and np.all(close(left, right)))
-
-    def matches(self, expected: np.ndarray) -> bool:
-        """The claim equals `expected` (values at the valid points)."""
-        return self.agrees(self.claimed, expected)
-
-
-def diagnose(function: Expr, name: str, claim: Expr, derivative: Expr, samples: _Samples,
-             use_sympy: bool = True) -> str:
-    """A sentence on how the claim differs from the derivative."""
-    valid = np.all(np.isfinite(samples.expected) & np.isfinite(samples.claimed), axis=1)
-    context = _Context(function, name, claim, derivative, samples, valid, use_sympy)
-    for diagnosis in DIAGNOSES:
-        message = diagnosis(context)
-        if message is not None:
-            return "wrong: " + message
-    return "wrong: your answer differs from the derivative"
-
-
-def _undefined(c: _Context) -> str | None:
-    undefined = ~c.valid & np.all(np.isfinite(c.samples.expected), axis=1)
-    if not undefined.any() or not c.matches(c.expected):
-        return None
-    first = int(np.argmax(undefined))
-    where = point_dict(c.samples.batch, first)
-    return (f"your answer is not defined at {format_point(where)}, where the derivative is "
-            f"{_shown(c.samples.expected[first])} (elsewhere they agree)")
-
-
-def _zero(c: _Context) -> str | None:
-    if not c.matches(np.zeros_like(c.expected)):
-        return None
-    return "your answer is 0, but the derivative is not"
-
-
-def _function_itself(c: _Context) -> str | None:
-    if c.function.shape != c.derivative.shape or not c.matches(c.values(c.function)):
-        return None
-    return "your answer is the function itself, not its derivative"
-
-
-def _other_variable(c: _Context) -> str | None:
-    from .differentiate import diff
-    for other, shape in c.function.symbol_shapes.items():
-        if other != c.name and shape == () and c.matches(c.values(diff(c.function, other))):
-            return f"that is the derivative with respect to {other}, not {c.name}"
-    return None
-
-
-def _sign(c: _Context) -> str | None:
-    if not c.matches(-c.expected):
-        return None
-    parts = _quotient(c.function, c.name)
-    if parts is not None and _depends(parts[0], c.name):
-        return ("your answer is the negative of the derivative: the quotient rule is "
-                "(u/v)' = (u'*v - u*v')/v**2; did you swap the two terms?")
-    return "your answer has the wrong sign: it is the negative of the derivative"
-
-
-def _chain_factor(c: _Context) -> str | None:
-    from .differentiate import diff
-    for inner in _inner_functions(c.function, c.name):
-        inner_derivative = diff(inner, c.name)
-        if c.agrees(c.claimed * c.values(inner_derivative), c.expected):
-            return (f"you left out the chain-rule factor d/d{c.name}({_short(inner, 60)}) = "
-                    f"{_short(inner_derivative, 60)}, the derivative of the inner function")
-    return None
-
-
-def _power_exponent(c: _Context) -> str | None:
-    power = _power_parts(c.function)
-    if power is None:
-        return None
-    base, exponent = power
-    if c.agrees(c.claimed, c.expected * c.values(base)):
-        return (f"the power rule lowers the exponent by one: (u**n)' = n*u**(n-1)*u', "
-                f"here {_fraction(exponent)}*({_short(base, 60)})**{_fraction(exponent - 1)}*...")
-    return None
-
-
-def _constant_factor(c: _Context) -> str | None:
-    usable = np.abs(c.expected) > 1e-8
-    if not usable.any():
-        return None
-    with np.errstate(all="ignore"):
-        factor = float(np.median(c.claimed[usable] / c.expected[usable]))
-    if not math.isfinite(factor) or not c.matches(factor * c.expected):
-        return None
-    message = f"your answer is {_fraction(factor)} times the derivative"
-    power = _power_parts(c.function)
-    if power is not None and abs(factor * power[1] - 1) < 1e-9:
-        message += f"; the power rule multiplies by the exponent {_fraction(power[1])}"
-    return message
-
-
-def _product_rule(c: _Context) -> str | None:
-    parts = _factors(c.function, c.name)
-    if parts is None:
-        return None
-    from .differentiate import diff
-    u, v = parts
-    if c.matches(c.values(diff(u, c.name)) * c.values(diff(v, c.name))):
-        return ("the derivative of a product is not the product of the derivatives: "
-                "(u*v)' = u'*v + u*v'")
-    return None
-
-
-def _quotient_rule(c: _Context) -> str | None:
-    parts = _quotient(c.function, c.name)
-    if parts is None:
-        return None
-    from .differentiate import diff
-    u, v = parts
-    if c.agrees(c.claimed, c.expected * c.values(v) ** 2):
-        return (f"you forgot to divide by the square of the denominator, ({_short(v, 60)})**2, "
-                "in the quotient rule")
-    if c.agrees(c.claimed * c.values(diff(v, c.name)), c.values(diff(u, c.name))):
-        return ("the derivative of a quotient is not the quotient of the derivatives: "
-                "(u/v)' = (u'*v - u*v')/v**2")
-    return None
-
-
-def _constant_term(c: _Context) -> str | None:
-    offset = float(np.median(c.claimed - c.expected)) if c.valid.any() else math.nan
-    if not math.isfinite(offset) or not c.matches(c.expected + offset):
-        return None
-    message = f"your answer is off by the constant {_fraction(offset)}"
-    if c.function.op == "add" and any(t.op == "const" and t.shape == () and float(t.value) == offset
-                                       for t in c.function.args):  # type: ignore[arg-type]
-        message += f": the derivative of the constant term {_fraction(offset)} is 0"
-    return message
-
-
-def _missing_term(c: _Context) -> str | None:
-    if c.derivative.op != "add":
-        return None
-    for term in c.derivative.args:
-        if c.matches(c.expected - c.values(term)):
-            return f"your answer is missing the term {_short(term, 60)}"
-    return None
-
-
-def _extra_term(c: _Context) -> str | None:
-    if c.claim.op != "add":
-        return None
-    for term in c.claim.args:
-        if c.agrees(c.claimed - c.values(term), c.expected):
-            return f"your answer has an extra term {_short(term, 60)}"
-    return None
-
-
-def _second_derivative(c: _Context) -> str | None:
-    from .differentiate import diff
-    if not c.matches(c.values(diff(c.derivative, c.name))):
-        return None
-    return "that is the second derivative: you differentiated twice"
-
-
-def _integrated(c: _Context) -> str | None:
-    from .differentiate import diff
-    if c.function.shape != c.derivative.shape or c.claim.shape != c.function.shape:
-        return None
-    if not c.agrees(c.values(diff(c.claim, c.name)), c.values(c.function)):
-        return None
-    return "that is an antiderivative (you integrated): its derivative is the function"
-
-
-def _difference(c: _Context) -> str | None:
-    difference = c.claim - c.derivative
-    if c.use_sympy:
-        simplified = _sympy_difference(c.derivative, c.claim)
-        if simplified is not None and simplified != 0:
-            text = str(simplified).replace("**", "^") if not hasattr(simplified, "free_symbols") \
-                else _sympy_text(simplified)
-            if text is not None and len(text) <= 80:
-                return f"your answer minus the derivative is {text}"
-    text = to_text(difference)
-    if len(text) <= 80:
-        return f"your answer minus the derivative is {text}"
-    return None
-
-
-def _sympy_text(value: Any) -> str | None:
-    from .errors import SymgradError
-    from .sympy_bridge import from_sympy
-    try:
-        return to_text(from_sympy(value))
-    except SymgradError:
-        return None
-
-
-DIAGNOSES: tuple[Diagnosis, ...] = (
-    _undefined, _zero, _function_itself, _other_variable, _sign, _chain_factor, _power_exponent,
-    _constant_factor, _product_rule, _quotient_rule, _constant_term, _missing_term, _extra_term,
-    _second_derivative, _integrated, _difference,
-)
-
-
-# -- the structure of the function --------------------------------------------------------------------
-def _depends(expr: Expr, name: str) -> bool:
-    return any(node.op == "symbol" and node.name == name for node in topological([expr]))
-
-
-def _inner_functions(function: Expr, name: str, limit: int = 20) -> list[Expr]:
-    """Arguments of the one-argument functions and powers inside `function` that depend on
-    `name` and are not the variable itself: the inner functions of the chain rule."""
-    found: list[Expr] = []
-    for node in reversed(topological([function])):
-        if node.op in ("symbol", "const", "add", "mul"):
-            continue
-        if node.op != "power" and (node.spec.arity != 1 or not node.spec.elementwise):
-            continue
-        inner = node.args[0]
-        if inner.op != "symbol" and inner not in found and _depends(inner, name):
-            found.append(inner)
-        if len(found) >= limit:
-            break
-    return found
-
-
-def _power_parts(function: Expr) -> tuple[Expr, float] | None:
-    if function.op == "pow":
-        return function.args[0], float(function.kwargs["exponent"])
-    return None
-
-
-def _is_reciprocal(factor: Expr) -> bool:
-    return factor.op == "pow" and float(factor.kwargs["exponent"]) < 0
-
-
-def _quotient(function: Expr, name: str) -> tuple[Expr, Expr] | None:
-    """(u, v) when `function` is u/v with a denominator v that depends on `name`."""
-    factors = list(function.args) if function.op == "mul" else [function]
-    bottom = [f for f in factors if _is_reciprocal(f) and _depends(f, name)]
-    if not bottom:
-        return None
-    top = [f for f in factors if f not in bottom]
-    numerator = _product(top)
-    denominator = _product([f.args[0] ** -float(f.kwargs["exponent"]) for f in bottom])
-    return numerator, denominator
-
-
-def _factors(function: Expr, name: str) -> tuple[Expr, Expr] | None:
-    """(u, v) when `function` is a product u*v of two parts that depend on `name`."""
-    if function.op != "mul" or _quotient(function, name) is not None:
-        return None
-    dependent = [f for f in function.args if _depends(f, name)]
-    if len(dependent) < 2:
-        return None
-    rest = [f for f in function.args if f is not dependent[0]]
-    return dependent[0], _product(rest)
-
-
-def _product(factors: list[Expr]) -> Expr:
-    result = constant(1.0)
-    for factor in factors:
-        result = result * factor
-    return result
-
-
-def _fraction(value: float) -> str:
-    """`2`, `1/2`, `-3/4` for simple fractions, else six significant digits."""
-    fraction = Fraction(value).limit_denominator(100)
-    if abs(float(fraction) - value) <= 1e-9 * max(1.0, abs(value)):
-        return str(fraction)
-    return f"{value:.6g}"

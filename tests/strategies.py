@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
-from hypothesis import strategies as st
+from hypothesis import reject, strategies as st
 
 import symgrad as sg
 from symgrad.expr import Expr, apply
@@ -228,13 +228,24 @@ def sympy_gradient(expr: Expr, points: dict[str, np.ndarray]) -> dict[str, np.nd
     from symgrad.sympy_bridge import to_sympy
     # SymPy differentiates Abs and sign of an expression it cannot prove real into
     # re/im/arg terms or leaves them unevaluated; equivalent Piecewise forms stay real.
+    try:
+        return _sympy_gradient(sympy, to_sympy, expr, points)
+    except TypeError:
+        # SymPy can make a complex value (log of a negative sign) and then refuse to compare
+        # it ("Invalid comparison of non-real"): the oracle cannot judge this expression.
+        reject()
+        raise
+
+
+def _sympy_gradient(sympy: Any, to_sympy: Any, expr: Expr, points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     function = to_sympy(expr, real=True).replace(
         sympy.Abs, lambda u: sympy.Piecewise((u, u >= 0), (-u, True))).replace(
         sympy.sign, lambda u: sympy.Piecewise((1, u > 0), (-1, u < 0), (0, True)))
     count = len(next(iter(points.values())))
     result = {name: np.zeros((count,) + shape) for name, shape in expr.symbol_shapes.items()}
     for name, position, element in _element_symbols(expr):
-        result[name][(slice(None),) + position] = sympy_at(sympy.diff(function, element), expr, points)
+        derivative = sympy.diff(function, element)
+        result[name][(slice(None),) + position] = sympy_at(derivative, expr, points)
     return result
 
 

@@ -127,6 +127,10 @@ def build_mul(*factors: Expr) -> Expr:
     A factor `where(c, u, 0)` takes the whole product into its branch, so a derivative that
     is infinite where the other branch was chosen never multiplies a zero adjoint into nan.
     """
+    return _product(factors, push=True)
+
+
+def _product(factors: tuple[Expr, ...], push: bool) -> Expr:
     shape = _common_shape(factors, "*")
     coefficient: Number = 1.0
     collected: dict[Expr, list[Any]] = {}
@@ -146,7 +150,7 @@ def build_mul(*factors: Expr) -> Expr:
     parts = [original if count == 1 else build_pow(base, exponent)
              for base, (exponent, original, count) in collected.items()]
     parts = [part for part in parts if not (part.op == "const" and _is_one(_number(part.value)))]  # type: ignore[arg-type]
-    masked = _push_into_where(parts, coefficient, shape)
+    masked = _push_into_where(parts, coefficient, shape) if push else None
     if masked is not None:
         return masked
     coefficient = _scalar_if_uniform(coefficient, parts, shape)
@@ -177,7 +181,9 @@ def _push_into_where(parts: list[Expr], coefficient: Any, shape: Shape) -> Expr 
             continue
         others = parts[:position] + parts[position + 1:]
         live = part.args[3 - branch]
-        product = build_mul(constant(coefficient), live, *others)
+        # One level only: the branch's product is not pushed again, so nested `where`s (a
+        # chain of them in a deep gradient) cost constant work and no recursion.
+        product = _product((constant(coefficient), live, *others), push=False)
         branches = [part.args[1], part.args[2]]
         branches[2 - branch] = product
         zero = constant(np.zeros(()))
@@ -272,4 +278,6 @@ register(OpSpec(
     grad=lambda F, g, out, base, exponent: (g * exponent * base ** (exponent - 1),
                                             g * out * F.log(base)),
     sympy="Pow", torch="Pow", domain=((0.2, 3), (-2, 2)),
+    note="d/dy x**y = x**y*log(x) is nan at x = 0 (PyTorch takes 0 there); kept unmasked so "
+         "x**x differentiates to the textbook x**x*log(x) + x*x**(x - 1)",
 ))

@@ -69,10 +69,16 @@ unary("softplus", lambda x: np.logaddexp(0.0, x), lambda F, g, out, x: (g * F.si
       sympy=lambda sympy, x: sympy.log(1 + sympy.exp(x)),
       latex=r"\operatorname{{softplus}}\left({0}\right)", note="log(1+exp(x)), without overflow")
 
+def _atan2_grad(F: Any, g: Any, out: Any, y: Any, x: Any) -> tuple[Any, Any]:
+    # At (0, 0) the partials do not exist; we take 0 for both, as PyTorch does.
+    radius2 = x * x + y * y
+    scale = F.where(F.eq(radius2, 0.0), 0.0, g / radius2)
+    return scale * x, -scale * y
+
+
 register(OpSpec(
-    name="atan2", arity=2, numpy=np.arctan2,
-    grad=lambda F, g, out, y, x: (g * x / (x * x + y * y), -g * y / (x * x + y * y)),
+    name="atan2", arity=2, numpy=np.arctan2, grad=_atan2_grad,
     sympy="atan2", latex=r"\operatorname{{atan2}}\left({0}, {1}\right)", torch="Atan2",
     domain=((0.3, 3.0), (0.3, 3.0)),
-    note="same (y, x) argument order as numpy; the partials are nan at (0, 0)",
+    note="same (y, x) argument order as numpy; both partials are 0 at (0, 0), as PyTorch",
 ))

@@ -12,6 +12,8 @@ from ..expr import Expr, build_plain, constant
 from ..opspec import OPS, OpSpec, register
 from ..shapes import Shape, broadcast, summed_axes
 
+MAX_RANK = 32  # numpy's limit on array dimensions is 64; nobody differentiates past 32
+
 _MATMUL_SUBSCRIPTS = {(1, 1): "...i,...i->...", (2, 1): "...ij,...j->...i",
                       (1, 2): "...i,...ij->...j", (2, 2): "...ij,...jk->...ik"}
 
@@ -135,6 +137,8 @@ def build_stack(*items: Expr) -> Expr:
     """An array literal; all-constant items fold into one constant."""
     if not items:
         raise ShapeError("an array literal needs at least one element")
+    if 1 + max(item.ndim for item in items) > MAX_RANK:
+        raise ShapeError(f"an array literal nested more than {MAX_RANK} levels deep")
     if all(item.op == "const" for item in items):
         shape = broadcast(*(item.shape for item in items), operation="array literal")
         return constant(np.stack([np.broadcast_to(item.value, shape) for item in items]))
