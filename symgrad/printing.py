@@ -34,6 +34,10 @@ def format_number(value: float) -> str:
         return "pi"
     if value == math.e:
         return "e"
+    if math.isinf(value):
+        return "1e999" if value > 0 else "-1e999"  # reads back as the same infinity
+    if math.isnan(value):
+        return "nan"
     if float(value).is_integer() and abs(value) < 1e16:
         return str(int(value))
     return repr(float(value))
@@ -161,6 +165,8 @@ def _coefficient(node: Expr) -> tuple[float, list[Expr]]:
 def _fraction(magnitude: float) -> tuple[float, int]:
     """`magnitude` as p/q when that reads better and parses back to the same float:
     0.5 is x/2, 2/3 is 2*x/3 (not 0.6666666666666666*x), but 1.5 stays 1.5*x."""
+    if not math.isfinite(magnitude):
+        return magnitude, 1
     inverse = 1.0 / magnitude
     if inverse.is_integer() and 1.0 / inverse == magnitude and inverse < 1e15:
         return 1.0, int(inverse)
@@ -315,7 +321,7 @@ def to_text(expr: Expr, limit: int | None = None) -> str:
 
 
 # -- LaTeX --------------------------------------------------------------------------------------
-_LATEX_NAMES = {"pi": r"\pi", "e": "e", "inf": r"\infty", "nan": r"\mathrm{NaN}"}
+_LATEX_NAMES = {"pi": r"\pi", "e": "e", "1e999": r"\infty", "nan": r"\mathrm{NaN}"}
 
 _GREEK = {name: "\\" + name for name in (
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
