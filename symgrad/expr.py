@@ -90,6 +90,9 @@ class Expr:
         return self is not other
 
     __hash__ = object.__hash__
+    # numpy defers to our reflected operators: np.array([1., 2.]) * x is an Expr, not an
+    # object array of Exprs.
+    __array_ufunc__ = None
 
     def __bool__(self) -> bool:
         if self.op in _COMPARISONS:

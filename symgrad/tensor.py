@@ -323,6 +323,16 @@ class Tensor(TensorValues):
                                 "`with sg.no_grad():` or into .detach()")
 
     def __setitem__(self, index: Any, value: Any) -> None:
+        source = self._assignable(value)
+        if isinstance(self._value, np.ndarray):
+            self._value[index_items(normalize_index(index, self.shape))] = source
+        else:
+            array = np.array(self._value)
+            array[index_items(normalize_index(index, self.shape))] = source
+            self._value = array[()]
+
+    def _assignable(self, value: Any) -> Any:
+        """`value` as float64 numbers, after checking that writing into this tensor is allowed."""
         self._check_writable()
         if not self._rg:
             self._cut()  # a comparison's record no longer describes the new values
@@ -334,12 +344,42 @@ class Tensor(TensorValues):
             raise AutogradError("assigning a tensor that requires grad into another is not "
                                 "recorded, so gradients would be lost; assign value.detach()")
         source = value._value if isinstance(value, Tensor) else value
+        try:
+            return np.asarray(source, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise ArgumentError(f"cannot assign {source!r} into a tensor: not a number or "
+                                "array of numbers") from error
+
+    def _update(self, combine: Callable[[Any, Any], Any], other: Any,
+                recorded: Callable[[Any, Any], Tensor]) -> Tensor:
+        # In place, as PyTorch: `with sg.no_grad(): w -= lr * w.grad` keeps the same leaf.
+        # Where the update must be recorded (a computed tensor, or a tensor that requires grad
+        # on the right), `x -= y` rebinds x to the recorded result instead.
+        recording = _grad_enabled and (self._op is not None or
+                                       (isinstance(other, Tensor) and other._rg))
+        if recording and not (self._rg and self._op is None):
+            return recorded(self, other)
+        result = combine(self._value, self._assignable(other))
+        if np.shape(result) != self.shape:
+            raise ShapeError(f"an in-place update cannot change shape {self.shape} "
+                             f"to {np.shape(result)}")
         if isinstance(self._value, np.ndarray):
-            self._value[index_items(normalize_index(index, self.shape))] = source
+            self._value[...] = result
         else:
-            array = np.array(self._value)
-            array[index_items(normalize_index(index, self.shape))] = source
-            self._value = array[()]
+            self._value = np.float64(result)
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._update(np.add, other, lambda a, b: a + b)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._update(np.subtract, other, lambda a, b: a - b)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._update(np.multiply, other, lambda a, b: a * b)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._update(np.true_divide, other, lambda a, b: a / b)
 
     def __getitem__(self, index: Any) -> Tensor:
         normalized = normalize_index(index, self.shape)
