@@ -13,6 +13,7 @@ import numpy as np
 
 from .expr import Expr, constant, symbol
 from .tensor import Tensor, set_grad_enabled, tensor
+from .traverse import topological
 
 _names = itertools.count()
 
@@ -40,18 +41,7 @@ def _leaf_expr(node: Tensor) -> Expr:
 
 def recorded_order(root: Tensor) -> list[Tensor]:
     """Every tensor in `root`'s record (leaves included), each after its inputs."""
-    order: list[Tensor] = []
-    seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-        elif id(node) not in seen:
-            seen.add(id(node))
-            stack.append((node, True))
-            stack.extend((item, False) for item in reversed(node._inputs) if type(item) is Tensor)
-    return order
+    return topological([root], lambda node: [item for item in node._inputs if type(item) is Tensor])
 
 
 def trace(function: Callable[..., Any], **example_args: Any) -> Expr:

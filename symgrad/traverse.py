@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import Any, Callable, Iterable, Sequence, TypeVar
 
-if TYPE_CHECKING:
-    from .expr import Expr
+Node = TypeVar("Node")
 
 
-def topological(roots: Iterable[Expr]) -> list[Expr]:
-    """Each node reachable from `roots`, after all of its arguments, each once."""
-    order: list[Expr] = []
+def _arguments(node: Any) -> Sequence[Any]:
+    return node.args  # type: ignore[no-any-return]
+
+
+def topological(roots: Iterable[Node],
+                children: Callable[[Node], Sequence[Node]] = _arguments) -> list[Node]:
+    """Each node reachable from `roots`, after all of its children (`node.args` by default),
+    each once; a node's first child is visited first."""
+    order: list[Node] = []
     seen: set[int] = set()
     stack = [(root, False) for root in reversed(list(roots))]
     while stack:
@@ -20,5 +25,5 @@ def topological(roots: Iterable[Expr]) -> list[Expr]:
         elif id(node) not in seen:
             seen.add(id(node))
             stack.append((node, True))
-            stack.extend((arg, False) for arg in reversed(node.args))
+            stack.extend((child, False) for child in reversed(children(node)))
     return order
