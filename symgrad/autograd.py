@@ -167,6 +167,7 @@ def _sweep_numbers(nodes: list[Tensor], visit: Callable[[Tensor, Any], None], ke
 def _sweep_tensors(nodes: list[Tensor], visit: Callable[[Tensor, Any], None], keep: set[int],
                    free: bool) -> None:
     """The backward pass recorded as tensor operations (create_graph=True)."""
+    masking = where_recorded()
     for node in nodes:
         adjoint = node._adj
         if adjoint is None:
@@ -182,9 +183,14 @@ def _sweep_tensors(nodes: list[Tensor], visit: Callable[[Tensor, Any], None], ke
         results = op.grad(_TENSORS, adjoint, node, *node._inputs, **(node._params or {}))
         if free:
             node._op = op.released
+        # As in `_sweep_numbers`: a zero upstream adjoint gives a zero contribution (recorded,
+        # so higher derivatives keep the unselected branch of `where` out too).
+        zero = _TENSORS.eq(adjoint, 0.0) if masking and op.name in ELEMENTWISE else None
         for item, contribution in zip(node._inputs, results):
             if contribution is None or type(item) is not Tensor or not item._rg:
                 continue
+            if zero is not None:
+                contribution = _TENSORS.where(zero, 0.0, contribution)
             if type(contribution) is not Tensor:
                 contribution = make_leaf(np.asarray(contribution, dtype=np.float64))
             _add_adjoint(item, _fit_tensor(contribution, item.shape))

@@ -251,6 +251,8 @@ def compile(outputs: Outputs, wrt: str | Sequence[str | Expr] | None = None, gra
     points = _chunk_points(chunk)
     leaves: list[Expr] = []
     template, structure = _flatten(outputs, leaves)
+    if not leaves:
+        raise ArgumentError("nothing to compile: give an Expr, or a non-empty list or dict")
     wrt_key = wrt if wrt is None or isinstance(wrt, (str, Expr)) else tuple(wrt)
     key = (structure, bool(grad), wrt_key, errors, points)
     kernel = _CACHE.get(key)

@@ -84,6 +84,8 @@ def _as_float_array(name: str, value: Any) -> np.ndarray:
     if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
         value = value.numpy()
     try:
+        if np.asarray(value).dtype.kind not in "biuf":  # None or text would become nan
+            raise TypeError(value)
         return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as error:
         raise ArgumentError(f"the value of {name!r} is not a number or array of numbers") from error

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import weakref
 import zlib
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -162,6 +162,15 @@ class Expr:
     def __ge__(self, other: Any) -> Expr:
         return _binary("ge", self, other)
 
+    def __len__(self) -> int:
+        if not self.shape:
+            raise ArgumentError("a scalar expression has no length")
+        return self.shape[0]
+
+    def __iter__(self) -> Iterator[Expr]:
+        """The elements along the first axis (`a, b, c = w` for a vector `w`)."""
+        return (self[position] for position in range(len(self)))
+
     def __getitem__(self, index: Any) -> Expr:
         return apply("index", self, index=normalize_index(index, self.shape))
 
@@ -285,6 +294,8 @@ def constant(value: Any) -> Expr:
         if node is not None and value == value:
             return node
     try:
+        if np.asarray(value).dtype.kind not in "biuf":  # None or text would become nan
+            raise TypeError(value)
         array = np.array(value, dtype=np.float64) + 0.0  # + 0.0 turns -0.0 into 0.0
     except (TypeError, ValueError) as error:
         raise ArgumentError(f"not a number or array of numbers: {value!r}") from error
@@ -427,7 +438,12 @@ def normalize_index(index: Any, shape: Shape) -> tuple[Any, ...]:
                 raise ShapeError(f"index {item} is out of range for an axis of size {extent}")
             normalized.append(position)
         elif isinstance(item, slice):
-            normalized.append(item.indices(extent))
+            normalized.append(item.indices(extent))  # range semantics: stop -1 is "before 0"
+        elif isinstance(item, tuple) and len(item) == 3 and all(isinstance(i, int) for i in item):
+            ends = list(range(*item)[:1]) + list(range(*item)[-1:]) if item[2] else []
+            if not item[2] or any(not 0 <= i < extent for i in ends):
+                raise ShapeError(f"slice {list(item)} does not fit an axis of size {extent}")
+            normalized.append(item)  # a (start, stop, step) range, as printed
         else:
             raise ArgumentError(f"only integers and slices index an expression, not {item!r}")
     return tuple(normalized)
@@ -435,7 +451,7 @@ def normalize_index(index: Any, shape: Shape) -> tuple[Any, ...]:
 
 def size(*exprs: Expr) -> int:
     """The number of distinct DAG nodes of several expressions together, shared nodes once."""
-    return len(topological(exprs))
+    return len(topological([as_expr(expr) for expr in exprs]))
 
 
 def symbols(names: str | Iterable[str], shape: Shape = ()) -> Any:

@@ -173,10 +173,10 @@ def _static_ints(name: str, values: tuple[Expr, ...]) -> tuple[int, ...]:
 
 
 def _index_item(value: Expr) -> Any:
-    """An int, or a slice from a `[start, stop, step]` literal (the printed form of a slice)."""
+    """An int, or a `(start, stop, step)` range from a `[start, stop, step]` literal (the
+    printed form of a slice)."""
     if value.op == "const" and value.shape == (3,):
-        start, stop, step = _static_ints("index", tuple(constant(v) for v in value.value))  # type: ignore[union-attr]
-        return slice(start, stop, step)
+        return _static_ints("index", tuple(constant(v) for v in value.value))  # type: ignore[union-attr]
     return _static_ints("index", (value,))[0]
 
 

@@ -190,6 +190,8 @@ class Tensor(TensorValues):
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None) -> None:
         value = data._value if isinstance(data, Tensor) else data
         try:
+            if np.asarray(value).dtype.kind not in "biuf":  # None or text would become nan
+                raise TypeError(value)
             self._value = scalarized(np.array(value, dtype=np.float64))
         except (TypeError, ValueError) as error:
             raise ArgumentError(f"a tensor needs numbers, not {data!r}") from error

@@ -39,6 +39,8 @@ def zeros(*shape: Any, requires_grad: bool = False) -> Tensor:
 
 def arange(start: float, end: float | None = None, step: float = 1, requires_grad: bool = False) -> Tensor:
     """Values from `start` (or 0) up to but excluding `end`, as float64."""
+    if step == 0:
+        raise ArgumentError("arange needs a step that is not 0")
     values = np.arange(0.0, start, step) if end is None else np.arange(start, end, step, dtype=np.float64)
     return _leaf(values.astype(np.float64), requires_grad)
 

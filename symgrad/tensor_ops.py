@@ -113,7 +113,7 @@ def constant_value(value: Any) -> Any:
     kind = type(value)
     if kind is float or kind is int:
         return np.float64(value)
-    if isinstance(value, _NUMBERS):
+    if isinstance(value, _NUMBERS) and np.asarray(value).dtype.kind in "biuf":
         return scalarized(np.asarray(value, dtype=np.float64))
     return None
 

@@ -103,8 +103,12 @@ def build_reshaping(name: str) -> Any:
 
 
 def index_items(index: tuple[Any, ...]) -> tuple[Any, ...]:
-    """numpy index items from a normalized index (ints and (start, stop, step) triples)."""
-    return tuple(item if isinstance(item, int) else slice(*item) for item in index)
+    """numpy index items from a normalized index (ints and (start, stop, step) range triples).
+
+    A range that runs down past 0 has stop -1, which numpy would read as the last element.
+    """
+    return tuple(item if isinstance(item, int) else
+                 slice(item[0], item[1] if item[1] >= 0 else None, item[2]) for item in index)
 
 
 def _indexed_shape(shape: Shape, index: tuple[Any, ...]) -> Shape:
@@ -139,6 +143,10 @@ def build_stack(*items: Expr) -> Expr:
         raise ShapeError("an array literal needs at least one element")
     if 1 + max(item.ndim for item in items) > MAX_RANK:
         raise ShapeError(f"an array literal nested more than {MAX_RANK} levels deep")
+    shapes = {item.shape for item in items}
+    if len(shapes) > 1:
+        listed = " and ".join(str(shape) for shape in sorted(shapes))
+        raise ShapeError(f"the rows of an array literal must have one shape, not {listed}")
     if all(item.op == "const" for item in items):
         shape = broadcast(*(item.shape for item in items), operation="array literal")
         return constant(np.stack([np.broadcast_to(item.value, shape) for item in items]))

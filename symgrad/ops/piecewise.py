@@ -59,6 +59,14 @@ def build_where(condition: Expr, chosen: Expr, other: Expr) -> Expr:
     return build_plain(OPS["where"], (condition, chosen, other), {})
 
 
+def _clamp_grad(F: Any, g: Any, out: Any, x: Any, low: Any, high: Any) -> tuple[Any, Any, Any]:
+    # clamp = min(max(x, low), high): the gradient goes to whichever argument the value is,
+    # x at the bounds (as PyTorch), and high when low > high makes the value high.
+    raised = F.max(x, low)
+    to_high = F.gt(raised, high)
+    return (g * (F.ge(x, low) * (1 - to_high)), g * (F.lt(x, low) * (1 - to_high)), g * to_high)
+
+
 register(OpSpec(
     name="abs", arity=1, numpy=np.abs, grad=lambda F, g, out, x: (g * F.sign(x),),
     sympy="Abs", latex=r"\left|{0}\right|", torch="Abs", domain=((0.2, 3),),
@@ -89,8 +97,7 @@ register(OpSpec(
 ))
 register(OpSpec(
     name="clamp", arity=3, numpy=lambda x, low, high: np.minimum(np.maximum(x, low), high),
-    grad=lambda F, g, out, x, low, high: (g * (F.ge(x, low) * F.le(x, high)),
-                                          g * F.lt(x, low), g * F.gt(x, high)),
+    grad=_clamp_grad,
     sympy=lambda sympy, x, low, high: sympy.Min(sympy.Max(x, low), high), torch="Clamp",
     latex=r"\operatorname{{clamp}}\left({0}, {1}, {2}\right)",
     domain=((-0.9, 0.9), (-3, -1), (1, 3)),
