@@ -99,7 +99,8 @@ def verify(expr: Any, claimed: Any, wrt: str | Expr | None = None, *,
     differences that are only rounding.
     """
     function = as_expression(expr, shapes)
-    claim = as_expression(claimed, shapes)
+    # A claim written as text uses the function's vector symbols unless told otherwise.
+    claim = as_expression(claimed, shapes or function.symbol_shapes)
     name = _variable(function, claim, wrt)
     derivative = diff(function, name)
     if claim.shape != derivative.shape and claim.shape != ():
