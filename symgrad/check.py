@@ -29,11 +29,11 @@ import numpy as np
 
 from .errors import ArgumentError, ShapeError, SymgradError
 from .evaluate import evaluate, finish, forward_values
-from .expr import Expr, apply, as_expr, constant
+from .expr import Expr, apply, constant
 from .finite_differences import Column, Probe, finite_differences
-from .finite_differences import richardson  # noqa: F401  (re-exported: long imported from here)
+from .parse import as_expression
 from .sampling import count_points, format_point, format_value, point_dict, sample_points
-from .shapes import Shape, size_of
+from .shapes import size_of
 
 CLOSED, REVERSE, FINITE, SYMPY = "closed form", "reverse", "finite diff", "sympy"
 MAX_ENTRIES = 64          # Jacobian entries per point shown one by one
@@ -297,16 +297,6 @@ def _only_numeric_differs(row: CheckRow, rtol: float, atol: float) -> bool:
 
 
 # -- the entry point ---------------------------------------------------------------------------------
-def as_expression(expr: Any, shapes: Mapping[str, Shape] | None = None) -> Expr:
-    """An Expr from an Expr, a string (parsed), an eager tensor (its `.expr`) or a number."""
-    if isinstance(expr, str):
-        from .parse import parse
-        return parse(expr, shapes=shapes)
-    if not isinstance(expr, Expr) and hasattr(expr, "expr"):
-        expr = expr.expr
-    return as_expr(expr)
-
-
 def _variables(expr: Expr, wrt: str | Sequence[str] | None) -> list[Expr]:
     present = {node.name: node for node in _symbol_nodes(expr)}
     if wrt is None:

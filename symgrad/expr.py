@@ -59,10 +59,6 @@ class Expr:
         return self.op == "const"
 
     @property
-    def is_symbol(self) -> bool:
-        return self.op == "symbol"
-
-    @property
     def symbols(self) -> list[str]:
         """Names of the free variables, sorted."""
         return sorted({node.name for node in topological([self]) if node.op == "symbol"})

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Union
 
 from . import functions
 from .errors import ArgumentError, ArityError, NameLookupError, ParseError, SymgradError
-from .expr import Expr, constant, symbol
+from .expr import Expr, as_expr, constant, symbol
 from .shapes import Shape
 
 if TYPE_CHECKING:  # lark is imported on the first parse, keeping `import symgrad` light
@@ -463,3 +463,12 @@ def _cache_file() -> str | bool:
     from lark import __version__ as lark_version
     python_version = f"{sys.version_info[0]}{sys.version_info[1]}"
     return os.path.join(directory, f"grammar-lark{lark_version}-py{python_version}.cache")
+
+
+def as_expression(expr: Any, shapes: Mapping[str, tuple[int, ...]] | None = None) -> Expr:
+    """An Expr from an Expr, a string (parsed), an eager tensor (its `.expr`) or a number."""
+    if isinstance(expr, str):
+        return parse(expr, shapes=shapes)
+    if not isinstance(expr, Expr) and hasattr(expr, "expr"):
+        expr = expr.expr
+    return as_expr(expr)

@@ -19,6 +19,7 @@ from typing import Any, Union
 
 from .errors import ArgumentError
 from .expr import Expr, apply, constant, symbol
+from .parse import as_expression
 from .printing import TextPrinter, to_latex, to_text
 
 MAX_SHOWN = 40       # steps printed; the rest are summarised by rule
@@ -203,8 +204,11 @@ def _function_rule(node: Expr, x: Expr, depends: _Dependence) -> Rule:
                   if partial is not None and depends(arg))
     name = node.op
     if len(node.args) > 1:
-        return (f"chain rule for {name}", f"d {name}(a, b) = d{name}/da*a' + d{name}/db*b'",
-                Formula(terms))
+        count = len(node.args)
+        letters = list("abcdefgh"[:count]) if count <= 8 else [f"a{i + 1}" for i in range(count)]
+        law = f"d {name}({', '.join(letters)}) = " + " + ".join(
+            f"d{name}/d{letter}*{letter}'" for letter in letters)
+        return f"chain rule for {name}", law, Formula(terms)
     law = _law(node, x)
     return (f"derivative of {name}" if node.args[0] is x else "chain rule"), law, Formula(terms)
 
@@ -231,7 +235,6 @@ def steps(expr: Any, wrt: str | Expr) -> Derivation:
 
     `expr` may be a string (parsed) or an Expr; `wrt` names a scalar variable.
     """
-    from .check import as_expression
     expr = as_expression(expr)
     x = _variable(expr, wrt)
     depends = _Dependence(x)

@@ -20,7 +20,7 @@ import math
 import signal
 import threading
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 import numpy as np
 
@@ -28,8 +28,6 @@ from .errors import ArgumentError, NameLookupError, ShapeError, SymgradError
 from .expr import Expr, apply, as_expr, constant, power, symbol
 from .traverse import topological
 
-if TYPE_CHECKING:
-    import sympy
 
 SIMPLIFY_SECONDS = 5.0
 T = TypeVar("T")

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .check import as_expression
+from .parse import as_expression
 from .diagnosis import Samples, close, diagnose, shown, sympy_difference
 from .differentiate import diff
 from .errors import ArgumentError, ShapeError

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 
 import symgrad as sg
-from symgrad.check import CLOSED, FINITE, REVERSE, SYMPY, finite_difference_gradient, richardson
+from symgrad.check import CLOSED, FINITE, REVERSE, SYMPY, finite_difference_gradient
+from symgrad.finite_differences import richardson
 from symgrad.opspec import OPS
 from strategies import expressions
 

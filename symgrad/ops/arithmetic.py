@@ -209,7 +209,7 @@ def build_pow(base: Expr, exponent: float) -> Expr:
     return make_node("pow", (base,), base.shape, (("exponent", exponent),))
 
 
-def _product_of_others(F: Any, args: tuple[Any, ...]) -> list[Any]:
+def _product_of_others(args: tuple[Any, ...]) -> list[Any]:
     # Prefix and suffix products: linear size, and no division (exact at zeros).
     count = len(args)
     prefix: list[Any] = [None] * count
@@ -226,7 +226,7 @@ def _product_of_others(F: Any, args: tuple[Any, ...]) -> list[Any]:
 def _mul_grad(F: Any, g: Any, out: Any, *args: Any) -> tuple[Any, ...]:
     if len(args) == 2:
         return (g * args[1], g * args[0])
-    return tuple(g * others for others in _product_of_others(F, args))
+    return tuple(g * others for others in _product_of_others(args))
 
 
 def _add_numpy(*values: np.ndarray) -> np.ndarray:

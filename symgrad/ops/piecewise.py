@@ -34,7 +34,7 @@ _comparison("eq", np.equal, "Eq", "=")
 _comparison("ne", np.not_equal, "Ne", r"\ne")
 
 
-def _tie_split(F: Any, g: Any, first_wins: Any, tie: Any) -> tuple[Any, Any]:
+def _tie_split(g: Any, first_wins: Any, tie: Any) -> tuple[Any, Any]:
     # At a tie each argument gets half of the gradient, as PyTorch does for min and max.
     weight = first_wins + 0.5 * tie
     return g * weight, g * (1 - weight)
@@ -85,13 +85,13 @@ register(OpSpec(
 ))
 register(OpSpec(
     name="min", arity=2, numpy=np.minimum, torch="Minimum",
-    grad=lambda F, g, out, a, b: _tie_split(F, g, F.lt(a, b), F.eq(a, b)),
+    grad=lambda F, g, out, a, b: _tie_split(g, F.lt(a, b), F.eq(a, b)),
     sympy="Min", latex=r"\min\left({0}, {1}\right)", domain=((-3, -0.5), (0.5, 3)),
     note="at a tie each argument gets half of the gradient",
 ))
 register(OpSpec(
     name="max", arity=2, numpy=np.maximum, torch="Maximum",
-    grad=lambda F, g, out, a, b: _tie_split(F, g, F.gt(a, b), F.eq(a, b)),
+    grad=lambda F, g, out, a, b: _tie_split(g, F.gt(a, b), F.eq(a, b)),
     sympy="Max", latex=r"\max\left({0}, {1}\right)", domain=((-3, -0.5), (0.5, 3)),
     note="at a tie each argument gets half of the gradient",
 ))
