@@ -183,17 +183,27 @@ def _sweep_tensors(nodes: list[Tensor], visit: Callable[[Tensor, Any], None], ke
         results = op.grad(_TENSORS, adjoint, node, *node._inputs, **(node._params or {}))
         if free:
             node._op = op.released
-        # As in `_sweep_numbers`: a zero upstream adjoint gives a zero contribution (recorded,
-        # so higher derivatives keep the unselected branch of `where` out too).
-        zero = _TENSORS.eq(adjoint, 0.0) if masking and op.name in ELEMENTWISE else None
+        zero = np.asarray(adjoint._value) == 0 if masking and op.name in ELEMENTWISE else None
         for item, contribution in zip(node._inputs, results):
             if contribution is None or type(item) is not Tensor or not item._rg:
                 continue
             if zero is not None:
-                contribution = _TENSORS.where(zero, 0.0, contribution)
+                contribution = _without_zero_times_infinity(contribution, zero)
             if type(contribution) is not Tensor:
                 contribution = make_leaf(np.asarray(contribution, dtype=np.float64))
             _add_adjoint(item, _fit_tensor(contribution, item.shape))
+
+
+def _without_zero_times_infinity(contribution: Any, zero: np.ndarray) -> Any:
+    """As `_sweep_numbers` masks: where the upstream adjoint was 0 and the rule made nan or
+    inf (0 times an infinite local derivative, the unselected branch of `where`), 0 instead.
+    Only those values are replaced, so the recorded contribution keeps its derivative."""
+    if type(contribution) is not Tensor:
+        return contribution
+    bad = zero & ~np.isfinite(np.asarray(contribution._value))
+    if not bad.any():
+        return contribution
+    return _TENSORS.where(make_leaf(bad.astype(np.float64)), 0.0, contribution)
 
 
 def _run(roots: Sequence[Tensor], gradients: Sequence[Any] | None, retain_graph: bool | None,

@@ -56,7 +56,7 @@ unary("log10", np.log10, lambda F, g, out, x: (g / (x * math.log(10.0)),),
 unary("sqrt", np.sqrt, lambda F, g, out, x: (g * 0.5 / out,), latex=r"\sqrt{{{0}}}",
       domain=_POSITIVE)
 unary("cbrt", np.cbrt, lambda F, g, out, x: (g / (3 * out * out),), latex=r"\sqrt[3]{{{0}}}",
-      sympy=lambda sympy, x: sympy.real_root(x, 3),
+      sympy=lambda sympy, x: sympy.sign(x) * sympy.Abs(x) ** sympy.Rational(1, 3),
       domain=_POSITIVE, note="the real cube root, defined for negative x too")
 unary("erf", _erf_numpy, lambda F, g, out, x: (g * _TWO_OVER_SQRT_PI * F.exp(-(x * x)),),
       latex=r"\operatorname{{erf}}\left({0}\right)")
