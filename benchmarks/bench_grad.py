@@ -22,7 +22,7 @@ from typing import Any, Callable
 import numpy as np
 
 import symgrad as sg
-from symgrad.functions import add, multiply
+from symgrad.ops.functions import add, multiply
 
 SYMPY_BUDGET = 30.0
 TANH_UNITS = 8

@@ -33,7 +33,7 @@ import sympy  # noqa: E402
 
 import symgrad as sg  # noqa: E402
 
-compile_module = importlib.import_module("symgrad.compile")  # sg.compile is the function
+compile_module = importlib.import_module("symgrad.numeric.kernel")  # sg.compile is the function
 
 RNG = np.random.default_rng(0)
 WIDTH, INPUTS = 16, 4

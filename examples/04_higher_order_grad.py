@@ -5,7 +5,7 @@ d/dx x^2 at 1 is 2; the gradient of x^2 + y^2 at (1, 2) is (2, 4); for f(x, y) =
 """
 
 import symgrad as sg
-from symgrad.autograd import grad
+from symgrad.eager.autograd import grad
 
 x = sg.tensor([1.0], requires_grad=True)
 y = x**2

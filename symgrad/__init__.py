@@ -7,26 +7,26 @@
 
 from __future__ import annotations
 
-from .errors import (ArgumentError, ArityError, AutogradError, DomainError, NameLookupError,
+from .core.errors import (ArgumentError, ArityError, AutogradError, DomainError, NameLookupError,
                      ParseError, ShapeError, SymgradError)
-from .expr import Expr, constant, size, symbols
-from .functions import (abs, acos, asin, atan, atan2, cbrt, clamp, cos, cosh, dot, erf, exp,
+from .core.expr import Expr, constant, size, symbols
+from .ops.functions import (abs, acos, asin, atan, atan2, cbrt, clamp, cos, cosh, dot, erf, exp,
                         log, log2, log10, matmul, max, mean, min, norm, outer, prod, relu,
                         sigmoid, sign, sin, sinh, softplus, sqrt, sum, tan, tanh, transpose,
                         where)
-from .differentiate import diff, grad, hessian, jacobian, vjp
-from .parse import parse
-from .compile import Kernel, compile  # noqa: A004  (shadows the builtin in this namespace only)
+from .calculus.differentiate import diff, grad, hessian, jacobian, vjp
+from .language.parse import parse
+from .numeric.kernel import Kernel, compile  # noqa: A004  (shadows the builtin in this namespace only)
 
-from .reverse import reverse
-from .tensor import Tensor, no_grad, tensor
-from .tensor_factories import arange, ones, randn, zeros
-from .tracing import trace
-from . import autograd
-from .sympy_bridge import from_sympy
-from .check import CheckReport, check
-from .verify import Verdict, verify
-from .steps import Derivation, steps
+from .numeric.reverse import reverse
+from .eager.tensor import Tensor, no_grad, tensor
+from .eager.factories import arange, ones, randn, zeros
+from .eager.tracing import trace
+from .eager import autograd
+from .language.sympy_bridge import from_sympy
+from .checking.check import CheckReport, check
+from .checking.verify import Verdict, verify
+from .calculus.steps import Derivation, steps
 
 __version__ = "0.1.0"
 

@@ -14,9 +14,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .errors import ArgumentError, SymgradError
-from .expr import Expr
-from .shapes import Shape
+from .core.errors import ArgumentError, SymgradError
+from .core.expr import Expr
+from .core.shapes import Shape
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -38,7 +38,7 @@ def _split_top_level(text: str) -> list[str]:
 
 def parse_point(text: str | None) -> dict[str, Any]:
     """`--at x=3,u=[1,7,-2],t=pi/2` as {name: float or array}; values are constant expressions."""
-    from .parse import parse
+    from .language.parse import parse
     if not text:
         return {}
     point: dict[str, Any] = {}
@@ -70,7 +70,7 @@ def parse_shapes(text: str | None) -> dict[str, Shape]:
 
 def _inputs(args: argparse.Namespace) -> tuple[Expr, dict[str, Any]]:
     """The expression and the point; a vector value in --at declares its symbol's shape."""
-    from .parse import parse
+    from .language.parse import parse
     point = parse_point(getattr(args, "at", None))
     shapes = {name: np.shape(value) for name, value in point.items() if np.ndim(value)}
     shapes.update(parse_shapes(getattr(args, "shapes", None)))
@@ -106,7 +106,7 @@ def _point_text(point: dict[str, Any]) -> str:
 
 # -- the subcommands --------------------------------------------------------------------------------------
 def _diff(args: argparse.Namespace) -> int:
-    from .differentiate import diff
+    from .calculus.differentiate import diff
     expr, point = _inputs(args)
     derivative = diff(expr, _only_variable(expr, args.wrt), order=args.order)
     print(derivative.latex() if args.latex else str(derivative))
@@ -118,7 +118,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _grad(args: argparse.Namespace) -> int:
-    from .differentiate import grad
+    from .calculus.differentiate import grad
     expr, point = _inputs(args)
     for name, partial in grad(expr).items():
         line = f"d/d{name} = {partial.latex() if args.latex else partial}"
@@ -139,7 +139,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .check import check
+    from .checking.check import check
     expr, point = _inputs(args)
     wrt = args.wrt.split(",") if args.wrt else None
     report = check(expr, at=point or None, wrt=wrt)
@@ -148,7 +148,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from .verify import verify
+    from .checking.verify import verify
     shapes = parse_shapes(args.shapes)
     verdict = verify(args.expr, args.claimed, args.wrt, shapes=shapes)
     print(verdict)
@@ -156,7 +156,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _steps(args: argparse.Namespace) -> int:
-    from .steps import steps
+    from .calculus.steps import steps
     expr, _ = _inputs(args)
     derivation = steps(expr, _only_variable(expr, args.wrt))
     print(derivation.latex() if args.latex else derivation)
@@ -164,7 +164,7 @@ def _steps(args: argparse.Namespace) -> int:
 
 
 def _compile(args: argparse.Namespace) -> int:
-    from .compile import compile as compile_kernel
+    from .numeric.kernel import compile as compile_kernel
     expr, _ = _inputs(args)
     print(compile_kernel(expr, grad=args.grad).source.rstrip())
     return EXIT_OK
@@ -247,9 +247,9 @@ def _plot(args: argparse.Namespace) -> int:
 
 def _plot_data(expr: Expr, name: str, point: dict[str, Any],
                interval: tuple[float, float]) -> tuple[np.ndarray, ...]:
-    from .compile import compile as compile_kernel
-    from .differentiate import diff
-    from .reverse import reverse
+    from .numeric.kernel import compile as compile_kernel
+    from .calculus.differentiate import diff
+    from .numeric.reverse import reverse
     if expr.shape != ():
         raise ArgumentError(f"plot draws a scalar function; this one has shape {expr.shape}")
     missing = [other for other in expr.symbols if other != name and other not in point]

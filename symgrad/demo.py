@@ -15,14 +15,15 @@ from typing import Any, Callable, TextIO
 
 import numpy as np
 
-from . import autograd, functions as F
-from .check import finite_difference_gradient
-from .compile import compile as compile_kernel
-from .differentiate import diff, grad, vjp
-from .expr import Expr, constant, symbol
-from .reverse import reverse
-from .tensor import Tensor, tensor
-from .tracing import trace
+from .eager import autograd
+from .ops import functions as F
+from .checking.check import finite_difference_gradient
+from .numeric.kernel import compile as compile_kernel
+from .calculus.differentiate import diff, grad, vjp
+from .core.expr import Expr, constant, symbol
+from .numeric.reverse import reverse
+from .eager.tensor import Tensor, tensor
+from .eager.tracing import trace
 
 METHODS = ("closed form", "reverse", "tensor", "kernel", "finite diff")
 

@@ -16,8 +16,8 @@ import numpy as np
 from hypothesis import reject, strategies as st
 
 import symgrad as sg
-from symgrad.expr import Expr, apply
-from symgrad.opspec import OPS, OpSpec
+from symgrad.core.expr import Expr, apply
+from symgrad.core.opspec import OPS, OpSpec
 
 POINTS = 5
 LIMIT = 1e4
@@ -225,7 +225,7 @@ def sympy_at(sympy_expr: Any, expr: Expr, points: dict[str, np.ndarray]) -> np.n
 def sympy_gradient(expr: Expr, points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Every partial derivative of scalar `expr` by `sympy.diff`, at `points`, shaped as ours."""
     import sympy
-    from symgrad.sympy_bridge import to_sympy
+    from symgrad.language.sympy_bridge import to_sympy
     # SymPy differentiates Abs and sign of an expression it cannot prove real into
     # re/im/arg terms or leaves them unevaluated; equivalent Piecewise forms stay real.
     try:

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 
 import symgrad as sg
-from symgrad.check import CLOSED, FINITE, REVERSE, SYMPY, finite_difference_gradient
-from symgrad.finite_differences import richardson
-from symgrad.opspec import OPS
+from symgrad.checking.check import CLOSED, FINITE, REVERSE, SYMPY, finite_difference_gradient
+from symgrad.checking.finite_differences import richardson
+from symgrad.core.opspec import OPS
 from strategies import expressions
 
 SEED_CASES = [

@@ -18,10 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symgrad as sg
-from symgrad.evaluate import evaluate
+from symgrad.numeric.evaluate import evaluate
 from strategies import POINTS, expressions
 
-compile_module = importlib.import_module("symgrad.compile")
+compile_module = importlib.import_module("symgrad.numeric.kernel")
 RNG = np.random.default_rng(7)
 BATCHES = [1, 7, 10_000]
 
@@ -30,7 +30,7 @@ def _reverse_or_skip():
     """`sg.reverse`, or a skip that says why (it is written by another engineer)."""
     reverse = getattr(sg, "reverse", None)
     if reverse is None:
-        pytest.skip("symgrad.reverse is not available yet: reverse-mode comparison skipped")
+        pytest.skip("symgrad.numeric.reverse is not available yet: reverse-mode comparison skipped")
     return reverse
 
 

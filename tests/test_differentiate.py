@@ -14,7 +14,7 @@ import sympy
 from hypothesis import given, settings
 
 import symgrad as sg
-from symgrad.sympy_bridge import to_sympy
+from symgrad.language.sympy_bridge import to_sympy
 from strategies import Generated, expressions, our_gradient, sympy_gradient
 
 BENCHMARKS = pathlib.Path(__file__).resolve().parent.parent / "benchmarks"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.shapes import broadcast, summed_axes
+from symgrad.core.shapes import broadcast, summed_axes
 
 
 def test_scalar_point_gives_numpy_scalar_with_hand_value():

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import assume, given, settings
 
 import symgrad as sg
-from symgrad import expr as expr_module
-from symgrad.sympy_bridge import to_sympy
+from symgrad.core import expr as expr_module
+from symgrad.language.sympy_bridge import to_sympy
 from strategies import Generated, expressions, sympy_at, values_of
 
 

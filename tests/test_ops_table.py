@@ -9,10 +9,10 @@ import pytest
 import sympy
 
 import symgrad as sg
-from symgrad import functions
-from symgrad.expr import apply, normalize_index
-from symgrad.opspec import OPS, OpSpec
-from symgrad.sympy_bridge import to_sympy
+from symgrad.ops import functions
+from symgrad.core.expr import apply, normalize_index
+from symgrad.core.opspec import OPS, OpSpec
+from symgrad.language.sympy_bridge import to_sympy
 from strategies import our_gradient, sympy_at, sympy_gradient
 
 POINTS = 4

@@ -21,10 +21,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import symgrad as sg
-from symgrad import functions
-from symgrad.expr import constant, symbol
+from symgrad.ops import functions
+from symgrad.core.expr import constant, symbol
 
-parse_module = importlib.import_module("symgrad.parse")  # `sg.parse` is the function
+parse_module = importlib.import_module("symgrad.language.parse")  # `sg.parse` is the function
 
 x, y, z, u, a, b, c, d = sg.symbols("x y z u a b c d")
 A = symbol("A", (2, 3))

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 
 import symgrad as sg
-from symgrad.printing import TextPrinter, latex_number, to_latex, to_text
+from symgrad.language.printing import TextPrinter, latex_number, to_latex, to_text
 from strategies import Generated, expressions
 
 SHAPES = {"w": (3,)}

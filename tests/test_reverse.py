@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symgrad as sg
-from symgrad import expr as expr_module
+from symgrad.core import expr as expr_module
 from strategies import POINTS, expressions
 
 

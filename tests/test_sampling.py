@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.sampling import count_points, format_point, sample_points
-from symgrad.sympy_bridge import SympyTimeout, within
+from symgrad.checking.sampling import count_points, format_point, sample_points
+from symgrad.language.sympy_bridge import SympyTimeout, within
 
 
 def test_sampled_points_lie_inside_the_domain_and_off_the_kinks():

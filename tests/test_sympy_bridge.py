@@ -13,8 +13,8 @@ import sympy
 from hypothesis import given, settings
 
 import symgrad as sg
-from symgrad import sympy_bridge
-from symgrad.sympy_bridge import from_sympy, simplify, to_sympy
+from symgrad.language import sympy_bridge
+from symgrad.language.sympy_bridge import from_sympy, simplify, to_sympy
 from strategies import Generated, expressions, values_of
 
 X, Y = sympy.symbols("x y")

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symgrad as sg
-from symgrad.autograd import grad
+from symgrad.eager.autograd import grad
 
 
 # -- the seed notebooks ------------------------------------------------------------------------

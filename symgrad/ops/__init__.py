@@ -1,6 +1,10 @@
 """The operation table: importing this package registers every operation in `OPS`."""
 
-from . import arithmetic, elementary, linalg, piecewise, reductions  # noqa: F401
-from ..opspec import OPS
+from . import arithmetic
+from . import elementary
+from . import linalg
+from . import piecewise
+from . import reductions  # noqa: F401
+from ..core.opspec import OPS
 
 __all__ = ["OPS"]

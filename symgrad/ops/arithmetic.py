@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from ..expr import Expr, apply, constant, make_node
-from ..opspec import OpSpec, register
-from ..shapes import Shape, broadcast
+from ..core.expr import Expr, apply, constant, make_node
+from ..core.opspec import OpSpec, register
+from ..core.shapes import Shape, broadcast
 
 FLATTEN_LIMIT = 64
 

@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..opspec import OpSpec, register
+from ..core.opspec import OpSpec, register
 
 _erf = np.frompyfunc(math.erf, 1, 1)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)

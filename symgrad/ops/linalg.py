@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ShapeError
-from ..expr import Expr, build_plain, constant
-from ..opspec import OPS, OpSpec, register
-from ..shapes import Shape, broadcast, summed_axes
+from ..core.errors import ShapeError
+from ..core.expr import Expr, build_plain, constant
+from ..core.opspec import OPS, OpSpec, register
+from ..core.shapes import Shape, broadcast, summed_axes
 
 MAX_RANK = 32  # numpy's limit on array dimensions is 64; nobody differentiates past 32
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from ..expr import Expr, build_plain
-from ..opspec import OPS, OpSpec, register
+from ..core.expr import Expr, build_plain
+from ..core.opspec import OPS, OpSpec, register
 
 _NO_GRAD = lambda F, g, out, *args: tuple(None for _ in args)  # noqa: E731
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from ..opspec import OpSpec, register
-from ..shapes import Shape, size_of
+from ..core.opspec import OpSpec, register
+from ..core.shapes import Shape, size_of
 
 
 def core_axes(value: np.ndarray, nb: int) -> tuple[int, ...]:

@@ -11,10 +11,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .errors import ArgumentError, DomainError, ShapeError
-from .expr import Expr, as_expr, declared_shape, rebuild
-from .shapes import Shape
-from .traverse import topological
+from ..core.errors import ArgumentError, DomainError, ShapeError
+from ..core.expr import Expr, as_expr, declared_shape, rebuild
+from ..core.shapes import Shape
+from ..core.traverse import topological
 
 ERRORS = ("ignore", "raise")
 
@@ -172,7 +172,7 @@ def raise_if_not_finite(root: Expr, computed: dict[Expr, np.ndarray],
     while step is not None:
         node, position = step
         step = _bad_argument(node, position, computed, nb)
-    from .printing import to_text
+    from ..language.printing import to_text
     point = {name: _at(array, position[:nb]) for name, array in inputs.items()}
     shown = ", ".join(f"{name}={item}" for name, item in sorted(point.items())) or "the given point"
     text = to_text(node)

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Union
 
-from . import functions
-from .errors import ArgumentError, ArityError, NameLookupError, ParseError, SymgradError
-from .expr import Expr, as_expr, constant, symbol
-from .shapes import Shape
+from ..ops import functions
+from ..core.errors import ArgumentError, ArityError, NameLookupError, ParseError, SymgradError
+from ..core.expr import Expr, as_expr, constant, symbol
+from ..core.shapes import Shape
 
 if TYPE_CHECKING:  # lark is imported on the first parse, keeping `import symgrad` light
     from lark import Lark, Token

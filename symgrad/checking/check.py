@@ -27,13 +27,13 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .errors import ArgumentError, ShapeError, SymgradError
-from .evaluate import evaluate, finish, forward_values
-from .expr import Expr, apply, constant
+from ..core.errors import ArgumentError, ShapeError, SymgradError
+from ..numeric.evaluate import evaluate, finish, forward_values
+from ..core.expr import Expr, apply, constant
 from .finite_differences import Column, Probe, finite_differences
-from .parse import as_expression
+from ..language.parse import as_expression
 from .sampling import count_points, format_point, format_value, point_dict, sample_points
-from .shapes import size_of
+from ..core.shapes import size_of
 
 CLOSED, REVERSE, FINITE, SYMPY = "closed form", "reverse", "finite diff", "sympy"
 MAX_ENTRIES = 64          # Jacobian entries per point shown one by one
@@ -79,7 +79,7 @@ class CheckReport:
     values: tuple[Any, ...] = field(default=())
 
     def __str__(self) -> str:
-        from .printing import to_text
+        from ..language.printing import to_text
         text = to_text(self.expr, 70)
         verdict = "all methods agree" if self.ok else "METHODS DISAGREE"
         lines = [f"check of {text}: {verdict} (max error {self.max_error:.1e}, "
@@ -165,7 +165,7 @@ def _closed_form(expr: Expr, names: list[str], seeds: dict[bytes, np.ndarray | N
 def _compiled_gradient(target: Expr, names: list[str], batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     count = count_points(batch)
     try:
-        from .compile import compile as compile_kernel
+        from ..numeric.kernel import compile as compile_kernel
     except ImportError:
         compile_kernel = None
     if compile_kernel is not None:
@@ -178,7 +178,7 @@ def _compiled_gradient(target: Expr, names: list[str], batch: dict[str, np.ndarr
 
 
 def _evaluated_gradient(target: Expr, names: list[str], batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    from .differentiate import grad
+    from ..calculus.differentiate import grad
     partials = grad(target, names)
     computed, shape = forward_values(list(partials.values()), batch)
     return {name: finish(computed[partial], shape, partial.shape) for name, partial in partials.items()}
@@ -187,7 +187,7 @@ def _evaluated_gradient(target: Expr, names: list[str], batch: dict[str, np.ndar
 def _reverse_column(expr: Expr, names: list[str], probes: list[Probe],
                     batch: dict[str, np.ndarray]) -> Column:
     """One batched numeric reverse sweep per output seed, projected on each probe's direction."""
-    from .reverse import reverse
+    from ..numeric.reverse import reverse
     count = count_points(batch)
     gradients: dict[bytes, dict[str, Any]] = {}
     column: Column = {}
@@ -210,7 +210,7 @@ def _sympy_column(expr: Expr, probes: list[Probe], points: list[dict[str, Any]],
         return None, "SymPy skipped: random projections are checked numerically only"
     if expr.size > SYMPY_MAX_NODES:
         return None, f"SymPy skipped: the expression has {expr.size} nodes (limit {SYMPY_MAX_NODES})"
-    from .sympy_bridge import SympyTimeout, within
+    from ..language.sympy_bridge import SympyTimeout, within
     try:
         column = within(seconds, _sympy_values, expr, probes, points)
     except SympyTimeout:
@@ -229,7 +229,7 @@ def _reason(error: Exception) -> str:
 
 def _sympy_values(expr: Expr, probes: list[Probe], points: list[dict[str, Any]]) -> Column:
     import sympy
-    from .sympy_bridge import sympy_symbol, to_sympy
+    from ..language.sympy_bridge import sympy_symbol, to_sympy
     converted = to_sympy(expr, real=True)
     derivatives: dict[tuple[Any, ...], Any] = {}
     column: Column = {}
@@ -244,7 +244,7 @@ def _sympy_values(expr: Expr, probes: list[Probe], points: list[dict[str, Any]])
 
 
 def _sympy_point(sympy: Any, point: Mapping[str, Any]) -> dict[Any, Any]:
-    from .sympy_bridge import sympy_symbol
+    from ..language.sympy_bridge import sympy_symbol
     substitutions = {}
     for name, value in point.items():
         array = np.asarray(value, dtype=np.float64)
@@ -310,7 +310,7 @@ def _variables(expr: Expr, wrt: str | Sequence[str] | None) -> list[Expr]:
 
 
 def _symbol_nodes(expr: Expr) -> list[Expr]:
-    from .traverse import topological
+    from ..core.traverse import topological
     return [node for node in topological([expr]) if node.op == "symbol"]
 
 
@@ -369,7 +369,7 @@ def _tensor_point(tensor: Any) -> dict[str, np.ndarray] | None:
     """The values of an eager tensor's leaves, under their names in `tensor.expr`."""
     expr = tensor.expr  # names the leaves
     try:
-        from .tracing import recorded_order
+        from ..eager.tracing import recorded_order
         leaves = [node for node in recorded_order(tensor) if node._op is None]
         point = {leaf._name: np.asarray(leaf._value, dtype=np.float64) for leaf in leaves
                  if leaf._name is not None}
@@ -379,7 +379,7 @@ def _tensor_point(tensor: Any) -> dict[str, np.ndarray] | None:
 
 
 def _symbolic_partials(expr: Expr, seed: np.ndarray | None, names: list[str]) -> list[Expr]:
-    from .differentiate import grad
+    from ..calculus.differentiate import grad
     return list(grad(scalarized(expr, seed), names).values())
 
 

@@ -26,13 +26,13 @@ from typing import Any, Callable, Mapping, Sequence, Union
 
 import numpy as np
 
-from .differentiate import resolve_symbols, vjp
-from .emit import emit_kernel
-from .errors import ArgumentError
+from ..calculus.differentiate import resolve_symbols, vjp
+from .emit_numpy import emit_kernel
+from ..core.errors import ArgumentError
 from .evaluate import ERRORS, batch_inputs, finish, forward_values
-from .expr import Expr, as_expr, constant
-from .shapes import Shape, size_of
-from .traverse import topological
+from ..core.expr import Expr, as_expr, constant
+from ..core.shapes import Shape, size_of
+from ..core.traverse import topological
 
 # Points per chunk for very large batches: temporaries then stay in the L2 cache and are
 # recycled by malloc instead of faulting in fresh pages (see benchmarks/bench_kernels.py).

@@ -11,10 +11,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .errors import ArgumentError, ShapeError
-from .expr import Expr, apply, as_expr, constant
-from .shapes import Shape, broadcast
-from .traverse import topological
+from ..core.errors import ArgumentError, ShapeError
+from ..core.expr import Expr, apply, as_expr, constant
+from ..core.shapes import Shape, broadcast
+from ..core.traverse import topological
 
 
 class SymbolicBackend:
@@ -124,7 +124,7 @@ def resolve_symbols(expr_or_exprs: Expr | Sequence[Expr], wrt: str | Expr | Sequ
         elif name in present:
             result.append(present[name])  # type: ignore[arg-type]
         else:
-            from .expr import symbol
+            from ..core.expr import symbol
             result.append(symbol(name))  # absent: every derivative is 0
     return result
 

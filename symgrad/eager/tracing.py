@@ -11,9 +11,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .expr import Expr, constant, symbol
+from ..core.expr import Expr, constant, symbol
 from .tensor import Tensor, set_grad_enabled, tensor
-from .traverse import topological
+from ..core.traverse import topological
 
 _names = itertools.count()
 

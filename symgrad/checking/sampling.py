@@ -11,10 +11,10 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .errors import DomainError
-from .evaluate import finish, forward_values
-from .expr import Expr
-from .shapes import Shape
+from ..core.errors import DomainError
+from ..numeric.evaluate import finish, forward_values
+from ..core.expr import Expr
+from ..core.shapes import Shape
 
 LARGE = 1e8               # a value or gradient this large marks a point too near a pole
 

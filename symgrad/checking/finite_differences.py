@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from .evaluate import evaluate
-from .expr import Expr
+from ..numeric.evaluate import evaluate
+from ..core.expr import Expr
 from .sampling import count_points
-from .shapes import size_of
+from ..core.shapes import size_of
 
 Column = dict[tuple[int, int], float]   # (probe index, point index) -> value
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ArgumentError
-from .shapes import Shape
+from ..core.errors import ArgumentError
+from ..core.shapes import Shape
 from .tensor import Tensor, make_leaf
 
 

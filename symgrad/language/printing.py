@@ -21,8 +21,8 @@ from typing import Callable, Union
 
 import numpy as np
 
-from .expr import Expr
-from .traverse import topological
+from ..core.expr import Expr
+from ..core.traverse import topological
 
 # Python precedences: higher binds tighter.
 COMPARE, SUM, PRODUCT, UNARY, POWER, ATOM = 5, 10, 20, 30, 40, 50

@@ -15,13 +15,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .differentiate import diff
-from .errors import SymgradError
-from .evaluate import evaluate
-from .expr import Expr, constant
-from .printing import to_text
+from ..calculus.differentiate import diff
+from ..core.errors import SymgradError
+from ..numeric.evaluate import evaluate
+from ..core.expr import Expr, constant
+from ..language.printing import to_text
 from .sampling import format_point, point_dict
-from .traverse import topological
+from ..core.traverse import topological
 
 RTOL, ATOL = 1e-6, 1e-9
 SYMPY_SECONDS = 2.0
@@ -64,7 +64,7 @@ def sympy_difference(derivative: Expr, claim: Expr) -> Any:
     """SymPy's simplified `claim - derivative`, or None (unmappable, too big, out of time)."""
     if derivative.size + claim.size > 400:
         return None
-    from .sympy_bridge import SympyTimeout, within, to_sympy
+    from ..language.sympy_bridge import SympyTimeout, within, to_sympy
 
     def work() -> Any:
         import sympy
@@ -289,7 +289,7 @@ def _difference(c: _Context) -> str | None:
 
 
 def _sympy_text(value: Any) -> str | None:
-    from .sympy_bridge import from_sympy
+    from ..language.sympy_bridge import from_sympy
     try:
         return to_text(from_sympy(value))
     except SymgradError:

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
-from .errors import ArgumentError
-from .shapes import Shape
-from .tensor_format import format_tensor
+from ..core.errors import ArgumentError
+from ..core.shapes import Shape
+from .formatting import format_tensor
 
 if TYPE_CHECKING:
     from .tensor import Tensor
-    from .tensor_ops import EagerOp
+    from .recording import EagerOp
 
 
 class TensorValues:

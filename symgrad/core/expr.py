@@ -97,7 +97,7 @@ class Expr:
         return True
 
     def __reduce__(self) -> tuple[Any, ...]:
-        from .printing import to_text
+        from ..language.printing import to_text
         return (_rebuild, (to_text(self), self.symbol_shapes))
 
     # -- arithmetic builds nodes ---------------------------------------------------------------
@@ -177,7 +177,7 @@ class Expr:
 
     # -- facades over higher layers (imported on use) ----------------------------------------
     def __str__(self) -> str:
-        from .printing import to_text
+        from ..language.printing import to_text
         return to_text(self)
 
     def __repr__(self) -> str:
@@ -185,7 +185,7 @@ class Expr:
 
     def latex(self) -> str:
         """LaTeX source of the expression."""
-        from .printing import to_latex
+        from ..language.printing import to_latex
         return to_latex(self)
 
     def _repr_latex_(self) -> str:
@@ -193,7 +193,7 @@ class Expr:
 
     def to_dot(self) -> str:
         """Graphviz text of the DAG, one node per shared subexpression."""
-        from .printing import to_dot
+        from ..language.printing import to_dot
         return to_dot(self)
 
     def eval(self, at: Mapping[str, Any] | None = None, /, *, errors: str = "ignore",
@@ -203,27 +203,27 @@ class Expr:
         Values come as keywords or as a mapping (for any name, `self` and `errors` too).
         `errors="raise"` raises `DomainError` where a value is not finite.
         """
-        from .evaluate import evaluate
+        from ..numeric.evaluate import evaluate
         return evaluate(self, {**(at or {}), **values}, errors=errors)
 
     def subs(self, mapping: Mapping[str, Any] | None = None, **values: Any) -> Expr:
         """Replace symbols by expressions or numbers."""
-        from .evaluate import substitute
+        from ..numeric.evaluate import substitute
         return substitute(self, {**(mapping or {}), **values})
 
     def to_sympy(self) -> sympy.Expr:
         """The equivalent SymPy expression."""
-        from .sympy_bridge import to_sympy
+        from ..language.sympy_bridge import to_sympy
         return to_sympy(self)
 
     def simplify(self) -> Expr:
         """Simplify through SymPy (heavier than the simplification done while building)."""
-        from .sympy_bridge import simplify
+        from ..language.sympy_bridge import simplify
         return simplify(self)
 
     def diff(self, wrt: str, order: int = 1) -> Expr:
         """The derivative with respect to the symbol named `wrt`."""
-        from .differentiate import diff
+        from ..calculus.differentiate import diff
         return diff(self, wrt, order=order)
 
 
@@ -231,7 +231,7 @@ _COMPARISONS = frozenset({"lt", "le", "gt", "ge", "eq", "ne"})
 
 
 def _rebuild(text: str, shapes: dict[str, Shape]) -> Expr:
-    from .parse import parse
+    from ..language.parse import parse
     return parse(text, shapes=shapes)
 
 

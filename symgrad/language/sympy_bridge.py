@@ -24,9 +24,9 @@ from typing import Any, Callable, Iterator, TypeVar
 
 import numpy as np
 
-from .errors import ArgumentError, NameLookupError, ShapeError, SymgradError
-from .expr import Expr, apply, as_expr, constant, power, symbol
-from .traverse import topological
+from ..core.errors import ArgumentError, NameLookupError, ShapeError, SymgradError
+from ..core.expr import Expr, apply, as_expr, constant, power, symbol
+from ..core.traverse import topological
 
 
 SIMPLIFY_SECONDS = 5.0

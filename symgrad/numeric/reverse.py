@@ -11,13 +11,13 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .differentiate import depends, resolve_symbols
-from .errors import ArgumentError, DomainError, ShapeError
+from ..calculus.differentiate import depends, resolve_symbols
+from ..core.errors import ArgumentError, DomainError, ShapeError
 from .evaluate import align, finish, forward_values
-from .expr import Expr, as_expr
-from .opspec import OPS, OpSpec
-from .shapes import Shape, summed_axes
-from .traverse import topological
+from ..core.expr import Expr, as_expr
+from ..core.opspec import OPS, OpSpec
+from ..core.shapes import Shape, summed_axes
+from ..core.traverse import topological
 
 
 class NumericBackend:
@@ -238,7 +238,7 @@ def _check_gradients(gradients: Mapping[str, Any], at: Mapping[str, Any], culpri
             shown = ", ".join(f"{key}={np.asarray(at[key]).tolist()}" for key in sorted(at))
             cause = ""
             if culprit is not None:
-                from .printing import to_text
+                from ..language.printing import to_text
                 text = to_text(culprit)
                 cause = f": the derivative of {culprit.op} is not finite there ({text[:60]})"
             raise DomainError(f"the derivative with respect to {name} is not finite at {shown}{cause}")

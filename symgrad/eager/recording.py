@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from . import ops  # noqa: F401  (registers the operation table)
-from .errors import ArgumentError
-from .expr import Expr, apply
-from .opspec import OPS, GradRule
+from .. import ops  # noqa: F401  (registers the operation table)
+from ..core.errors import ArgumentError
+from ..core.expr import Expr, apply
+from ..core.opspec import OPS, GradRule
 
 if TYPE_CHECKING:
     from .tensor import Tensor

@@ -14,11 +14,11 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .errors import AutogradError, ShapeError
-from .reverse import NumericBackend, fit_core, masked, zero_upstream
-from .shapes import Shape
+from ..core.errors import AutogradError, ShapeError
+from ..numeric.reverse import NumericBackend, fit_core, masked, zero_upstream
+from ..core.shapes import Shape
 from .tensor import Tensor, apply_op, make_leaf, retain_used, set_grad_enabled, where_recorded
-from .tensor_ops import ELEMENTWISE
+from .recording import ELEMENTWISE
 
 __all__ = ["grad", "backward"]
 

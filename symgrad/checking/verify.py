@@ -15,15 +15,15 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .parse import as_expression
+from ..language.parse import as_expression
 from .diagnosis import Samples, close, diagnose, shown, sympy_difference
-from .differentiate import diff
-from .errors import ArgumentError, ShapeError
-from .evaluate import evaluate
-from .expr import Expr
-from .printing import to_text
+from ..calculus.differentiate import diff
+from ..core.errors import ArgumentError, ShapeError
+from ..numeric.evaluate import evaluate
+from ..core.expr import Expr
+from ..language.printing import to_text
 from .sampling import count_points, format_point, point_dict, sample_points
-from .shapes import Shape
+from ..core.shapes import Shape
 
 NICE_POINTS, RANDOM_POINTS = 40, 160
 

@@ -13,10 +13,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import ops  # noqa: F401  (registers the operation table)
-from .errors import ArgumentError, ShapeError
-from .expr import Expr, apply, as_expr, constant, normalize_index, power as _power
-from .opspec import OPS
+from .. import ops  # noqa: F401  (registers the operation table)
+from ..core.errors import ArgumentError, ShapeError
+from ..core.expr import Expr, apply, as_expr, constant, normalize_index, power as _power
+from ..core.opspec import OPS
 
 PI = constant(math.pi)
 E = constant(math.e)
@@ -31,7 +31,7 @@ def call(name: str, *args: Any, **params: Any) -> Any:
     if any(isinstance(arg, Expr) for arg in args):
         return apply(name, *args, **params)
     node = apply(name, *(constant(arg) for arg in args), **params)
-    from .evaluate import evaluate
+    from ..numeric.evaluate import evaluate
     value = evaluate(node, {})
     return float(value) if np.ndim(value) == 0 else value
 

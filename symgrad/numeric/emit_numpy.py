@@ -21,9 +21,9 @@ from typing import Any, Callable, Union
 import numpy as np
 
 from .evaluate import apply_numpy
-from .expr import Expr, make_node
-from .shapes import Shape, broadcast
-from .traverse import topological
+from ..core.expr import Expr, make_node
+from ..core.shapes import Shape, broadcast
+from ..core.traverse import topological
 
 # An operand of one step: a node's value, a float literal, or PREV (the step before's result).
 PREV = None

@@ -15,13 +15,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .errors import ArgumentError, AutogradError, ShapeError
-from .expr import Expr, normalize_index, symbol
-from .opspec import OPS
-from .ops.linalg import index_items
-from .tensor_ops import (ADD, DIV, MUL, NEG, POW, RSUB, SUB, EagerOp, GradFn, checked_constant,
+from ..core.errors import ArgumentError, AutogradError, ShapeError
+from ..core.expr import Expr, normalize_index, symbol
+from ..core.opspec import OPS
+from ..ops.linalg import index_items
+from .recording import (ADD, DIV, MUL, NEG, POW, RSUB, SUB, EagerOp, GradFn, checked_constant,
                          constant_value, divide, eager_op, minus, plus, quiet, scalarized, times)
-from .tensor_values import TensorValues
+from .values import TensorValues
 
 _grad_enabled = True
 _where_recorded = False  # the backward pass masks zero adjoints only once `where` was used
@@ -490,7 +490,7 @@ class Tensor(TensorValues):
 
     def dot(self, other: Any) -> Tensor:
         """The dot product of two vectors."""
-        from .functions import dot
+        from ..ops.functions import dot
         return dot(self, other)
 
     def matmul(self, other: Any) -> Tensor:

@@ -17,10 +17,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Union
 
-from .errors import ArgumentError
-from .expr import Expr, apply, constant, symbol
-from .parse import as_expression
-from .printing import TextPrinter, to_latex, to_text
+from ..core.errors import ArgumentError
+from ..core.expr import Expr, apply, constant, symbol
+from ..language.parse import as_expression
+from ..language.printing import TextPrinter, to_latex, to_text
 
 MAX_SHOWN = 40       # steps printed; the rest are summarised by rule
 MAX_TEXT = 163       # characters of one rendered expression, "..." included when it is cut

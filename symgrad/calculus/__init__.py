@@ -1,0 +1,1 @@
+"""Symbolic differentiation and the derivation steps."""

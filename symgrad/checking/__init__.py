@@ -1,0 +1,1 @@
+"""Cross-checks and homework verification."""

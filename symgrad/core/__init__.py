@@ -1,0 +1,1 @@
+"""The DAG's foundation: errors, shapes, the operation record, the node, the topological walk."""

@@ -1,0 +1,1 @@
+"""PyTorch-style eager tensors that record the DAG."""

@@ -1,0 +1,1 @@
+"""Text in and out: the parser, the printers, the SymPy bridge."""

@@ -1,0 +1,1 @@
+"""Numbers: evaluation, the numeric reverse sweep, compiled kernels."""
