@@ -447,7 +447,7 @@ def _grammar_text() -> str:
         return resource.read_text(encoding="utf-8")
     except (ModuleNotFoundError, FileNotFoundError):
         # A source checkout where the grammar/ directory is not mapped into the package yet.
-        return (Path(__file__).parent.parent / "grammar" / "symgrad.lark").read_text("utf-8")
+        return (Path(__file__).parents[2] / "grammar" / "symgrad.lark").read_text("utf-8")
 
 
 def _cache_file() -> str | bool:
