@@ -505,9 +505,10 @@ def to_dot(expr: Expr, label: Callable[[Expr], str] = _dot_label) -> str:
     for node in order:
         text = label(node).replace("\\", "\\\\").replace('"', '\\"')
         lines.append(f'  n{number[node]} [label="{text}"];')
+        # Edges into an operation whose arguments cannot be swapped carry their position.
+        numbered = len(node.args) > 1 and not node.spec.commutative
         for position, arg in enumerate(node.args):
-            lines.append(f'  n{number[arg]} -> n{number[node]} [label="{position}"];'
-                         if len(node.args) > 1 and node.op in ("power", "matmul", "atan2", "where", "clamp") else
-                         f"  n{number[arg]} -> n{number[node]};")
+            lines.append(f'  n{number[arg]} -> n{number[node]} [label="{position}"];' if numbered
+                         else f"  n{number[arg]} -> n{number[node]};")
     lines.append("}")
     return "\n".join(lines) + "\n"

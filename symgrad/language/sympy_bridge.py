@@ -26,6 +26,8 @@ import numpy as np
 
 from ..core.errors import ArgumentError, NameLookupError, ShapeError, SymgradError
 from ..core.expr import Expr, apply, as_expr, constant, power, symbol
+from ..core.opspec import OPS, OpSpec
+from .. import ops  # noqa: F401  (registers the operation table)
 from ..core.traverse import topological
 
 
@@ -212,8 +214,10 @@ def _from_node(sympy: Any, node: Any, args: list[Expr]) -> Expr:
         return constant(1.0 if node is sympy.true else 0.0)
     if not node.args and node.is_number:
         return _number_from_sympy(sympy, node)
-    for kind, build in _builders(sympy):
-        if isinstance(node, kind):
+    builders = _builders(sympy)
+    for kind in type(node).__mro__:
+        build = builders.get(kind)
+        if build is not None:
             return build(*args)
     name = type(node).__name__
     raise NameLookupError(f"the SymPy function {name!r} has no symgrad equivalent "
@@ -237,27 +241,30 @@ def _number_from_sympy(sympy: Any, number: Any) -> Expr:
     return constant(float(number))
 
 
-def _builders(sympy: Any) -> list[tuple[Any, Callable[..., Expr]]]:
+def _builders(sympy: Any) -> dict[type, Callable[..., Expr]]:
     global _BUILDERS
     if _BUILDERS is None:
         _BUILDERS = _builder_table(sympy)
     return _BUILDERS
 
 
-_BUILDERS: list[tuple[Any, Callable[..., Expr]]] | None = None
-
-
-def _unary_op(name: str) -> Callable[[Expr], Expr]:
-    return lambda x: apply(name, x)
+_BUILDERS: dict[type, Callable[..., Expr]] | None = None
 
 
 def _pairwise(name: str) -> Callable[..., Expr]:
+    """A SymPy n-ary class (Min(a, b, c)) onto a binary op, folded from the left."""
     def build(*args: Expr) -> Expr:
         result = args[0]
         for arg in args[1:]:
             result = apply(name, result, arg)
         return result
     return build
+
+
+def _op_builder(spec: OpSpec) -> Callable[..., Expr]:
+    if spec.arity == 2:
+        return _pairwise(spec.name)
+    return lambda *args: apply(spec.name, *args)
 
 
 def _pow(base: Expr, exponent: Expr) -> Expr:
@@ -272,6 +279,10 @@ def _pow(base: Expr, exponent: Expr) -> Expr:
 
 def _piecewise(*items: Expr) -> Expr:
     pairs = list(zip(items[0::2], items[1::2]))
+    if len(pairs) == 2 and _is_number(pairs[0][0], 1.0) and _is_number(pairs[1][0], 0.0) and \
+            _is_number(pairs[1][1], 1.0):
+        # Piecewise((1, c), (0, True)) is the condition's own 0/1 value (how comparisons map).
+        return pairs[0][1]
     # Piecewise without a final `True` is undefined (nan in SymPy) outside its conditions.
     result = constant(math.nan)
     for value, condition in reversed(pairs):
@@ -280,43 +291,55 @@ def _piecewise(*items: Expr) -> Expr:
     return result
 
 
+def _is_number(node: Expr, number: float) -> bool:
+    return node.op == "const" and node.shape == () and float(node.value) == number  # type: ignore[arg-type]
+
+
 def _heaviside(x: Expr, at_zero: Expr | None = None) -> Expr:
     middle = constant(0.5) if at_zero is None else at_zero
     return apply("where", apply("gt", x, 0.0), 1.0, apply("where", apply("eq", x, 0.0), middle, 0.0))
 
 
-def _builder_table(sympy: Any) -> list[tuple[Any, Callable[..., Expr]]]:
-    table: list[tuple[Any, Callable[..., Expr]]] = [
-        (sympy.Add, lambda *args: apply("add", *args)),
-        (sympy.Mul, lambda *args: apply("mul", *args)),
-        (sympy.Pow, _pow),
-        (sympy.exp, _unary_op("exp")),
-        (sympy.log, lambda x, base=None: apply("log", x) if base is None
-         else apply("log", x) / apply("log", base)),
-        (sympy.Abs, _unary_op("abs")),
-        (sympy.sign, _unary_op("sign")),
-        (sympy.Min, _pairwise("min")),
-        (sympy.Max, _pairwise("max")),
-        (sympy.atan2, lambda y, x: apply("atan2", y, x)),
-        (sympy.Heaviside, _heaviside),
-        (sympy.Piecewise, _piecewise),
-        (sympy.cot, lambda x: 1 / apply("tan", x)),
-        (sympy.sec, lambda x: 1 / apply("cos", x)),
-        (sympy.csc, lambda x: 1 / apply("sin", x)),
-        (sympy.And, _pairwise("mul")),
-        (sympy.Or, _pairwise("max")),
-        (sympy.Not, lambda c: 1 - c),
-        (sympy.ITE, lambda c, a, b: apply("where", c, a, b)),
-        # symgrad is real-valued: SymPy's re/im of a real quantity are it and 0.
-        (sympy.re, lambda x: x),
-        (sympy.im, lambda x: apply("mul", 0.0, x)),
-    ]
-    for name in ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "erf"):
-        table.append((getattr(sympy, name), _unary_op(name)))
-    relations = {"StrictLessThan": "lt", "LessThan": "le", "StrictGreaterThan": "gt",
-                 "GreaterThan": "ge", "Equality": "eq", "Unequality": "ne"}
-    for sympy_name, op in relations.items():
-        table.append((getattr(sympy, sympy_name), (lambda o: lambda a, b: apply(o, a, b))(op)))
+# SymPy classes that are not one operation of the table, by name.
+_SPELLINGS: dict[str, Callable[..., Expr]] = {
+    "Pow": _pow,  # x**n with a constant n, sqrt, or x**y: see expr.power
+    "log": lambda x, base=None: apply("log", x) if base is None
+    else apply("log", x) / apply("log", base),
+    "Heaviside": _heaviside,
+    "Piecewise": _piecewise,
+    "cot": lambda x: 1 / apply("tan", x),
+    "sec": lambda x: 1 / apply("cos", x),
+    "csc": lambda x: 1 / apply("sin", x),
+    "And": _pairwise("mul"),
+    "Or": _pairwise("max"),
+    "Not": lambda c: 1 - c,
+    "ITE": lambda c, a, b: apply("where", c, a, b),
+    # symgrad is real-valued: SymPy's re/im of a real quantity are it and 0.
+    "re": lambda x: x,
+    "im": lambda x: apply("mul", 0.0, x),
+}
+
+
+def sympy_class_of(spec: OpSpec, sympy: Any) -> Any:
+    """The SymPy class that converts back to `spec`'s op, or None when its SymPy form is a
+    composite (sigmoid) or a function rather than a class (sqrt is a Pow)."""
+    if spec.from_sympy is not None:
+        kind = getattr(sympy, spec.from_sympy, None)
+        if not isinstance(kind, type):
+            raise RuntimeError(f"{spec.name}: from_sympy={spec.from_sympy!r} is not a SymPy class")
+        return kind
+    kind = getattr(sympy, spec.sympy, None) if isinstance(spec.sympy, str) else None
+    return kind if isinstance(kind, type) else None
+
+
+def _builder_table(sympy: Any) -> dict[type, Callable[..., Expr]]:
+    table: dict[type, Callable[..., Expr]] = {}
+    for spec in OPS.values():
+        kind = sympy_class_of(spec, sympy)
+        if kind is not None:
+            table[kind] = _op_builder(spec)
+    for name, build in _SPELLINGS.items():
+        table[getattr(sympy, name)] = build
     return table
 
 

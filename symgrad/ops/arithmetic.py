@@ -243,14 +243,6 @@ def _mul_numpy(*values: np.ndarray) -> np.ndarray:
     return total
 
 
-def _sympy_add(sympy: Any, *args: Any) -> Any:
-    return sympy.Add(*args)
-
-
-def _sympy_mul(sympy: Any, *args: Any) -> Any:
-    return sympy.Mul(*args)
-
-
 def _sympy_pow(sympy: Any, base: Any, exponent: float) -> Any:
     value = int(exponent) if float(exponent).is_integer() else sympy.Rational(str(exponent))
     return sympy.Pow(base, value)
@@ -258,12 +250,12 @@ def _sympy_pow(sympy: Any, base: Any, exponent: float) -> Any:
 
 register(OpSpec(
     name="add", arity=-1, numpy=_add_numpy, build=build_add, public=False,
-    grad=lambda F, g, out, *args: tuple(g for _ in args),
-    sympy=_sympy_add, torch="Add", domain=((-3, 3), (-3, 3)),
+    grad=lambda F, g, out, *args: tuple(g for _ in args), commutative=True,
+    sympy="Add", torch="Add", domain=((-3, 3), (-3, 3)),
 ))
 register(OpSpec(
     name="mul", arity=-1, numpy=_mul_numpy, build=build_mul, public=False,
-    grad=_mul_grad, sympy=_sympy_mul, torch="Mul", domain=((-3, 3), (-3, 3)),
+    grad=_mul_grad, commutative=True, sympy="Mul", torch="Mul", domain=((-3, 3), (-3, 3)),
 ))
 register(OpSpec(
     name="pow", arity=1, public=False,
@@ -277,7 +269,7 @@ register(OpSpec(
     name="power", arity=2, numpy=np.power, fold=True, public=False,
     grad=lambda F, g, out, base, exponent: (g * exponent * base ** (exponent - 1),
                                             g * out * F.log(base)),
-    sympy="Pow", torch="Pow", domain=((0.2, 3), (-2, 2)),
+    sympy="Pow", latex=r"{0}^{{{1}}}", torch="Pow", domain=((0.2, 3), (-2, 2)),
     note="d/dy x**y = x**y*log(x) is nan at x = 0 (PyTorch takes 0 there); kept unmasked so "
          "x**x differentiates to the textbook x**x*log(x) + x*x**(x - 1)",
 ))

@@ -17,21 +17,23 @@ from ..core.opspec import OPS, OpSpec, register
 _NO_GRAD = lambda F, g, out, *args: tuple(None for _ in args)  # noqa: E731
 
 
-def _comparison(name: str, numpy: Any, relation: str, latex: str) -> None:
+def _comparison(name: str, numpy: Any, relation: str, latex: str, sympy_class: str) -> None:
     register(OpSpec(
         name=name, arity=2, numpy=lambda a, b: numpy(a, b).astype(np.float64), grad=_NO_GRAD,
-        fold=True, public=False, latex="{0} " + latex + " {1}", torch="",
+        fold=True, public=False, latex="{0} " + latex + " {1}", torch=name.capitalize(),
+        commutative=name in ("eq", "ne"), from_sympy=sympy_class,
         sympy=lambda sympy, a, b: sympy.Piecewise((1, getattr(sympy, relation)(a, b)), (0, True)),
         domain=((-3, 3), (-3, 3)), note="1.0 where the relation holds, else 0.0",
     ))
 
 
-_comparison("lt", np.less, "Lt", "<")
-_comparison("le", np.less_equal, "Le", r"\le")
-_comparison("gt", np.greater, "Gt", ">")
-_comparison("ge", np.greater_equal, "Ge", r"\ge")
-_comparison("eq", np.equal, "Eq", "=")
-_comparison("ne", np.not_equal, "Ne", r"\ne")
+# SymPy's Lt(a, b) is an instance of StrictLessThan, and so on: the classes name the way back.
+_comparison("lt", np.less, "Lt", "<", "StrictLessThan")
+_comparison("le", np.less_equal, "Le", r"\le", "LessThan")
+_comparison("gt", np.greater, "Gt", ">", "StrictGreaterThan")
+_comparison("ge", np.greater_equal, "Ge", r"\ge", "GreaterThan")
+_comparison("eq", np.equal, "Eq", "=", "Equality")
+_comparison("ne", np.not_equal, "Ne", r"\ne", "Unequality")
 
 
 def _tie_split(g: Any, first_wins: Any, tie: Any) -> tuple[Any, Any]:
@@ -84,13 +86,13 @@ register(OpSpec(
     note="relu'(0) = 0, as PyTorch",
 ))
 register(OpSpec(
-    name="min", arity=2, numpy=np.minimum, torch="Minimum",
+    name="min", arity=2, numpy=np.minimum, torch="Minimum", commutative=True,
     grad=lambda F, g, out, a, b: _tie_split(g, F.lt(a, b), F.eq(a, b)),
     sympy="Min", latex=r"\min\left({0}, {1}\right)", domain=((-3, -0.5), (0.5, 3)),
     note="at a tie each argument gets half of the gradient",
 ))
 register(OpSpec(
-    name="max", arity=2, numpy=np.maximum, torch="Maximum",
+    name="max", arity=2, numpy=np.maximum, torch="Maximum", commutative=True,
     grad=lambda F, g, out, a, b: _tie_split(g, F.gt(a, b), F.eq(a, b)),
     sympy="Max", latex=r"\max\left({0}, {1}\right)", domain=((-3, -0.5), (0.5, 3)),
     note="at a tie each argument gets half of the gradient",

@@ -71,7 +71,7 @@ register(OpSpec(
 register(OpSpec(
     name="prod_except", arity=1, elementwise=False, shape=lambda shape: shape, public=False,
     numpy=_exclusive_products, grad=_prod_except_grad, torch="Prod",
-    sympy=_sympy_prod_except,
+    sympy=_sympy_prod_except, latex=r"\operatorname{{prod\_except}}\left({0}\right)",
     domain=((0.2, 3),), note="each element's product of all the others",
 ))
 register(OpSpec(
