@@ -65,7 +65,8 @@ def eager_op(name: str, torch: str = "") -> EagerOp:
             grad = _FAST_RULES.get(name) or OPS[name].grad  # type: ignore[assignment]
             to_expr = (lambda n: lambda *args, **params: apply(n, *args, **params))(name)
         label = torch or (OPS[name].torch if name in OPS else name.capitalize()) or name
-        label = label if label[-1].isdigit() else label + "Backward0"
+        # A stem from the table gets the suffix; a full name given by the caller (RsubBackward1) not.
+        label = label if "Backward" in label else label + "Backward0"
         op = EagerOp(name, grad, label, name not in _STATELESS, to_expr)
         _EAGER[key] = op
     return op

@@ -503,6 +503,10 @@ class Tensor(TensorValues):
         """Values limited to [min, max]; a missing bound is infinite."""
         return clamp(self, min, max)
 
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """This tensor where `condition` is nonzero, else `other` (PyTorch's `x.where(c, y)`)."""
+        return apply_op("where", (condition, self, other), {})
+
     @classmethod
     def __symgrad_apply__(cls, name: str, args: tuple[Any, ...], params: dict[str, Any]) -> Tensor:
         """The hook `sg.sin(tensor)` and friends dispatch to."""
@@ -513,17 +517,19 @@ class Tensor(TensorValues):
         return apply_op(name, args, params)
 
 
-def _unary_method(name: str) -> Callable[[Tensor], Tensor]:
-    def method(self: Tensor) -> Tensor:
-        return apply_op(name, (self,), {})
-    method.__name__ = name
-    method.__doc__ = f"{name}(self), elementwise."
+def _table_method(name: str) -> Callable[..., Tensor]:
+    def method(self: Tensor, *others: Any) -> Tensor:
+        return Tensor.__symgrad_apply__(name, (self, *others), {})
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"sg.{name} with this tensor as its first argument. {OPS[name].note}".strip()
     return method
 
 
-for _name in ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "log",
-              "log2", "log10", "sqrt", "abs", "sign", "sigmoid", "relu", "softplus", "erf"):
-    setattr(Tensor, _name, _unary_method(_name))
+# Every public operation is a method (x.sin(), y.atan2(x)) unless the class spells it itself
+# (sum, clamp with optional bounds, where in PyTorch's argument order).
+for _spec in OPS.values():
+    if _spec.public and not hasattr(Tensor, _spec.name):
+        setattr(Tensor, _spec.name, _table_method(_spec.name))
 
 
 def _power_by_number(base: Tensor, exponent: float) -> Tensor:

@@ -170,7 +170,7 @@ register(OpSpec(
     grad=lambda F, g, out, a, b: (F.matmul(g, b), F.matmul(a, g)),
     sympy=lambda sympy, a, b: np.multiply.outer(np.asarray(a, dtype=object),
                                                 np.asarray(b, dtype=object)),
-    latex=r"{0} \otimes {1}", torch="Outer", domain=((-3, 3), (-3, 3)),
+    latex=r"{0} \otimes {1}", torch="Mul", domain=((-3, 3), (-3, 3)),  # torch.outer records a Mul
 ))
 register(OpSpec(
     name="sum_to", arity=1, elementwise=False, numpy=_sum_to_numpy, fold=True, public=False,
