@@ -11,7 +11,7 @@ from .core.errors import (ArgumentError, ArityError, AutogradError, DomainError,
                      ParseError, ShapeError, SymgradError)
 from .core.expr import Expr, constant, size, symbols
 from .ops.functions import (abs, acos, asin, atan, atan2, cbrt, clamp, cos, cosh, dot, erf, exp,
-                        log, log2, log10, matmul, max, mean, min, norm, outer, prod, relu,
+                        expm1, log, log2, log10, matmul, max, mean, min, norm, outer, prod, relu,
                         sigmoid, sign, sin, sinh, softplus, sqrt, sum, tan, tanh, transpose,
                         where)
 from .calculus.differentiate import diff, grad, hessian, jacobian, vjp
@@ -38,7 +38,7 @@ __all__ = [
     "Kernel", "compile",
     "ArgumentError", "ArityError", "AutogradError", "DomainError", "Expr", "NameLookupError",
     "ParseError", "ShapeError", "SymgradError", "__version__", "abs", "acos", "asin", "atan",
-    "atan2", "cbrt", "clamp", "constant", "cos", "cosh", "diff", "dot", "erf", "exp", "grad",
+    "atan2", "cbrt", "clamp", "constant", "cos", "cosh", "diff", "dot", "erf", "exp", "expm1", "grad",
     "hessian", "jacobian", "log", "log2", "log10", "matmul", "max", "mean", "min", "norm",
     "outer", "parse", "prod", "relu", "sigmoid", "sign", "sin", "sinh", "size", "softplus",
     "sqrt", "sum", "symbols", "tan", "tanh", "transpose", "vjp", "where",

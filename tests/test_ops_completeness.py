@@ -32,6 +32,7 @@ LAID_OUT_BY_PRINTING = {"add", "mul", "pow"}
 SYMPY_COMPOSITE = {
     "log2", "log10",  # SymPy's log(x, 2) is log(x)/log(2)
     "cbrt",  # sign(x)*|x|**(1/3), the real cube root
+    "expm1",  # exp(x) - 1: SymPy's own expm1 lives in codegen, which simplify does not know
     "sigmoid", "softplus", "relu", "clamp", "where",  # exp/log, Piecewise, Min(Max(...))
     "matmul", "transpose", "outer", "sum_to", "broadcast_to", "index", "scatter", "stack",
     "sum", "mean", "prod", "prod_except", "norm",  # arrays of element expressions

@@ -149,3 +149,12 @@ def test_higher_derivatives_of_unary_functions_match_sympy(spec: OpSpec, order: 
 def test_unary_ops_cover_the_elementary_functions():
     names = {spec.name for spec in UNARY_OPS}
     assert {"sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sigmoid", "erf", "abs"} <= names
+
+
+def test_expm1_keeps_the_digits_that_exp_minus_one_loses():
+    x = sg.symbols("x")
+    tiny = 1e-12
+    assert sg.expm1(tiny) == np.expm1(tiny) and abs(sg.expm1(tiny) - tiny) < 1e-24
+    assert abs((sg.exp(x) - 1).eval(x=tiny) - tiny) > 1e-17  # the cancellation expm1 avoids
+    assert str(sg.diff(sg.expm1(2 * x), "x")) == "2*exp(2*x)"
+    assert sg.expm1(x).latex() == r"\left(e^{x} - 1\right)"

@@ -45,6 +45,9 @@ unary("sinh", np.sinh, lambda F, g, out, x: (g * F.cosh(x),), latex=_fn("sinh"))
 unary("cosh", np.cosh, lambda F, g, out, x: (g * F.sinh(x),), latex=_fn("cosh"))
 unary("tanh", np.tanh, lambda F, g, out, x: (g * (1 - out * out),), latex=_fn("tanh"))
 unary("exp", np.exp, lambda F, g, out, x: (g * out,), latex=r"e^{{{0}}}")
+unary("expm1", np.expm1, lambda F, g, out, x: (g * F.exp(x),),
+      sympy=lambda sympy, x: sympy.exp(x) - 1, latex=r"\left(e^{{{0}}} - 1\right)",
+      note="exp(x) - 1, accurate for small x")
 unary("log", np.log, lambda F, g, out, x: (g / x,), latex=_fn("log"), domain=_POSITIVE,
       note="natural logarithm; log(x, b) is log(x)/log(b)")
 unary("log2", np.log2, lambda F, g, out, x: (g / (x * math.log(2.0)),),

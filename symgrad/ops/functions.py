@@ -48,6 +48,7 @@ sin, cos, tan = _unary("sin"), _unary("cos"), _unary("tan")
 asin, acos, atan = _unary("asin"), _unary("acos"), _unary("atan")
 sinh, cosh, tanh = _unary("sinh"), _unary("cosh"), _unary("tanh")
 exp, log2, log10 = _unary("exp"), _unary("log2"), _unary("log10")
+expm1 = _unary("expm1")
 sqrt, cbrt, erf = _unary("sqrt"), _unary("cbrt"), _unary("erf")
 abs, sign = _unary("abs"), _unary("sign")  # noqa: A001
 sigmoid, relu, softplus = _unary("sigmoid"), _unary("relu"), _unary("softplus")
