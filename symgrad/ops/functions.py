@@ -47,6 +47,12 @@ def _unary(name: str) -> Callable[[Any], Any]:
 sin, cos, tan = _unary("sin"), _unary("cos"), _unary("tan")
 asin, acos, atan = _unary("asin"), _unary("acos"), _unary("atan")
 sinh, cosh, tanh = _unary("sinh"), _unary("cosh"), _unary("tanh")
+asinh, acosh, atanh = _unary("asinh"), _unary("acosh"), _unary("atanh")
+sec, csc, cot = _unary("sec"), _unary("csc"), _unary("cot")
+sech, csch, coth = _unary("sech"), _unary("csch"), _unary("coth")
+asec, acsc, acot = _unary("asec"), _unary("acsc"), _unary("acot")
+asech, acsch, acoth = _unary("asech"), _unary("acsch"), _unary("acoth")
+exp2, log1p, sinc = _unary("exp2"), _unary("log1p"), _unary("sinc")
 exp, log2, log10 = _unary("exp"), _unary("log2"), _unary("log10")
 sqrt, cbrt, erf = _unary("sqrt"), _unary("cbrt"), _unary("erf")
 abs, sign = _unary("abs"), _unary("sign")  # noqa: A001
