@@ -11,9 +11,11 @@ from .core.errors import (ArgumentError, ArityError, AutogradError, DomainError,
                      ParseError, ShapeError, SymgradError)
 from .core.expr import Expr, constant, size, symbols
 from .ops.functions import (abs, acos, asin, atan, atan2, cbrt, clamp, cos, cosh, dot, erf, exp,
-                        expm1, log, log2, log10, matmul, max, mean, min, norm, outer, prod, relu,
-                        sigmoid, sign, sin, sinh, softplus, sqrt, sum, tan, tanh, transpose,
-                        where)
+                            expm1, log, log2, log10, matmul, max, mean, min, norm, outer, prod, relu,
+                            sigmoid, sign, sin, sinh, softplus, sqrt, sum, tan, tanh, transpose,
+                            where)
+from .ops.functions import (acosh, acot, acoth, acsc, acsch, asec, asech, asinh, atanh, cot,
+                            coth, csc, csch, exp2, log1p, sec, sech, sinc)
 from .calculus.differentiate import diff, grad, hessian, jacobian, vjp
 from .language.parse import parse
 from .numeric.kernel import Kernel, compile  # noqa: A004  (shadows the builtin in this namespace only)
@@ -42,4 +44,6 @@ __all__ = [
     "hessian", "jacobian", "log", "log2", "log10", "matmul", "max", "mean", "min", "norm",
     "outer", "parse", "prod", "relu", "sigmoid", "sign", "sin", "sinh", "size", "softplus",
     "sqrt", "sum", "symbols", "tan", "tanh", "transpose", "vjp", "where",
+    "acosh", "acot", "acoth", "acsc", "acsch", "asec", "asech", "asinh", "atanh", "cot", "coth",
+    "csc", "csch", "exp2", "log1p", "sec", "sech", "sinc",
 ]

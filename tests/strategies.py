@@ -218,8 +218,15 @@ def sympy_at(sympy_expr: Any, expr: Expr, points: dict[str, np.ndarray]) -> np.n
         try:
             values.append(float(function(*arguments)))
         except (ValueError, ZeroDivisionError, OverflowError):
-            values.append(math.nan)
+            # math's functions reject what SymPy's rewrites can make (a square root of a
+            # rounding-negative difference); SymPy's own evaluation is the oracle's last word.
+            values.append(_evaluated_by_sympy(sympy, sympy_expr, elements, arguments))
     return np.array(values)
+
+
+def _evaluated_by_sympy(sympy: Any, sympy_expr: Any, elements: list[Any], arguments: list[float]) -> float:
+    value = complex(sympy_expr.evalf(30, subs={s: a for (_, _, s), a in zip(elements, arguments)}))
+    return value.real if abs(value.imag) <= 1e-12 * max(1.0, abs(value.real)) else math.nan
 
 
 def sympy_gradient(expr: Expr, points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

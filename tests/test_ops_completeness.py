@@ -33,12 +33,15 @@ SYMPY_COMPOSITE = {
     "log2", "log10",  # SymPy's log(x, 2) is log(x)/log(2)
     "cbrt",  # sign(x)*|x|**(1/3), the real cube root
     "expm1",  # exp(x) - 1: SymPy's own expm1 lives in codegen, which simplify does not know
+    "exp2", "log1p",  # 2**x and log(1 + x), for the same reason
+    "sinc",  # SymPy's sinc is unnormalized: ours (numpy's, torch's) is sinc(pi*x) there
     "sigmoid", "softplus", "relu", "clamp", "where",  # exp/log, Piecewise, Min(Max(...))
     "matmul", "transpose", "outer", "sum_to", "broadcast_to", "index", "scatter", "stack",
     "sum", "mean", "prod", "prod_except", "norm",  # arrays of element expressions
 }
 # Public ops without a PyTorch function of the same meaning to take the backward name from.
-NOT_IN_TORCH = {"cbrt"}
+NOT_IN_TORCH = {"cbrt", "sec", "csc", "cot", "sech", "csch", "coth",
+                "asec", "acsc", "acot", "asech", "acsch", "acoth"}
 
 
 def missing_pieces(spec: OpSpec) -> list[str]:

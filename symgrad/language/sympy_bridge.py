@@ -307,9 +307,8 @@ _SPELLINGS: dict[str, Callable[..., Expr]] = {
     else apply("log", x) / apply("log", base),
     "Heaviside": _heaviside,
     "Piecewise": _piecewise,
-    "cot": lambda x: 1 / apply("tan", x),
-    "sec": lambda x: 1 / apply("cos", x),
-    "csc": lambda x: 1 / apply("sin", x),
+    # SymPy's sinc is unnormalized, sin(u)/u, and 1 at u = 0.
+    "sinc": lambda u: apply("where", apply("eq", u, 0.0), 1.0, apply("sin", u) / u),
     "And": _pairwise("mul"),
     "Or": _pairwise("max"),
     "Not": lambda c: 1 - c,

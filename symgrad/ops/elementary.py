@@ -41,6 +41,13 @@ unary("asin", np.arcsin, lambda F, g, out, x: (g * (1 - x * x) ** -0.5,), latex=
 unary("acos", np.arccos, lambda F, g, out, x: (-g * (1 - x * x) ** -0.5,), latex=_fn("arccos"),
       domain=_UNIT)
 unary("atan", np.arctan, lambda F, g, out, x: (g / (1 + x * x),), latex=_fn("arctan"))
+unary("asinh", np.arcsinh, lambda F, g, out, x: (g / F.sqrt(x * x + 1),),
+      latex=r"\operatorname{{arsinh}}\left({0}\right)")
+unary("acosh", np.arccosh, lambda F, g, out, x: (g / F.sqrt(x * x - 1),),
+      latex=r"\operatorname{{arcosh}}\left({0}\right)", domain=((1.2, 3.0),),
+      note="defined on [1, inf)")
+unary("atanh", np.arctanh, lambda F, g, out, x: (g / (1 - x * x),),
+      latex=r"\operatorname{{artanh}}\left({0}\right)", domain=_UNIT, note="defined on (-1, 1)")
 unary("sinh", np.sinh, lambda F, g, out, x: (g * F.cosh(x),), latex=_fn("sinh"))
 unary("cosh", np.cosh, lambda F, g, out, x: (g * F.sinh(x),), latex=_fn("cosh"))
 unary("tanh", np.tanh, lambda F, g, out, x: (g * (1 - out * out),), latex=_fn("tanh"))
@@ -48,6 +55,8 @@ unary("exp", np.exp, lambda F, g, out, x: (g * out,), latex=r"e^{{{0}}}")
 unary("expm1", np.expm1, lambda F, g, out, x: (g * F.exp(x),),
       sympy=lambda sympy, x: sympy.exp(x) - 1, latex=r"\left(e^{{{0}}} - 1\right)",
       note="exp(x) - 1, accurate for small x")
+unary("exp2", np.exp2, lambda F, g, out, x: (g * out * math.log(2.0),),
+      sympy=lambda sympy, x: sympy.Integer(2) ** x, latex=r"2^{{{0}}}")
 unary("log", np.log, lambda F, g, out, x: (g / x,), latex=_fn("log"), domain=_POSITIVE,
       note="natural logarithm; log(x, b) is log(x)/log(b)")
 unary("log2", np.log2, lambda F, g, out, x: (g / (x * math.log(2.0)),),
@@ -56,6 +65,9 @@ unary("log2", np.log2, lambda F, g, out, x: (g / (x * math.log(2.0)),),
 unary("log10", np.log10, lambda F, g, out, x: (g / (x * math.log(10.0)),),
       sympy=lambda sympy, x: sympy.log(x, 10), latex=r"\log_{{10}}\left({0}\right)",
       domain=_POSITIVE, torch="Log10")
+unary("log1p", np.log1p, lambda F, g, out, x: (g / (1 + x),),
+      sympy=lambda sympy, x: sympy.log(1 + x), latex=r"\ln\left(1 + {0}\right)",
+      domain=((-0.8, 3.0),), torch="Log1P", note="log(1 + x), accurate for small x")
 unary("sqrt", np.sqrt, lambda F, g, out, x: (g * 0.5 / out,), latex=r"\sqrt{{{0}}}",
       domain=_POSITIVE)
 unary("cbrt", np.cbrt, lambda F, g, out, x: (g / (3 * out * out),), latex=r"\sqrt[3]{{{0}}}",
@@ -86,3 +98,15 @@ register(OpSpec(
     domain=((0.3, 3.0), (0.3, 3.0)),
     note="same (y, x) argument order as numpy; both partials are 0 at (0, 0), as PyTorch",
 ))
+
+
+def _sinc_grad(F: Any, g: Any, out: Any, x: Any) -> tuple[Any]:
+    # sinc'(x) = (cos(pi x) - sinc(x))/x away from 0; the limit at 0 is 0.
+    return (g * F.where(F.eq(x, 0.0), 0.0, (F.cos(math.pi * x) - out) / x),)
+
+
+# Normalized, as numpy and PyTorch define it: sin(pi x)/(pi x), with sinc(0) = 1.
+unary("sinc", np.sinc, _sinc_grad, sympy=lambda sympy, x: sympy.sinc(sympy.pi * x),
+      latex=r"\operatorname{{sinc}}\left({0}\right)", domain=((0.2, 3.0),),
+      note="sin(pi*x)/(pi*x), 1 at 0 (tested away from 0, where SymPy's form is 0/0)")
+
