@@ -217,8 +217,8 @@ def sympy_at(sympy_expr: Any, expr: Expr, points: dict[str, np.ndarray]) -> np.n
         arguments = [float(points[name][(row,) + position]) for name, position, _ in elements]
         try:
             values.append(float(function(*arguments)))
-        except (ValueError, ZeroDivisionError, OverflowError):
-            # math's functions reject what SymPy's rewrites can make (a square root of a
+        except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+            # math's functions reject (and Python's ** of a negative base makes complex) what SymPy's rewrites can make (a square root of a
             # rounding-negative difference); SymPy's own evaluation is the oracle's last word.
             values.append(_evaluated_by_sympy(sympy, sympy_expr, elements, arguments))
     return np.array(values)
