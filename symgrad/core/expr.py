@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 import numpy as np
 
+from . import limits
 from .errors import ArgumentError, NameLookupError
 from .opspec import OPS, OpSpec
 from .shapes import Shape, broadcast
@@ -270,6 +271,7 @@ def symbol(name: str, shape: Shape = ()) -> Expr:
     if not isinstance(name, str) or not name.isidentifier():
         raise ArgumentError(f"a symbol name must be an identifier, not {name!r}")
     shape = _checked_shape(shape)
+    limits.check_elements(shape, f"the symbol {name!r}")
     key = ("symbol", name, shape)
     node = _INTERNED.get(key)
     if node is None:
@@ -363,6 +365,7 @@ def build_plain(spec: OpSpec, args: tuple[Expr, ...], params: Mapping[str, Any])
         shape = spec.shape(*shapes, **params)
     else:
         shape = broadcast(*shapes, operation=spec.name)
+    limits.check_elements(shape, f"the result of {spec.name}")
     if args and all(arg.op == "const" for arg in args):
         folded = fold_constants(spec, args, params)
         # Functions of constants stay symbolic (log(2) reads better than 0.693...) unless the

@@ -29,7 +29,7 @@ import numpy as np
 from ..calculus.differentiate import resolve_symbols, vjp
 from .emit_numpy import emit_kernel
 from ..core.errors import ArgumentError
-from .evaluate import ERRORS, batch_inputs, finish, forward_values
+from .evaluate import ERRORS, batch_inputs, check_batch, finish, forward_values, largest_core
 from ..core.expr import Expr, as_expr, constant
 from ..core.shapes import Shape, size_of
 from ..core.traverse import topological
@@ -63,6 +63,7 @@ class Kernel:
         self._roots = roots
         self._template = template
         self._symbols = symbols
+        self._largest = largest_core(topological(roots))
         self._variants: dict[int, tuple[Callable[..., Any], tuple[bool, ...]]] = {}
         everything = (1 << len(symbols)) - 1
         emitted = self._variant(everything)
@@ -86,6 +87,7 @@ class Kernel:
     def __call__(self, /, *positional: Any, **values: Any) -> Any:
         named = self._named(positional, values)
         inputs, batch = batch_inputs(self._symbols, named)
+        check_batch(batch, self._largest)
         arrays = [inputs[name] for name in self.args]
         if not batch:
             # One size-1 batch axis keeps every value an array (ufuncs return scalars for 0-d).
