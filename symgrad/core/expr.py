@@ -98,8 +98,8 @@ class Expr:
         return True
 
     def __reduce__(self) -> tuple[Any, ...]:
-        from ..language.printing import to_text
-        return (_rebuild, (to_text(self), self.symbol_shapes))
+        # By structure, not text: linear in the DAG's size however deeply it shares nodes.
+        return (_from_dag, (dag_records([self]),))
 
     # -- arithmetic builds nodes ---------------------------------------------------------------
     def __add__(self, other: Any) -> Expr:
@@ -231,9 +231,54 @@ class Expr:
 _COMPARISONS = frozenset({"lt", "le", "gt", "ge", "eq", "ne"})
 
 
-def _rebuild(text: str, shapes: dict[str, Shape]) -> Expr:
-    from ..language.parse import parse
-    return parse(text, shapes=shapes)
+# -- pickling by structure ---------------------------------------------------------------------
+# A record per node in topological order: ("symbol", name, shape), ("const", array), or
+# (op, argument positions, params, shape); the roots are the last len(roots) records' positions.
+Record = tuple[Any, ...]
+
+
+def dag_records(roots: list[Expr]) -> tuple[tuple[Record, ...], tuple[int, ...]]:
+    """The DAG of `roots` as flat records (each node once) and the roots' positions."""
+    order = topological(roots)
+    position = {id(node): index for index, node in enumerate(order)}
+    records: list[Record] = []
+    for node in order:
+        if node.op == "symbol":
+            records.append(("symbol", node.name, node.shape))
+        elif node.op == "const":
+            records.append(("const", node.value))
+        else:
+            records.append((node.op, tuple(position[id(arg)] for arg in node.args),
+                            node.params, node.shape))
+    return tuple(records), tuple(position[id(root)] for root in roots)
+
+
+def from_dag_records(state: tuple[tuple[Record, ...], tuple[int, ...]]) -> list[Expr]:
+    """The interned roots of `dag_records`' output (the same objects where they are alive)."""
+    from .errors import SymgradError
+    records, roots = state
+    built: list[Expr] = []
+    try:
+        for record in records:
+            if record[0] == "symbol":
+                built.append(symbol(record[1], record[2]))
+            elif record[0] == "const":
+                built.append(constant(record[1]))
+            elif record[0] in OPS:
+                op, positions, params, shape = record
+                built.append(make_node(op, tuple(built[i] for i in positions), tuple(shape),
+                                       tuple(params)))
+            else:
+                raise ArgumentError(f"unknown operation {record[0]!r}")
+        return [built[index] for index in roots]
+    except SymgradError:
+        raise
+    except (TypeError, ValueError, IndexError) as error:
+        raise ArgumentError(f"not a pickled symgrad expression: {error}") from error
+
+
+def _from_dag(state: tuple[tuple[Record, ...], tuple[int, ...]]) -> Expr:
+    return from_dag_records(state)[0]
 
 
 # -- construction --------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from ..calculus.differentiate import resolve_symbols, vjp
 from .emit_numpy import emit_kernel
 from ..core.errors import ArgumentError
 from .evaluate import ERRORS, batch_inputs, check_batch, finish, forward_values, largest_core
-from ..core.expr import Expr, as_expr, constant
+from ..core.expr import Expr, as_expr, constant, dag_records, from_dag_records
 from ..core.shapes import Shape, size_of
 from ..core.traverse import topological
 
@@ -80,6 +80,12 @@ class Kernel:
         weakref.finalize(self, linecache.cache.pop, filename, None)
         self._variants[full] = (function, emitted.owned)
         return emitted
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its DAG (pickled by structure) and compiled again where it is loaded.
+        state = dag_records([*self._roots, *self._symbols])
+        return (_unpickle_kernel, (state, len(self._roots), self._template, self.errors,
+                                   self.chunk))
 
     def __repr__(self) -> str:
         return f"<symgrad.Kernel ({', '.join(self.args)}): {len(self._roots)} output(s)>"
@@ -155,6 +161,11 @@ class Kernel:
         if fresh and np.shape(value) == batch + shape:
             return value[()] if not batch and not shape else value
         return finish(np.asarray(value), batch, shape)
+
+
+def _unpickle_kernel(state: Any, count: int, template: Any, errors: str, chunk: int) -> Kernel:
+    nodes = from_dag_records(state)
+    return Kernel(nodes[:count], template, nodes[count:], errors, chunk)
 
 
 def _load(source: str, namespace: dict[str, Any]) -> tuple[Callable[..., Any], str]:
