@@ -502,6 +502,8 @@ def symbols(names: str | Iterable[str], shape: Shape = ()) -> Any:
     """Symbols from a space- or comma-separated string: one name gives an Expr, several a tuple."""
     if isinstance(names, str):
         names = names.replace(",", " ").split()
+    elif not isinstance(names, Iterable):
+        raise ArgumentError(f"symbols() takes names in a string or a list, not {names!r}")
     created = tuple(symbol(name, shape) for name in names)
     if not created:
         raise ArgumentError("symbols() needs at least one name")

@@ -222,10 +222,18 @@ def substitute(expr: Expr, mapping: Mapping[str, Any]) -> Expr:
     for node in topological([expr]):
         if node.op == "symbol" and node.name in replacements:
             replacement = replacements[node.name]
-            if replacement.shape != node.shape and np.broadcast_shapes(replacement.shape, node.shape) != node.shape:
+            if replacement.shape != node.shape and not _fits(replacement.shape, node.shape):
                 raise ShapeError(f"{node.name} has shape {node.shape}; "
                                  f"cannot put an expression of shape {replacement.shape} in its place")
             new[node] = replacement
         else:
             new[node] = rebuild(node, tuple(new[arg] for arg in node.args))
     return new[expr]
+
+
+def _fits(shape: Shape, target: Shape) -> bool:
+    """Whether an array of `shape` broadcasts to `target` (numpy's rule)."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
