@@ -14,6 +14,9 @@ or for a process with the environment variable of the same name prefixed by `SYM
   shape, a constant folded while building, and every value while evaluating (batch included).
 - `MAX_NODES`: the most DAG nodes a repeated derivative (`order=`) may grow to, and the most
   outputs times elements of a Jacobian built element by element.
+- `MAX_KERNEL_OPERANDS`: the most operands (arguments of all nodes together) a compiled kernel
+  may have. Python's own compiler needs about 5 KB per generated statement, so a 20 KB power
+  tower `x^x^...^x` compiled with its gradient (about 400,000 operands) would take 2.3 GB.
 """
 
 from __future__ import annotations
@@ -34,9 +37,11 @@ def _from_environment(name: str, default: int) -> int:
 MAX_ORDER: int = _from_environment("MAX_ORDER", 100)
 MAX_ELEMENTS: int = _from_environment("MAX_ELEMENTS", 100_000_000)
 MAX_NODES: int = _from_environment("MAX_NODES", 2_000_000)
+MAX_KERNEL_OPERANDS: int = _from_environment("MAX_KERNEL_OPERANDS", 100_000)
 
 
-_UNITS = {"MAX_ORDER": "", "MAX_ELEMENTS": " elements", "MAX_NODES": " nodes"}
+_UNITS = {"MAX_ORDER": "", "MAX_ELEMENTS": " elements", "MAX_NODES": " nodes",
+          "MAX_KERNEL_OPERANDS": " operands"}
 
 
 def exceeded(name: str, value: int, what: str) -> LimitError:

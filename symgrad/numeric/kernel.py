@@ -28,6 +28,7 @@ import numpy as np
 
 from ..calculus.differentiate import resolve_symbols, vjp
 from .emit_numpy import emit_kernel
+from ..core import limits
 from ..core.errors import ArgumentError
 from .evaluate import ERRORS, batch_inputs, check_batch, finish, forward_values, largest_core
 from ..core.expr import Expr, as_expr, constant, dag_records, from_dag_records
@@ -63,7 +64,10 @@ class Kernel:
         self._roots = roots
         self._template = template
         self._symbols = symbols
-        self._largest = largest_core(topological(roots))
+        order = topological(roots)
+        limits.check("MAX_KERNEL_OPERANDS", sum(len(node.args) for node in order),
+                     "compiling this kernel")
+        self._largest = largest_core(order)
         self._variants: dict[int, tuple[Callable[..., Any], tuple[bool, ...]]] = {}
         everything = (1 << len(symbols)) - 1
         emitted = self._variant(everything)
