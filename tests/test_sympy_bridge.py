@@ -207,11 +207,23 @@ def test_to_sympy_failures_are_symgrad_errors():
 
 
 def test_within_sends_back_results_and_errors_from_its_worker():
-    from symgrad.language.sympy_bridge import within
+    # Off the main thread the work runs in a forked child and comes back pickled.
+    import threading
     import sympy
+    from symgrad.language.sympy_bridge import within
     x = sympy.Symbol("x")
-    assert within(10.0, sympy.diff, sympy.sin(x) ** 2, x) == 2 * sympy.sin(x) * sympy.cos(x)
-    expr = within(10.0, sg.parse, "sin(x)^2")
-    assert expr is sg.parse("sin(x)^2")  # an Expr comes back re-interned
-    with pytest.raises(sg.ParseError):
-        within(10.0, sg.parse, "sin(")
+    outcome: list[object] = []
+
+    def run() -> None:
+        outcome.append(within(10.0, sympy.diff, sympy.sin(x) ** 2, x))
+        outcome.append(within(10.0, sg.parse, "sin(x)^2"))
+        try:
+            within(10.0, sg.parse, "sin(")
+        except sg.ParseError as error:
+            outcome.append(error)
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    assert outcome[0] == 2 * sympy.sin(x) * sympy.cos(x)
+    assert outcome[1] is sg.parse("sin(x)^2")  # an Expr comes back re-interned
+    assert isinstance(outcome[2], sg.ParseError)

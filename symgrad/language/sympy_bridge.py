@@ -373,16 +373,18 @@ def _simplified(expr: Expr) -> Expr:
 def within(seconds: float, work: Callable[..., T], *args: Any) -> T:
     """`work(*args)`, or `SympyTimeout` once it has run `seconds`.
 
-    Where the system can fork, the work runs in a forked child process that is killed when
-    the time is up, so nothing keeps running (or holding memory) afterwards, from any thread;
-    the result comes back pickled (a few milliseconds; SymPy objects and Exprs pickle).
-    Elsewhere a timer signal interrupts the main thread, or, off the main thread, the work
-    runs on in a daemon thread whose result is dropped. Exceptions from `work` propagate.
+    In the main thread a timer signal interrupts the work (no overhead, and SymPy's caches
+    stay warm for the next call). Off the main thread, where no signal can interrupt it, the
+    work runs in a forked child process that is killed when the time is up, so nothing keeps
+    running or holding memory afterwards; the result comes back pickled (SymPy objects and
+    Exprs pickle). The fork costs a few milliseconds plus SymPy's caches, which start as the
+    parent's and are lost with the child. Without fork, a daemon thread runs the work and its
+    result is dropped on timeout. Exceptions from `work` propagate.
     """
-    if hasattr(os, "fork") and not _IN_CHILD:
-        return _in_child(seconds, work, args)
     if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
         return _with_alarm(seconds, work, args)
+    if hasattr(os, "fork") and not _IN_CHILD:
+        return _in_child(seconds, work, args)
     return _with_thread(seconds, work, args)
 
 
