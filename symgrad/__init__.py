@@ -7,8 +7,9 @@
 
 from __future__ import annotations
 
-from .core.errors import (ArgumentError, ArityError, AutogradError, DomainError, NameLookupError,
-                     ParseError, ShapeError, SymgradError)
+from .core.errors import (ArgumentError, ArityError, AutogradError, DomainError, LimitError,
+                          NameLookupError, ParseError, ShapeError, SymgradError)
+from .core import limits
 from .core.expr import Expr, constant, size, symbols
 from .ops.functions import (abs, acos, asin, atan, atan2, cbrt, clamp, cos, cosh, dot, erf, exp,
                             expm1, log, log2, log10, matmul, max, mean, min, norm, outer, prod, relu,
@@ -38,7 +39,8 @@ __all__ = [
     "Tensor", "arange", "autograd", "no_grad", "ones", "randn", "reverse", "tensor", "trace",
     "zeros",
     "Kernel", "compile",
-    "ArgumentError", "ArityError", "AutogradError", "DomainError", "Expr", "NameLookupError",
+    "ArgumentError", "ArityError", "AutogradError", "DomainError", "Expr", "LimitError",
+    "NameLookupError", "limits",
     "ParseError", "ShapeError", "SymgradError", "__version__", "abs", "acos", "asin", "atan",
     "atan2", "cbrt", "clamp", "constant", "cos", "cosh", "diff", "dot", "erf", "exp", "expm1", "grad",
     "hessian", "jacobian", "log", "log2", "log10", "matmul", "max", "mean", "min", "norm",

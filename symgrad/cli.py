@@ -47,6 +47,8 @@ def parse_point(text: str | None) -> dict[str, Any]:
         name = name.strip()
         if not equals or not name.isidentifier():
             raise ArgumentError(f"--at takes name=value pairs separated by commas, not {item!r}")
+        if name in point:
+            raise ArgumentError(f"--at gives {name} twice; give each variable one value")
         number = parse(value)
         if number.symbols:
             raise ArgumentError(f"--at {name}={value}: a value cannot use variables "
@@ -351,8 +353,20 @@ def _protect_dashes(parser: argparse.ArgumentParser, argv: list[str]) -> list[st
             and arg.split("=", 1)[0] not in known else arg for arg in argv]
 
 
+def _replace_unencodable() -> None:
+    """Write characters the terminal's encoding lacks (α under ASCII) as escapes, not errors."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a stream that cannot change now: leave it
+                pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with `argv` (default: sys.argv[1:]); returns the exit code."""
+    _replace_unencodable()
     parser = build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -363,6 +377,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args)
     except SymgradError as error:
         print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (MemoryError, RecursionError) as error:
+        # The limits in symgrad.limits should stop this first; never a traceback, though.
+        what = "out of memory" if isinstance(error, MemoryError) else "too deeply nested"
+        print(f"error: {what}; see symgrad.limits for the limits on work per call",
+              file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:
         # The reader (e.g. `| head`) left: stop quietly, as command-line tools do.

@@ -158,3 +158,8 @@ def _imported(importtime: str, package: str) -> bool:
     """Whether `python -X importtime` output lists `package` (not merely a name containing it)."""
     return any(line.rsplit("|", 1)[-1].strip().split(".")[0] == package
                for line in importtime.splitlines())
+
+
+def test_at_with_a_name_twice_is_an_error(capsys):
+    assert main(["eval", "x", "--at", "x=1,x=2"]) == 2
+    assert "x twice" in capsys.readouterr().err

@@ -138,3 +138,17 @@ def test_deep_chain_prints_evaluates_and_round_trips_without_recursion():
         expected = math.sin(expected)
     assert value == pytest.approx(expected, rel=1e-12)
     assert chain.size == 100_001
+
+
+@pytest.mark.parametrize("names", [None, 5, 2.5])
+def test_symbols_of_a_non_name_is_an_argument_error(names):
+    with pytest.raises(sg.ArgumentError):
+        sg.symbols(names)
+
+
+def test_subs_with_a_value_of_the_wrong_shape_is_a_shape_error():
+    w = sg.symbols("w", shape=(3,))
+    with pytest.raises(sg.ShapeError, match="shape"):
+        (w * 2).subs(w=[1.0, 2.0])
+    with pytest.raises(sg.ShapeError):
+        (w @ w).subs(w=[[1.0, 2.0, 3.0]])

@@ -189,3 +189,41 @@ def test_simplify_falls_back_when_sympy_fails(monkeypatch):
     monkeypatch.setattr(sympy, "simplify", broken)
     assert simplify(e) is e
     assert sympy_bridge.SIMPLIFY_SECONDS > 0
+
+
+def test_pow_exponents_go_to_sympy_as_exact_numbers_or_floats():
+    import sympy
+    x = sympy.Symbol("x")
+    assert sg.parse("x^pi").to_sympy() == x ** sympy.pi
+    assert sg.parse("x^0.1").to_sympy() == x ** sympy.Rational(1, 10)
+    assert sg.parse("x^1e300").to_sympy() == x ** sympy.Float(1e300)
+    assert sg.parse("x^0.123456789").to_sympy() == x ** sympy.Float(0.123456789)
+
+
+def test_to_sympy_failures_are_symgrad_errors():
+    from symgrad.language.sympy_bridge import SympyError
+    with pytest.raises(SympyError, match="nests too deeply"):
+        sg.parse("sin(" * 500 + "x" + ")" * 500).to_sympy()
+
+
+def test_within_sends_back_results_and_errors_from_its_worker():
+    # Off the main thread the work runs in a forked child and comes back pickled.
+    import threading
+    import sympy
+    from symgrad.language.sympy_bridge import within
+    x = sympy.Symbol("x")
+    outcome: list[object] = []
+
+    def run() -> None:
+        outcome.append(within(10.0, sympy.diff, sympy.sin(x) ** 2, x))
+        outcome.append(within(10.0, sg.parse, "sin(x)^2"))
+        try:
+            within(10.0, sg.parse, "sin(")
+        except sg.ParseError as error:
+            outcome.append(error)
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    assert outcome[0] == 2 * sympy.sin(x) * sympy.cos(x)
+    assert outcome[1] is sg.parse("sin(x)^2")  # an Expr comes back re-interned
+    assert isinstance(outcome[2], sg.ParseError)

@@ -12,8 +12,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..core.errors import ArgumentError, ShapeError
-from ..core.expr import Expr, apply, as_expr, constant
-from ..core.shapes import Shape, broadcast
+from ..core import limits
+from ..core.expr import Expr, apply, as_expr, constant, symbol as symbol_named
+from ..core.shapes import Shape, broadcast, size_of
 from ..core.traverse import topological
 
 
@@ -144,13 +145,7 @@ def grad(expr: Expr, wrt: Sequence[str | Expr] | str | None = None) -> dict[str,
     return {symbol.name: partial for symbol, partial in zip(symbols, partials)}  # type: ignore[misc]
 
 
-def _element_seeds(shape: Shape) -> list[tuple[tuple[int, ...], Expr]]:
-    seeds = []
-    for position in np.ndindex(*shape):
-        seed = np.zeros(shape)
-        seed[position] = 1.0
-        seeds.append((position, constant(seed)))
-    return seeds
+_PROBE = "symgrad_probe"
 
 
 def _derivative(expr: Expr, symbol: Expr) -> Expr:
@@ -159,8 +154,24 @@ def _derivative(expr: Expr, symbol: Expr) -> Expr:
     if symbol.shape != ():
         raise ShapeError(f"diff of an expression of shape {expr.shape} with respect to "
                          f"{symbol.name} of shape {symbol.shape}: use jacobian")
-    pieces = [vjp([expr], [seed], [symbol])[0] for _, seed in _element_seeds(expr.shape)]
-    return _reshape(apply("stack", *pieces), expr.shape)
+    if size_of(expr.shape) <= _SEEDED:
+        pieces = [vjp([expr], [seed], [symbol])[0] for seed in _element_seeds(expr.shape)]
+        return _reshape(apply("stack", *pieces), expr.shape)
+    return _elementwise_derivative(expr, symbol)
+
+
+# Up to this many elements, one seed per element: n sweeps, but the result reads as an array
+# literal of the elements' derivatives; beyond it, two sweeps whatever the size.
+_SEEDED = 64
+
+
+def _element_seeds(shape: Shape) -> list[Expr]:
+    seeds = []
+    for position in np.ndindex(*shape):
+        seed = np.zeros(shape)
+        seed[position] = 1.0
+        seeds.append(constant(seed))
+    return seeds
 
 
 def _reshape(flat: Expr, shape: Shape) -> Expr:
@@ -169,6 +180,22 @@ def _reshape(flat: Expr, shape: Shape) -> Expr:
     rows = [apply("index", flat, index=(slice(i * shape[-1], (i + 1) * shape[-1], 1).indices(flat.shape[0]),))
             for i in range(flat.shape[0] // shape[-1])]
     return apply("stack", *(_reshape(row, shape[1:]) for row in rows))
+
+
+def _elementwise_derivative(expr: Expr, symbol: Expr) -> Expr:
+    """d expr / d symbol elementwise, for a scalar symbol, in two reverse sweeps.
+
+    `p . d expr/d symbol` for a probe symbol `p` of expr's shape is linear in `p`; its gradient
+    with respect to `p` is the wanted derivative, so no one-hot seed per element is built
+    (those would make n constants of n elements each).
+    """
+    name = _PROBE
+    while name in expr.symbols:
+        name += "_"
+    probe = symbol_named(name, expr.shape)
+    along = vjp([expr], [probe], [symbol])[0]
+    (derivative,) = vjp([along], [constant(1.0)], [probe])
+    return fit_shape(derivative, expr.shape)
 
 
 def diff(expr: Expr, wrt: str | Expr, order: int = 1) -> Expr:
@@ -182,9 +209,12 @@ def diff(expr: Expr, wrt: str | Expr, order: int = 1) -> Expr:
         raise ArgumentError(f"order must be a non-negative whole number, not {order!r}")
     if not isinstance(wrt, (str, Expr)):
         raise ArgumentError(f"wrt takes one symbol name, not {wrt!r}")
+    limits.check("MAX_ORDER", order, "the derivative order")
     (symbol,) = resolve_symbols(expr, wrt)
-    for _ in range(order):
+    for done in range(order):
         expr = _derivative(expr, symbol)
+        if done + 1 < order:
+            limits.check("MAX_NODES", expr.size, f"the derivative of order {done + 1}")
     return expr
 
 
@@ -193,8 +223,12 @@ def jacobian(functions: Expr | Sequence[Expr], wrt: Sequence[str | Expr] | str |
 
     `functions` is a list of scalar expressions, or one vector expression (a row per element).
     """
+    if isinstance(functions, Expr):
+        limits.check("MAX_NODES", size_of(functions.shape), "the Jacobian's rows")
     rows = _scalar_outputs(functions)
     symbols = resolve_symbols(rows, wrt)
+    entries = len(rows) * sum(size_of(symbol.shape) for symbol in symbols)
+    limits.check("MAX_NODES", entries, "the Jacobian's entries")
     return [vjp([row], [constant(1.0)], symbols) for row in rows]
 
 

@@ -7,6 +7,7 @@ has enough. `check` and `verify` both sample this way.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -14,7 +15,7 @@ import numpy as np
 from ..core.errors import DomainError
 from ..numeric.evaluate import finish, forward_values
 from ..core.expr import Expr
-from ..core.shapes import Shape
+from ..core.shapes import Shape, size_of
 
 LARGE = 1e8               # a value or gradient this large marks a point too near a pole
 
@@ -32,9 +33,21 @@ def candidate_points(shapes: Mapping[str, Shape], count: int, rng: np.random.Gen
     Values are rounded to `decimals`, never 0 nor a multiple of 1/2 (where piecewise functions
     put their kinks), and elements of one point never repeat (kinks of max(x, y) at x = y).
     """
+    decimals = _enough_decimals(shapes, decimals)
     values = {name: _draw(shape, count, rng, decimals) for name, shape in shapes.items()}
     keep = _spread_out(values, count)
     return {name: array[keep] for name, array in values.items()}
+
+
+def _enough_decimals(shapes: Mapping[str, Shape], decimals: int) -> int:
+    """`decimals`, or more where a point has so many elements that most candidates would
+    repeat one (the narrowest interval then needs about n**2 / 4 values for n elements)."""
+    elements = sum(size_of(shape) for shape in shapes.values())
+    needed = math.ceil(math.log10(max(1.0, elements ** 2 / (4 * _NARROWEST))))
+    return max(decimals, min(needed, 12))
+
+
+_NARROWEST = min(high - low for low, high in _INTERVALS)
 
 
 def _draw(shape: Shape, count: int, rng: np.random.Generator, decimals: int) -> np.ndarray:
@@ -75,7 +88,12 @@ def sample_points(roots: Sequence[Expr], shapes: Mapping[str, Shape], count: int
     for _ in range(rounds):
         candidates = candidate_points(shapes, max(64, 2 * count), rng, decimals)
         with np.errstate(all="ignore"):
-            mask = finite_points(roots, candidates) if candidates else np.ones(1, dtype=bool)
+            if not candidates:
+                mask = np.ones(1, dtype=bool)
+            elif count_points(candidates) == 0:  # every candidate was on a kink or repeated
+                continue
+            else:
+                mask = finite_points(roots, candidates)
         found.append({name: array[mask] for name, array in candidates.items()})
         total += int(mask.sum())
         if total >= count or not shapes:

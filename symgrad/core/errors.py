@@ -7,6 +7,7 @@
     ├── ShapeError        (ValueError)  operands whose shapes do not fit the operation
     ├── DomainError       (ArithmeticError, ValueError)  a non-finite value, with errors="raise"
     ├── ArgumentError     (TypeError, ValueError)  a bad argument to a symgrad function
+    ├── LimitError        (ValueError)  work beyond a documented limit (symgrad.limits)
     └── AutogradError     (RuntimeError)  tensor misuse: backward twice, no grad, in-place ...
 """
 
@@ -60,6 +61,11 @@ class DomainError(SymgradError, ArithmeticError, ValueError):
 
 class ArgumentError(SymgradError, TypeError, ValueError):
     """A bad argument to a symgrad function (wrong type, unknown variable, missing value)."""
+
+
+class LimitError(SymgradError, ValueError):
+    """Work beyond one of the limits in `symgrad.limits`; the message names the limit and how
+    to raise it."""
 
 
 class AutogradError(SymgradError, RuntimeError):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 import numpy as np
 
+from . import limits
 from .errors import ArgumentError, NameLookupError
 from .opspec import OPS, OpSpec
 from .shapes import Shape, broadcast
@@ -97,8 +98,8 @@ class Expr:
         return True
 
     def __reduce__(self) -> tuple[Any, ...]:
-        from ..language.printing import to_text
-        return (_rebuild, (to_text(self), self.symbol_shapes))
+        # By structure, not text: linear in the DAG's size however deeply it shares nodes.
+        return (_from_dag, (dag_records([self]),))
 
     # -- arithmetic builds nodes ---------------------------------------------------------------
     def __add__(self, other: Any) -> Expr:
@@ -230,9 +231,54 @@ class Expr:
 _COMPARISONS = frozenset({"lt", "le", "gt", "ge", "eq", "ne"})
 
 
-def _rebuild(text: str, shapes: dict[str, Shape]) -> Expr:
-    from ..language.parse import parse
-    return parse(text, shapes=shapes)
+# -- pickling by structure ---------------------------------------------------------------------
+# A record per node in topological order: ("symbol", name, shape), ("const", array), or
+# (op, argument positions, params, shape); the roots are the last len(roots) records' positions.
+Record = tuple[Any, ...]
+
+
+def dag_records(roots: list[Expr]) -> tuple[tuple[Record, ...], tuple[int, ...]]:
+    """The DAG of `roots` as flat records (each node once) and the roots' positions."""
+    order = topological(roots)
+    position = {id(node): index for index, node in enumerate(order)}
+    records: list[Record] = []
+    for node in order:
+        if node.op == "symbol":
+            records.append(("symbol", node.name, node.shape))
+        elif node.op == "const":
+            records.append(("const", node.value))
+        else:
+            records.append((node.op, tuple(position[id(arg)] for arg in node.args),
+                            node.params, node.shape))
+    return tuple(records), tuple(position[id(root)] for root in roots)
+
+
+def from_dag_records(state: tuple[tuple[Record, ...], tuple[int, ...]]) -> list[Expr]:
+    """The interned roots of `dag_records`' output (the same objects where they are alive)."""
+    from .errors import SymgradError
+    records, roots = state
+    built: list[Expr] = []
+    try:
+        for record in records:
+            if record[0] == "symbol":
+                built.append(symbol(record[1], record[2]))
+            elif record[0] == "const":
+                built.append(constant(record[1]))
+            elif record[0] in OPS:
+                op, positions, params, shape = record
+                built.append(make_node(op, tuple(built[i] for i in positions), tuple(shape),
+                                       tuple(params)))
+            else:
+                raise ArgumentError(f"unknown operation {record[0]!r}")
+        return [built[index] for index in roots]
+    except SymgradError:
+        raise
+    except (TypeError, ValueError, IndexError) as error:
+        raise ArgumentError(f"not a pickled symgrad expression: {error}") from error
+
+
+def _from_dag(state: tuple[tuple[Record, ...], tuple[int, ...]]) -> Expr:
+    return from_dag_records(state)[0]
 
 
 # -- construction --------------------------------------------------------------------------------
@@ -270,6 +316,7 @@ def symbol(name: str, shape: Shape = ()) -> Expr:
     if not isinstance(name, str) or not name.isidentifier():
         raise ArgumentError(f"a symbol name must be an identifier, not {name!r}")
     shape = _checked_shape(shape)
+    limits.check_elements(shape, f"the symbol {name!r}")
     key = ("symbol", name, shape)
     node = _INTERNED.get(key)
     if node is None:
@@ -363,6 +410,7 @@ def build_plain(spec: OpSpec, args: tuple[Expr, ...], params: Mapping[str, Any])
         shape = spec.shape(*shapes, **params)
     else:
         shape = broadcast(*shapes, operation=spec.name)
+    limits.check_elements(shape, f"the result of {spec.name}")
     if args and all(arg.op == "const" for arg in args):
         folded = fold_constants(spec, args, params)
         # Functions of constants stay symbolic (log(2) reads better than 0.693...) unless the
@@ -454,6 +502,8 @@ def symbols(names: str | Iterable[str], shape: Shape = ()) -> Any:
     """Symbols from a space- or comma-separated string: one name gives an Expr, several a tuple."""
     if isinstance(names, str):
         names = names.replace(",", " ").split()
+    elif not isinstance(names, Iterable):
+        raise ArgumentError(f"symbols() takes names in a string or a list, not {names!r}")
     created = tuple(symbol(name, shape) for name in names)
     if not created:
         raise ArgumentError("symbols() needs at least one name")

@@ -5,10 +5,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
+from ..core import limits
 from ..core.errors import ArgumentError
 from ..core.shapes import Shape
 from .tensor import Tensor, make_leaf
@@ -19,7 +21,9 @@ def _shape_of(shape: tuple[Any, ...]) -> Shape:
         shape = tuple(shape[0])
     if not all(isinstance(extent, (int, np.integer)) and extent >= 0 for extent in shape):
         raise ArgumentError(f"a shape is non-negative whole numbers, not {shape!r}")
-    return tuple(int(extent) for extent in shape)
+    result = tuple(int(extent) for extent in shape)
+    limits.check_elements(result, "a tensor")
+    return result
 
 
 def _leaf(values: np.ndarray, requires_grad: bool) -> Tensor:
@@ -41,7 +45,15 @@ def arange(start: float, end: float | None = None, step: float = 1, requires_gra
     """Values from `start` (or 0) up to but excluding `end`, as float64."""
     if step == 0:
         raise ArgumentError("arange needs a step that is not 0")
-    values = np.arange(0.0, start, step) if end is None else np.arange(start, end, step, dtype=np.float64)
+    low, high = (0.0, start) if end is None else (start, end)
+    try:
+        steps = (float(high) - float(low)) / float(step)
+    except (TypeError, ValueError) as error:
+        raise ArgumentError(f"arange takes numbers, not {start!r}, {end!r}, {step!r}") from error
+    if steps > 0 and not math.isfinite(steps):
+        raise ArgumentError(f"arange from {low} to {high} by {step} never ends")
+    limits.check_elements((max(math.ceil(steps), 0) if math.isfinite(steps) else 0,), "arange")
+    values = np.arange(low, high, step, dtype=np.float64)
     return _leaf(values.astype(np.float64), requires_grad)
 
 

@@ -79,6 +79,15 @@ def _leaf(value: Any, requires_grad: bool = False) -> Tensor:
 make_leaf = _leaf
 
 
+def _unpickled(value: Any, requires_grad: bool, name: str | None, grad: Tensor | None) -> Tensor:
+    tensor = _leaf(value, requires_grad)
+    if name is not None:
+        tensor._name = name
+    if grad is not None:
+        tensor._grad = grad
+    return tensor
+
+
 def retain_used() -> bool:
     """Whether any tensor ever called retain_grad() (the backward pass then checks for it)."""
     return _retain_used
@@ -202,6 +211,15 @@ class Tensor(TensorValues):
         if name is not None:
             symbol(name)  # checks that the name is an identifier
             self._name = name
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """A leaf pickles with its values, `requires_grad`, name and `.grad`; a tensor computed
+        by a recorded operation is refused (its graph holds closures): pickle `t.detach()`."""
+        if not self.is_leaf:
+            raise AutogradError(f"cannot pickle a tensor computed by a recorded operation "
+                                f"({self._op.torch if self._op else '?'}); pickle t.detach() "
+                                "(the values, without the graph)")
+        return (_unpickled, (np.array(self._value), self._rg, self._name, self._grad))
 
     # -- autograd state ----------------------------------------------------------------------
     @property

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Union
 
 from ..ops import functions
-from ..core.errors import ArgumentError, ArityError, NameLookupError, ParseError, SymgradError
+from ..core.errors import (ArgumentError, ArityError, LimitError, NameLookupError, ParseError,
+                           SymgradError)
 from ..core.expr import Expr, as_expr, constant, symbol
 from ..core.shapes import Shape
 
@@ -122,6 +123,8 @@ def _at(token: Token) -> Where:
 
 def _relocated(error: SymgradError, where: Where) -> SymgradError:
     """A builder's error, raised again as the same class at the spot it came from."""
+    if isinstance(error, LimitError):
+        return error  # a limit is about the work, not the spot: its own class, to be raised
     if isinstance(error, ParseError):
         return error if error.line else _error(type(error), error.message, where)
     return _error(ParseError, str(error), where)

@@ -17,8 +17,12 @@ SymPy is imported only when one of these functions runs: `import symgrad` never 
 from __future__ import annotations
 
 import math
+import os
+import pickle
+import select
 import signal
 import threading
+import time
 from fractions import Fraction
 from typing import Any, Callable, Iterator, TypeVar
 
@@ -43,10 +47,22 @@ def to_sympy(expr: Expr, real: bool = False) -> Any:
     and the like; the default plain symbols match `sympy.Symbol(name)` and `sympify`.
     """
     import sympy
+    expr = as_expr(expr)
     values: dict[Expr, Any] = {}
-    for node in topological([as_expr(expr)]):
-        values[node] = _node_to_sympy(sympy, node, [values[arg] for arg in node.args], real)
-    return _finished(sympy, values[expr])
+    try:
+        for node in topological([expr]):
+            values[node] = _node_to_sympy(sympy, node, [values[arg] for arg in node.args], real)
+        return _finished(sympy, values[expr])
+    except SymgradError:
+        raise
+    except RecursionError:
+        raise SympyError("SymPy cannot take this expression: it nests too deeply for SymPy's "
+                         f"recursive algorithms ({expr.size} nodes)") from None
+    except MemoryError:
+        raise SympyError("SymPy ran out of memory converting this expression") from None
+    except Exception as error:  # noqa: BLE001  SymPy fails in many ways (ValueError, TypeError, ...)
+        raise SympyError(f"SymPy cannot take this expression: {type(error).__name__}: "
+                         f"{str(error)[:200]}") from error
 
 
 def _finished(sympy: Any, value: Any) -> Any:
@@ -63,6 +79,10 @@ def _node_to_sympy(sympy: Any, node: Expr, args: list[Any], real: bool) -> Any:
     spec = node.spec
     function = _sympy_function(sympy, node.op, spec.sympy)
     params = node.kwargs
+    if node.op == "pow":
+        # The exponent as the exact number it stands for (2, 1/3, pi) or a Float: never a
+        # 16-digit rational that makes SymPy expand huge powers.
+        params["exponent"] = number_to_sympy(sympy, float(params["exponent"]))
     if spec.elementwise and any(isinstance(arg, np.ndarray) for arg in args):
         elementwise = np.frompyfunc(lambda *items: function(*items, **params), len(args), 1)
         return _plain(elementwise(*args))
@@ -120,6 +140,8 @@ def number_to_sympy(sympy: Any, value: float) -> Any:
         return known
     if not math.isfinite(value):
         return sympy.nan if value != value else (sympy.oo if value > 0 else -sympy.oo)
+    if abs(value) > _EXACT_INTEGERS:
+        return sympy.Float(value)
     if value.is_integer():
         return sympy.Integer(int(value))
     fraction = Fraction(value).limit_denominator(1000)
@@ -128,6 +150,7 @@ def number_to_sympy(sympy: Any, value: float) -> Any:
     return sympy.Float(value)
 
 
+_EXACT_INTEGERS = 2.0 ** 53  # whole floats beyond this are not exact: they stay Floats
 _KNOWN: dict[float, Any] = {}
 
 
@@ -347,6 +370,10 @@ class SympyTimeout(SymgradError, TimeoutError):
     """SymPy took longer than the time allowed (see `within`)."""
 
 
+class SympyError(SymgradError, ValueError):
+    """SymPy could not take an expression (too deeply nested, out of memory, ...)."""
+
+
 def simplify(expr: Expr, seconds: float = SIMPLIFY_SECONDS) -> Expr:
     """`expr` simplified by `sympy.simplify`, or `expr` itself when SymPy fails, takes longer
     than `seconds`, or returns something larger (by DAG size). Scalar expressions only."""
@@ -368,13 +395,92 @@ def _simplified(expr: Expr) -> Expr:
 def within(seconds: float, work: Callable[..., T], *args: Any) -> T:
     """`work(*args)`, or `SympyTimeout` once it has run `seconds`.
 
-    In the main thread a timer signal interrupts the work; elsewhere (a signal can only
-    interrupt the main thread) the work runs on in a daemon thread whose result is dropped.
-    Exceptions from `work` propagate.
+    In the main thread a timer signal interrupts the work (no overhead, and SymPy's caches
+    stay warm for the next call). Off the main thread, where no signal can interrupt it, the
+    work runs in a forked child process that is killed when the time is up, so nothing keeps
+    running or holding memory afterwards; the result comes back pickled (SymPy objects and
+    Exprs pickle). The fork costs a few milliseconds plus SymPy's caches, which start as the
+    parent's and are lost with the child. Without fork, a daemon thread runs the work and its
+    result is dropped on timeout. Exceptions from `work` propagate.
     """
     if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
         return _with_alarm(seconds, work, args)
+    if hasattr(os, "fork") and not _IN_CHILD:
+        return _in_child(seconds, work, args)
     return _with_thread(seconds, work, args)
+
+
+_IN_CHILD = False  # set in a forked child: nested calls run there directly, under its limit
+
+
+def _in_child(seconds: float, work: Callable[..., T], args: tuple[Any, ...]) -> T:
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: run, send the outcome, leave without cleanup handlers
+        os.close(reader)
+        _child(writer, work, args)
+    os.close(writer)
+    payload: bytes | None = None
+    try:
+        payload = _read_until(reader, time.monotonic() + seconds)
+    finally:  # also on KeyboardInterrupt: the child never outlives the call
+        os.close(reader)
+        _stop(pid, at_once=payload is None)
+    if payload is None:
+        raise SympyTimeout(f"SymPy took longer than {seconds:g} s")
+    try:
+        kind, value = pickle.loads(payload)
+    except Exception as error:  # noqa: BLE001  a child that died mid-way sends a broken pickle
+        raise SymgradError(f"the SymPy worker failed: {type(error).__name__}") from None
+    if kind == "error":
+        raise value
+    return value  # type: ignore[no-any-return]
+
+
+def _child(writer: int, work: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    global _IN_CHILD
+    _IN_CHILD = True
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C in the terminal ends the child at once
+    try:
+        try:
+            outcome: tuple[str, Any] = ("ok", work(*args))
+        except BaseException as error:  # noqa: BLE001  every outcome goes back to the parent
+            outcome = ("error", error)
+        try:
+            payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as error:  # noqa: BLE001  an unpicklable result or exception
+            payload = pickle.dumps(("error", SymgradError(
+                f"the SymPy worker's {outcome[0] == 'ok' and 'result' or 'error'} cannot be "
+                f"sent back: {type(error).__name__}: {error}")))
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(writer, view):]
+    finally:
+        os._exit(0)
+
+
+def _read_until(reader: int, deadline: float) -> bytes | None:
+    """Everything written to pipe `reader` until it closes, or None at `deadline`."""
+    chunks: list[bytes] = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([reader], [], [], left)[0]:
+            return None
+        chunk = os.read(reader, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _stop(pid: int, at_once: bool) -> None:
+    """Reap child `pid`, killing it if it is over time or has not exited a moment after
+    closing its pipe."""
+    for _ in range(0 if at_once else 200):
+        if os.waitpid(pid, os.WNOHANG)[0]:
+            return
+        time.sleep(0.0005)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
 
 
 def _with_alarm(seconds: float, work: Callable[..., T], args: tuple[Any, ...]) -> T:

@@ -11,9 +11,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ..core import limits
 from ..core.errors import ArgumentError, DomainError, ShapeError
 from ..core.expr import Expr, as_expr, declared_shape, rebuild
-from ..core.shapes import Shape
+from ..core.shapes import Shape, size_of
 from ..core.traverse import topological
 
 ERRORS = ("ignore", "raise")
@@ -69,6 +70,20 @@ def batch_inputs(symbols: list[Expr], values: Mapping[str, Any]) -> tuple[dict[s
     return padded, batch  # type: ignore[return-value]
 
 
+def largest_core(order: list[Expr]) -> int:
+    """The most elements one point of any node in `order` has."""
+    return max((size_of(node.shape) for node in order), default=1)
+
+
+def check_batch(batch: Shape, largest: int) -> None:
+    """`LimitError` before evaluating when a value (`batch` points of a node with `largest`
+    elements each) would have more than `limits.MAX_ELEMENTS` elements."""
+    points = size_of(batch)
+    if points * largest > limits.MAX_ELEMENTS:
+        raise limits.exceeded("MAX_ELEMENTS", points * largest,
+                              f"evaluating {points:,} point(s) of a value of {largest:,} element(s)")
+
+
 def _unused_batches(symbols: list[Expr], values: Mapping[str, Any]) -> list[Shape]:
     used = {node.name for node in symbols}
     batches = []
@@ -103,6 +118,7 @@ def forward_values(roots: list[Expr], values: Mapping[str, Any], errors: str = "
         raise ArgumentError(f"errors must be 'ignore' or 'raise', not {errors!r}")
     order = topological(roots)
     inputs, batch = batch_inputs([node for node in order if node.op == "symbol"], values)
+    check_batch(batch, largest_core(order))
     nb = len(batch)
     keep_all = keep_all or errors == "raise"
     last_use = {arg: position for position, node in enumerate(order) for arg in node.args}
@@ -206,10 +222,18 @@ def substitute(expr: Expr, mapping: Mapping[str, Any]) -> Expr:
     for node in topological([expr]):
         if node.op == "symbol" and node.name in replacements:
             replacement = replacements[node.name]
-            if replacement.shape != node.shape and np.broadcast_shapes(replacement.shape, node.shape) != node.shape:
+            if replacement.shape != node.shape and not _fits(replacement.shape, node.shape):
                 raise ShapeError(f"{node.name} has shape {node.shape}; "
                                  f"cannot put an expression of shape {replacement.shape} in its place")
             new[node] = replacement
         else:
             new[node] = rebuild(node, tuple(new[arg] for arg in node.args))
     return new[expr]
+
+
+def _fits(shape: Shape, target: Shape) -> bool:
+    """Whether an array of `shape` broadcasts to `target` (numpy's rule)."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False

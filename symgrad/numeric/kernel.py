@@ -28,9 +28,10 @@ import numpy as np
 
 from ..calculus.differentiate import resolve_symbols, vjp
 from .emit_numpy import emit_kernel
+from ..core import limits
 from ..core.errors import ArgumentError
-from .evaluate import ERRORS, batch_inputs, finish, forward_values
-from ..core.expr import Expr, as_expr, constant
+from .evaluate import ERRORS, batch_inputs, check_batch, finish, forward_values, largest_core
+from ..core.expr import Expr, as_expr, constant, dag_records, from_dag_records
 from ..core.shapes import Shape, size_of
 from ..core.traverse import topological
 
@@ -63,6 +64,10 @@ class Kernel:
         self._roots = roots
         self._template = template
         self._symbols = symbols
+        order = topological(roots)
+        limits.check("MAX_KERNEL_OPERANDS", sum(len(node.args) for node in order),
+                     "compiling this kernel")
+        self._largest = largest_core(order)
         self._variants: dict[int, tuple[Callable[..., Any], tuple[bool, ...]]] = {}
         everything = (1 << len(symbols)) - 1
         emitted = self._variant(everything)
@@ -80,12 +85,19 @@ class Kernel:
         self._variants[full] = (function, emitted.owned)
         return emitted
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its DAG (pickled by structure) and compiled again where it is loaded.
+        state = dag_records([*self._roots, *self._symbols])
+        return (_unpickle_kernel, (state, len(self._roots), self._template, self.errors,
+                                   self.chunk))
+
     def __repr__(self) -> str:
         return f"<symgrad.Kernel ({', '.join(self.args)}): {len(self._roots)} output(s)>"
 
     def __call__(self, /, *positional: Any, **values: Any) -> Any:
         named = self._named(positional, values)
         inputs, batch = batch_inputs(self._symbols, named)
+        check_batch(batch, self._largest)
         arrays = [inputs[name] for name in self.args]
         if not batch:
             # One size-1 batch axis keeps every value an array (ufuncs return scalars for 0-d).
@@ -153,6 +165,11 @@ class Kernel:
         if fresh and np.shape(value) == batch + shape:
             return value[()] if not batch and not shape else value
         return finish(np.asarray(value), batch, shape)
+
+
+def _unpickle_kernel(state: Any, count: int, template: Any, errors: str, chunk: int) -> Kernel:
+    nodes = from_dag_records(state)
+    return Kernel(nodes[:count], template, nodes[count:], errors, chunk)
 
 
 def _load(source: str, namespace: dict[str, Any]) -> tuple[Callable[..., Any], str]:

@@ -243,9 +243,11 @@ def _mul_numpy(*values: np.ndarray) -> np.ndarray:
     return total
 
 
-def _sympy_pow(sympy: Any, base: Any, exponent: float) -> Any:
-    value = int(exponent) if float(exponent).is_integer() else sympy.Rational(str(exponent))
-    return sympy.Pow(base, value)
+def _sympy_pow(sympy: Any, base: Any, exponent: Any) -> Any:
+    # The bridge hands over the exponent as a SymPy number (exact where it is one).
+    if isinstance(exponent, float):
+        exponent = int(exponent) if exponent.is_integer() else sympy.Float(exponent)
+    return sympy.Pow(base, exponent)
 
 
 register(OpSpec(

@@ -14,6 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import ops  # noqa: F401  (registers the operation table)
+from ..core import limits
 from ..core.errors import ArgumentError, ShapeError
 from ..core.expr import Expr, apply, as_expr, constant, normalize_index, power as _power
 from ..core.opspec import OPS
@@ -204,6 +205,7 @@ def _rebuild_scatter(x: Expr, shape: Expr, *items: Expr) -> Expr:
 def _checked_extents(name: str, extents: tuple[int, ...]) -> tuple[int, ...]:
     if any(extent < 0 or extent > 1 << 31 for extent in extents):
         raise ShapeError(f"{name}: {extents} is not a valid shape")
+    limits.check_elements(extents, f"the result of {name}")
     return extents
 
 
