@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.expr import Expr, apply, constant, make_node
+from ..core.expr import Expr, apply, constant, constant_value, make_node
 from ..core.opspec import OpSpec, register
 from ..core.shapes import Shape, broadcast
 
@@ -33,7 +33,7 @@ def _shaped(node: Expr, shape: Shape) -> Expr:
     if node.shape == shape:
         return node
     if node.op == "const":
-        return constant(np.broadcast_to(node.value, shape))
+        return constant(np.broadcast_to(constant_value(node), shape))
     return make_node("broadcast_to", (node,), shape, (("shape", shape),))
 
 
@@ -201,7 +201,7 @@ def build_pow(base: Expr, exponent: float) -> Expr:
         return constant(np.ones(base.shape))
     if base.op == "const":
         with np.errstate(all="ignore"):
-            value = np.power(base.value, exponent)
+            value = np.power(constant_value(base), exponent)
         if np.all(np.isfinite(value)):
             return constant(value)
     if base.op == "pow" and exponent.is_integer() and float(base.params[0][1]).is_integer():

@@ -9,14 +9,18 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol, cast, overload
 
 import numpy as np
 
 from .. import ops  # noqa: F401  (registers the operation table)
 from ..core.errors import ArgumentError, ShapeError
-from ..core.expr import Expr, apply, as_expr, constant, normalize_index, power as _power
+from ..core.expr import (Expr, apply, as_expr, constant, constant_value, normalize_index,
+                         power as _power)
 from ..core.opspec import OPS
+
+if TYPE_CHECKING:  # annotations only: the eager layer sits above this one
+    from ..eager.tensor import Tensor
 
 PI = constant(math.pi)
 E = constant(math.e)
@@ -36,12 +40,67 @@ def call(name: str, *args: Any, **params: Any) -> Any:
     return float(value) if np.ndim(value) == 0 else value
 
 
-def _unary(name: str) -> Callable[[Any], Any]:
+# The public functions' types: an Expr gives an Expr, a Tensor a Tensor, a number a float.
+Operand = Expr | np.ndarray | float  # what a symbolic or plain-number call accepts
+Numeric = np.ndarray | float  # the result of a call on plain numbers (a 0-d result is a float)
+
+
+class Elementwise(Protocol):
+    """A one-argument public function such as `sg.sin`."""
+
+    @overload
+    def __call__(self, x: Expr, /) -> Expr: ...
+    @overload
+    def __call__(self, x: Tensor, /) -> Tensor: ...
+    @overload
+    def __call__(self, x: float, /) -> float: ...
+    @overload
+    def __call__(self, x: np.ndarray, /) -> Numeric: ...
+
+
+class Reduction(Protocol):
+    """A whole-array reduction such as `sg.sum`: a plain-number array gives a float."""
+
+    @overload
+    def __call__(self, x: Expr, /) -> Expr: ...
+    @overload
+    def __call__(self, x: Tensor, /) -> Tensor: ...
+    @overload
+    def __call__(self, x: np.ndarray | float, /) -> float: ...
+
+
+class Binary(Protocol):
+    """A two-argument public function such as `sg.atan2`; an Expr operand makes an Expr."""
+
+    @overload
+    def __call__(self, a: Expr, b: Operand, /) -> Expr: ...
+    @overload
+    def __call__(self, a: Operand, b: Expr, /) -> Expr: ...
+    @overload
+    def __call__(self, a: Tensor, b: Tensor | Numeric, /) -> Tensor: ...
+    @overload
+    def __call__(self, a: Numeric, b: Tensor, /) -> Tensor: ...
+    @overload
+    def __call__(self, a: float, b: float, /) -> float: ...
+    @overload
+    def __call__(self, a: Numeric, b: Numeric, /) -> Numeric: ...
+
+
+def _binary(function: Callable[[Any, Any], Any]) -> Binary:
+    """`function` typed by its overloads (the body dispatches at run time through `call`)."""
+    return cast(Binary, function)
+
+
+def _unary(name: str) -> Elementwise:
     def function(x: Any) -> Any:
         return call(name, x)
     function.__name__ = name
     function.__doc__ = f"{name}(x), elementwise. {OPS[name].note}".strip()
-    return function
+    return cast(Elementwise, function)
+
+
+def _reduction(name: str) -> Reduction:
+    return cast(Reduction, _unary(name))
 
 
 sin, cos, tan = _unary("sin"), _unary("cos"), _unary("tan")
@@ -58,9 +117,20 @@ expm1 = _unary("expm1")
 sqrt, cbrt, erf = _unary("sqrt"), _unary("cbrt"), _unary("erf")
 abs, sign = _unary("abs"), _unary("sign")  # noqa: A001
 sigmoid, relu, softplus = _unary("sigmoid"), _unary("relu"), _unary("softplus")
-sum, mean, prod, norm = _unary("sum"), _unary("mean"), _unary("prod"), _unary("norm")  # noqa: A001
+sum, mean, prod, norm = (_reduction("sum"), _reduction("mean"),  # noqa: A001
+                         _reduction("prod"), _reduction("norm"))
 
 
+@overload
+def log(x: Expr, base: Operand | None = None) -> Expr: ...
+@overload
+def log(x: Operand, base: Expr) -> Expr: ...
+@overload
+def log(x: Tensor, base: Tensor | Numeric | None = None) -> Tensor: ...
+@overload
+def log(x: float, base: float | None = None) -> float: ...
+@overload
+def log(x: Numeric, base: Numeric | None = None) -> Numeric: ...
 def log(x: Any, base: Any = None) -> Any:
     """The natural logarithm, or the logarithm to `base`: log(x)/log(base)."""
     if base is None:
@@ -70,46 +140,76 @@ def log(x: Any, base: Any = None) -> Any:
     return call("log", x) / call("log", base)
 
 
+@_binary
 def atan2(y: Any, x: Any) -> Any:
     """The angle of the point (x, y); same argument order as numpy."""
     return call("atan2", y, x)
 
 
+@_binary
 def min(a: Any, b: Any) -> Any:  # noqa: A001
     """The elementwise minimum; at a tie each argument gets half of the gradient."""
     return call("min", a, b)
 
 
+@_binary
 def max(a: Any, b: Any) -> Any:  # noqa: A001
     """The elementwise maximum; at a tie each argument gets half of the gradient."""
     return call("max", a, b)
 
 
+@overload
+def clamp(x: Expr, low: Operand, high: Operand) -> Expr: ...
+@overload
+def clamp(x: Tensor, low: Tensor | Numeric, high: Tensor | Numeric) -> Tensor: ...
+@overload
+def clamp(x: float, low: float, high: float) -> float: ...
+@overload
+def clamp(x: Expr | Tensor | Numeric, low: Expr | Tensor | Numeric,
+          high: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric: ...
 def clamp(x: Any, low: Any, high: Any) -> Any:
     """x limited to [low, high]; the gradient passes to x at the bounds, as in PyTorch."""
     return call("clamp", x, low, high)
 
 
+@overload
+def where(condition: Expr, chosen: Operand, other: Operand) -> Expr: ...
+@overload
+def where(condition: Tensor, chosen: Tensor | Numeric, other: Tensor | Numeric) -> Tensor: ...
+@overload
+def where(condition: float, chosen: float, other: float) -> float: ...
+@overload
+def where(condition: Expr | Tensor | Numeric, chosen: Expr | Tensor | Numeric,
+          other: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric: ...
 def where(condition: Any, chosen: Any, other: Any) -> Any:
     """`chosen` where `condition` is nonzero, else `other`; differentiates the chosen branch."""
     return call("where", condition, chosen, other)
 
 
+@overload
+def transpose(x: Expr) -> Expr: ...
+@overload
+def transpose(x: Tensor) -> Tensor: ...
+@overload
+def transpose(x: np.ndarray) -> np.ndarray: ...
 def transpose(x: Any) -> Any:
     """The transpose of a matrix (last two axes); a vector is its own transpose."""
     return call("transpose", x)
 
 
+@_binary
 def outer(a: Any, b: Any) -> Any:
     """The outer product of two vectors."""
     return call("outer", a, b)
 
 
+@_binary
 def matmul(a: Any, b: Any) -> Any:
     """Matrix product `a @ b` of vectors and matrices."""
     return call("matmul", a, b)
 
 
+@_binary
 def dot(a: Any, b: Any) -> Any:
     """The dot product of two vectors (1-D only, as torch.dot)."""
     shapes = [np.shape(arg) if not hasattr(arg, "shape") else tuple(arg.shape) for arg in (a, b)]
@@ -175,7 +275,7 @@ def _static_ints(name: str, values: tuple[Expr, ...]) -> tuple[int, ...]:
         number = float(value.value) if value.op == "const" and value.shape == () else 0.5  # type: ignore[arg-type]
         if not number.is_integer() or abs(number) > 1 << 62:
             raise ArgumentError(f"{name} takes whole numbers after its first argument")
-        result.append(int(value.value))
+        result.append(int(constant_value(value)))
     return tuple(result)
 
 

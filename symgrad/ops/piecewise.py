@@ -55,7 +55,7 @@ def build_where(condition: Expr, chosen: Expr, other: Expr) -> Expr:
     """`where(condition, chosen, other)`; a constant condition picks its branch at once."""
     if chosen is other or (condition.op == "const" and condition.value.size and  # type: ignore[union-attr]
                            (np.all(condition.value) or not np.any(condition.value))):
-        picked = chosen if chosen is other or np.all(condition.value) else other  # type: ignore[arg-type]
+        picked = chosen if chosen is other or np.all(condition.value) else other
         if picked.shape == condition.shape or condition.shape == ():
             return picked
     return build_plain(OPS["where"], (condition, chosen, other), {})
