@@ -20,6 +20,7 @@ from .shapes import Shape, broadcast
 from .traverse import topological
 
 if TYPE_CHECKING:
+    import numpy.typing as npt
     import sympy
 
 Params = tuple[tuple[str, Any], ...]
@@ -283,7 +284,7 @@ def symbol(name: str, shape: Shape = ()) -> Expr:
     return node
 
 
-def constant(value: Any) -> Expr:
+def constant(value: npt.ArrayLike) -> Expr:
     """The constant `value` (a number or a nested list / array of numbers), as float64."""
     if type(value) is float or type(value) is int:
         node = _INTERNED.get(("const", (), np.float64(value).tobytes()))

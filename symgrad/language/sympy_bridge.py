@@ -390,7 +390,7 @@ def _with_alarm(seconds: float, work: Callable[..., T], args: tuple[Any, ...]) -
 
 
 def _with_thread(seconds: float, work: Callable[..., T], args: tuple[Any, ...]) -> T:
-    outcome: list[Any] = []
+    outcome: list[T | Exception] = []
 
     def run() -> None:
         try:
@@ -403,6 +403,7 @@ def _with_thread(seconds: float, work: Callable[..., T], args: tuple[Any, ...]) 
     worker.join(seconds)
     if not outcome:
         raise SympyTimeout(f"SymPy took longer than {seconds:g} s")
-    if isinstance(outcome[0], Exception):
-        raise outcome[0]
-    return outcome[0]
+    result = outcome[0]
+    if isinstance(result, Exception):
+        raise result
+    return result

@@ -61,7 +61,8 @@ def _add_steps(node: Expr, absorbed: set[Expr]) -> list[Step]:
     elif len(plus) == 1:
         steps = [("subtract", (plus[0], minus.pop(0)))]
     else:
-        steps = [("add", (plus[0], plus[1]))] + [("add", (PREV, term)) for term in plus[2:]]
+        steps = [("add", (plus[0], plus[1]))]
+        steps += [("add", (PREV, term)) for term in plus[2:]]
     return steps + [("subtract", (PREV, term)) for term in minus]
 
 
@@ -330,7 +331,7 @@ class Emitter:
         self.release([arg for arg in dying if arg in late])
 
     def step_class(self, operands: tuple[Operand, ...], previous: tuple[int, Shape]) -> tuple[int, Shape]:
-        mask, shapes = 0, []
+        mask, shapes = 0, list[Shape]()
         for operand in operands:
             if operand is PREV:
                 mask, shapes = mask | previous[0], shapes + [previous[1]]

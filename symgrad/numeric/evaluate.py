@@ -12,7 +12,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..core.errors import ArgumentError, DomainError, ShapeError
-from ..core.expr import Expr, as_expr, declared_shape, rebuild
+from ..core.expr import Expr, as_expr, declared_shape, rebuild, symbol_name
 from ..core.shapes import Shape
 from ..core.traverse import topological
 
@@ -32,8 +32,10 @@ def apply_numpy(node: Expr, values: list[np.ndarray], nb: int) -> np.ndarray:
     spec = node.spec
     if spec.elementwise:
         rank = len(node.shape)
-        return spec.numpy(*(align(value, nb, rank) for value in values), **node.kwargs)
-    return spec.numpy(*values, nb=nb, **node.kwargs)
+        result: np.ndarray = spec.numpy(*(align(value, nb, rank) for value in values), **node.kwargs)
+        return result
+    result = spec.numpy(*values, nb=nb, **node.kwargs)
+    return result
 
 
 def batch_inputs(symbols: list[Expr], values: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], Shape]:
@@ -65,8 +67,8 @@ def batch_inputs(symbols: list[Expr], values: Mapping[str, Any]) -> tuple[dict[s
                          "do not broadcast together") from error
     nb = len(batch)
     padded = {name: array.reshape((1,) * (nb + len(node.shape) - array.ndim) + array.shape)
-              for node in symbols for name, array in [(node.name, arrays[node.name])]}
-    return padded, batch  # type: ignore[return-value]
+              for node in symbols for name, array in [(symbol_name(node), arrays[symbol_name(node)])]}
+    return padded, batch
 
 
 def _unused_batches(symbols: list[Expr], values: Mapping[str, Any]) -> list[Shape]:

@@ -26,12 +26,13 @@ PI = constant(math.pi)
 E = constant(math.e)
 
 
-def call(name: str, *args: Any, **params: Any) -> Any:
+def call(name: str, *args: Any, **params: Any) -> Expr | Tensor | Numeric:
     """Operation `name` on Exprs (a node), Tensors (recorded) or numbers (a value)."""
     for arg in args:
         hook = getattr(type(arg), "__symgrad_apply__", None)
         if hook is not None:
-            return hook(name, args, params)
+            recorded: Tensor = hook(name, args, params)
+            return recorded
     if any(isinstance(arg, Expr) for arg in args):
         return apply(name, *args, **params)
     node = apply(name, *(constant(arg) for arg in args), **params)
@@ -92,7 +93,7 @@ def _binary(function: Callable[[Any, Any], Any]) -> Binary:
 
 
 def _unary(name: str) -> Elementwise:
-    def function(x: Any) -> Any:
+    def function(x: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric:
         return call(name, x)
     function.__name__ = name
     function.__doc__ = f"{name}(x), elementwise. {OPS[name].note}".strip()
@@ -131,7 +132,7 @@ def log(x: Tensor, base: Tensor | Numeric | None = None) -> Tensor: ...
 def log(x: float, base: float | None = None) -> float: ...
 @overload
 def log(x: Numeric, base: Numeric | None = None) -> Numeric: ...
-def log(x: Any, base: Any = None) -> Any:
+def log(x: Expr | Tensor | Numeric, base: Expr | Tensor | Numeric | None = None) -> Expr | Tensor | Numeric:
     """The natural logarithm, or the logarithm to `base`: log(x)/log(base)."""
     if base is None:
         return call("log", x)
@@ -141,19 +142,19 @@ def log(x: Any, base: Any = None) -> Any:
 
 
 @_binary
-def atan2(y: Any, x: Any) -> Any:
+def atan2(y: Expr | Tensor | Numeric, x: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric:
     """The angle of the point (x, y); same argument order as numpy."""
     return call("atan2", y, x)
 
 
 @_binary
-def min(a: Any, b: Any) -> Any:  # noqa: A001
+def min(a: Expr | Tensor | Numeric, b: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric:  # noqa: A001
     """The elementwise minimum; at a tie each argument gets half of the gradient."""
     return call("min", a, b)
 
 
 @_binary
-def max(a: Any, b: Any) -> Any:  # noqa: A001
+def max(a: Expr | Tensor | Numeric, b: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric:  # noqa: A001
     """The elementwise maximum; at a tie each argument gets half of the gradient."""
     return call("max", a, b)
 
@@ -167,7 +168,8 @@ def clamp(x: float, low: float, high: float) -> float: ...
 @overload
 def clamp(x: Expr | Tensor | Numeric, low: Expr | Tensor | Numeric,
           high: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric: ...
-def clamp(x: Any, low: Any, high: Any) -> Any:
+def clamp(x: Expr | Tensor | Numeric, low: Expr | Tensor | Numeric,
+          high: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric:
     """x limited to [low, high]; the gradient passes to x at the bounds, as in PyTorch."""
     return call("clamp", x, low, high)
 
@@ -181,7 +183,8 @@ def where(condition: float, chosen: float, other: float) -> float: ...
 @overload
 def where(condition: Expr | Tensor | Numeric, chosen: Expr | Tensor | Numeric,
           other: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric: ...
-def where(condition: Any, chosen: Any, other: Any) -> Any:
+def where(condition: Expr | Tensor | Numeric, chosen: Expr | Tensor | Numeric,
+          other: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric:
     """`chosen` where `condition` is nonzero, else `other`; differentiates the chosen branch."""
     return call("where", condition, chosen, other)
 
@@ -192,25 +195,25 @@ def transpose(x: Expr) -> Expr: ...
 def transpose(x: Tensor) -> Tensor: ...
 @overload
 def transpose(x: np.ndarray) -> np.ndarray: ...
-def transpose(x: Any) -> Any:
+def transpose(x: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric:
     """The transpose of a matrix (last two axes); a vector is its own transpose."""
     return call("transpose", x)
 
 
 @_binary
-def outer(a: Any, b: Any) -> Any:
+def outer(a: Expr | Tensor | Numeric, b: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric:
     """The outer product of two vectors."""
     return call("outer", a, b)
 
 
 @_binary
-def matmul(a: Any, b: Any) -> Any:
+def matmul(a: Expr | Tensor | Numeric, b: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric:
     """Matrix product `a @ b` of vectors and matrices."""
     return call("matmul", a, b)
 
 
 @_binary
-def dot(a: Any, b: Any) -> Any:
+def dot(a: Expr | Tensor | Numeric, b: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric:
     """The dot product of two vectors (1-D only, as torch.dot)."""
     shapes = [np.shape(arg) if not hasattr(arg, "shape") else tuple(arg.shape) for arg in (a, b)]
     if any(len(shape) != 1 for shape in shapes):
