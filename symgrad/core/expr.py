@@ -67,8 +67,8 @@ class Expr:
     @property
     def symbol_shapes(self) -> dict[str, Shape]:
         """Each free variable's name with its shape, sorted by name."""
-        found = {node.name: node.shape for node in topological([self]) if node.op == "symbol"}
-        return dict(sorted(found.items()))  # type: ignore[arg-type]
+        found = {symbol_name(node): node.shape for node in topological([self]) if node.op == "symbol"}
+        return dict(sorted(found.items()))
 
     @property
     def size(self) -> int:
@@ -415,7 +415,7 @@ def power(base: Expr, exponent: Any) -> Expr:
     if not isinstance(exponent, (Expr, *_NUMBER_TYPES)):
         return NotImplemented  # type: ignore[no-any-return]
     exponent = as_expr(exponent)
-    if base.op == "const" and base.shape == () and float(base.value) == math.e:  # type: ignore[arg-type]
+    if base.op == "const" and base.shape == () and float(constant_value(base)) == math.e:
         return apply("exp", exponent)  # e**u is exp(u): its derivative has no log(e) in it
     if exponent.op == "const" and exponent.shape == ():
         return apply("pow", base, exponent=float(exponent.value))

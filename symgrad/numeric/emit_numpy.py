@@ -21,7 +21,7 @@ from typing import Any, Callable, Union
 import numpy as np
 
 from .evaluate import apply_numpy
-from ..core.expr import Expr, make_node
+from ..core.expr import Expr, constant_value, make_node
 from ..core.shapes import Shape, broadcast
 from ..core.traverse import topological
 
@@ -34,7 +34,7 @@ Step = tuple[str, tuple[Operand, ...]]
 def _scalar_constant(node: Expr) -> float | None:
     """The value of a scalar constant node (None for anything else)."""
     if node.op == "const" and node.shape == ():
-        return float(node.value)  # type: ignore[arg-type]
+        return float(constant_value(node))
     return None
 
 
@@ -292,7 +292,7 @@ class Emitter:
                 if masks[node]:
                     continue
                 if node.op == "const":
-                    self.folded[node] = node.value  # type: ignore[assignment]
+                    self.folded[node] = constant_value(node)
                     continue
                 arrays = [self.folded[arg] for arg in node.args]
                 self.folded[node] = np.asarray(apply_numpy(node, arrays, 0), dtype=np.float64)

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..core.errors import ArgumentError, DomainError, ShapeError
-from ..core.expr import Expr, as_expr, declared_shape, rebuild, symbol_name
+from ..core.expr import Expr, as_expr, constant_value, declared_shape, rebuild, symbol_name
 from ..core.shapes import Shape
 from ..core.traverse import topological
 
@@ -126,9 +126,9 @@ def forward_values(roots: list[Expr], values: Mapping[str, Any], errors: str = "
 def _value_of(node: Expr, computed: dict[Expr, np.ndarray], inputs: dict[str, np.ndarray],
               nb: int) -> np.ndarray:
     if node.op == "symbol":
-        return inputs[node.name]  # type: ignore[index]
+        return inputs[symbol_name(node)]
     if node.op == "const":
-        return node.value.reshape((1,) * nb + node.shape)  # type: ignore[union-attr]
+        return constant_value(node).reshape((1,) * nb + node.shape)
     return np.asarray(apply_numpy(node, [computed[arg] for arg in node.args], nb))
 
 

@@ -275,7 +275,7 @@ class Call:
 def _static_ints(name: str, values: tuple[Expr, ...]) -> tuple[int, ...]:
     result = []
     for value in values:
-        number = float(value.value) if value.op == "const" and value.shape == () else 0.5  # type: ignore[arg-type]
+        number = float(constant_value(value)) if value.op == "const" and value.shape == () else 0.5
         if not number.is_integer() or abs(number) > 1 << 62:
             raise ArgumentError(f"{name} takes whole numbers after its first argument")
         result.append(int(constant_value(value)))
@@ -286,7 +286,7 @@ def _index_item(value: Expr) -> Any:
     """An int, or a `(start, stop, step)` range from a `[start, stop, step]` literal (the
     printed form of a slice)."""
     if value.op == "const" and value.shape == (3,):
-        return _static_ints("index", tuple(constant(v) for v in value.value))  # type: ignore[union-attr]
+        return _static_ints("index", tuple(constant(v) for v in constant_value(value)))
     return _static_ints("index", (value,))[0]
 
 
@@ -297,7 +297,7 @@ def _rebuild_index(x: Expr, *items: Expr) -> Expr:
 def _rebuild_scatter(x: Expr, shape: Expr, *items: Expr) -> Expr:
     if shape.op != "const" or shape.ndim != 1:
         raise ArgumentError("scatter takes the target shape as a list of whole numbers")
-    target = _checked_extents("scatter", _static_ints("scatter", tuple(constant(v) for v in shape.value)))  # type: ignore[union-attr]
+    target = _checked_extents("scatter", _static_ints("scatter", tuple(constant(v) for v in constant_value(shape))))
     index = normalize_index(tuple(_index_item(item) for item in items), target)
     if apply("index", constant(np.zeros(target)), index=index).shape != x.shape:
         raise ShapeError(f"scatter: a value of shape {x.shape} does not fit that index of {target}")
