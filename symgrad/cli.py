@@ -374,7 +374,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit:
         return int(exit.code or 0)
     try:
-        return args.handler(args)
+        code: int = args.handler(args)
+        return code
     except SymgradError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -386,5 +387,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except BrokenPipeError:
         # The reader (e.g. `| head`) left: stop quietly, as command-line tools do.
-        sys.stdout = None  # type: ignore[assignment]
+        sys.stdout = None
         return EXIT_OK

@@ -93,7 +93,8 @@ def _expression(example: Example) -> Expr:
     if example.traced:
         return trace(example.function, **example.at)
     symbols = {name: symbol(name, np.shape(value)) for name, value in example.at.items()}
-    return example.function(**symbols)
+    built: Expr = example.function(**symbols)
+    return built
 
 
 def _scalar_target(expr: Expr, seed: Any) -> Expr:
@@ -121,12 +122,14 @@ def _tensor(example: Example) -> dict[str, Any]:
               for name, value in example.at.items()}
     result = example.function(**leaves)
     result.backward(None if example.seed is None else tensor(example.seed))
-    return {name: leaves[name].grad.numpy() for name in example.wrt}
+    gradients = {name: leaves[name].grad for name in example.wrt}
+    return {name: gradient.numpy() for name, gradient in gradients.items() if gradient is not None}
 
 
 def _kernel(expr: Expr, example: Example) -> dict[str, Any]:
     kernel = compile_kernel(_scalar_target(expr, example.seed), wrt=list(example.wrt), grad=True)
-    return kernel(**example.at)[1]
+    gradients: dict[str, Any] = kernel(**example.at)[1]
+    return gradients
 
 
 def _finite(expr: Expr, example: Example) -> dict[str, Any]:

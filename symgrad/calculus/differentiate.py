@@ -13,7 +13,7 @@ import numpy as np
 
 from ..core.errors import ArgumentError, ShapeError
 from ..core import limits
-from ..core.expr import Expr, apply, as_expr, constant, symbol as symbol_named
+from ..core.expr import Expr, apply, as_expr, constant, symbol as symbol_named, symbol_name
 from ..core.shapes import Shape, broadcast, size_of
 from ..core.traverse import topological
 
@@ -110,9 +110,9 @@ def _propagate(node: Expr, adjoint: Expr, live: set[Expr], parts: dict[Expr, lis
 def resolve_symbols(expr_or_exprs: Expr | Sequence[Expr], wrt: str | Expr | Sequence[str | Expr] | None) -> list[Expr]:
     """The symbol nodes named by `wrt` (all free symbols, sorted, when None)."""
     roots = [expr_or_exprs] if isinstance(expr_or_exprs, Expr) else list(expr_or_exprs)
-    present = {node.name: node for node in topological(roots) if node.op == "symbol"}
+    present = {symbol_name(node): node for node in topological(roots) if node.op == "symbol"}
     if wrt is None:
-        return [present[name] for name in sorted(present)]  # type: ignore[index]
+        return [present[name] for name in sorted(present)]
     names = [wrt] if isinstance(wrt, (str, Expr)) else list(wrt)
     result = []
     for name in names:
@@ -123,7 +123,7 @@ def resolve_symbols(expr_or_exprs: Expr | Sequence[Expr], wrt: str | Expr | Sequ
         elif not isinstance(name, str):
             raise ArgumentError(f"wrt takes symbol names, not {name!r}")
         elif name in present:
-            result.append(present[name])  # type: ignore[arg-type]
+            result.append(present[name])
         else:
             from ..core.expr import symbol
             result.append(symbol(name))  # absent: every derivative is 0

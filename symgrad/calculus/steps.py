@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from ..core.errors import ArgumentError
-from ..core.expr import Expr, apply, constant, symbol
+from ..core.expr import Expr, apply, constant, constant_value, symbol
 from ..language.parse import as_expression
 from ..language.printing import TextPrinter, to_latex, to_text
 
@@ -184,8 +184,8 @@ def _general_power(node: Expr, x: Expr, depends: _Dependence) -> Rule:
         outer = exponent * base ** (exponent - 1)
         law = "(u**c)' = c*u**(c-1)*u'"
         return "power rule", law, _single(outer) if base is x else _single(outer, Ref(base))
-    logarithm = constant(1.0) if base.op == "const" and float(base.value) == math.e \
-        else apply("log", base)  # type: ignore[arg-type]
+    logarithm = constant(1.0) if base.op == "const" and float(constant_value(base)) == math.e \
+        else apply("log", base)
     if not depends(base):
         return "exponential rule", "(a**u)' = a**u*log(a)*u'", _single(node, logarithm, Ref(exponent))
     formula = Formula(((1, (node, logarithm, Ref(exponent))), (1, (node, exponent / base, Ref(base)))))

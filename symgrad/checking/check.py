@@ -29,7 +29,7 @@ import numpy as np
 
 from ..core.errors import ArgumentError, ShapeError, SymgradError
 from ..numeric.evaluate import evaluate, finish, forward_values
-from ..core.expr import Expr, apply, constant
+from ..core.expr import Expr, apply, constant, symbol_name
 from .finite_differences import Column, Probe, finite_differences
 from ..language.parse import as_expression
 from .sampling import count_points, format_point, format_value, point_dict, sample_points
@@ -120,7 +120,7 @@ def _probes(expr: Expr, symbols: list[Expr], rng: np.random.Generator) -> list[P
             for element in np.ndindex(*symbol.shape):
                 direction = np.zeros(symbol.shape)
                 direction[element] = 1.0
-                label = symbol.name + ("" if not element else str(list(element)))
+                label = symbol_name(symbol) + ("" if not element else str(list(element)))
                 probes.append(Probe(output, seed, label, symbol.name or "", direction,
                                      element, out_element))
     return probes
@@ -129,7 +129,7 @@ def _probes(expr: Expr, symbols: list[Expr], rng: np.random.Generator) -> list[P
 def _output_seeds(expr: Expr) -> list[tuple[str, np.ndarray | None, tuple[int, ...] | None]]:
     if expr.shape == ():
         return [("", None, ())]
-    seeds = []
+    seeds: list[tuple[str, np.ndarray | None, tuple[int, ...] | None]] = []
     for element in np.ndindex(*expr.shape):
         seed = np.zeros(expr.shape)
         seed[element] = 1.0
@@ -138,7 +138,8 @@ def _output_seeds(expr: Expr) -> list[tuple[str, np.ndarray | None, tuple[int, .
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
-    return vector / np.linalg.norm(vector)
+    unit: np.ndarray = vector / np.linalg.norm(vector)
+    return unit
 
 
 def _seed_key(seed: np.ndarray | None) -> bytes:
@@ -167,7 +168,7 @@ def _compiled_gradient(target: Expr, names: list[str], batch: dict[str, np.ndarr
     try:
         from ..numeric.kernel import compile as compile_kernel
     except ImportError:
-        compile_kernel = None
+        compile_kernel = None  # type: ignore[assignment]
     if compile_kernel is not None:
         _, gradients = compile_kernel(target, wrt=names, grad=True)(**batch)
     else:
@@ -237,7 +238,7 @@ def _sympy_values(expr: Expr, probes: list[Probe], points: list[dict[str, Any]])
         key = (probe.output_element, probe.name, probe.element)
         if key not in derivatives:
             target = converted if expr.shape == () else converted[probe.output_element]
-            derivatives[key] = sympy.diff(target, sympy_symbol(probe.name, probe.element, real=True))
+            derivatives[key] = sympy.diff(target, sympy_symbol(probe.name, probe.element or (), real=True))
         for p, point in enumerate(points):
             column[(i, p)] = _sympy_number(derivatives[key].evalf(subs=_sympy_point(sympy, point)))
     return column
@@ -298,7 +299,7 @@ def _only_numeric_differs(row: CheckRow, rtol: float, atol: float) -> bool:
 
 # -- the entry point ---------------------------------------------------------------------------------
 def _variables(expr: Expr, wrt: str | Sequence[str] | None) -> list[Expr]:
-    present = {node.name: node for node in _symbol_nodes(expr)}
+    present = {symbol_name(node): node for node in _symbol_nodes(expr)}
     if wrt is None:
         return [present[name] for name in sorted(present)]
     names = [wrt] if isinstance(wrt, str) else list(wrt)
@@ -396,8 +397,8 @@ def _report(expr: Expr, names: list[str], probes: list[Probe], seeds: dict[bytes
             values = {method: column[(i, p)] for method, column in columns.items()}
             rows.append(_row(probe, p, values, fd_errors[(i, p)], rtol, atol))
     with np.errstate(all="ignore"):
-        values = evaluate(expr, batch)
-    shown = tuple(np.asarray(values)[p] if np.ndim(values) else float(values) for p in range(count))
+        outputs = evaluate(expr, batch)
+    shown = tuple(np.asarray(outputs)[p] if np.ndim(outputs) else float(outputs) for p in range(count))
     max_error = max((row.error for row in rows), default=0.0)
     if any(_only_numeric_differs(row, rtol, atol) for row in rows):
         notes.append("where only finite differences differ, the function may not be differentiable "

@@ -18,7 +18,7 @@ import numpy as np
 from ..calculus.differentiate import diff
 from ..core.errors import SymgradError
 from ..numeric.evaluate import evaluate
-from ..core.expr import Expr, constant
+from ..core.expr import Expr, constant, constant_value
 from ..language.printing import to_text
 from .sampling import format_point, point_dict
 from ..core.traverse import topological
@@ -48,7 +48,8 @@ class Samples:
 def close(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Elementwise agreement within RTOL (relative to the larger) and ATOL."""
     with np.errstate(all="ignore"):
-        return (np.abs(a - b) <= ATOL + RTOL * np.maximum(np.abs(a), np.abs(b))) | (a == b)
+        agree: np.ndarray = (np.abs(a - b) <= ATOL + RTOL * np.maximum(np.abs(a), np.abs(b))) | (a == b)
+        return agree
 
 
 def shown(value: Any) -> str:
@@ -101,14 +102,17 @@ class _Context:
 
     @property
     def expected(self) -> np.ndarray:
-        return self.samples.expected[self.valid]
+        kept: np.ndarray = self.samples.expected[self.valid]
+        return kept
 
     @property
     def claimed(self) -> np.ndarray:
-        return self.samples.claimed[self.valid]
+        kept: np.ndarray = self.samples.claimed[self.valid]
+        return kept
 
     def values(self, expr: Expr) -> np.ndarray:
-        return self.samples.values(expr)[self.valid]
+        kept: np.ndarray = self.samples.values(expr)[self.valid]
+        return kept
 
     def agrees(self, left: np.ndarray, right: np.ndarray) -> bool:
         """`left` equals `right` at every valid point (there being some)."""
@@ -235,8 +239,8 @@ def _constant_term(c: _Context) -> str | None:
     if not math.isfinite(offset) or not c.matches(c.expected + offset):
         return None
     message = f"your answer is off by the constant {_fraction(offset)}"
-    if c.function.op == "add" and any(t.op == "const" and t.shape == () and float(t.value) == offset
-                                       for t in c.function.args):  # type: ignore[arg-type]
+    if c.function.op == "add" and any(t.op == "const" and t.shape == () and float(constant_value(t)) == offset
+                                       for t in c.function.args):
         message += f": the derivative of the constant term {_fraction(offset)} is 0"
     return message
 

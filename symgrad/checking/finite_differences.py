@@ -78,11 +78,14 @@ def finite_differences(expr: Expr, probes: list[Probe], batch: dict[str, np.ndar
 
 def _projected(expr: Expr, values: Any, probes: list[Probe], count: int, levels: int) -> np.ndarray:
     shape = (len(probes), count, levels, 2)
-    values = np.broadcast_to(values, (size_of(shape), *expr.shape)).reshape(shape + expr.shape)
+    grid: np.ndarray = np.broadcast_to(values, (size_of(shape), *expr.shape)).reshape(shape + expr.shape)
     if expr.shape == ():
-        return values
-    seeds = np.stack([probe.seed for probe in probes]).reshape((len(probes), 1, 1, 1) + expr.shape)
-    return np.sum(values * seeds, axis=tuple(range(4, 4 + expr.ndim)))
+        return grid
+    # Every probe of a non-scalar output has a seed.
+    seeds = np.stack([probe.seed for probe in probes if probe.seed is not None])
+    projected: np.ndarray = np.sum(grid * seeds.reshape((len(probes), 1, 1, 1) + expr.shape),
+                                   axis=tuple(range(4, 4 + expr.ndim)))
+    return projected
 
 
 def richardson(central: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -54,7 +54,8 @@ def _draw(shape: Shape, count: int, rng: np.random.Generator, decimals: int) -> 
     choice = rng.choice(len(_INTERVALS), size=count, p=_WEIGHTS)
     low = np.array([_INTERVALS[c][0] for c in choice]).reshape((count,) + (1,) * len(shape))
     high = np.array([_INTERVALS[c][1] for c in choice]).reshape((count,) + (1,) * len(shape))
-    return np.round(low + (high - low) * rng.random((count, *shape)), decimals)
+    drawn: np.ndarray = np.round(low + (high - low) * rng.random((count, *shape)), decimals)
+    return drawn
 
 
 def _spread_out(values: Mapping[str, np.ndarray], count: int) -> np.ndarray:
@@ -64,7 +65,8 @@ def _spread_out(values: Mapping[str, np.ndarray], count: int) -> np.ndarray:
     on_kink = np.any((flat * 2) % 1 == 0, axis=1)
     ordered = np.sort(flat, axis=1)
     repeated = np.any(ordered[:, 1:] == ordered[:, :-1], axis=1)
-    return ~(on_kink | repeated)
+    keep: np.ndarray = ~(on_kink | repeated)
+    return keep
 
 
 def finite_points(roots: Sequence[Expr], candidates: Mapping[str, np.ndarray]) -> np.ndarray:

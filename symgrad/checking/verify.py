@@ -80,7 +80,10 @@ def _samples(expr: Expr, derivative: Expr, claim: Expr, seed: int) -> Samples:
     else:
         batch = {}
     count = count_points(batch)
-    flat = lambda value: np.broadcast_to(value, (count, *derivative.shape)).reshape(count, -1)
+
+    def flat(value: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(value, (count, *derivative.shape)).reshape(count, -1)
+
     with np.errstate(all="ignore"):
         expected = flat(evaluate(derivative, {n: batch[n] for n in derivative.symbols}))
         claimed = flat(evaluate(claim, {n: batch[n] for n in claim.symbols}))

@@ -21,6 +21,7 @@ from .shapes import Shape, broadcast
 from .traverse import topological
 
 if TYPE_CHECKING:
+    import numpy.typing as npt
     import sympy
 
 Params = tuple[tuple[str, Any], ...]
@@ -62,13 +63,13 @@ class Expr:
     @property
     def symbols(self) -> list[str]:
         """Names of the free variables, sorted."""
-        return sorted({node.name for node in topological([self]) if node.op == "symbol"})
+        return sorted({symbol_name(node) for node in topological([self]) if node.op == "symbol"})
 
     @property
     def symbol_shapes(self) -> dict[str, Shape]:
         """Each free variable's name with its shape, sorted by name."""
-        found = {node.name: node.shape for node in topological([self]) if node.op == "symbol"}
-        return dict(sorted(found.items()))  # type: ignore[arg-type]
+        found = {symbol_name(node): node.shape for node in topological([self]) if node.op == "symbol"}
+        return dict(sorted(found.items()))
 
     @property
     def size(self) -> int:
@@ -330,7 +331,7 @@ def symbol(name: str, shape: Shape = ()) -> Expr:
     return node
 
 
-def constant(value: Any) -> Expr:
+def constant(value: npt.ArrayLike) -> Expr:
     """The constant `value` (a number or a nested list / array of numbers), as float64."""
     if type(value) is float or type(value) is int:
         node = _INTERNED.get(("const", (), np.float64(value).tobytes()))
@@ -396,7 +397,8 @@ def apply(name: str, *args: Any, **params: Any) -> Expr:
         raise NameLookupError(f"unknown operation {name!r}")
     operands = tuple(as_expr(arg) for arg in args)
     if spec.build is not None:
-        return spec.build(*operands, **params)
+        built: Expr = spec.build(*operands, **params)
+        return built
     return build_plain(spec, operands, params)
 
 
@@ -441,7 +443,7 @@ def _whole(node: Expr) -> bool:
 
 def _binary(name: str, left: Any, right: Any) -> Expr:
     if not isinstance(left, (Expr, *_NUMBER_TYPES)) or not isinstance(right, (Expr, *_NUMBER_TYPES)):
-        return NotImplemented  # type: ignore[return-value]
+        return NotImplemented  # type: ignore[no-any-return]
     return apply(name, left, right)
 
 
@@ -459,9 +461,9 @@ def _reciprocal(value: Any) -> Any:
 def power(base: Expr, exponent: Any) -> Expr:
     """`base ** exponent`: op `pow` for a scalar constant exponent, `power` otherwise."""
     if not isinstance(exponent, (Expr, *_NUMBER_TYPES)):
-        return NotImplemented  # type: ignore[return-value]
+        return NotImplemented  # type: ignore[no-any-return]
     exponent = as_expr(exponent)
-    if base.op == "const" and base.shape == () and float(base.value) == math.e:  # type: ignore[arg-type]
+    if base.op == "const" and base.shape == () and float(constant_value(base)) == math.e:
         return apply("exp", exponent)  # e**u is exp(u): its derivative has no log(e) in it
     if exponent.op == "const" and exponent.shape == ():
         return apply("pow", base, exponent=float(exponent.value))
@@ -515,3 +517,17 @@ def rebuild(node: Expr, args: tuple[Expr, ...]) -> Expr:
     if all(new is old for new, old in zip(args, node.args)):
         return node
     return apply(node.op, *args, **node.kwargs)
+
+
+def symbol_name(node: Expr) -> str:
+    """The name of a symbol node (`node.name` without its None case)."""
+    if node.name is None:
+        raise ArgumentError(f"expected a symbol, got a {node.op!r} node")
+    return node.name
+
+
+def constant_value(node: Expr) -> np.ndarray:
+    """The value of a constant node (`node.value` without its None case)."""
+    if node.value is None:
+        raise ArgumentError(f"expected a constant, got a {node.op!r} node")
+    return node.value

@@ -302,7 +302,8 @@ def _result(adjoint: Any, target: Tensor, allow_unused: bool, create_graph: bool
                                 "used in the graph; pass allow_unused=True to get None for it")
         return None
     if create_graph:
-        return adjoint
+        recorded: Tensor = adjoint  # with create_graph the adjoints are recorded tensors
+        return recorded
     return make_leaf(np.array(adjoint, dtype=np.float64))
 
 

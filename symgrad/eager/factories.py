@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -31,12 +31,12 @@ def _leaf(values: np.ndarray, requires_grad: bool) -> Tensor:
     return leaf.requires_grad_(True) if requires_grad else leaf
 
 
-def ones(*shape: Any, requires_grad: bool = False) -> Tensor:
+def ones(*shape: int | Sequence[int], requires_grad: bool = False) -> Tensor:
     """A tensor of ones: `sg.ones(2, 2)` or `sg.ones((2, 2))`."""
     return _leaf(np.ones(_shape_of(shape)), requires_grad)
 
 
-def zeros(*shape: Any, requires_grad: bool = False) -> Tensor:
+def zeros(*shape: int | Sequence[int], requires_grad: bool = False) -> Tensor:
     """A tensor of zeros."""
     return _leaf(np.zeros(_shape_of(shape)), requires_grad)
 
@@ -60,7 +60,7 @@ def arange(start: float, end: float | None = None, step: float = 1, requires_gra
 _RANDOM = np.random.default_rng()
 
 
-def randn(*shape: Any, requires_grad: bool = False, seed: int | None = None) -> Tensor:
+def randn(*shape: int | Sequence[int], requires_grad: bool = False, seed: int | None = None) -> Tensor:
     """Standard normal samples; `seed` makes them reproducible."""
     generator = _RANDOM if seed is None else np.random.default_rng(seed)
     return _leaf(generator.standard_normal(_shape_of(shape)), requires_grad)

@@ -14,6 +14,7 @@ import warnings
 from typing import Any, Callable
 
 import numpy as np
+import numpy.typing as npt
 
 from ..core.errors import ArgumentError, AutogradError, ShapeError
 from ..core.expr import Expr, normalize_index, symbol
@@ -98,7 +99,7 @@ def where_recorded() -> bool:
     return _where_recorded
 
 
-def _binary(op: EagerOp, compute: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
+def _binary(op: EagerOp, compute: Callable[[Any, Any], Any], a: Any, b: Any) -> Tensor:
     """`compute(a, b)` on tensors or numbers; recorded when either tensor requires grad."""
     record = False
     if type(a) is Tensor:
@@ -106,14 +107,14 @@ def _binary(op: EagerOp, compute: Callable[[Any, Any], Any], a: Any, b: Any) -> 
     else:
         left = constant_value(a)
         if left is None:
-            return NotImplemented
+            return NotImplemented  # type: ignore[no-any-return]
         a = left
     if type(b) is Tensor:
         right, record = b._value, record or b._rg
     else:
         right = constant_value(b)
         if right is None:
-            return NotImplemented
+            return NotImplemented  # type: ignore[no-any-return]
         b = right
     try:
         value = compute(left, right)
@@ -153,11 +154,11 @@ def apply_op(name: str, args: tuple[Any, ...], params: dict[str, Any], torch: st
     return _make(value, eager_op(name, torch), inputs, params or None)
 
 
-def _compare(name: str, function: Callable[[Any, Any], Any], a: Tensor, b: Any) -> Any:
+def _compare(name: str, function: Callable[[Any, Any], Any], a: Tensor, b: Any) -> Tensor:
     """A boolean tensor; its record (kept for `.expr`, never for backward) needs no grad."""
     right = b._value if type(b) is Tensor else constant_value(b)
     if right is None:
-        return NotImplemented
+        return NotImplemented  # type: ignore[no-any-return]
     value = np.asarray(function(a._value, right))
     if not (_grad_enabled and (a._rg or (type(b) is Tensor and b._rg))):
         return _leaf(value)
@@ -196,7 +197,7 @@ class Tensor(TensorValues):
     _adj: Any  # the adjoint, only during a backward pass
     _mark: int  # the last backward pass that reached this tensor
 
-    def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None) -> None:
+    def __init__(self, data: npt.ArrayLike, requires_grad: bool = False, name: str | None = None) -> None:
         value = data._value if isinstance(data, Tensor) else data
         try:
             if np.asarray(value).dtype.kind not in "biuf":  # None or text would become nan
@@ -479,12 +480,12 @@ class Tensor(TensorValues):
     def __ge__(self, other: Any) -> Tensor:
         return _compare("ge", np.greater_equal, self, other)
 
-    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+    def __eq__(self, other: Any) -> Any:
         if other is None:
             return False
         return _compare("eq", np.equal, self, other)
 
-    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+    def __ne__(self, other: Any) -> Any:
         if other is None:
             return True
         return _compare("ne", np.not_equal, self, other)
@@ -515,7 +516,8 @@ class Tensor(TensorValues):
         return _matmul(self, other)
 
     def pow(self, exponent: Any) -> Tensor:
-        return self ** exponent
+        result: Tensor = self ** exponent
+        return result
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         """Values limited to [min, max]; a missing bound is infinite."""
@@ -577,6 +579,6 @@ def clamp(x: Any, low: Any = None, high: Any = None) -> Tensor:
     return apply_op("clamp", (x, low, high), {}, "ClampBackward0" if tensor_bounds else "ClampBackward1")
 
 
-def tensor(data: Any, requires_grad: bool = False, name: str | None = None) -> Tensor:
+def tensor(data: npt.ArrayLike, requires_grad: bool = False, name: str | None = None) -> Tensor:
     """A float64 tensor holding a copy of `data`; `name` names its symbol in `.expr`."""
     return Tensor(data, requires_grad=requires_grad, name=name)

@@ -13,7 +13,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Union, cast
 
 from ..ops import functions
 from ..core.errors import (ArgumentError, ArityError, LimitError, NameLookupError, ParseError,
@@ -58,7 +58,7 @@ def parse(text: str, shapes: Mapping[str, Shape] | None = None) -> Expr:
         parser = _parser()
         from lark.exceptions import UnexpectedInput
         try:
-            return parser.parse(text)
+            return cast(Expr, parser.parse(text))  # the inline transformer builds the Expr
         except UnexpectedInput as error:
             raise _syntax_error(error, session) from None
     finally:

@@ -239,7 +239,7 @@ def _mul(node: Expr, texts: _Templates) -> Template:
     if divisors:
         pieces += ["/"] + _joined(divisors, "/")
     if coefficient < 0:
-        return texts.make(["-"] + pieces, UNARY)
+        return texts.make(["-", *pieces], UNARY)
     return texts.make(pieces, PRODUCT)
 
 
@@ -264,7 +264,7 @@ def _render(node: Expr, texts: _Templates) -> Template:
     if op == "pow":
         exponent = params["exponent"]
         if exponent < 0 and float(exponent).is_integer():
-            return texts.make(["1/"] + _divisor(node), PRODUCT)
+            return texts.make(["1/", *_divisor(node)], PRODUCT)
         return texts.make(_pow_pieces(args[0], exponent), POWER)
     if op == "power":
         return texts.make([Ref(args[0], ATOM), "**", Ref(args[1], UNARY)], POWER)
@@ -366,7 +366,7 @@ def _latex_product(number: float, factors: list[list[Piece]]) -> list[Piece]:
     r"""`3 x \cdot y`: the number (unless 1) then the factors."""
     pieces = _joined(factors, r" \cdot ")
     if number != 1.0:
-        pieces = [latex_number(number)] + ([" "] + pieces if pieces else [])
+        pieces = [latex_number(number), *([" ", *pieces] if pieces else [])]
     return pieces or ["1"]
 
 

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterator, TypeVar
 import numpy as np
 
 from ..core.errors import ArgumentError, NameLookupError, ShapeError, SymgradError
-from ..core.expr import Expr, apply, as_expr, constant, power, symbol
+from ..core.expr import Expr, apply, as_expr, constant, constant_value, power, symbol
 from ..core.opspec import OPS, OpSpec
 from .. import ops  # noqa: F401  (registers the operation table)
 from ..core.traverse import topological
@@ -292,7 +292,7 @@ def _op_builder(spec: OpSpec) -> Callable[..., Expr]:
 
 def _pow(base: Expr, exponent: Expr) -> Expr:
     if exponent.op == "const" and exponent.shape == ():
-        value = float(exponent.value)  # type: ignore[arg-type]
+        value = float(constant_value(exponent))
         if value == 0.5:
             return apply("sqrt", base)
         if value == -0.5:
@@ -309,13 +309,13 @@ def _piecewise(*items: Expr) -> Expr:
     # Piecewise without a final `True` is undefined (nan in SymPy) outside its conditions.
     result = constant(math.nan)
     for value, condition in reversed(pairs):
-        result = value if condition.op == "const" and float(condition.value) else (  # type: ignore[arg-type]
+        result = value if condition.op == "const" and float(constant_value(condition)) else (
             apply("where", condition, value, result))
     return result
 
 
 def _is_number(node: Expr, number: float) -> bool:
-    return node.op == "const" and node.shape == () and float(node.value) == number  # type: ignore[arg-type]
+    return node.op == "const" and node.shape == () and float(constant_value(node)) == number
 
 
 def _heaviside(x: Expr, at_zero: Expr | None = None) -> Expr:
@@ -496,7 +496,7 @@ def _with_alarm(seconds: float, work: Callable[..., T], args: tuple[Any, ...]) -
 
 
 def _with_thread(seconds: float, work: Callable[..., T], args: tuple[Any, ...]) -> T:
-    outcome: list[Any] = []
+    outcome: list[T | Exception] = []
 
     def run() -> None:
         try:
@@ -509,6 +509,7 @@ def _with_thread(seconds: float, work: Callable[..., T], args: tuple[Any, ...]) 
     worker.join(seconds)
     if not outcome:
         raise SympyTimeout(f"SymPy took longer than {seconds:g} s")
-    if isinstance(outcome[0], Exception):
-        raise outcome[0]
-    return outcome[0]
+    result = outcome[0]
+    if isinstance(result, Exception):
+        raise result
+    return result

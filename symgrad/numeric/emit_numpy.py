@@ -21,7 +21,7 @@ from typing import Any, Callable, Union
 import numpy as np
 
 from .evaluate import apply_numpy
-from ..core.expr import Expr, make_node
+from ..core.expr import Expr, constant_value, make_node
 from ..core.shapes import Shape, broadcast
 from ..core.traverse import topological
 
@@ -34,7 +34,7 @@ Step = tuple[str, tuple[Operand, ...]]
 def _scalar_constant(node: Expr) -> float | None:
     """The value of a scalar constant node (None for anything else)."""
     if node.op == "const" and node.shape == ():
-        return float(node.value)  # type: ignore[arg-type]
+        return float(constant_value(node))
     return None
 
 
@@ -61,7 +61,8 @@ def _add_steps(node: Expr, absorbed: set[Expr]) -> list[Step]:
     elif len(plus) == 1:
         steps = [("subtract", (plus[0], minus.pop(0)))]
     else:
-        steps = [("add", (plus[0], plus[1]))] + [("add", (PREV, term)) for term in plus[2:]]
+        steps = [("add", (plus[0], plus[1]))]
+        steps += [("add", (PREV, term)) for term in plus[2:]]
     return steps + [("subtract", (PREV, term)) for term in minus]
 
 
@@ -291,7 +292,7 @@ class Emitter:
                 if masks[node]:
                     continue
                 if node.op == "const":
-                    self.folded[node] = node.value  # type: ignore[assignment]
+                    self.folded[node] = constant_value(node)
                     continue
                 arrays = [self.folded[arg] for arg in node.args]
                 self.folded[node] = np.asarray(apply_numpy(node, arrays, 0), dtype=np.float64)
@@ -330,7 +331,7 @@ class Emitter:
         self.release([arg for arg in dying if arg in late])
 
     def step_class(self, operands: tuple[Operand, ...], previous: tuple[int, Shape]) -> tuple[int, Shape]:
-        mask, shapes = 0, []
+        mask, shapes = 0, list[Shape]()
         for operand in operands:
             if operand is PREV:
                 mask, shapes = mask | previous[0], shapes + [previous[1]]

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..core import limits
 from ..core.errors import ArgumentError, DomainError, ShapeError
-from ..core.expr import Expr, as_expr, declared_shape, rebuild
+from ..core.expr import Expr, as_expr, constant_value, declared_shape, rebuild, symbol_name
 from ..core.shapes import Shape, size_of
 from ..core.traverse import topological
 
@@ -33,8 +33,10 @@ def apply_numpy(node: Expr, values: list[np.ndarray], nb: int) -> np.ndarray:
     spec = node.spec
     if spec.elementwise:
         rank = len(node.shape)
-        return spec.numpy(*(align(value, nb, rank) for value in values), **node.kwargs)
-    return spec.numpy(*values, nb=nb, **node.kwargs)
+        result: np.ndarray = spec.numpy(*(align(value, nb, rank) for value in values), **node.kwargs)
+        return result
+    result = spec.numpy(*values, nb=nb, **node.kwargs)
+    return result
 
 
 def batch_inputs(symbols: list[Expr], values: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], Shape]:
@@ -66,8 +68,8 @@ def batch_inputs(symbols: list[Expr], values: Mapping[str, Any]) -> tuple[dict[s
                          "do not broadcast together") from error
     nb = len(batch)
     padded = {name: array.reshape((1,) * (nb + len(node.shape) - array.ndim) + array.shape)
-              for node in symbols for name, array in [(node.name, arrays[node.name])]}
-    return padded, batch  # type: ignore[return-value]
+              for node in symbols for name, array in [(symbol_name(node), arrays[symbol_name(node)])]}
+    return padded, batch
 
 
 def largest_core(order: list[Expr]) -> int:
@@ -140,9 +142,9 @@ def forward_values(roots: list[Expr], values: Mapping[str, Any], errors: str = "
 def _value_of(node: Expr, computed: dict[Expr, np.ndarray], inputs: dict[str, np.ndarray],
               nb: int) -> np.ndarray:
     if node.op == "symbol":
-        return inputs[node.name]  # type: ignore[index]
+        return inputs[symbol_name(node)]
     if node.op == "const":
-        return node.value.reshape((1,) * nb + node.shape)  # type: ignore[union-attr]
+        return constant_value(node).reshape((1,) * nb + node.shape)
     return np.asarray(apply_numpy(node, [computed[arg] for arg in node.args], nb))
 
 

@@ -31,7 +31,7 @@ from .emit_numpy import emit_kernel
 from ..core import limits
 from ..core.errors import ArgumentError
 from .evaluate import ERRORS, batch_inputs, check_batch, finish, forward_values, largest_core
-from ..core.expr import Expr, as_expr, constant, dag_records, from_dag_records
+from ..core.expr import Expr, as_expr, constant, dag_records, from_dag_records, symbol_name
 from ..core.shapes import Shape, size_of
 from ..core.traverse import topological
 
@@ -58,7 +58,7 @@ class Kernel:
 
     def __init__(self, roots: list[Expr], template: Any, symbols: list[Expr], errors: str,
                  chunk: int) -> None:
-        self.args: list[str] = [symbol.name for symbol in symbols]  # type: ignore[misc]
+        self.args: list[str] = [symbol_name(symbol) for symbol in symbols]
         self.errors = errors
         self.chunk = chunk
         self._roots = roots
@@ -233,9 +233,10 @@ def _kernel_symbols(leaves: list[Expr], extra: list[Expr]) -> list[Expr]:
     found = {node for node in topological(leaves) if node.op == "symbol"} | set(extra)
     by_name: dict[str, Expr] = {}
     for node in found:
-        if by_name.setdefault(node.name, node) is not node:  # type: ignore[arg-type]
-            raise ArgumentError(f"two symbols are named {node.name!r}, with shapes "
-                                f"{by_name[node.name].shape} and {node.shape}")  # type: ignore[index]
+        name = symbol_name(node)
+        if by_name.setdefault(name, node) is not node:
+            raise ArgumentError(f"two symbols are named {name!r}, with shapes "
+                                f"{by_name[name].shape} and {node.shape}")
     return [by_name[name] for name in sorted(by_name)]
 
 

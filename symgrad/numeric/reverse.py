@@ -14,7 +14,7 @@ import numpy as np
 from ..calculus.differentiate import depends, resolve_symbols
 from ..core.errors import ArgumentError, DomainError, ShapeError
 from .evaluate import align, finish, forward_values
-from ..core.expr import Expr, as_expr
+from ..core.expr import Expr, as_expr, symbol_name
 from ..core.opspec import OPS, OpSpec
 from ..core.shapes import Shape, summed_axes
 from ..core.traverse import topological
@@ -29,7 +29,8 @@ class NumericBackend:
 
     def shape(self, value: Any) -> Shape:
         """The core (per-point) shape of `value`."""
-        return np.shape(value)[self.nb:]
+        core: Shape = np.shape(value)[self.nb:]
+        return core
 
     def broadcast_to(self, value: Any, shape: Shape) -> np.ndarray:
         """`value` broadcast to core `shape` (rules pass the shape positionally)."""
@@ -57,7 +58,8 @@ class NumericBackend:
             rank = max(np.ndim(value) - nb for value in values)
             aligned = [align(value, nb, rank) if isinstance(value, np.ndarray) and value.ndim > nb
                        else value for value in values]
-            return spec.numpy(*aligned, **params)
+            result: np.ndarray = spec.numpy(*aligned, **params)
+            return result
         return run
 
     def _structural(self, spec: OpSpec) -> Callable[..., np.ndarray]:
@@ -65,7 +67,8 @@ class NumericBackend:
 
         def run(*values: Any, **params: Any) -> np.ndarray:
             batched = [batched_value(value, nb) for value in values]
-            return spec.numpy(*batched, nb=nb, **params)
+            result: np.ndarray = spec.numpy(*batched, nb=nb, **params)
+            return result
         return run
 
 
@@ -77,10 +80,10 @@ def batched_value(value: Any, nb: int) -> np.ndarray:
 
 def fit_core(value: Any, nb: int, shape: Shape) -> np.ndarray:
     """`value` summed over broadcast core axes (or broadcast) to core `shape`; batch axes kept."""
-    value = batched_value(value, nb)
+    batched = value = batched_value(value, nb)
     core = value.shape[nb:]
     if core == shape:
-        return value
+        return batched
     if len(core) < len(shape):
         value = align(value, nb, len(shape))
         core = value.shape[nb:]
@@ -90,15 +93,17 @@ def fit_core(value: Any, nb: int, shape: Shape) -> np.ndarray:
     value = value.reshape(value.shape[:nb] + value.shape[len(value.shape) - len(shape):])
     if value.shape[nb:] != shape:
         value = np.broadcast_to(value, value.shape[:nb] + shape)
-    return value
+    fitted: np.ndarray = value
+    return fitted
 
 
 def zero_upstream(adjoint: np.ndarray, nb: int, elementwise: bool) -> np.ndarray:
     """Where the upstream adjoint is exactly 0 (per element, or per point for other ops)."""
-    zero = adjoint == 0
+    zero: np.ndarray = adjoint == 0
     if elementwise or adjoint.ndim == nb:
         return zero
-    return np.all(zero, axis=tuple(range(nb, adjoint.ndim)), keepdims=True)
+    per_point: np.ndarray = np.all(zero, axis=tuple(range(nb, adjoint.ndim)), keepdims=True)
+    return per_point
 
 
 def masked(contribution: Any, zero: np.ndarray, nb: int) -> np.ndarray:
@@ -159,7 +164,7 @@ def _seed_array(expr: Expr, seed: Any) -> np.ndarray:
             raise ShapeError(f"reverse of an expression of shape {expr.shape} needs a seed of "
                              "that shape (the v in v^T J); only a scalar expression has a "
                              "gradient without one")
-        return np.float64(1.0)
+        return np.asarray(1.0)
     if hasattr(seed, "numpy") and not isinstance(seed, np.ndarray):
         seed = seed.numpy()
     try:
@@ -214,10 +219,10 @@ def reverse(expr: Expr, at: Mapping[str, Any], wrt: str | Sequence[str] | None =
             if node in sweep.live:
                 sweep.propagate(node)
     value = _plain(finish(values[expr], full, expr.shape))
-    gradients = {symbol.name: _plain(_gradient(sweep, symbol, full)) for symbol in symbols}
+    gradients = {symbol_name(symbol): _plain(_gradient(sweep, symbol, full)) for symbol in symbols}
     if errors == "raise":
         _check_gradients(gradients, at, sweep.first_bad)
-    return value, gradients  # type: ignore[return-value]
+    return value, gradients
 
 
 def _gradient(sweep: _Sweep, symbol: Expr, batch: Shape) -> np.ndarray:

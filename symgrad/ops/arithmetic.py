@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.expr import Expr, apply, constant, make_node
+from ..core.expr import Expr, apply, constant, constant_value, make_node
 from ..core.opspec import OpSpec, register
 from ..core.shapes import Shape, broadcast
 
@@ -33,7 +33,7 @@ def _shaped(node: Expr, shape: Shape) -> Expr:
     if node.shape == shape:
         return node
     if node.op == "const":
-        return constant(np.broadcast_to(node.value, shape))
+        return constant(np.broadcast_to(constant_value(node), shape))
     return make_node("broadcast_to", (node,), shape, (("shape", shape),))
 
 
@@ -64,7 +64,7 @@ def _is_one(value: Number) -> bool:
 
 def _coefficient_split(term: Expr) -> tuple[Number, tuple[Expr, ...]]:
     if term.op == "mul" and term.args[0].op == "const":
-        return _number(term.args[0].value), term.args[1:]  # type: ignore[arg-type]
+        return _number(constant_value(term.args[0])), term.args[1:]
     return 1.0, (term,)
 
 
@@ -74,7 +74,7 @@ def _where_zero_branch(node: Expr) -> int | None:
         return None
     for branch in (1, 2):
         arg = node.args[branch]
-        if arg.op == "const" and _is_zero(_number(arg.value)):  # type: ignore[arg-type]
+        if arg.op == "const" and _is_zero(_number(constant_value(arg))):
             return branch
     return None
 
@@ -86,7 +86,7 @@ def build_add(*terms: Expr) -> Expr:
     collected: dict[tuple[Expr, ...], list[Any]] = {}
     for term in _flattened("add", terms):
         if term.op == "const":
-            total = total + _number(term.value)  # type: ignore[arg-type]
+            total = total + _number(constant_value(term))
             continue
         coefficient, rest = _coefficient_split(term)
         entry = collected.get(rest)
@@ -136,7 +136,7 @@ def _product(factors: tuple[Expr, ...], push: bool) -> Expr:
     collected: dict[Expr, list[Any]] = {}
     for factor in _flattened("mul", factors):
         if factor.op == "const":
-            coefficient = coefficient * _number(factor.value)  # type: ignore[arg-type]
+            coefficient = coefficient * _number(constant_value(factor))
             continue
         base, exponent = _power_split(factor)
         entry = collected.get(base)
@@ -149,7 +149,7 @@ def _product(factors: tuple[Expr, ...], push: bool) -> Expr:
         return constant(np.zeros(shape))
     parts = [original if count == 1 else build_pow(base, exponent)
              for base, (exponent, original, count) in collected.items()]
-    parts = [part for part in parts if not (part.op == "const" and _is_one(_number(part.value)))]  # type: ignore[arg-type]
+    parts = [part for part in parts if not (part.op == "const" and _is_one(_number(constant_value(part))))]
     masked = _push_into_where(parts, coefficient, shape) if push else None
     if masked is not None:
         return masked
@@ -201,7 +201,7 @@ def build_pow(base: Expr, exponent: float) -> Expr:
         return constant(np.ones(base.shape))
     if base.op == "const":
         with np.errstate(all="ignore"):
-            value = np.power(base.value, exponent)
+            value = np.power(constant_value(base), exponent)
         if np.all(np.isfinite(value)):
             return constant(value)
     if base.op == "pow" and exponent.is_integer() and float(base.params[0][1]).is_integer():

@@ -9,26 +9,31 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol, cast, overload
 
 import numpy as np
 
 from .. import ops  # noqa: F401  (registers the operation table)
 from ..core import limits
 from ..core.errors import ArgumentError, ShapeError
-from ..core.expr import Expr, apply, as_expr, constant, normalize_index, power as _power
+from ..core.expr import (Expr, apply, as_expr, constant, constant_value, normalize_index,
+                         power as _power)
 from ..core.opspec import OPS
+
+if TYPE_CHECKING:  # annotations only: the eager layer sits above this one
+    from ..eager.tensor import Tensor
 
 PI = constant(math.pi)
 E = constant(math.e)
 
 
-def call(name: str, *args: Any, **params: Any) -> Any:
+def call(name: str, *args: Any, **params: Any) -> Expr | Tensor | Numeric:
     """Operation `name` on Exprs (a node), Tensors (recorded) or numbers (a value)."""
     for arg in args:
         hook = getattr(type(arg), "__symgrad_apply__", None)
         if hook is not None:
-            return hook(name, args, params)
+            recorded: Tensor = hook(name, args, params)
+            return recorded
     if any(isinstance(arg, Expr) for arg in args):
         return apply(name, *args, **params)
     node = apply(name, *(constant(arg) for arg in args), **params)
@@ -37,12 +42,67 @@ def call(name: str, *args: Any, **params: Any) -> Any:
     return float(value) if np.ndim(value) == 0 else value
 
 
-def _unary(name: str) -> Callable[[Any], Any]:
-    def function(x: Any) -> Any:
+# The public functions' types: an Expr gives an Expr, a Tensor a Tensor, a number a float.
+Operand = Expr | np.ndarray | float  # what a symbolic or plain-number call accepts
+Numeric = np.ndarray | float  # the result of a call on plain numbers (a 0-d result is a float)
+
+
+class Elementwise(Protocol):
+    """A one-argument public function such as `sg.sin`."""
+
+    @overload
+    def __call__(self, x: Expr, /) -> Expr: ...
+    @overload
+    def __call__(self, x: Tensor, /) -> Tensor: ...
+    @overload
+    def __call__(self, x: float, /) -> float: ...
+    @overload
+    def __call__(self, x: np.ndarray, /) -> Numeric: ...
+
+
+class Reduction(Protocol):
+    """A whole-array reduction such as `sg.sum`: a plain-number array gives a float."""
+
+    @overload
+    def __call__(self, x: Expr, /) -> Expr: ...
+    @overload
+    def __call__(self, x: Tensor, /) -> Tensor: ...
+    @overload
+    def __call__(self, x: np.ndarray | float, /) -> float: ...
+
+
+class Binary(Protocol):
+    """A two-argument public function such as `sg.atan2`; an Expr operand makes an Expr."""
+
+    @overload
+    def __call__(self, a: Expr, b: Operand, /) -> Expr: ...
+    @overload
+    def __call__(self, a: Operand, b: Expr, /) -> Expr: ...
+    @overload
+    def __call__(self, a: Tensor, b: Tensor | Numeric, /) -> Tensor: ...
+    @overload
+    def __call__(self, a: Numeric, b: Tensor, /) -> Tensor: ...
+    @overload
+    def __call__(self, a: float, b: float, /) -> float: ...
+    @overload
+    def __call__(self, a: Numeric, b: Numeric, /) -> Numeric: ...
+
+
+def _binary(function: Callable[[Any, Any], Any]) -> Binary:
+    """`function` typed by its overloads (the body dispatches at run time through `call`)."""
+    return cast(Binary, function)
+
+
+def _unary(name: str) -> Elementwise:
+    def function(x: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric:
         return call(name, x)
     function.__name__ = name
     function.__doc__ = f"{name}(x), elementwise. {OPS[name].note}".strip()
-    return function
+    return cast(Elementwise, function)
+
+
+def _reduction(name: str) -> Reduction:
+    return cast(Reduction, _unary(name))
 
 
 sin, cos, tan = _unary("sin"), _unary("cos"), _unary("tan")
@@ -59,10 +119,21 @@ expm1 = _unary("expm1")
 sqrt, cbrt, erf = _unary("sqrt"), _unary("cbrt"), _unary("erf")
 abs, sign = _unary("abs"), _unary("sign")  # noqa: A001
 sigmoid, relu, softplus = _unary("sigmoid"), _unary("relu"), _unary("softplus")
-sum, mean, prod, norm = _unary("sum"), _unary("mean"), _unary("prod"), _unary("norm")  # noqa: A001
+sum, mean, prod, norm = (_reduction("sum"), _reduction("mean"),  # noqa: A001
+                         _reduction("prod"), _reduction("norm"))
 
 
-def log(x: Any, base: Any = None) -> Any:
+@overload
+def log(x: Expr, base: Operand | None = None) -> Expr: ...
+@overload
+def log(x: Operand, base: Expr) -> Expr: ...
+@overload
+def log(x: Tensor, base: Tensor | Numeric | None = None) -> Tensor: ...
+@overload
+def log(x: float, base: float | None = None) -> float: ...
+@overload
+def log(x: Numeric, base: Numeric | None = None) -> Numeric: ...
+def log(x: Expr | Tensor | Numeric, base: Expr | Tensor | Numeric | None = None) -> Expr | Tensor | Numeric:
     """The natural logarithm, or the logarithm to `base`: log(x)/log(base)."""
     if base is None:
         return call("log", x)
@@ -71,47 +142,79 @@ def log(x: Any, base: Any = None) -> Any:
     return call("log", x) / call("log", base)
 
 
-def atan2(y: Any, x: Any) -> Any:
+@_binary
+def atan2(y: Expr | Tensor | Numeric, x: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric:
     """The angle of the point (x, y); same argument order as numpy."""
     return call("atan2", y, x)
 
 
-def min(a: Any, b: Any) -> Any:  # noqa: A001
+@_binary
+def min(a: Expr | Tensor | Numeric, b: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric:  # noqa: A001
     """The elementwise minimum; at a tie each argument gets half of the gradient."""
     return call("min", a, b)
 
 
-def max(a: Any, b: Any) -> Any:  # noqa: A001
+@_binary
+def max(a: Expr | Tensor | Numeric, b: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric:  # noqa: A001
     """The elementwise maximum; at a tie each argument gets half of the gradient."""
     return call("max", a, b)
 
 
-def clamp(x: Any, low: Any, high: Any) -> Any:
+@overload
+def clamp(x: Expr, low: Operand, high: Operand) -> Expr: ...
+@overload
+def clamp(x: Tensor, low: Tensor | Numeric, high: Tensor | Numeric) -> Tensor: ...
+@overload
+def clamp(x: float, low: float, high: float) -> float: ...
+@overload
+def clamp(x: Expr | Tensor | Numeric, low: Expr | Tensor | Numeric,
+          high: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric: ...
+def clamp(x: Expr | Tensor | Numeric, low: Expr | Tensor | Numeric,
+          high: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric:
     """x limited to [low, high]; the gradient passes to x at the bounds, as in PyTorch."""
     return call("clamp", x, low, high)
 
 
-def where(condition: Any, chosen: Any, other: Any) -> Any:
+@overload
+def where(condition: Expr, chosen: Operand, other: Operand) -> Expr: ...
+@overload
+def where(condition: Tensor, chosen: Tensor | Numeric, other: Tensor | Numeric) -> Tensor: ...
+@overload
+def where(condition: float, chosen: float, other: float) -> float: ...
+@overload
+def where(condition: Expr | Tensor | Numeric, chosen: Expr | Tensor | Numeric,
+          other: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric: ...
+def where(condition: Expr | Tensor | Numeric, chosen: Expr | Tensor | Numeric,
+          other: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric:
     """`chosen` where `condition` is nonzero, else `other`; differentiates the chosen branch."""
     return call("where", condition, chosen, other)
 
 
-def transpose(x: Any) -> Any:
+@overload
+def transpose(x: Expr) -> Expr: ...
+@overload
+def transpose(x: Tensor) -> Tensor: ...
+@overload
+def transpose(x: np.ndarray) -> np.ndarray: ...
+def transpose(x: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric:
     """The transpose of a matrix (last two axes); a vector is its own transpose."""
     return call("transpose", x)
 
 
-def outer(a: Any, b: Any) -> Any:
+@_binary
+def outer(a: Expr | Tensor | Numeric, b: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric:
     """The outer product of two vectors."""
     return call("outer", a, b)
 
 
-def matmul(a: Any, b: Any) -> Any:
+@_binary
+def matmul(a: Expr | Tensor | Numeric, b: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric:
     """Matrix product `a @ b` of vectors and matrices."""
     return call("matmul", a, b)
 
 
-def dot(a: Any, b: Any) -> Any:
+@_binary
+def dot(a: Expr | Tensor | Numeric, b: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric:
     """The dot product of two vectors (1-D only, as torch.dot)."""
     shapes = [np.shape(arg) if not hasattr(arg, "shape") else tuple(arg.shape) for arg in (a, b)]
     if any(len(shape) != 1 for shape in shapes):
@@ -173,10 +276,10 @@ class Call:
 def _static_ints(name: str, values: tuple[Expr, ...]) -> tuple[int, ...]:
     result = []
     for value in values:
-        number = float(value.value) if value.op == "const" and value.shape == () else 0.5  # type: ignore[arg-type]
+        number = float(constant_value(value)) if value.op == "const" and value.shape == () else 0.5
         if not number.is_integer() or abs(number) > 1 << 62:
             raise ArgumentError(f"{name} takes whole numbers after its first argument")
-        result.append(int(value.value))
+        result.append(int(constant_value(value)))
     return tuple(result)
 
 
@@ -184,7 +287,7 @@ def _index_item(value: Expr) -> Any:
     """An int, or a `(start, stop, step)` range from a `[start, stop, step]` literal (the
     printed form of a slice)."""
     if value.op == "const" and value.shape == (3,):
-        return _static_ints("index", tuple(constant(v) for v in value.value))  # type: ignore[union-attr]
+        return _static_ints("index", tuple(constant(v) for v in constant_value(value)))
     return _static_ints("index", (value,))[0]
 
 
@@ -195,7 +298,7 @@ def _rebuild_index(x: Expr, *items: Expr) -> Expr:
 def _rebuild_scatter(x: Expr, shape: Expr, *items: Expr) -> Expr:
     if shape.op != "const" or shape.ndim != 1:
         raise ArgumentError("scatter takes the target shape as a list of whole numbers")
-    target = _checked_extents("scatter", _static_ints("scatter", tuple(constant(v) for v in shape.value)))  # type: ignore[union-attr]
+    target = _checked_extents("scatter", _static_ints("scatter", tuple(constant(v) for v in constant_value(shape))))
     index = normalize_index(tuple(_index_item(item) for item in items), target)
     if apply("index", constant(np.zeros(target)), index=index).shape != x.shape:
         raise ShapeError(f"scatter: a value of shape {x.shape} does not fit that index of {target}")

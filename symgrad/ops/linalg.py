@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import ShapeError
-from ..core.expr import Expr, build_plain, constant
+from ..core.expr import Expr, build_plain, constant, constant_value
 from ..core.opspec import OPS, OpSpec, register
 from ..core.shapes import Shape, broadcast, summed_axes
 
@@ -28,7 +28,8 @@ def _matmul_shape(left: Shape, right: Shape) -> Shape:
 
 
 def _matmul_numpy(a: np.ndarray, b: np.ndarray, nb: int) -> np.ndarray:
-    return np.einsum(_MATMUL_SUBSCRIPTS[(a.ndim - nb, b.ndim - nb)], a, b)
+    product: np.ndarray = np.einsum(_MATMUL_SUBSCRIPTS[(a.ndim - nb, b.ndim - nb)], a, b)
+    return product
 
 
 def _matmul_grad(F: Any, g: Any, out: Any, a: Any, b: Any) -> tuple[Any, Any]:
@@ -149,7 +150,7 @@ def build_stack(*items: Expr) -> Expr:
         raise ShapeError(f"the rows of an array literal must have one shape, not {listed}")
     if all(item.op == "const" for item in items):
         shape = broadcast(*(item.shape for item in items), operation="array literal")
-        return constant(np.stack([np.broadcast_to(item.value, shape) for item in items]))
+        return constant(np.stack([np.broadcast_to(constant_value(item), shape) for item in items]))
     return build_plain(OPS["stack"], items, {})
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.expr import Expr, build_plain
+from ..core.expr import Expr, build_plain, constant_value
 from ..core.opspec import OPS, OpSpec, register
 
 _NO_GRAD = lambda F, g, out, *args: tuple(None for _ in args)  # noqa: E731
@@ -53,9 +53,9 @@ def sympy_condition(sympy: Any, condition: Any) -> Any:
 
 def build_where(condition: Expr, chosen: Expr, other: Expr) -> Expr:
     """`where(condition, chosen, other)`; a constant condition picks its branch at once."""
-    if chosen is other or (condition.op == "const" and condition.value.size and  # type: ignore[union-attr]
+    if chosen is other or (condition.op == "const" and constant_value(condition).size and
                            (np.all(condition.value) or not np.any(condition.value))):
-        picked = chosen if chosen is other or np.all(condition.value) else other  # type: ignore[arg-type]
+        picked = chosen if chosen is other or np.all(condition.value) else other
         if picked.shape == condition.shape or condition.shape == ():
             return picked
     return build_plain(OPS["where"], (condition, chosen, other), {})
