@@ -13,46 +13,36 @@ import numpy as np
 
 from ..core.errors import ArgumentError, ShapeError
 from ..core.expr import Expr, apply, as_expr, constant
+from ..core.opspec import fit_shape
 from ..core.shapes import Shape, broadcast
 from ..core.traverse import topological
 
 
 class SymbolicBackend:
-    """The `F` a derivative rule sees when it builds DAG nodes."""
+    """The `F` a derivative rule sees when it builds DAG nodes (a `core.opspec.Backend`)."""
 
     def __getattr__(self, name: str) -> Callable[..., Expr]:
         return lambda *args, **params: apply(name, *args, **params)
 
     @staticmethod
-    def shape(value: Expr) -> Shape:
-        return value.shape
+    def shape(value: Any) -> Shape:
+        return as_expr(value).shape
 
     @staticmethod
     def sum_to(value: Any, shape: Shape) -> Expr:
         return apply("sum_to", value, shape=shape)
 
     @staticmethod
-    def broadcast_to(value: Any, shape: Shape) -> Expr:
-        # Exprs broadcast by their trailing axes, so only a missing shape needs a node.
-        value = as_expr(value)
-        return value if broadcast(value.shape, shape) == shape else apply(
-            "broadcast_to", value, shape=shape)
+    def broadcast_to(value: Any, shape: Shape, exact: bool = False) -> Expr:
+        # Exprs broadcast by their trailing axes, so unless `exact` only a missing shape
+        # needs a node.
+        expr = as_expr(value)
+        if expr.shape == shape or (not exact and broadcast(expr.shape, shape) == shape):
+            return expr
+        return apply("broadcast_to", expr, shape=shape)
 
 
 SYMBOLIC = SymbolicBackend()
-
-
-def fit_shape(adjoint: Expr, shape: Shape, exact: bool = True) -> Expr:
-    """An adjoint summed or broadcast to its operand's `shape` (the rule for broadcasting).
-
-    With `exact=False` an adjoint that merely broadcasts to `shape` is left as it is: an
-    elementwise rule multiplies it into the right shape anyway, and the result stays small.
-    """
-    if adjoint.shape == shape:
-        return adjoint
-    if broadcast(adjoint.shape, shape) == shape:
-        return apply("broadcast_to", adjoint, shape=shape) if exact else adjoint
-    return apply("sum_to", adjoint, shape=shape)
 
 
 def depends(order: list[Expr], targets: set[Expr]) -> set[Expr]:
@@ -73,7 +63,7 @@ def vjp(outputs: Sequence[Expr], seeds: Sequence[Any], wrt: Sequence[Expr]) -> l
     live = depends(order, set(wrt))
     parts: dict[Expr, list[Expr]] = {}
     for output, seed in zip(outputs, seeds):
-        seed_expr = fit_shape(as_expr(seed), output.shape)
+        seed_expr = fit_shape(SYMBOLIC, as_expr(seed), output.shape)
         parts.setdefault(output, []).append(seed_expr)
     adjoints: dict[Expr, Expr] = {}
     for node in reversed(order):
@@ -82,7 +72,7 @@ def vjp(outputs: Sequence[Expr], seeds: Sequence[Any], wrt: Sequence[Expr]) -> l
             continue
         adjoint = pieces[0] if len(pieces) == 1 else apply("add", *pieces)
         if node.op == "symbol" or not node.spec.elementwise:
-            adjoint = fit_shape(adjoint, node.shape)
+            adjoint = fit_shape(SYMBOLIC, adjoint, node.shape)
         if node.op == "symbol":
             adjoints[node] = adjoint
             continue
@@ -102,8 +92,8 @@ def _propagate(node: Expr, adjoint: Expr, live: set[Expr], parts: dict[Expr, lis
         if spec.elementwise and arg.shape != node.shape:
             # The argument was broadcast into the node: sum over the node's full shape, so a
             # contribution left lazily smaller than the node must be broadcast first.
-            piece = fit_shape(fit_shape(piece, node.shape), arg.shape)
-        parts.setdefault(arg, []).append(fit_shape(piece, arg.shape, exact=False))
+            piece = fit_shape(SYMBOLIC, fit_shape(SYMBOLIC, piece, node.shape), arg.shape)
+        parts.setdefault(arg, []).append(fit_shape(SYMBOLIC, piece, arg.shape, exact=False))
 
 
 def resolve_symbols(expr_or_exprs: Expr | Sequence[Expr], wrt: str | Expr | Sequence[str | Expr] | None) -> list[Expr]:

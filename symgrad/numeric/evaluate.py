@@ -15,25 +15,15 @@ from ..core.errors import ArgumentError, DomainError, ShapeError
 from ..core.expr import Expr, as_expr, declared_shape, rebuild
 from ..core.shapes import Shape
 from ..core.traverse import topological
+from .backend import align, compute
 
 ERRORS = ("ignore", "raise")
 
 
-def align(value: np.ndarray, nb: int, rank: int) -> np.ndarray:
-    """`value` (nb batch axes, then core axes) with size-1 axes inserted up to core `rank`."""
-    missing = rank - (value.ndim - nb)
-    if missing <= 0:
-        return value
-    return value.reshape(value.shape[:nb] + (1,) * missing + value.shape[nb:])
-
-
 def apply_numpy(node: Expr, values: list[np.ndarray], nb: int) -> np.ndarray:
     """Compute `node`'s operation on its arguments' values (each with `nb` batch axes)."""
-    spec = node.spec
-    if spec.elementwise:
-        rank = len(node.shape)
-        return spec.numpy(*(align(value, nb, rank) for value in values), **node.kwargs)
-    return spec.numpy(*values, nb=nb, **node.kwargs)
+    result: np.ndarray = compute(node.spec, values, nb, node.kwargs)
+    return result
 
 
 def batch_inputs(symbols: list[Expr], values: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], Shape]:
