@@ -7,12 +7,12 @@ function's size. `diff`, `jacobian` and `hessian` are built on this sweep.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from ..core.errors import ArgumentError, ShapeError
-from ..core.expr import Expr, apply, as_expr, constant
+from ..core.expr import Expr, apply, as_expr, constant, symbol as make_symbol
 from ..core.opspec import fit_shape
 from ..core.shapes import Shape, broadcast
 from ..core.traverse import topological
@@ -96,8 +96,22 @@ def _propagate(node: Expr, adjoint: Expr, live: set[Expr], parts: dict[Expr, lis
         parts.setdefault(arg, []).append(fit_shape(SYMBOLIC, piece, arg.shape, exact=False))
 
 
-def resolve_symbols(expr_or_exprs: Expr | Sequence[Expr], wrt: str | Expr | Sequence[str | Expr] | None) -> list[Expr]:
-    """The symbol nodes named by `wrt` (all free symbols, sorted, when None)."""
+Wrt = str | Expr | Sequence[str | Expr] | None
+
+
+def resolve_symbols(expr_or_exprs: Expr | Sequence[Expr], wrt: Wrt,
+                    shapes: Mapping[str, Shape] | None = None) -> list[Expr]:
+    """The symbols to differentiate by: the one rule for names that every entry point follows
+    (grad, diff, jacobian, hessian, reverse, check, verify, steps and the CLI; `compile`
+    resolves its `wrt` this way too, and takes a value for every name it differentiates by).
+
+    - `wrt=None`: every free symbol of the expression(s), sorted by name.
+    - A name in `wrt` that the expression uses: that symbol.
+    - A name in `wrt` that the expression does not use: a symbol of that name, whose partial
+      is zero; scalar unless `shapes` gives its shape (a symbol passed as an Expr keeps its own).
+    - A name given only in a point (`at=`) is never differentiated: it is ignored, as `eval`
+      ignores it.
+    """
     roots = [expr_or_exprs] if isinstance(expr_or_exprs, Expr) else list(expr_or_exprs)
     present = {node.name: node for node in topological(roots) if node.op == "symbol"}
     if wrt is None:
@@ -114,9 +128,23 @@ def resolve_symbols(expr_or_exprs: Expr | Sequence[Expr], wrt: str | Expr | Sequ
         elif name in present:
             result.append(present[name])  # type: ignore[arg-type]
         else:
-            from ..core.expr import symbol
-            result.append(symbol(name))  # absent: every derivative is 0
+            result.append(make_symbol(name, (shapes or {}).get(name, ())))  # absent: its partial is 0
     return result
+
+
+def sole_symbol(expr: Expr, wrt: str | Expr | None, how: str = "wrt=") -> Expr:
+    """The one symbol to differentiate `expr` by: `wrt` resolved as `resolve_symbols` does,
+    or, when `wrt` is None, the expression's only variable (`how` says how to name one)."""
+    if wrt is None:
+        names = expr.symbols
+        if len(names) != 1:
+            listed = ", ".join(names) or "none"
+            raise ArgumentError(f"say which variable to differentiate by ({how}); "
+                                f"the expression's variables: {listed}")
+    elif not isinstance(wrt, (str, Expr)):
+        raise ArgumentError(f"wrt takes one symbol name, not {wrt!r}")
+    (found,) = resolve_symbols(expr, wrt)
+    return found
 
 
 def grad(expr: Expr, wrt: Sequence[str | Expr] | str | None = None) -> dict[str, Expr]:
@@ -124,6 +152,8 @@ def grad(expr: Expr, wrt: Sequence[str | Expr] | str | None = None) -> dict[str,
 
     The partials share nodes with `expr` and with each other, so their total size stays
     within a small factor of `expr.size`. For a vector symbol the partial has its shape.
+    `wrt` defaults to every free symbol; a name in `wrt` that `expr` does not use gets a
+    zero partial (the rule of `resolve_symbols`).
     """
     expr = as_expr(expr)
     if expr.shape != ():
@@ -166,6 +196,7 @@ def diff(expr: Expr, wrt: str | Expr, order: int = 1) -> Expr:
 
     A scalar expression of a vector symbol gives its gradient (the symbol's shape); a vector
     expression of a scalar symbol gives the elementwise derivative (the expression's shape).
+    A `wrt` that `expr` does not use gives 0.
     """
     expr = as_expr(expr)
     if not isinstance(order, int) or isinstance(order, bool) or order < 0:
@@ -182,6 +213,7 @@ def jacobian(functions: Expr | Sequence[Expr], wrt: Sequence[str | Expr] | str |
     """Rows of partial derivatives: `[[df1/dx, df1/dy], [df2/dx, df2/dy]]`.
 
     `functions` is a list of scalar expressions, or one vector expression (a row per element).
+    A name in `wrt` that no function uses gets a column of zeros.
     """
     rows = _scalar_outputs(functions)
     symbols = resolve_symbols(rows, wrt)
@@ -202,7 +234,8 @@ def _scalar_outputs(functions: Expr | Sequence[Expr]) -> list[Expr]:
 
 
 def hessian(expr: Expr, wrt: Sequence[str | Expr] | str | None = None) -> list[list[Expr]]:
-    """The matrix of second partial derivatives, as symmetric rows."""
+    """The matrix of second partial derivatives, as symmetric rows (zero for a name in `wrt`
+    that `expr` does not use)."""
     expr = as_expr(expr)
     symbols = resolve_symbols(expr, wrt)
     for symbol in symbols:

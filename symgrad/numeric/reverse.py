@@ -99,14 +99,15 @@ def _with_batch(values: dict[Expr, np.ndarray], batch: Shape, seed: np.ndarray,
     return values, full
 
 
-def reverse(expr: Expr, at: Mapping[str, Any], wrt: str | Sequence[str] | None = None,
+def reverse(expr: Expr, at: Mapping[str, Any], wrt: str | Expr | Sequence[str | Expr] | None = None,
             seed: Any = None, errors: str = "ignore") -> tuple[Any, dict[str, Any]]:
     """The value of `expr` at `at` and its gradient, by one numeric reverse sweep.
 
     Batched like `Expr.eval`: each gradient has shape `(*batch, *symbol_shape)`, one per point.
     A non-scalar `expr` needs `seed` (its shape, optionally batched) and gives `seed^T J`.
-    `wrt` picks symbols (default: all free symbols). Where the upstream adjoint is exactly 0,
-    a contribution is 0, so the unselected branch of `where` never leaks nan or inf.
+    `wrt` picks symbols (default: all free symbols); a name in `wrt` that `expr` does not use
+    gets a zero gradient, and a name only in `at` is ignored. Where the upstream adjoint is
+    exactly 0, a contribution is 0, so the unselected branch of `where` never leaks nan or inf.
     `errors="raise"` raises `DomainError` when a value or a gradient is not finite.
     """
     expr = as_expr(expr)
