@@ -289,7 +289,8 @@ _COMMANDS: list[tuple[str, str, str, Handler]] = [
     ("diff", "the derivative, symbolically", 'symgrad diff "3x^2 + 4x + 2u x" --wrt x --at x=3,u=2', _diff),
     ("grad", "all partial derivatives", 'symgrad grad "x^2 y + sin(y)" --at x=1,y=2', _grad),
     ("eval", "the value at a point", 'symgrad eval "x @ x" --at x=[1,7,-2]', _eval),
-    ("check", "closed form vs reverse mode vs finite differences vs SymPy; exit 1 if they differ",
+    ("check", "compare symgrad's rules (closed form, reverse mode) with independent oracles "
+     "(finite differences, SymPy); exit 1 if they differ or no oracle ran",
      'symgrad check "sin(x^2) log(y)"', _check),
     ("verify", "is CLAIMED the derivative of EXPR? exit 1 (with a counterexample) if not",
      'symgrad verify "sin(x^2)" "2x cos(x^2)" --wrt x', _verify),

@@ -1,15 +1,21 @@
-"""Cross-checks of derivatives: closed form against reverse mode, finite differences and SymPy.
+"""Cross-checks of derivatives: symgrad's own rules against independent oracles.
 
-`check(expr)` computes every first derivative of `expr` four independent ways and reports,
-in a table, where they agree:
+`check(expr)` computes every first derivative of `expr` four ways and reports, in a table,
+where they agree. Two columns run symgrad's derivative rules (one rule per operation serves
+both, so a wrong rule shows identically in each: their agreement alone proves little):
 
 - closed form: the symbolic gradient (`sg.grad`), compiled into a numpy kernel when
   `symgrad.compile` is available, else evaluated with `.eval`;
-- reverse: the numeric reverse sweep `sg.reverse`;
+- reverse: the numeric reverse sweep `sg.reverse`.
+
+Two columns are independent of those rules:
+
 - finite diff: central differences refined by Richardson extrapolation (Ridders' tableau),
-  accurate to about 1e-10 at smooth points, never reusing symgrad's derivative rules;
+  accurate to about 1e-10 at smooth points, from the expression's values only;
 - sympy: `sympy.diff` of the expression converted to SymPy, evaluated with `evalf` (skipped,
   with a note, when the conversion fails, the expression is large, or SymPy runs out of time).
+
+`ok` needs every column that ran to agree and at least one independent column to have run.
 
 Rows: a scalar symbol gives one row; a vector symbol one row per element (`x[2]`). A vector
 output is checked through its Jacobian, one row per (output element, variable element). When
@@ -37,6 +43,9 @@ from .sampling import count_points, format_point, format_value, point_dict, samp
 from ..core.shapes import size_of
 
 CLOSED, REVERSE, FINITE, SYMPY = "closed form", "reverse", "finite diff", "sympy"
+SHARED = (CLOSED, REVERSE)        # columns that run symgrad's own derivative rules
+INDEPENDENT = (FINITE, SYMPY)     # columns that never use them
+GROUPS = (("symgrad's rules", SHARED), ("independent oracles", INDEPENDENT))
 MAX_ENTRIES = 64          # Jacobian entries per point shown one by one
 SYMPY_MAX_NODES = 300     # larger expressions swell when SymPy expands the DAG into a tree
 SYMPY_SECONDS = 4.0
@@ -64,7 +73,11 @@ class CheckRow:
 class CheckReport:
     """The result of `check`: `ok`, `max_error`, the `points` used and one row per derivative.
 
-    `str(report)` is a table per point: one row per variable, one column per method.
+    `str(report)` is a table per point: one row per variable, one column per method, the
+    columns grouped as they are: `shared` (those that ran of closed form and reverse, which
+    share symgrad's derivative rules) and `independent` (those that ran of finite differences
+    and SymPy). `ok` is True when every column agrees at every row and at least one
+    independent column ran (an expression without variables has nothing to check: ok).
     `max_error` is absolute for derivatives of magnitude up to 1 and relative above.
     """
 
@@ -78,11 +91,18 @@ class CheckReport:
     rtol: float = 1e-6
     atol: float = 1e-8
     values: tuple[Any, ...] = field(default=())
+    shared: tuple[str, ...] = ()
+    independent: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         from ..language.printing import to_text
         text = to_text(self.expr, 70)
-        verdict = "all methods agree" if self.ok else "METHODS DISAGREE"
+        if self.ok:
+            verdict = "all methods agree"
+        elif self.rows and not self.independent:
+            verdict = "NOT CHECKED: no independent column ran"
+        else:
+            verdict = "METHODS DISAGREE"
         lines = [f"check of {text}: {verdict} (max error {self.max_error:.1e}, "
                  f"rtol={self.rtol:g}, atol={self.atol:g})"]
         for index, point in enumerate(self.points):
@@ -99,8 +119,27 @@ def _table(rows: list[CheckRow], methods: tuple[str, ...]) -> list[str]:
     body = [[_derivative_label(row), *(format_value(row.values.get(m)) for m in methods),
              f"{row.error:.1e}" + ("" if row.ok else "  <-- differs")] for row in rows]
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
-    return ["  " + "  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
-            for line in [header, *body]]
+    groups = _group_line(methods, widths)
+    return [groups] + ["  " + "  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
+                       for line in [header, *body]]
+
+
+def _group_line(methods: tuple[str, ...], widths: list[int]) -> str:
+    """The line above the header naming each group of columns over its first column; a
+    group's last column widens (in `widths`) when its label is longer than the group."""
+    spans = []
+    for label, members in GROUPS:
+        columns = [1 + i for i, method in enumerate(methods) if method in members]
+        if columns:
+            first, last = columns[0], columns[-1]
+            room = sum(widths[first:last + 1]) + 2 * (last - first)
+            widths[last] += max(0, len(label) - room)
+            spans.append((label, first))
+    line = ""
+    for label, first in spans:
+        start = 2 + sum(widths[:first]) + 2 * first
+        line = line.ljust(start) + label
+    return line
 
 
 def _derivative_label(row: CheckRow) -> str:
@@ -290,6 +329,15 @@ def _row(probe: Probe, point: int, values: dict[str, float], fd_error: float,
     return CheckRow(point, probe.output, probe.variable, values, error, ok)
 
 
+def _only_independent_differ(row: CheckRow, rtol: float, atol: float) -> bool:
+    """The shared columns agree, and both independent ones ran and disagree with them."""
+    reference = row.values[CLOSED]
+    if row.ok or not all(method in row.values for method in INDEPENDENT):
+        return False
+    shared = all(_agree(reference, row.values[m], 0.0, rtol, atol) for m in SHARED if m in row.values)
+    return shared and not any(_agree(reference, row.values[m], 0.0, rtol, atol) for m in INDEPENDENT)
+
+
 def _only_numeric_differs(row: CheckRow, rtol: float, atol: float) -> bool:
     reference = row.values[CLOSED]
     exact = [value for method, value in row.values.items() if method not in (CLOSED, FINITE)]
@@ -334,8 +382,9 @@ def _with_absent(batch: dict[str, np.ndarray], symbols: list[Expr]) -> dict[str,
 def check(expr: Any, at: Mapping[str, Any] | None = None, wrt: Wrt = None,
           rtol: float = 1e-6, atol: float = 1e-8, *, samples: int = 3, seed: int = 0,
           use_sympy: bool = True) -> CheckReport:
-    """Every first derivative of `expr` by closed form, reverse mode, finite differences and
-    SymPy, compared: `ok` when all agree within `atol + rtol * |value|` at every point.
+    """Every first derivative of `expr` by symgrad's rules (closed form, reverse mode) and by
+    independent oracles (finite differences, SymPy), compared: `ok` when all that ran agree
+    within `atol + rtol * |value|` at every point and at least one independent column ran.
 
     `expr` may be an Expr, a string or an eager tensor (its `.expr`, checked at the values of
     its leaves). Without `at`, `samples` random points are drawn (reproducibly, from `seed`)
@@ -348,8 +397,8 @@ def check(expr: Any, at: Mapping[str, Any] | None = None, wrt: Wrt = None,
     expr = as_expression(expr)
     symbols = resolve_symbols(expr, wrt)
     if not symbols:
-        return CheckReport(expr, (), (), (CLOSED,), ("the expression has no variables",), True, 0.0,
-                           rtol, atol)
+        return CheckReport(expr, (), (), (CLOSED,), ("the expression has no variables: there is no "
+                                                     "derivative to check",), True, 0.0, rtol, atol)
     rng = np.random.default_rng(seed)
     probes = _probes(expr, symbols, rng)
     seeds = {_seed_key(probe.seed): probe.seed for probe in probes}
@@ -387,12 +436,12 @@ def _report(expr: Expr, symbols: list[Expr], probes: list[Probe], seeds: dict[by
     points = [point_dict(batch, p) for p in range(count)]
     columns, notes = _columns(expr, symbols, probes, seeds, batch, points, use_sympy)
     notes = list(notes)
-    fd_errors = columns.pop("fd error")
+    fd_errors = columns.pop("fd error", {})
     rows = []
     for p in range(count):
         for i, probe in enumerate(probes):
             values = {method: column[(i, p)] for method, column in columns.items()}
-            rows.append(_row(probe, p, values, fd_errors[(i, p)], rtol, atol))
+            rows.append(_row(probe, p, values, fd_errors.get((i, p), math.nan), rtol, atol))
     with np.errstate(all="ignore"):
         values = evaluate(expr, batch)
     shown = tuple(np.asarray(values)[p] if np.ndim(values) else float(values) for p in range(count))
@@ -400,9 +449,19 @@ def _report(expr: Expr, symbols: list[Expr], probes: list[Probe], seeds: dict[by
     if any(_only_numeric_differs(row, rtol, atol) for row in rows):
         notes.append("where only finite differences differ, the function may not be differentiable "
                      "at that point (at a kink symgrad takes PyTorch's convention)")
+    if any(_only_independent_differ(row, rtol, atol) for row in rows):
+        notes.append("where symgrad's own columns agree with each other but finite differences and "
+                     "SymPy do not, a derivative rule is likely wrong (the shared columns use the "
+                     "same rules)")
+    shared = tuple(method for method in columns if method in SHARED)
+    independent = tuple(method for method in columns if method in INDEPENDENT)
+    if not independent:
+        notes.append("no independent column ran (finite differences, SymPy): closed form and "
+                     "reverse share symgrad's derivative rules, so their agreement is not a check")
     points = [{name: value for name, value in point.items() if name in shown_names} for point in points]
     return CheckReport(expr, tuple(rows), tuple(points), tuple(columns), tuple(notes),
-                       all(row.ok for row in rows), max_error, rtol, atol, shown)
+                       all(row.ok for row in rows) and bool(independent), max_error, rtol, atol,
+                       shown, shared, independent)
 
 
 def _columns(expr: Expr, symbols: list[Expr], probes: list[Probe], seeds: dict[bytes, np.ndarray | None],
@@ -417,7 +476,11 @@ def _columns(expr: Expr, symbols: list[Expr], probes: list[Probe], seeds: dict[b
         columns[REVERSE] = _reverse_column(expr, symbols, probes, batch)
     except ImportError:
         notes.append("reverse mode skipped: symgrad.reverse is not available")
-    columns[FINITE], errors = finite_differences(expr, probes, batch)
+    try:
+        columns[FINITE], errors = finite_differences(expr, probes, batch)
+    except SymgradError as error:
+        errors = {}
+        notes.append(f"finite differences skipped: {_reason(error)}")
     if use_sympy:
         column, note = _sympy_column(expr, probes, points)
         if column is not None:
