@@ -39,17 +39,21 @@ def batched_value(value: Any, nb: int) -> np.ndarray:
     return array.reshape((1,) * nb + array.shape) if array.ndim < nb else array
 
 
-def compute(spec: OpSpec, values: Sequence[Any], nb: int, params: Mapping[str, Any]) -> Any:
+def compute(spec: OpSpec, values: Sequence[Any], nb: int, params: Mapping[str, Any],
+            rank: int | None = None) -> Any:
     """`spec`'s numpy function on `values` (arrays with `nb` batch axes, or plain numbers).
 
     Elementwise ops get their array operands' core axes aligned on the right, after the batch
-    axes; other ops get every operand as a batched array and `nb=`.
+    axes, to core `rank` (the widest operand's when not given); other ops get every operand
+    as a batched array and `nb=`.
     """
     if spec.elementwise:
-        rank = max(np.ndim(value) for value in values) - nb
-        return spec.numpy(*(align(value, nb, rank) if isinstance(value, np.ndarray) else value
-                            for value in values), **params)
-    return spec.numpy(*(batched_value(value, nb) for value in values), nb=nb, **params)
+        if rank is None:
+            rank = max(np.ndim(value) for value in values) - nb
+        return spec.numpy(*[align(value, nb, rank) if type(value) is np.ndarray else value
+                            for value in values], **params)
+    return spec.numpy(*[value if type(value) is np.ndarray and value.ndim >= nb
+                        else batched_value(value, nb) for value in values], nb=nb, **params)
 
 
 def fit_core(value: Any, nb: int, shape: Shape) -> np.ndarray:
@@ -79,8 +83,12 @@ class NumericBackend:
 
     def shape(self, value: Any) -> Shape:
         """The core (per-point) shape of `value` (all of it when it has no batch axes)."""
-        shape: Shape = np.shape(value)
-        return shape[self.nb:] if len(shape) >= self.nb else shape
+        try:
+            shape: Shape = value.shape  # arrays and numpy scalars: faster than np.shape
+        except AttributeError:
+            shape = np.shape(value)
+        nb = self.nb
+        return shape[nb:] if len(shape) >= nb else shape
 
     def broadcast_to(self, value: Any, shape: Shape, exact: bool = False) -> Any:
         """`value` broadcast to core `shape` (numbers are always broadcast, exact or not)."""

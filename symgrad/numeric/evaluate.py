@@ -22,7 +22,7 @@ ERRORS = ("ignore", "raise")
 
 def apply_numpy(node: Expr, values: list[np.ndarray], nb: int) -> np.ndarray:
     """Compute `node`'s operation on its arguments' values (each with `nb` batch axes)."""
-    result: np.ndarray = compute(node.spec, values, nb, node.kwargs)
+    result: np.ndarray = compute(node.spec, values, nb, node.kwargs, len(node.shape))
     return result
 
 
