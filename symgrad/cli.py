@@ -70,23 +70,25 @@ def parse_shapes(text: str | None) -> dict[str, Shape]:
     return shapes
 
 
+def _shapes(args: argparse.Namespace, point: dict[str, Any]) -> dict[str, Shape]:
+    """Symbol shapes from --shapes, and from vector values in --at."""
+    shapes = {name: np.shape(value) for name, value in point.items() if np.ndim(value)}
+    shapes.update(parse_shapes(getattr(args, "shapes", None)))
+    return shapes
+
+
 def _inputs(args: argparse.Namespace) -> tuple[Expr, dict[str, Any]]:
     """The expression and the point; a vector value in --at declares its symbol's shape."""
     from .language.parse import parse
     point = parse_point(getattr(args, "at", None))
-    shapes = {name: np.shape(value) for name, value in point.items() if np.ndim(value)}
-    shapes.update(parse_shapes(getattr(args, "shapes", None)))
-    return parse(args.expr, shapes=shapes), point
+    return parse(args.expr, shapes=_shapes(args, point)), point
 
 
 def _only_variable(expr: Expr, wrt: str | None) -> str:
-    if wrt:
-        return wrt
-    names = expr.symbols
-    if len(names) == 1:
-        return names[0]
-    listed = ", ".join(names) or "none"
-    raise ArgumentError(f"say which variable with --wrt (the expression's variables: {listed})")
+    """--wrt, resolved as the library resolves `wrt` (a name the expression does not use has
+    derivative 0), or the expression's only variable."""
+    from .calculus.differentiate import sole_symbol
+    return sole_symbol(expr, wrt or None, how="--wrt").name or ""
 
 
 # -- printing -------------------------------------------------------------------------------------------
@@ -141,9 +143,11 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from .calculus.differentiate import resolve_symbols
     from .checking.check import check
     expr, point = _inputs(args)
-    wrt = args.wrt.split(",") if args.wrt else None
+    names = [name.strip() for name in args.wrt.split(",")] if args.wrt else None
+    wrt = resolve_symbols(expr, names, _shapes(args, point))
     report = check(expr, at=point or None, wrt=wrt)
     print(report)
     return EXIT_OK if report.ok else EXIT_DIFFERENT
@@ -287,7 +291,8 @@ _COMMANDS: list[tuple[str, str, str, Handler]] = [
     ("diff", "the derivative, symbolically", 'symgrad diff "3x^2 + 4x + 2u x" --wrt x --at x=3,u=2', _diff),
     ("grad", "all partial derivatives", 'symgrad grad "x^2 y + sin(y)" --at x=1,y=2', _grad),
     ("eval", "the value at a point", 'symgrad eval "x @ x" --at x=[1,7,-2]', _eval),
-    ("check", "closed form vs reverse mode vs finite differences vs SymPy; exit 1 if they differ",
+    ("check", "compare symgrad's rules (closed form, reverse mode) with independent oracles "
+     "(finite differences, SymPy); exit 1 if they differ or no oracle ran",
      'symgrad check "sin(x^2) log(y)"', _check),
     ("verify", "is CLAIMED the derivative of EXPR? exit 1 (with a counterexample) if not",
      'symgrad verify "sin(x^2)" "2x cos(x^2)" --wrt x', _verify),

@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given, settings
 
 import symgrad as sg
-from symgrad.checking.check import CLOSED, FINITE, REVERSE, SYMPY, finite_difference_gradient
+from symgrad.checking import check as check_module
+from symgrad.checking.check import (CLOSED, FINITE, INDEPENDENT, REVERSE, SHARED, SYMPY,
+                                    finite_difference_gradient)
 from symgrad.checking.finite_differences import richardson
 from symgrad.core.opspec import OPS
 from strategies import expressions
@@ -53,6 +55,32 @@ def test_table_has_one_row_per_variable_and_one_column_per_method():
     assert [row.variable for row in report.rows] == ["u", "x"]
     assert any(line.strip().startswith("d/dx") and "26" in line for line in lines)
     assert "at u=2, x=3" in str(report)
+
+
+def test_the_table_groups_symgrads_rules_apart_from_the_independent_oracles():
+    report = sg.check("3*x**2 + 4*x + 2*u*x", at={"x": 3, "u": 2})
+    assert report.shared == SHARED == (CLOSED, REVERSE)
+    assert report.independent == INDEPENDENT == (FINITE, SYMPY)
+    lines = str(report).splitlines()
+    position = next(i for i, line in enumerate(lines) if "closed form" in line)
+    groups, header = lines[position - 1], lines[position]
+    assert groups.index("symgrad's rules") == header.index(CLOSED)
+    assert groups.index("independent oracles") == header.index(FINITE)
+
+
+def test_ok_needs_an_independent_column(monkeypatch):
+    def broken(*args, **kwargs):
+        raise sg.DomainError("no finite differences today")
+    monkeypatch.setattr(check_module, "finite_differences", broken)
+    alone = sg.check("sin(x) * y", at={"x": 0.5, "y": 2.0}, use_sympy=False)
+    # closed form and reverse agree, but they share symgrad's rules: that is not a check.
+    assert all(row.values[CLOSED] == pytest.approx(row.values[REVERSE]) for row in alone.rows)
+    assert alone.independent == () and alone.ok is False
+    assert "NOT CHECKED" in str(alone)
+    assert any("no independent column ran" in note for note in alone.notes)
+    assert any("finite differences skipped" in note for note in alone.notes)
+    with_sympy = sg.check("sin(x) * y", at={"x": 0.5, "y": 2.0})
+    assert with_sympy.independent == (SYMPY,) and with_sympy.ok is True
 
 
 def test_random_points_lie_in_the_domain_and_are_several():
@@ -100,6 +128,15 @@ def test_a_broken_derivative_rule_is_caught(monkeypatch):
     assert row.values[FINITE] == pytest.approx(row.values[SYMPY], rel=1e-9)
     assert row.values[REVERSE] == pytest.approx(row.values[FINITE] * 1.001, rel=1e-9)
     assert "differs" in str(report)
+    # symgrad's own columns share the broken rule: they agree with each other, every row.
+    assert report.shared == (CLOSED, REVERSE) and report.independent == (FINITE, SYMPY)
+    for row in report.rows:
+        assert row.values[CLOSED] == pytest.approx(row.values[REVERSE], rel=1e-12)
+    # Only the independent oracles flag it, and the report says what that suggests.
+    for row in bad:
+        for method in INDEPENDENT:
+            assert row.values[method] != pytest.approx(row.values[CLOSED], rel=1e-6)
+    assert any("rule is likely wrong" in note for note in report.notes)
 
 
 def test_broken_rule_is_restored_after_the_test():
@@ -137,8 +174,8 @@ def test_sympy_is_skipped_with_a_note_for_a_large_expression():
 
 
 def test_bad_input_raises_symgrad_errors():
-    with pytest.raises(sg.ArgumentError, match="not a variable"):
-        sg.check("x**2", wrt="y")
+    # (A `wrt` name the expression does not use is no longer an error: see
+    # tests/test_variables.py, where it gets a zero partial in every column.)
     with pytest.raises(sg.ArgumentError, match="no value given"):
         sg.check("x*y", at={"x": 1.0})
     with pytest.raises(sg.ShapeError, match="one point"):

@@ -7,53 +7,43 @@ function's size. `diff`, `jacobian` and `hessian` are built on this sweep.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from ..core.errors import ArgumentError, ShapeError
 from ..core import limits
-from ..core.expr import Expr, apply, as_expr, constant, symbol as symbol_named, symbol_name
+from ..core.expr import Expr, apply, as_expr, constant, symbol as make_symbol, symbol_name
+from ..core.opspec import fit_shape
 from ..core.shapes import Shape, broadcast, size_of
 from ..core.traverse import topological
 
 
 class SymbolicBackend:
-    """The `F` a derivative rule sees when it builds DAG nodes."""
+    """The `F` a derivative rule sees when it builds DAG nodes (a `core.opspec.Backend`)."""
 
     def __getattr__(self, name: str) -> Callable[..., Expr]:
         return lambda *args, **params: apply(name, *args, **params)
 
     @staticmethod
-    def shape(value: Expr) -> Shape:
-        return value.shape
+    def shape(value: Any) -> Shape:
+        return as_expr(value).shape
 
     @staticmethod
     def sum_to(value: Any, shape: Shape) -> Expr:
         return apply("sum_to", value, shape=shape)
 
     @staticmethod
-    def broadcast_to(value: Any, shape: Shape) -> Expr:
-        # Exprs broadcast by their trailing axes, so only a missing shape needs a node.
-        value = as_expr(value)
-        return value if broadcast(value.shape, shape) == shape else apply(
-            "broadcast_to", value, shape=shape)
+    def broadcast_to(value: Any, shape: Shape, exact: bool = False) -> Expr:
+        # Exprs broadcast by their trailing axes, so unless `exact` only a missing shape
+        # needs a node.
+        expr = as_expr(value)
+        if expr.shape == shape or (not exact and broadcast(expr.shape, shape) == shape):
+            return expr
+        return apply("broadcast_to", expr, shape=shape)
 
 
 SYMBOLIC = SymbolicBackend()
-
-
-def fit_shape(adjoint: Expr, shape: Shape, exact: bool = True) -> Expr:
-    """An adjoint summed or broadcast to its operand's `shape` (the rule for broadcasting).
-
-    With `exact=False` an adjoint that merely broadcasts to `shape` is left as it is: an
-    elementwise rule multiplies it into the right shape anyway, and the result stays small.
-    """
-    if adjoint.shape == shape:
-        return adjoint
-    if broadcast(adjoint.shape, shape) == shape:
-        return apply("broadcast_to", adjoint, shape=shape) if exact else adjoint
-    return apply("sum_to", adjoint, shape=shape)
 
 
 def depends(order: list[Expr], targets: set[Expr]) -> set[Expr]:
@@ -74,7 +64,7 @@ def vjp(outputs: Sequence[Expr], seeds: Sequence[Any], wrt: Sequence[Expr]) -> l
     live = depends(order, set(wrt))
     parts: dict[Expr, list[Expr]] = {}
     for output, seed in zip(outputs, seeds):
-        seed_expr = fit_shape(as_expr(seed), output.shape)
+        seed_expr = fit_shape(SYMBOLIC, as_expr(seed), output.shape)
         parts.setdefault(output, []).append(seed_expr)
     adjoints: dict[Expr, Expr] = {}
     for node in reversed(order):
@@ -83,7 +73,7 @@ def vjp(outputs: Sequence[Expr], seeds: Sequence[Any], wrt: Sequence[Expr]) -> l
             continue
         adjoint = pieces[0] if len(pieces) == 1 else apply("add", *pieces)
         if node.op == "symbol" or not node.spec.elementwise:
-            adjoint = fit_shape(adjoint, node.shape)
+            adjoint = fit_shape(SYMBOLIC, adjoint, node.shape)
         if node.op == "symbol":
             adjoints[node] = adjoint
             continue
@@ -103,12 +93,26 @@ def _propagate(node: Expr, adjoint: Expr, live: set[Expr], parts: dict[Expr, lis
         if spec.elementwise and arg.shape != node.shape:
             # The argument was broadcast into the node: sum over the node's full shape, so a
             # contribution left lazily smaller than the node must be broadcast first.
-            piece = fit_shape(fit_shape(piece, node.shape), arg.shape)
-        parts.setdefault(arg, []).append(fit_shape(piece, arg.shape, exact=False))
+            piece = fit_shape(SYMBOLIC, fit_shape(SYMBOLIC, piece, node.shape), arg.shape)
+        parts.setdefault(arg, []).append(fit_shape(SYMBOLIC, piece, arg.shape, exact=False))
 
 
-def resolve_symbols(expr_or_exprs: Expr | Sequence[Expr], wrt: str | Expr | Sequence[str | Expr] | None) -> list[Expr]:
-    """The symbol nodes named by `wrt` (all free symbols, sorted, when None)."""
+Wrt = str | Expr | Sequence[str | Expr] | None
+
+
+def resolve_symbols(expr_or_exprs: Expr | Sequence[Expr], wrt: Wrt,
+                    shapes: Mapping[str, Shape] | None = None) -> list[Expr]:
+    """The symbols to differentiate by: the one rule for names that every entry point follows
+    (grad, diff, jacobian, hessian, reverse, check, verify, steps and the CLI; `compile`
+    resolves its `wrt` this way too, and takes a value for every name it differentiates by).
+
+    - `wrt=None`: every free symbol of the expression(s), sorted by name.
+    - A name in `wrt` that the expression uses: that symbol.
+    - A name in `wrt` that the expression does not use: a symbol of that name, whose partial
+      is zero; scalar unless `shapes` gives its shape (a symbol passed as an Expr keeps its own).
+    - A name given only in a point (`at=`) is never differentiated: it is ignored, as `eval`
+      ignores it.
+    """
     roots = [expr_or_exprs] if isinstance(expr_or_exprs, Expr) else list(expr_or_exprs)
     present = {symbol_name(node): node for node in topological(roots) if node.op == "symbol"}
     if wrt is None:
@@ -125,9 +129,23 @@ def resolve_symbols(expr_or_exprs: Expr | Sequence[Expr], wrt: str | Expr | Sequ
         elif name in present:
             result.append(present[name])
         else:
-            from ..core.expr import symbol
-            result.append(symbol(name))  # absent: every derivative is 0
+            result.append(make_symbol(name, (shapes or {}).get(name, ())))  # absent: its partial is 0
     return result
+
+
+def sole_symbol(expr: Expr, wrt: str | Expr | None, how: str = "wrt=") -> Expr:
+    """The one symbol to differentiate `expr` by: `wrt` resolved as `resolve_symbols` does,
+    or, when `wrt` is None, the expression's only variable (`how` says how to name one)."""
+    if wrt is None:
+        names = expr.symbols
+        if len(names) != 1:
+            listed = ", ".join(names) or "none"
+            raise ArgumentError(f"say which variable to differentiate by ({how}); "
+                                f"the expression's variables: {listed}")
+    elif not isinstance(wrt, (str, Expr)):
+        raise ArgumentError(f"wrt takes one symbol name, not {wrt!r}")
+    (found,) = resolve_symbols(expr, wrt)
+    return found
 
 
 def grad(expr: Expr, wrt: Sequence[str | Expr] | str | None = None) -> dict[str, Expr]:
@@ -135,6 +153,8 @@ def grad(expr: Expr, wrt: Sequence[str | Expr] | str | None = None) -> dict[str,
 
     The partials share nodes with `expr` and with each other, so their total size stays
     within a small factor of `expr.size`. For a vector symbol the partial has its shape.
+    `wrt` defaults to every free symbol; a name in `wrt` that `expr` does not use gets a
+    zero partial (the rule of `resolve_symbols`).
     """
     expr = as_expr(expr)
     if expr.shape != ():
@@ -192,10 +212,11 @@ def _elementwise_derivative(expr: Expr, symbol: Expr) -> Expr:
     name = _PROBE
     while name in expr.symbols:
         name += "_"
-    probe = symbol_named(name, expr.shape)
+    probe = make_symbol(name, expr.shape)
     along = vjp([expr], [probe], [symbol])[0]
     (derivative,) = vjp([along], [constant(1.0)], [probe])
-    return fit_shape(derivative, expr.shape)
+    fitted: Expr = fit_shape(SYMBOLIC, derivative, expr.shape)
+    return fitted
 
 
 def diff(expr: Expr, wrt: str | Expr, order: int = 1) -> Expr:
@@ -203,6 +224,7 @@ def diff(expr: Expr, wrt: str | Expr, order: int = 1) -> Expr:
 
     A scalar expression of a vector symbol gives its gradient (the symbol's shape); a vector
     expression of a scalar symbol gives the elementwise derivative (the expression's shape).
+    A `wrt` that `expr` does not use gives 0.
     """
     expr = as_expr(expr)
     if not isinstance(order, int) or isinstance(order, bool) or order < 0:
@@ -222,6 +244,7 @@ def jacobian(functions: Expr | Sequence[Expr], wrt: Sequence[str | Expr] | str |
     """Rows of partial derivatives: `[[df1/dx, df1/dy], [df2/dx, df2/dy]]`.
 
     `functions` is a list of scalar expressions, or one vector expression (a row per element).
+    A name in `wrt` that no function uses gets a column of zeros.
     """
     if isinstance(functions, Expr):
         limits.check("MAX_NODES", size_of(functions.shape), "the Jacobian's rows")
@@ -246,7 +269,8 @@ def _scalar_outputs(functions: Expr | Sequence[Expr]) -> list[Expr]:
 
 
 def hessian(expr: Expr, wrt: Sequence[str | Expr] | str | None = None) -> list[list[Expr]]:
-    """The matrix of second partial derivatives, as symmetric rows."""
+    """The matrix of second partial derivatives, as symmetric rows (zero for a name in `wrt`
+    that `expr` does not use)."""
     expr = as_expr(expr)
     symbols = resolve_symbols(expr, wrt)
     for symbol in symbols:

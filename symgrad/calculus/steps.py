@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Union
 
+from .differentiate import sole_symbol
 from ..core.errors import ArgumentError
 from ..core.expr import Expr, apply, constant, constant_value, symbol
 from ..language.parse import as_expression
@@ -233,7 +234,8 @@ def _wrapped(expr: Expr) -> str:
 def steps(expr: Any, wrt: str | Expr) -> Derivation:
     """The derivation of d expr / d wrt, rule by rule, ending at the derivative.
 
-    `expr` may be a string (parsed) or an Expr; `wrt` names a scalar variable.
+    `expr` may be a string (parsed) or an Expr; `wrt` names a scalar variable (one that
+    `expr` does not use gives the constant rule and 0, as `diff` does).
     """
     expr = as_expression(expr)
     x = _variable(expr, wrt)
@@ -259,16 +261,12 @@ def steps(expr: Any, wrt: str | Expr) -> Derivation:
 
 
 def _variable(expr: Expr, wrt: str | Expr) -> Expr:
-    if isinstance(wrt, Expr) and wrt.op == "symbol":
-        name = wrt.name or ""
-    elif isinstance(wrt, str) and wrt.isidentifier():
-        name = wrt
-    else:
+    if not isinstance(wrt, (str, Expr)):
         raise ArgumentError(f"wrt must be a variable name, not {wrt!r}")
-    shapes = expr.symbol_shapes
-    if shapes.get(name, ()) != ():
-        raise ArgumentError(f"steps differentiates by a scalar variable; {name} has shape {shapes[name]}")
-    return symbol(name)
+    x = sole_symbol(expr, wrt)  # a name `expr` does not use: the constant rule, result 0
+    if x.shape != ():
+        raise ArgumentError(f"steps differentiates by a scalar variable; {x.name} has shape {x.shape}")
+    return x
 
 
 def _assemble(formula: Formula, results: dict[Expr, Expr]) -> Expr:

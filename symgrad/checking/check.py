@@ -1,15 +1,21 @@
-"""Cross-checks of derivatives: closed form against reverse mode, finite differences and SymPy.
+"""Cross-checks of derivatives: symgrad's own rules against independent oracles.
 
-`check(expr)` computes every first derivative of `expr` four independent ways and reports,
-in a table, where they agree:
+`check(expr)` computes every first derivative of `expr` four ways and reports, in a table,
+where they agree. Two columns run symgrad's derivative rules (one rule per operation serves
+both, so a wrong rule shows identically in each: their agreement alone proves little):
 
 - closed form: the symbolic gradient (`sg.grad`), compiled into a numpy kernel when
   `symgrad.compile` is available, else evaluated with `.eval`;
-- reverse: the numeric reverse sweep `sg.reverse`;
+- reverse: the numeric reverse sweep `sg.reverse`.
+
+Two columns are independent of those rules:
+
 - finite diff: central differences refined by Richardson extrapolation (Ridders' tableau),
-  accurate to about 1e-10 at smooth points, never reusing symgrad's derivative rules;
+  accurate to about 1e-10 at smooth points, from the expression's values only;
 - sympy: `sympy.diff` of the expression converted to SymPy, evaluated with `evalf` (skipped,
   with a note, when the conversion fails, the expression is large, or SymPy runs out of time).
+
+`ok` needs every column that ran to agree and at least one independent column to have run.
 
 Rows: a scalar symbol gives one row; a vector symbol one row per element (`x[2]`). A vector
 output is checked through its Jacobian, one row per (output element, variable element). When
@@ -23,10 +29,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 
+from ..calculus.differentiate import Wrt, resolve_symbols
 from ..core.errors import ArgumentError, ShapeError, SymgradError
 from ..numeric.evaluate import evaluate, finish, forward_values
 from ..core.expr import Expr, apply, constant, symbol_name
@@ -36,6 +43,9 @@ from .sampling import count_points, format_point, format_value, point_dict, samp
 from ..core.shapes import size_of
 
 CLOSED, REVERSE, FINITE, SYMPY = "closed form", "reverse", "finite diff", "sympy"
+SHARED = (CLOSED, REVERSE)        # columns that run symgrad's own derivative rules
+INDEPENDENT = (FINITE, SYMPY)     # columns that never use them
+GROUPS = (("symgrad's rules", SHARED), ("independent oracles", INDEPENDENT))
 MAX_ENTRIES = 64          # Jacobian entries per point shown one by one
 SYMPY_MAX_NODES = 300     # larger expressions swell when SymPy expands the DAG into a tree
 SYMPY_SECONDS = 4.0
@@ -63,7 +73,11 @@ class CheckRow:
 class CheckReport:
     """The result of `check`: `ok`, `max_error`, the `points` used and one row per derivative.
 
-    `str(report)` is a table per point: one row per variable, one column per method.
+    `str(report)` is a table per point: one row per variable, one column per method, the
+    columns grouped as they are: `shared` (those that ran of closed form and reverse, which
+    share symgrad's derivative rules) and `independent` (those that ran of finite differences
+    and SymPy). `ok` is True when every column agrees at every row and at least one
+    independent column ran (an expression without variables has nothing to check: ok).
     `max_error` is absolute for derivatives of magnitude up to 1 and relative above.
     """
 
@@ -77,11 +91,18 @@ class CheckReport:
     rtol: float = 1e-6
     atol: float = 1e-8
     values: tuple[Any, ...] = field(default=())
+    shared: tuple[str, ...] = ()
+    independent: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         from ..language.printing import to_text
         text = to_text(self.expr, 70)
-        verdict = "all methods agree" if self.ok else "METHODS DISAGREE"
+        if self.ok:
+            verdict = "all methods agree"
+        elif self.rows and not self.independent:
+            verdict = "NOT CHECKED: no independent column ran"
+        else:
+            verdict = "METHODS DISAGREE"
         lines = [f"check of {text}: {verdict} (max error {self.max_error:.1e}, "
                  f"rtol={self.rtol:g}, atol={self.atol:g})"]
         for index, point in enumerate(self.points):
@@ -98,8 +119,27 @@ def _table(rows: list[CheckRow], methods: tuple[str, ...]) -> list[str]:
     body = [[_derivative_label(row), *(format_value(row.values.get(m)) for m in methods),
              f"{row.error:.1e}" + ("" if row.ok else "  <-- differs")] for row in rows]
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
-    return ["  " + "  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
-            for line in [header, *body]]
+    groups = _group_line(methods, widths)
+    return [groups] + ["  " + "  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
+                       for line in [header, *body]]
+
+
+def _group_line(methods: tuple[str, ...], widths: list[int]) -> str:
+    """The line above the header naming each group of columns over its first column; a
+    group's last column widens (in `widths`) when its label is longer than the group."""
+    spans = []
+    for label, members in GROUPS:
+        columns = [1 + i for i, method in enumerate(methods) if method in members]
+        if columns:
+            first, last = columns[0], columns[-1]
+            room = sum(widths[first:last + 1]) + 2 * (last - first)
+            widths[last] += max(0, len(label) - room)
+            spans.append((label, first))
+    line = ""
+    for label, first in spans:
+        start = 2 + sum(widths[:first]) + 2 * first
+        line = line.ljust(start) + label
+    return line
 
 
 def _derivative_label(row: CheckRow) -> str:
@@ -152,40 +192,39 @@ def scalarized(expr: Expr, seed: np.ndarray | None) -> Expr:
 
 
 # -- the four methods ------------------------------------------------------------------------------
-def _closed_form(expr: Expr, names: list[str], seeds: dict[bytes, np.ndarray | None],
+def _closed_form(expr: Expr, symbols: list[Expr], seeds: dict[bytes, np.ndarray | None],
                  batch: dict[str, np.ndarray]) -> dict[tuple[bytes, str], np.ndarray]:
     """Each seed's symbolic gradient at every point: (seed, name) -> array (points, *shape)."""
     result: dict[tuple[bytes, str], np.ndarray] = {}
     for key, seed in seeds.items():
-        gradients = _compiled_gradient(scalarized(expr, seed), names, batch)
-        for name in names:
-            result[(key, name)] = gradients[name]
+        gradients = _compiled_gradient(scalarized(expr, seed), symbols, batch)
+        for name, gradient in gradients.items():
+            result[(key, name)] = gradient
     return result
 
 
-def _compiled_gradient(target: Expr, names: list[str], batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _compiled_gradient(target: Expr, symbols: list[Expr], batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     count = count_points(batch)
     try:
         from ..numeric.kernel import compile as compile_kernel
     except ImportError:
         compile_kernel = None  # type: ignore[assignment]
     if compile_kernel is not None:
-        _, gradients = compile_kernel(target, wrt=names, grad=True)(**batch)
+        _, gradients = compile_kernel(target, wrt=symbols, grad=True)(**batch)
     else:
-        gradients = _evaluated_gradient(target, names, batch)
-    shapes = target.symbol_shapes
-    return {name: np.broadcast_to(np.asarray(gradients[name], dtype=np.float64),
-                                  (count, *shapes.get(name, ()))) for name in names}
+        gradients = _evaluated_gradient(target, symbols, batch)
+    return {s.name or "": np.broadcast_to(np.asarray(gradients[s.name], dtype=np.float64),
+                                          (count, *s.shape)) for s in symbols}
 
 
-def _evaluated_gradient(target: Expr, names: list[str], batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _evaluated_gradient(target: Expr, symbols: list[Expr], batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     from ..calculus.differentiate import grad
-    partials = grad(target, names)
+    partials = grad(target, symbols)
     computed, shape = forward_values(list(partials.values()), batch)
     return {name: finish(computed[partial], shape, partial.shape) for name, partial in partials.items()}
 
 
-def _reverse_column(expr: Expr, names: list[str], probes: list[Probe],
+def _reverse_column(expr: Expr, symbols: list[Expr], probes: list[Probe],
                     batch: dict[str, np.ndarray]) -> Column:
     """One batched numeric reverse sweep per output seed, projected on each probe's direction."""
     from ..numeric.reverse import reverse
@@ -196,7 +235,7 @@ def _reverse_column(expr: Expr, names: list[str], probes: list[Probe],
         key = _seed_key(probe.seed)
         if key not in gradients:
             seed = None if probe.seed is None else np.broadcast_to(probe.seed, (count, *expr.shape))
-            gradients[key] = reverse(expr, at=batch, wrt=names, seed=seed)[1]
+            gradients[key] = reverse(expr, at=batch, wrt=symbols, seed=seed)[1]
         gradient = np.broadcast_to(np.asarray(gradients[key][probe.name], dtype=np.float64),
                                    (count, *probe.direction.shape))
         for p in range(count):
@@ -291,6 +330,15 @@ def _row(probe: Probe, point: int, values: dict[str, float], fd_error: float,
     return CheckRow(point, probe.output, probe.variable, values, error, ok)
 
 
+def _only_independent_differ(row: CheckRow, rtol: float, atol: float) -> bool:
+    """The shared columns agree, and both independent ones ran and disagree with them."""
+    reference = row.values[CLOSED]
+    if row.ok or not all(method in row.values for method in INDEPENDENT):
+        return False
+    shared = all(_agree(reference, row.values[m], 0.0, rtol, atol) for m in SHARED if m in row.values)
+    return shared and not any(_agree(reference, row.values[m], 0.0, rtol, atol) for m in INDEPENDENT)
+
+
 def _only_numeric_differs(row: CheckRow, rtol: float, atol: float) -> bool:
     reference = row.values[CLOSED]
     exact = [value for method, value in row.values.items() if method not in (CLOSED, FINITE)]
@@ -298,31 +346,20 @@ def _only_numeric_differs(row: CheckRow, rtol: float, atol: float) -> bool:
 
 
 # -- the entry point ---------------------------------------------------------------------------------
-def _variables(expr: Expr, wrt: str | Sequence[str] | None) -> list[Expr]:
-    present = {symbol_name(node): node for node in _symbol_nodes(expr)}
-    if wrt is None:
-        return [present[name] for name in sorted(present)]
-    names = [wrt] if isinstance(wrt, str) else list(wrt)
-    for name in names:
-        if name not in present:
-            known = ", ".join(sorted(present)) or "none"
-            raise ArgumentError(f"{name!r} is not a variable of the expression (variables: {known})")
-    return [present[name] for name in names]
-
-
-def _symbol_nodes(expr: Expr) -> list[Expr]:
-    from ..core.traverse import topological
-    return [node for node in topological([expr]) if node.op == "symbol"]
-
-
-def _given_point(expr: Expr, at: Mapping[str, Any]) -> dict[str, np.ndarray]:
+def _given_point(expr: Expr, at: Mapping[str, Any], symbols: list[Expr]) -> dict[str, np.ndarray]:
+    """The point `at` as a batch of one: a value for every variable of `expr` (names it does not
+    use are ignored), and for every differentiated name it does not use (0 when not given)."""
     if not isinstance(at, Mapping):
         raise ArgumentError(f"at takes a mapping of names to values, not {type(at).__name__}")
+    shapes = expr.symbol_shapes
     batch = {}
-    for name, shape in expr.symbol_shapes.items():
+    for name, shape in {**{s.name or "": s.shape for s in symbols}, **shapes}.items():
         if name not in at:
-            raise ArgumentError(f"no value given for the variable {name!r} "
-                                f"(given: {', '.join(sorted(at)) or 'none'})")
+            if name in shapes:
+                raise ArgumentError(f"no value given for the variable {name!r} "
+                                    f"(given: {', '.join(sorted(at)) or 'none'})")
+            batch[name] = np.zeros((1, *shape))
+            continue
         value = at[name]
         value = value.numpy() if hasattr(value, "numpy") and not isinstance(value, np.ndarray) else value
         try:
@@ -336,34 +373,43 @@ def _given_point(expr: Expr, at: Mapping[str, Any]) -> dict[str, np.ndarray]:
     return batch
 
 
-def check(expr: Any, at: Mapping[str, Any] | None = None, wrt: str | Sequence[str] | None = None,
+def _with_absent(batch: dict[str, np.ndarray], symbols: list[Expr]) -> dict[str, np.ndarray]:
+    """Sampled points, with 0 for each differentiated name the expression does not use (its
+    partial is 0 at every value)."""
+    count = count_points(batch)
+    return {**{s.name or "": np.zeros((count, *s.shape)) for s in symbols}, **batch}
+
+
+def check(expr: Any, at: Mapping[str, Any] | None = None, wrt: Wrt = None,
           rtol: float = 1e-6, atol: float = 1e-8, *, samples: int = 3, seed: int = 0,
           use_sympy: bool = True) -> CheckReport:
-    """Every first derivative of `expr` by closed form, reverse mode, finite differences and
-    SymPy, compared: `ok` when all agree within `atol + rtol * |value|` at every point.
+    """Every first derivative of `expr` by symgrad's rules (closed form, reverse mode) and by
+    independent oracles (finite differences, SymPy), compared: `ok` when all that ran agree
+    within `atol + rtol * |value|` at every point and at least one independent column ran.
 
     `expr` may be an Expr, a string or an eager tensor (its `.expr`, checked at the values of
     its leaves). Without `at`, `samples` random points are drawn (reproducibly, from `seed`)
     where the expression and its gradient are finite and not huge (near a pole they are
-    redrawn); `wrt` limits the variables (default: all).
+    redrawn); `wrt` limits the variables (default: all). A name in `wrt` that `expr` does not
+    use gets a row whose every column is 0; a name only in `at` is ignored.
     """
     if at is None and not isinstance(expr, (Expr, str)) and hasattr(expr, "expr"):
         at = _tensor_point(expr)
     expr = as_expression(expr)
-    symbols = _variables(expr, wrt)
+    symbols = resolve_symbols(expr, wrt)
     if not symbols:
-        return CheckReport(expr, (), (), (CLOSED,), ("the expression has no variables",), True, 0.0,
-                           rtol, atol)
+        return CheckReport(expr, (), (), (CLOSED,), ("the expression has no variables: there is no "
+                                                     "derivative to check",), True, 0.0, rtol, atol)
     rng = np.random.default_rng(seed)
-    names = [symbol.name or "" for symbol in symbols]
     probes = _probes(expr, symbols, rng)
     seeds = {_seed_key(probe.seed): probe.seed for probe in probes}
     if at is None:
-        partials = [p for s in seeds.values() for p in _symbolic_partials(expr, s, names)]
-        batch = sample_points([expr, *partials], expr.symbol_shapes, samples, rng)
+        partials = [p for s in seeds.values() for p in _symbolic_partials(expr, s, symbols)]
+        batch = _with_absent(sample_points([expr, *partials], expr.symbol_shapes, samples, rng), symbols)
     else:
-        batch = _given_point(expr, at)
-    return _report(expr, names, probes, seeds, batch, rtol, atol, use_sympy)
+        batch = _given_point(expr, at, symbols)
+    shown = set(expr.symbol_shapes) | set(at or {})
+    return _report(expr, symbols, probes, seeds, batch, shown, rtol, atol, use_sympy)
 
 
 def _tensor_point(tensor: Any) -> dict[str, np.ndarray] | None:
@@ -379,23 +425,24 @@ def _tensor_point(tensor: Any) -> dict[str, np.ndarray] | None:
     return {name: point[name] for name in expr.symbols if name in point} or None
 
 
-def _symbolic_partials(expr: Expr, seed: np.ndarray | None, names: list[str]) -> list[Expr]:
+def _symbolic_partials(expr: Expr, seed: np.ndarray | None, symbols: list[Expr]) -> list[Expr]:
     from ..calculus.differentiate import grad
-    return list(grad(scalarized(expr, seed), names).values())
+    return list(grad(scalarized(expr, seed), symbols).values())
 
 
-def _report(expr: Expr, names: list[str], probes: list[Probe], seeds: dict[bytes, np.ndarray | None],
-            batch: dict[str, np.ndarray], rtol: float, atol: float, use_sympy: bool) -> CheckReport:
+def _report(expr: Expr, symbols: list[Expr], probes: list[Probe], seeds: dict[bytes, np.ndarray | None],
+            batch: dict[str, np.ndarray], shown_names: set[str], rtol: float, atol: float,
+            use_sympy: bool) -> CheckReport:
     count = count_points(batch)
     points = [point_dict(batch, p) for p in range(count)]
-    columns, notes = _columns(expr, names, probes, seeds, batch, points, use_sympy)
+    columns, notes = _columns(expr, symbols, probes, seeds, batch, points, use_sympy)
     notes = list(notes)
-    fd_errors = columns.pop("fd error")
+    fd_errors = columns.pop("fd error", {})
     rows = []
     for p in range(count):
         for i, probe in enumerate(probes):
             values = {method: column[(i, p)] for method, column in columns.items()}
-            rows.append(_row(probe, p, values, fd_errors[(i, p)], rtol, atol))
+            rows.append(_row(probe, p, values, fd_errors.get((i, p), math.nan), rtol, atol))
     with np.errstate(all="ignore"):
         outputs = evaluate(expr, batch)
     shown = tuple(np.asarray(outputs)[p] if np.ndim(outputs) else float(outputs) for p in range(count))
@@ -403,23 +450,38 @@ def _report(expr: Expr, names: list[str], probes: list[Probe], seeds: dict[bytes
     if any(_only_numeric_differs(row, rtol, atol) for row in rows):
         notes.append("where only finite differences differ, the function may not be differentiable "
                      "at that point (at a kink symgrad takes PyTorch's convention)")
+    if any(_only_independent_differ(row, rtol, atol) for row in rows):
+        notes.append("where symgrad's own columns agree with each other but finite differences and "
+                     "SymPy do not, a derivative rule is likely wrong (the shared columns use the "
+                     "same rules)")
+    shared = tuple(method for method in columns if method in SHARED)
+    independent = tuple(method for method in columns if method in INDEPENDENT)
+    if not independent:
+        notes.append("no independent column ran (finite differences, SymPy): closed form and "
+                     "reverse share symgrad's derivative rules, so their agreement is not a check")
+    points = [{name: value for name, value in point.items() if name in shown_names} for point in points]
     return CheckReport(expr, tuple(rows), tuple(points), tuple(columns), tuple(notes),
-                       all(row.ok for row in rows), max_error, rtol, atol, shown)
+                       all(row.ok for row in rows) and bool(independent), max_error, rtol, atol,
+                       shown, shared, independent)
 
 
-def _columns(expr: Expr, names: list[str], probes: list[Probe], seeds: dict[bytes, np.ndarray | None],
+def _columns(expr: Expr, symbols: list[Expr], probes: list[Probe], seeds: dict[bytes, np.ndarray | None],
              batch: dict[str, np.ndarray], points: list[dict[str, Any]],
              use_sympy: bool) -> tuple[dict[str, Column], list[str]]:
-    closed = _closed_form(expr, names, seeds, batch)
+    closed = _closed_form(expr, symbols, seeds, batch)
     columns: dict[str, Column] = {CLOSED: {
         (i, p): float(np.sum(closed[(_seed_key(probe.seed), probe.name)][p] * probe.direction))
         for i, probe in enumerate(probes) for p in range(len(points))}}
     notes = []
     try:
-        columns[REVERSE] = _reverse_column(expr, names, probes, batch)
+        columns[REVERSE] = _reverse_column(expr, symbols, probes, batch)
     except ImportError:
         notes.append("reverse mode skipped: symgrad.reverse is not available")
-    columns[FINITE], errors = finite_differences(expr, probes, batch)
+    try:
+        columns[FINITE], errors = finite_differences(expr, probes, batch)
+    except SymgradError as error:
+        errors = {}
+        notes.append(f"finite differences skipped: {_reason(error)}")
     if use_sympy:
         column, note = _sympy_column(expr, probes, points)
         if column is not None:
@@ -430,12 +492,12 @@ def _columns(expr: Expr, names: list[str], probes: list[Probe], seeds: dict[byte
     return columns, notes
 
 
-def finite_difference_gradient(expr: Expr, at: Mapping[str, Any], wrt: str | Sequence[str] | None = None,
+def finite_difference_gradient(expr: Expr, at: Mapping[str, Any], wrt: Wrt = None,
                                seed: Any = None) -> dict[str, np.ndarray]:
     """The gradient (or `seed`-vector-Jacobian product) of `expr` at one point, by central
     differences with Richardson extrapolation: independent of every derivative rule."""
     expr = as_expression(expr)
-    symbols = _variables(expr, wrt)
+    symbols = resolve_symbols(expr, wrt)
     seed_array = None if seed is None else np.broadcast_to(np.asarray(seed, dtype=np.float64), expr.shape)
     if expr.shape != () and seed_array is None:
         raise ShapeError(f"the expression has shape {expr.shape}: give a seed of that shape")
@@ -445,7 +507,7 @@ def finite_difference_gradient(expr: Expr, at: Mapping[str, Any], wrt: str | Seq
             direction = np.zeros(symbol.shape)
             direction[element] = 1.0
             probes.append(Probe("", seed_array, symbol.name or "", symbol.name or "", direction, element))
-    column, _ = finite_differences(expr, probes, _given_point(expr, at))
+    column, _ = finite_differences(expr, probes, _given_point(expr, at, symbols))
     result = {symbol.name or "": np.zeros(symbol.shape) for symbol in symbols}
     for i, probe in enumerate(probes):
         result[probe.name][probe.element] = column[(i, 0)]

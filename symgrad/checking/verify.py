@@ -17,8 +17,8 @@ import numpy as np
 
 from ..language.parse import as_expression
 from .diagnosis import Samples, close, diagnose, shown, sympy_difference
-from ..calculus.differentiate import diff
-from ..core.errors import ArgumentError, ShapeError
+from ..calculus.differentiate import diff, sole_symbol
+from ..core.errors import ShapeError
 from ..numeric.evaluate import evaluate
 from ..core.expr import Expr
 from ..language.printing import to_text
@@ -99,7 +99,8 @@ def verify(expr: Any, claimed: Any, wrt: str | Expr | None = None, *,
     Both may be strings (parsed, with `shapes` for vector symbols) or Exprs. Equivalent forms
     count as right. The decision is numeric, at 200 points of the domain where `expr` and its
     derivative are finite, and symbolic, by SymPy within a time limit: SymPy's proof overrides
-    differences that are only rounding.
+    differences that are only rounding. Without `wrt`, `expr` must have one variable; a `wrt`
+    that `expr` does not use has derivative 0.
     """
     function = as_expression(expr, shapes)
     # A claim written as text uses the function's vector symbols unless told otherwise.
@@ -124,19 +125,8 @@ def verify(expr: Any, claimed: Any, wrt: str | Expr | None = None, *,
 
 
 def _variable(function: Expr, claim: Expr, wrt: str | Expr | None) -> str:
-    if isinstance(wrt, Expr):
-        if wrt.op != "symbol":
-            raise ArgumentError(f"wrt must be a symbol, not {wrt}")
-        return wrt.name or ""
-    if wrt is None:
-        names = function.symbols
-        if len(names) != 1:
-            listed = ", ".join(names) or "none"
-            raise ArgumentError(f"say which variable to differentiate by (wrt=); variables: {listed}")
-        return names[0]
-    if not isinstance(wrt, str) or not wrt.isidentifier():
-        raise ArgumentError(f"wrt must be a variable name, not {wrt!r}")
-    return wrt
+    # Names resolve as everywhere (`resolve_symbols`): a name f does not use has derivative 0.
+    return sole_symbol(function, wrt).name or ""
 
 
 def _value(row: np.ndarray, derivative: Expr) -> Any:

@@ -3,15 +3,92 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
-from .shapes import Shape
+from .shapes import Shape, broadcast
 
-# A derivative rule: rule(F, g, out, *args, **params) -> one adjoint (or None) per argument.
-# `F` is a backend (symbolic, numeric or eager) offering every registered op as a method, so a
-# rule written once builds DAG nodes, computes numbers, or records tensors.
-GradRule = Callable[..., tuple[Any, ...]]
+# A value a derivative rule computes with: an Expr (symbolic sweep), a numpy array or number
+# (numeric sweeps), or a Tensor (backward with create_graph). All of them support + - * / **
+# and unary -, with numpy broadcasting, so rules write arithmetic with operators.
+Value = Any
+
+
+class Backend(Protocol):
+    """The `F` a derivative rule is written against: symbolic, numeric or eager.
+
+    One rule, written once, builds DAG nodes (`calculus.differentiate.SymbolicBackend`),
+    computes numbers (`numeric.backend.NumericBackend`), or records tensors
+    (`eager.autograd.TensorBackend`). Each backend offers every registered op as a method
+    (`F.cos(x)`, `F.where(c, a, b)`, `F.index(g, index=...)`); the ones rules call today are
+    listed here, so a rule that calls anything else fails type checking. Shapes are core
+    (per-point) shapes: a numeric backend's batch axes are invisible to rules.
+    """
+
+    def shape(self, value: Value) -> Shape:
+        """The core shape of `value`."""
+        ...
+
+    def sum_to(self, value: Value, shape: Shape) -> Value:
+        """`value` summed over the axes it has beyond `shape` (the adjoint of broadcasting)."""
+        ...
+
+    def broadcast_to(self, value: Value, shape: Shape, exact: bool = False) -> Value:
+        """`value` broadcast to `shape`; unless `exact`, a backend whose values broadcast
+        implicitly (Exprs) may return it as it is."""
+        ...
+
+    # -- the operations rules call (each is an entry of OPS) --------------------------------
+    def sin(self, x: Value) -> Value: ...
+    def cos(self, x: Value) -> Value: ...
+    def sinh(self, x: Value) -> Value: ...
+    def cosh(self, x: Value) -> Value: ...
+    def sqrt(self, x: Value) -> Value: ...
+    def exp(self, x: Value) -> Value: ...
+    def log(self, x: Value) -> Value: ...
+    def sigmoid(self, x: Value) -> Value: ...
+    def sign(self, x: Value) -> Value: ...
+    def max(self, a: Value, b: Value) -> Value: ...
+    def lt(self, a: Value, b: Value) -> Value: ...
+    def le(self, a: Value, b: Value) -> Value: ...
+    def gt(self, a: Value, b: Value) -> Value: ...
+    def ge(self, a: Value, b: Value) -> Value: ...
+    def eq(self, a: Value, b: Value) -> Value: ...
+    def ne(self, a: Value, b: Value) -> Value: ...
+    def where(self, condition: Value, chosen: Value, other: Value) -> Value: ...
+    def sum(self, x: Value) -> Value: ...
+    def prod_except(self, x: Value) -> Value: ...
+    def matmul(self, a: Value, b: Value) -> Value: ...
+    def outer(self, a: Value, b: Value) -> Value: ...
+    def transpose(self, x: Value) -> Value: ...
+    def index(self, x: Value, *, index: tuple[Any, ...]) -> Value: ...
+    def scatter(self, x: Value, *, index: tuple[Any, ...], shape: Shape) -> Value: ...
+
+
+class GradRule(Protocol):
+    """A derivative rule: `rule(F, g, out, *args, **params)` -> one adjoint (or None) per
+    argument, each at the node's shape or broadcastable to it (generic code fits it to the
+    argument's shape with `fit_shape`). `g` is the upstream adjoint, `out` the node's value."""
+
+    def __call__(self, F: Backend, g: Value, out: Value, /, *args: Any,
+                 **params: Any) -> tuple[Any, ...]: ...
+
+
 ShapeRule = Callable[..., Shape]
+
+
+def fit_shape(F: Backend, value: Value, shape: Shape, exact: bool = True) -> Value:
+    """A contribution fitted to an argument's `shape`, as every sweep does it.
+
+    Summed over the axes the argument was broadcast along, or broadcast when a rule left it
+    smaller than the node. With `exact=False` a value that merely broadcasts to `shape` may
+    stay as it is (an elementwise rule multiplies it into the right shape anyway).
+    """
+    have = F.shape(value)
+    if have == shape:
+        return value
+    if broadcast(have, shape) == shape:
+        return F.broadcast_to(value, shape, exact=True) if exact else value
+    return F.sum_to(value, shape)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,10 @@
 """The backward pass over recorded tensors, and `sg.autograd.grad`.
 
 One sweep in reverse creation order applies each recorded op's derivative rule. Without
-`create_graph` the rule runs on numpy values (a `NumericBackend` with no batch axes); with it,
-the rule runs on tensors (`TensorBackend`), so the backward pass is itself recorded and can
-be differentiated again.
+`create_graph` the rule runs on numpy values (`numeric.backend.NumericBackend` with no batch
+axes); with it, the rule runs on tensors (`TensorBackend`), so the backward pass is itself
+recorded and can be differentiated again. Both fit contributions to shapes with
+`core.opspec.fit_shape` and mask zero adjoints with `numeric.backend.mask`.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..core.errors import AutogradError, ShapeError
-from ..numeric.reverse import NumericBackend, fit_core, masked, zero_upstream
+from ..core.opspec import fit_shape
 from ..core.shapes import Shape
+from ..numeric.backend import NumericBackend, mask, zero_upstream
 from .tensor import Tensor, apply_op, make_leaf, retain_used, set_grad_enabled, where_recorded
 from .recording import ELEMENTWISE
 
@@ -32,7 +34,7 @@ class TensorBackend:
     def shape(value: Any) -> Shape:
         return tuple(np.shape(value._value if type(value) is Tensor else value))
 
-    def broadcast_to(self, value: Any, shape: Shape) -> Any:
+    def broadcast_to(self, value: Any, shape: Shape, exact: bool = False) -> Any:
         shape = tuple(shape)
         return value if self.shape(value) == shape else apply_op("broadcast_to", (value,), {"shape": shape})
 
@@ -45,16 +47,6 @@ class TensorBackend:
 
 
 _TENSORS = TensorBackend()
-
-
-def _fit_tensor(value: Any, shape: Shape) -> Any:
-    """A recorded contribution summed (or broadcast) to its input's shape."""
-    have = _TENSORS.shape(value)
-    if have == shape:
-        return value
-    if len(have) <= len(shape) and np.broadcast_shapes(have, shape) == shape:
-        return _TENSORS.broadcast_to(value, shape)
-    return _TENSORS.sum_to(value, shape)
 
 
 def _order(roots: Sequence[Tensor]) -> list[Tensor]:
@@ -154,12 +146,12 @@ def _sweep_numbers(nodes: list[Tensor], visit: Callable[[Tensor, Any], None], ke
             if contribution is None or type(item) is not Tensor or not item._rg:
                 continue
             if zero is not None:
-                contribution = masked(contribution, zero, 0)
+                contribution = mask(backend, contribution, contribution, zero, 0)
             value = item._value
             kind = type(value)
             # Scalars fit scalars; otherwise compare shapes (the rule may have broadcast).
             if type(contribution) is not kind or (kind is np.ndarray and contribution.shape != value.shape):
-                contribution = fit_core(contribution, 0, np.shape(value))
+                contribution = fit_shape(backend, contribution, np.shape(value))
             previous = item._adj
             item._adj = contribution if previous is None else previous + contribution
 
@@ -183,27 +175,15 @@ def _sweep_tensors(nodes: list[Tensor], visit: Callable[[Tensor, Any], None], ke
         results = op.grad(_TENSORS, adjoint, node, *node._inputs, **(node._params or {}))
         if free:
             node._op = op.released
-        zero = np.asarray(adjoint._value) == 0 if masking and op.name in ELEMENTWISE else None
+        zero = zero_upstream(np.asarray(adjoint._value), 0, op.name in ELEMENTWISE) if masking else None
         for item, contribution in zip(node._inputs, results):
             if contribution is None or type(item) is not Tensor or not item._rg:
                 continue
-            if zero is not None:
-                contribution = _without_zero_times_infinity(contribution, zero)
+            if zero is not None and type(contribution) is Tensor:
+                contribution = mask(_TENSORS, contribution, contribution._value, zero, 0)
             if type(contribution) is not Tensor:
                 contribution = make_leaf(np.asarray(contribution, dtype=np.float64))
-            _add_adjoint(item, _fit_tensor(contribution, item.shape))
-
-
-def _without_zero_times_infinity(contribution: Any, zero: np.ndarray) -> Any:
-    """As `_sweep_numbers` masks: where the upstream adjoint was 0 and the rule made nan or
-    inf (0 times an infinite local derivative, the unselected branch of `where`), 0 instead.
-    Only those values are replaced, so the recorded contribution keeps its derivative."""
-    if type(contribution) is not Tensor:
-        return contribution
-    bad = zero & ~np.isfinite(np.asarray(contribution._value))
-    if not bad.any():
-        return contribution
-    return _TENSORS.where(make_leaf(bad.astype(np.float64)), 0.0, contribution)
+            _add_adjoint(item, fit_shape(_TENSORS, contribution, item.shape))
 
 
 def _run(roots: Sequence[Tensor], gradients: Sequence[Any] | None, retain_graph: bool | None,

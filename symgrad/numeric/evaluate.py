@@ -16,26 +16,14 @@ from ..core.errors import ArgumentError, DomainError, ShapeError
 from ..core.expr import Expr, as_expr, constant_value, declared_shape, rebuild, symbol_name
 from ..core.shapes import Shape, size_of
 from ..core.traverse import topological
+from .backend import align, compute
 
 ERRORS = ("ignore", "raise")
 
 
-def align(value: np.ndarray, nb: int, rank: int) -> np.ndarray:
-    """`value` (nb batch axes, then core axes) with size-1 axes inserted up to core `rank`."""
-    missing = rank - (value.ndim - nb)
-    if missing <= 0:
-        return value
-    return value.reshape(value.shape[:nb] + (1,) * missing + value.shape[nb:])
-
-
 def apply_numpy(node: Expr, values: list[np.ndarray], nb: int) -> np.ndarray:
     """Compute `node`'s operation on its arguments' values (each with `nb` batch axes)."""
-    spec = node.spec
-    if spec.elementwise:
-        rank = len(node.shape)
-        result: np.ndarray = spec.numpy(*(align(value, nb, rank) for value in values), **node.kwargs)
-        return result
-    result = spec.numpy(*values, nb=nb, **node.kwargs)
+    result: np.ndarray = compute(node.spec, values, nb, node.kwargs, len(node.shape))
     return result
 
 

@@ -1,7 +1,7 @@
 """Numeric reverse mode on the DAG: forward values, then adjoints in reverse topological order.
 
 The same derivative rules that build symbolic gradients run here on numpy arrays through
-`NumericBackend`. Every value keeps `nb` leading batch axes, so one sweep gives the gradient
+`numeric.backend.NumericBackend`. Every value keeps `nb` leading batch axes, so one sweep gives the gradient
 at every point of a batch, as `jax.vmap(jax.grad(f))` does. No DAG node is ever built.
 """
 
@@ -13,106 +13,12 @@ import numpy as np
 
 from ..calculus.differentiate import depends, resolve_symbols
 from ..core.errors import ArgumentError, DomainError, ShapeError
-from .evaluate import align, finish, forward_values
 from ..core.expr import Expr, as_expr, symbol_name
-from ..core.opspec import OPS, OpSpec
-from ..core.shapes import Shape, summed_axes
+from ..core.opspec import fit_shape
+from ..core.shapes import Shape
 from ..core.traverse import topological
-
-
-class NumericBackend:
-    """The `F` a derivative rule sees when it computes numbers with `nb` batch axes."""
-
-    def __init__(self, nb: int) -> None:
-        self.nb = nb
-        self._cache: dict[str, Callable[..., np.ndarray]] = {}
-
-    def shape(self, value: Any) -> Shape:
-        """The core (per-point) shape of `value`."""
-        core: Shape = np.shape(value)[self.nb:]
-        return core
-
-    def broadcast_to(self, value: Any, shape: Shape) -> np.ndarray:
-        """`value` broadcast to core `shape` (rules pass the shape positionally)."""
-        return self.__getattr__("broadcast_to")(value, shape=tuple(shape))
-
-    def sum_to(self, value: Any, shape: Shape) -> np.ndarray:
-        """`value` summed down to core `shape`."""
-        return fit_core(value, self.nb, tuple(shape))
-
-    def __getattr__(self, name: str) -> Callable[..., np.ndarray]:
-        spec = OPS.get(name)
-        if spec is None:
-            raise AttributeError(name)
-        function = self._cache.get(name)
-        if function is None:
-            function = self._elementwise(spec) if spec.elementwise else self._structural(spec)
-            self._cache[name] = function
-        return function
-
-    def _elementwise(self, spec: OpSpec) -> Callable[..., np.ndarray]:
-        nb = self.nb
-
-        def run(*values: Any, **params: Any) -> np.ndarray:
-            # Core axes align on the right, after the batch axes: pad each to the widest rank.
-            rank = max(np.ndim(value) - nb for value in values)
-            aligned = [align(value, nb, rank) if isinstance(value, np.ndarray) and value.ndim > nb
-                       else value for value in values]
-            result: np.ndarray = spec.numpy(*aligned, **params)
-            return result
-        return run
-
-    def _structural(self, spec: OpSpec) -> Callable[..., np.ndarray]:
-        nb = self.nb
-
-        def run(*values: Any, **params: Any) -> np.ndarray:
-            batched = [batched_value(value, nb) for value in values]
-            result: np.ndarray = spec.numpy(*batched, nb=nb, **params)
-            return result
-        return run
-
-
-def batched_value(value: Any, nb: int) -> np.ndarray:
-    """`value` as an array with at least `nb` axes (a plain number gets size-1 batch axes)."""
-    array = np.asarray(value, dtype=np.float64)
-    return array.reshape((1,) * nb + array.shape) if array.ndim < nb else array
-
-
-def fit_core(value: Any, nb: int, shape: Shape) -> np.ndarray:
-    """`value` summed over broadcast core axes (or broadcast) to core `shape`; batch axes kept."""
-    batched = value = batched_value(value, nb)
-    core = value.shape[nb:]
-    if core == shape:
-        return batched
-    if len(core) < len(shape):
-        value = align(value, nb, len(shape))
-        core = value.shape[nb:]
-    axes = summed_axes(core, shape)
-    if axes:
-        value = np.sum(value, axis=axes, keepdims=True)
-    value = value.reshape(value.shape[:nb] + value.shape[len(value.shape) - len(shape):])
-    if value.shape[nb:] != shape:
-        value = np.broadcast_to(value, value.shape[:nb] + shape)
-    fitted: np.ndarray = value
-    return fitted
-
-
-def zero_upstream(adjoint: np.ndarray, nb: int, elementwise: bool) -> np.ndarray:
-    """Where the upstream adjoint is exactly 0 (per element, or per point for other ops)."""
-    zero: np.ndarray = adjoint == 0
-    if elementwise or adjoint.ndim == nb:
-        return zero
-    per_point: np.ndarray = np.all(zero, axis=tuple(range(nb, adjoint.ndim)), keepdims=True)
-    return per_point
-
-
-def masked(contribution: Any, zero: np.ndarray, nb: int) -> np.ndarray:
-    """`contribution` set to 0 where the upstream adjoint is (`zero`, from `zero_upstream`)."""
-    # Adjoints are linear in the upstream g: where g is 0 the contribution is 0, even if the
-    # rule multiplied it by an infinite local derivative (the unselected branch of `where`).
-    contribution = batched_value(contribution, nb)
-    rank = max(contribution.ndim, zero.ndim) - nb
-    return np.where(align(zero, nb, rank), 0.0, align(contribution, nb, rank))
+from .backend import NumericBackend, align, batched_value, mask, zero_upstream
+from .evaluate import finish, forward_values
 
 
 class _Sweep:
@@ -140,22 +46,22 @@ class _Sweep:
         spec = node.spec
         if spec.grad is None:
             raise ArgumentError(f"{node.op} has no derivative rule")
-        nb, rank = self.nb, len(node.shape)
-        adjoint = fit_core(adjoint, nb, node.shape)
+        nb, rank, backend = self.nb, len(node.shape), self.backend
+        adjoint = batched_value(fit_shape(backend, adjoint, node.shape), nb)
         args = [self.values[arg] for arg in node.args]
         if spec.elementwise:
             args = [align(value, nb, rank) for value in args]
-        contributions = spec.grad(self.backend, adjoint, self.values[node], *args, **node.kwargs)
+        contributions = spec.grad(backend, adjoint, self.values[node], *args, **node.kwargs)
         zero = zero_upstream(adjoint, nb, spec.elementwise) if self.masking else None
         for arg, contribution in zip(node.args, contributions):
             if contribution is None or arg not in self.live:
                 continue
             if zero is not None:
-                contribution = masked(contribution, zero, nb)
+                contribution = mask(backend, contribution, contribution, zero, nb)
             if self.watch and self.first_bad is None and not np.all(np.isfinite(contribution)) \
                     and np.all(np.isfinite(adjoint)):
                 self.first_bad = node
-            self.add(arg, fit_core(contribution, nb, arg.shape))
+            self.add(arg, fit_shape(backend, contribution, arg.shape))
 
 
 def _seed_array(expr: Expr, seed: Any) -> np.ndarray:
@@ -193,14 +99,15 @@ def _with_batch(values: dict[Expr, np.ndarray], batch: Shape, seed: np.ndarray,
     return values, full
 
 
-def reverse(expr: Expr, at: Mapping[str, Any], wrt: str | Sequence[str] | None = None,
+def reverse(expr: Expr, at: Mapping[str, Any], wrt: str | Expr | Sequence[str | Expr] | None = None,
             seed: Any = None, errors: str = "ignore") -> tuple[Any, dict[str, Any]]:
     """The value of `expr` at `at` and its gradient, by one numeric reverse sweep.
 
     Batched like `Expr.eval`: each gradient has shape `(*batch, *symbol_shape)`, one per point.
     A non-scalar `expr` needs `seed` (its shape, optionally batched) and gives `seed^T J`.
-    `wrt` picks symbols (default: all free symbols). Where the upstream adjoint is exactly 0,
-    a contribution is 0, so the unselected branch of `where` never leaks nan or inf.
+    `wrt` picks symbols (default: all free symbols); a name in `wrt` that `expr` does not use
+    gets a zero gradient, and a name only in `at` is ignored. Where the upstream adjoint is
+    exactly 0, a contribution is 0, so the unselected branch of `where` never leaks nan or inf.
     `errors="raise"` raises `DomainError` when a value or a gradient is not finite.
     """
     expr = as_expr(expr)
@@ -229,7 +136,7 @@ def _gradient(sweep: _Sweep, symbol: Expr, batch: Shape) -> np.ndarray:
     adjoint = sweep.adjoints.get(symbol)
     if adjoint is None:
         return finish(np.zeros(symbol.shape), batch, symbol.shape)
-    return finish(fit_core(adjoint, sweep.nb, symbol.shape), batch, symbol.shape)
+    return finish(fit_shape(sweep.backend, adjoint, symbol.shape), batch, symbol.shape)
 
 
 def _plain(value: Any) -> Any:

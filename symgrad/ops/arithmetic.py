@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..core.expr import Expr, apply, constant, constant_value, make_node
-from ..core.opspec import OpSpec, register
+from ..core.opspec import Backend, OpSpec, register
 from ..core.shapes import Shape, broadcast
 
 FLATTEN_LIMIT = 64
@@ -223,7 +223,7 @@ def _product_of_others(args: tuple[Any, ...]) -> list[Any]:
     return [p if s is None else s if p is None else p * s for p, s in zip(prefix, suffix)]
 
 
-def _mul_grad(F: Any, g: Any, out: Any, *args: Any) -> tuple[Any, ...]:
+def _mul_grad(F: Backend, g: Any, out: Any, *args: Any) -> tuple[Any, ...]:
     if len(args) == 2:
         return (g * args[1], g * args[0])
     return tuple(g * others for others in _product_of_others(args))

@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..core.opspec import OpSpec, register
+from ..core.opspec import Backend, OpSpec, register
 
 _erf = np.frompyfunc(math.erf, 1, 1)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -20,7 +20,8 @@ def _erf_numpy(x: np.ndarray) -> np.ndarray:
     return np.asarray(_erf(x), dtype=np.float64)
 
 
-def unary(name: str, numpy: Callable[..., Any], grad: Callable[..., Any], *, sympy: Any = None,
+def unary(name: str, numpy: Callable[..., Any], grad: Callable[[Backend, Any, Any, Any], tuple[Any]],
+          *, sympy: Any = None,
           latex: str | None = None, torch: str = "", domain: tuple[tuple[float, float], ...] = _WIDE,
           note: str = "") -> None:
     """Register a one-argument elementwise function with a common SymPy/torch naming default."""
@@ -85,7 +86,7 @@ unary("softplus", lambda x: np.logaddexp(0.0, x), lambda F, g, out, x: (g * F.si
       sympy=lambda sympy, x: sympy.log(1 + sympy.exp(x)),
       latex=r"\operatorname{{softplus}}\left({0}\right)", note="log(1+exp(x)), without overflow")
 
-def _atan2_grad(F: Any, g: Any, out: Any, y: Any, x: Any) -> tuple[Any, Any]:
+def _atan2_grad(F: Backend, g: Any, out: Any, y: Any, x: Any) -> tuple[Any, Any]:
     # At (0, 0) the partials do not exist; we take 0 for both, as PyTorch does.
     radius2 = x * x + y * y
     scale = F.where(F.eq(radius2, 0.0), 0.0, g / radius2)

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..core.errors import ShapeError
 from ..core.expr import Expr, build_plain, constant, constant_value
-from ..core.opspec import OPS, OpSpec, register
+from ..core.opspec import OPS, Backend, OpSpec, register
 from ..core.shapes import Shape, broadcast, summed_axes
 
 MAX_RANK = 32  # numpy's limit on array dimensions is 64; nobody differentiates past 32
@@ -32,7 +32,7 @@ def _matmul_numpy(a: np.ndarray, b: np.ndarray, nb: int) -> np.ndarray:
     return product
 
 
-def _matmul_grad(F: Any, g: Any, out: Any, a: Any, b: Any) -> tuple[Any, Any]:
+def _matmul_grad(F: Backend, g: Any, out: Any, a: Any, b: Any) -> tuple[Any, Any]:
     ranks = (len(F.shape(a)), len(F.shape(b)))
     if ranks == (1, 1):
         return F.broadcast_to(g, F.shape(b)) * b, F.broadcast_to(g, F.shape(a)) * a

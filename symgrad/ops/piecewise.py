@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..core.expr import Expr, build_plain, constant_value
-from ..core.opspec import OPS, OpSpec, register
+from ..core.opspec import OPS, Backend, OpSpec, register
 
 _NO_GRAD = lambda F, g, out, *args: tuple(None for _ in args)  # noqa: E731
 
@@ -61,7 +61,7 @@ def build_where(condition: Expr, chosen: Expr, other: Expr) -> Expr:
     return build_plain(OPS["where"], (condition, chosen, other), {})
 
 
-def _clamp_grad(F: Any, g: Any, out: Any, x: Any, low: Any, high: Any) -> tuple[Any, Any, Any]:
+def _clamp_grad(F: Backend, g: Any, out: Any, x: Any, low: Any, high: Any) -> tuple[Any, Any, Any]:
     # clamp = min(max(x, low), high): the gradient goes to whichever argument the value is,
     # x at the bounds (as PyTorch), and high when low > high makes the value high.
     raised = F.max(x, low)

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.opspec import OpSpec, register
+from ..core.opspec import Backend, OpSpec, register
 from ..core.shapes import Shape, size_of
 
 
@@ -29,13 +29,13 @@ def _exclusive_products(x: np.ndarray, nb: int) -> np.ndarray:
     return (before * after).reshape(x.shape)
 
 
-def _norm_grad(F: Any, g: Any, out: Any, x: Any) -> tuple[Any]:
+def _norm_grad(F: Backend, g: Any, out: Any, x: Any) -> tuple[Any]:
     # The norm has no derivative at 0; we take 0 there, as PyTorch does.
     scale = F.where(F.eq(out, 0.0), 0.0, g / out)
     return (F.broadcast_to(scale, F.shape(x)) * x,)
 
 
-def _prod_except_grad(F: Any, g: Any, out: Any, x: Any) -> tuple[Any]:
+def _prod_except_grad(F: Backend, g: Any, out: Any, x: Any) -> tuple[Any]:
     # Second derivatives of prod divide by x, so they are nan where an element is 0.
     total = F.sum(g * out)
     return ((F.broadcast_to(total, F.shape(x)) - g * out) / x,)
