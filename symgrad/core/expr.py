@@ -201,7 +201,8 @@ class Expr:
         """Evaluate at `values` (numpy arrays broadcast over leading batch axes).
 
         Values come as keywords or as a mapping (for any name, `self` and `errors` too).
-        `errors="raise"` raises `DomainError` where a value is not finite.
+        `errors="raise"` raises `DomainError` where a value is not finite. A value for a name
+        the expression does not use is ignored, its shape too.
         """
         from ..numeric.evaluate import evaluate
         return evaluate(self, {**(at or {}), **values}, errors=errors)
@@ -273,7 +274,6 @@ def symbol(name: str, shape: Shape = ()) -> Expr:
     key = ("symbol", name, shape)
     node = _INTERNED.get(key)
     if node is None:
-        _DECLARED_SHAPES.setdefault(name, set()).add(shape)
         node = object.__new__(Expr)
         node.op, node.args, node.params, node.shape = "symbol", (), (), shape
         node.value, node.name = None, name
@@ -306,16 +306,6 @@ def constant(value: Any) -> Expr:
         node.sort_key = (_RANK_CONSTANT, node.digest)
         _INTERNED[key] = node
     return node
-
-
-_DECLARED_SHAPES: dict[str, set[Shape]] = {}
-
-
-def declared_shape(name: str) -> Shape | None:
-    """The shape of the live symbol named `name`, if exactly one shape of it is alive."""
-    shapes = [shape for shape in _DECLARED_SHAPES.get(name, ())
-              if _INTERNED.get(("symbol", name, shape)) is not None]
-    return shapes[0] if len(shapes) == 1 else None
 
 
 def _checked_shape(shape: Any) -> Shape:

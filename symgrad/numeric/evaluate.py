@@ -12,7 +12,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..core.errors import ArgumentError, DomainError, ShapeError
-from ..core.expr import Expr, as_expr, declared_shape, rebuild
+from ..core.expr import Expr, as_expr, rebuild
 from ..core.shapes import Shape
 from ..core.traverse import topological
 
@@ -39,9 +39,11 @@ def apply_numpy(node: Expr, values: list[np.ndarray], nb: int) -> np.ndarray:
 def batch_inputs(symbols: list[Expr], values: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], Shape]:
     """Each symbol's value as float64 with a common batch rank, and the broadcast batch shape.
 
-    A value for a name the expression does not use (a derivative may lose a variable) still
-    counts toward the batch shape when that name's symbol shape is known, so a constant
-    derivative comes out per point; otherwise it is ignored.
+    A value for a name the expression does not use is ignored, and so is its shape: the
+    expression does not know that name's core shape, so it cannot tell batch axes from core
+    axes. (A derivative that lost a variable, such as the constant `d(3*x)/dx`, evaluates to
+    one value; `sg.compile(f, grad=True)` and `sg.reverse` know all of `f`'s variables and
+    give such gradients per point.)
     """
     arrays: dict[str, np.ndarray] = {}
     batches: list[Shape] = []
@@ -57,7 +59,6 @@ def batch_inputs(symbols: list[Expr], values: Mapping[str, Any]) -> tuple[dict[s
                              f"(*batch, {', '.join(map(str, core))}), not {array.shape}")
         arrays[node.name] = array
         batches.append(array.shape[: array.ndim - len(core)])
-    batches += _unused_batches(symbols, values)
     try:
         batch = np.broadcast_shapes(*batches) if batches else ()
     except ValueError as error:
@@ -67,17 +68,6 @@ def batch_inputs(symbols: list[Expr], values: Mapping[str, Any]) -> tuple[dict[s
     padded = {name: array.reshape((1,) * (nb + len(node.shape) - array.ndim) + array.shape)
               for node in symbols for name, array in [(node.name, arrays[node.name])]}
     return padded, batch  # type: ignore[return-value]
-
-
-def _unused_batches(symbols: list[Expr], values: Mapping[str, Any]) -> list[Shape]:
-    used = {node.name for node in symbols}
-    batches = []
-    for name in sorted(set(values) - used):
-        core = declared_shape(name)
-        shape = np.shape(values[name]) if not hasattr(values[name], "shape") else tuple(values[name].shape)
-        if core is not None and shape[len(shape) - len(core):] == core and len(shape) >= len(core):
-            batches.append(shape[: len(shape) - len(core)])
-    return batches
 
 
 def _as_float_array(name: str, value: Any) -> np.ndarray:
