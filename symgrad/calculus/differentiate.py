@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..core.errors import ArgumentError, ShapeError
-from ..core.expr import Expr, apply, as_expr, constant
+from ..core.expr import Expr, apply, as_expr, constant, symbol
 from ..core.shapes import Shape, broadcast
 from ..core.traverse import topological
 
@@ -124,7 +124,6 @@ def resolve_symbols(expr_or_exprs: Expr | Sequence[Expr], wrt: str | Expr | Sequ
         elif name in present:
             result.append(present[name])  # type: ignore[arg-type]
         else:
-            from ..core.expr import symbol
             result.append(symbol(name))  # absent: every derivative is 0
     return result
 

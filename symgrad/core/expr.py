@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 import numpy as np
 
-from .errors import ArgumentError, NameLookupError
+from .errors import ArgumentError, ArityError, NameLookupError, ShapeError
 from .opspec import OPS, OpSpec
 from .shapes import Shape, broadcast
 from .traverse import topological
@@ -345,7 +345,6 @@ def apply(name: str, *args: Any, **params: Any) -> Expr:
 
 def build_plain(spec: OpSpec, args: tuple[Expr, ...], params: Mapping[str, Any]) -> Expr:
     """Check arity and shapes, fold constants if the op allows it, and intern the node."""
-    from .errors import ArityError
     if spec.arity >= 0 and len(args) != spec.arity:
         raise ArityError(f"{spec.name} takes {spec.arity} argument(s), got {len(args)}")
     shapes = [arg.shape for arg in args]
@@ -412,7 +411,6 @@ def power(base: Expr, exponent: Any) -> Expr:
 
 def normalize_index(index: Any, shape: Shape) -> tuple[Any, ...]:
     """A hashable, bounds-checked form of a basic numpy index over the core `shape`."""
-    from .errors import ShapeError
     items = index if isinstance(index, tuple) else (index,)
     if len(items) > len(shape):
         raise ShapeError(f"too many indices ({len(items)}) for shape {shape}")

@@ -18,6 +18,7 @@ import numpy as np
 from ..core.errors import ArgumentError, AutogradError, ShapeError
 from ..core.expr import Expr, normalize_index, symbol
 from ..core.opspec import OPS
+from ..ops.functions import dot
 from ..ops.linalg import index_items
 from .recording import (ADD, DIV, MUL, NEG, POW, RSUB, SUB, EagerOp, GradFn, checked_constant,
                          constant_value, divide, eager_op, minus, plus, quiet, scalarized, times)
@@ -490,7 +491,6 @@ class Tensor(TensorValues):
 
     def dot(self, other: Any) -> Tensor:
         """The dot product of two vectors."""
-        from ..ops.functions import dot
         return dot(self, other)
 
     def matmul(self, other: Any) -> Tensor:

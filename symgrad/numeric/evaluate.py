@@ -15,6 +15,7 @@ from ..core.errors import ArgumentError, DomainError, ShapeError
 from ..core.expr import Expr, as_expr, rebuild
 from ..core.shapes import Shape
 from ..core.traverse import topological
+from ..language.printing import to_text
 
 ERRORS = ("ignore", "raise")
 
@@ -162,7 +163,6 @@ def raise_if_not_finite(root: Expr, computed: dict[Expr, np.ndarray],
     while step is not None:
         node, position = step
         step = _bad_argument(node, position, computed, nb)
-    from ..language.printing import to_text
     point = {name: _at(array, position[:nb]) for name, array in inputs.items()}
     shown = ", ".join(f"{name}={item}" for name, item in sorted(point.items())) or "the given point"
     text = to_text(node)

@@ -18,6 +18,7 @@ from ..core.expr import Expr, as_expr
 from ..core.opspec import OPS, OpSpec
 from ..core.shapes import Shape, summed_axes
 from ..core.traverse import topological
+from ..language.printing import to_text
 
 
 class NumericBackend:
@@ -238,7 +239,6 @@ def _check_gradients(gradients: Mapping[str, Any], at: Mapping[str, Any], culpri
             shown = ", ".join(f"{key}={np.asarray(at[key]).tolist()}" for key in sorted(at))
             cause = ""
             if culprit is not None:
-                from ..language.printing import to_text
                 text = to_text(culprit)
                 cause = f": the derivative of {culprit.op} is not finite there ({text[:60]})"
             raise DomainError(f"the derivative with respect to {name} is not finite at {shown}{cause}")
