@@ -1,7 +1,7 @@
 """The `symgrad` command line (also `python -m symgrad`).
 
 Exit codes: 0 success, 1 `check` or `verify` found a disagreement, 2 bad input (the message,
-no traceback, on stderr). Modules beyond the core are imported by the subcommand that needs
+no traceback, on stderr). SymPy and matplotlib are imported by the subcommands that need
 them, so `symgrad eval` and `symgrad diff` never import SymPy.
 """
 
@@ -17,6 +17,14 @@ import numpy as np
 from .core.errors import ArgumentError, SymgradError
 from .core.expr import Expr
 from .core.shapes import Shape
+from .calculus.differentiate import diff, grad, resolve_symbols, sole_symbol
+from .calculus.steps import steps
+from .checking.check import check
+from .checking.verify import verify
+from .demo import run as run_demo
+from .language.parse import parse
+from .numeric.kernel import compile as compile_kernel
+from .numeric.reverse import reverse
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -38,7 +46,6 @@ def _split_top_level(text: str) -> list[str]:
 
 def parse_point(text: str | None) -> dict[str, Any]:
     """`--at x=3,u=[1,7,-2],t=pi/2` as {name: float or array}; values are constant expressions."""
-    from .language.parse import parse
     if not text:
         return {}
     point: dict[str, Any] = {}
@@ -79,7 +86,6 @@ def _shapes(args: argparse.Namespace, point: dict[str, Any]) -> dict[str, Shape]
 
 def _inputs(args: argparse.Namespace) -> tuple[Expr, dict[str, Any]]:
     """The expression and the point; a vector value in --at declares its symbol's shape."""
-    from .language.parse import parse
     point = parse_point(getattr(args, "at", None))
     return parse(args.expr, shapes=_shapes(args, point)), point
 
@@ -87,7 +93,6 @@ def _inputs(args: argparse.Namespace) -> tuple[Expr, dict[str, Any]]:
 def _only_variable(expr: Expr, wrt: str | None) -> str:
     """--wrt, resolved as the library resolves `wrt` (a name the expression does not use has
     derivative 0), or the expression's only variable."""
-    from .calculus.differentiate import sole_symbol
     return sole_symbol(expr, wrt or None, how="--wrt").name or ""
 
 
@@ -110,7 +115,6 @@ def _point_text(point: dict[str, Any]) -> str:
 
 # -- the subcommands --------------------------------------------------------------------------------------
 def _diff(args: argparse.Namespace) -> int:
-    from .calculus.differentiate import diff
     expr, point = _inputs(args)
     derivative = diff(expr, _only_variable(expr, args.wrt), order=args.order)
     print(derivative.latex() if args.latex else str(derivative))
@@ -122,7 +126,6 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _grad(args: argparse.Namespace) -> int:
-    from .calculus.differentiate import grad
     expr, point = _inputs(args)
     for name, partial in grad(expr).items():
         line = f"d/d{name} = {partial.latex() if args.latex else partial}"
@@ -143,8 +146,6 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .calculus.differentiate import resolve_symbols
-    from .checking.check import check
     expr, point = _inputs(args)
     names = [name.strip() for name in args.wrt.split(",")] if args.wrt else None
     wrt = resolve_symbols(expr, names, _shapes(args, point))
@@ -154,7 +155,6 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from .checking.verify import verify
     shapes = parse_shapes(args.shapes)
     verdict = verify(args.expr, args.claimed, args.wrt, shapes=shapes)
     print(verdict)
@@ -162,7 +162,6 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _steps(args: argparse.Namespace) -> int:
-    from .calculus.steps import steps
     expr, _ = _inputs(args)
     derivation = steps(expr, _only_variable(expr, args.wrt))
     print(derivation.latex() if args.latex else derivation)
@@ -170,7 +169,6 @@ def _steps(args: argparse.Namespace) -> int:
 
 
 def _compile(args: argparse.Namespace) -> int:
-    from .numeric.kernel import compile as compile_kernel
     expr, _ = _inputs(args)
     print(compile_kernel(expr, grad=args.grad).source.rstrip())
     return EXIT_OK
@@ -218,8 +216,7 @@ def _render_graph(dot: str, path: str) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .demo import run
-    return EXIT_OK if run(sys.stdout) else EXIT_DIFFERENT
+    return EXIT_OK if run_demo(sys.stdout) else EXIT_DIFFERENT
 
 
 def _plot(args: argparse.Namespace) -> int:
@@ -253,9 +250,6 @@ def _plot(args: argparse.Namespace) -> int:
 
 def _plot_data(expr: Expr, name: str, point: dict[str, Any],
                interval: tuple[float, float]) -> tuple[np.ndarray, ...]:
-    from .numeric.kernel import compile as compile_kernel
-    from .calculus.differentiate import diff
-    from .numeric.reverse import reverse
     if expr.shape != ():
         raise ArgumentError(f"plot draws a scalar function; this one has shape {expr.shape}")
     missing = [other for other in expr.symbols if other != name and other not in point]

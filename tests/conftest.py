@@ -1,7 +1,8 @@
-"""Shared test configuration: hypothesis profiles (derandomized on CI)."""
+"""Shared test configuration: hypothesis profiles (derandomized on CI); on CI torch is required."""
 
 from __future__ import annotations
 
+import importlib
 import os
 
 import pytest
@@ -23,6 +24,18 @@ def pytest_configure(config: pytest.Config) -> None:
     # errors that would hide the real failure behind an INTERNALERROR.
     config.addinivalue_line("filterwarnings",
                             "ignore:mypy_extensions.TypedDict:DeprecationWarning")
+    if os.environ.get("CI"):
+        _require_torch()
+
+
+def _require_torch() -> None:
+    # torch is the independent oracle of the tensor tests, which skip where it is missing; on
+    # CI a missing or broken torch must fail the run, not quietly skip those tests.
+    try:
+        importlib.import_module("torch")
+    except ImportError as error:
+        raise pytest.UsageError(f"CI is set but torch cannot be imported ({error}): the torch "
+                                "oracle tests would skip; install the pinned torch") from error
 
 
 settings.load_profile("ci" if os.environ.get("CI") else "default")

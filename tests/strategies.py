@@ -263,3 +263,24 @@ def our_gradient(expr: Expr, points: dict[str, np.ndarray]) -> dict[str, np.ndar
     return {name: np.broadcast_to(partial.eval(**{n: points[n] for n in partial.symbols}),
                                   (count,) + shapes[name])
             for name, partial in sg.grad(expr).items()}
+
+
+# -- plain oracles and helpers shared by the test modules ---------------------------------------
+E_TEXT = "3*x**2 + 4*x + 2*u*x"
+"""The README's running example: at x=3, u=2 its value is 51 and its gradient (26, 6)."""
+
+
+def close(actual: Any, expected: Any, rtol: float = 1e-9, atol: float = 1e-12) -> bool:
+    """numpy's allclose on float arrays, nan equal to nan."""
+    return np.allclose(np.asarray(actual, dtype=float), np.asarray(expected, dtype=float),
+                       rtol=rtol, atol=atol, equal_nan=True)
+
+
+def values(tensor: Any) -> np.ndarray:
+    """A tensor's numbers, read through the documented `.numpy()`."""
+    return np.asarray(tensor.numpy(), dtype=float)
+
+
+def central(f: Callable[[float], float], x: float, h: float = 1e-6) -> float:
+    """The central difference of `f` at `x`."""
+    return (f(x + h) - f(x - h)) / (2 * h)

@@ -15,7 +15,7 @@ from symgrad.checking.check import (CLOSED, FINITE, INDEPENDENT, REVERSE, SHARED
                                     finite_difference_gradient)
 from symgrad.checking.finite_differences import richardson
 from symgrad.core.opspec import OPS
-from strategies import expressions
+from strategies import E_TEXT, expressions
 
 SEED_CASES = [
     # (text, shapes, point, hand-derived gradient from the notebooks)
@@ -205,3 +205,25 @@ def test_generated_expressions_agree_at_their_points(generated):
              if name in generated.expr.symbols}
     report = sg.check(generated.expr, at=point, use_sympy=False)
     assert report.ok, str(report)
+
+
+def test_cbrt_checks_out_for_negative_arguments():
+    assert sg.check("cbrt(x)", at={"x": -2.0}).ok
+
+
+class TestCheckVerifySteps:
+    def test_check_at_point(self):
+        r = sg.check(sg.parse(E_TEXT), at={"x": 3, "u": 2})
+        assert r.ok
+        assert isinstance(r.max_error, float) and 0 <= r.max_error < 1e-6
+        text = str(r)
+        assert "x" in text and "u" in text and "26" in text and "6" in text
+
+    def test_check_without_point(self):
+        r = sg.check(sg.parse("sin(x)*exp(y) + log(1 + x*x)"))
+        assert r.ok and r.max_error < 1e-6
+        assert str(r)
+
+    def test_check_domain_restricted_without_point(self):
+        r = sg.check(sg.parse("log(x) + sqrt(y) + acos(z)"))
+        assert r.ok and math.isfinite(r.max_error)

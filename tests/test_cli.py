@@ -8,10 +8,13 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 
+import symgrad as sg
 from symgrad.cli import main, parse_point, parse_shapes
+from strategies import E_TEXT
 
 HAPPY = [
     (["diff", "3x^2 + 4x + 2u x", "--wrt", "x", "--at", "x=3,u=2"], ["2*u + 6*x + 4", "at x=3, u=2: 26"]),
@@ -173,3 +176,114 @@ def _imported(importtime: str, package: str) -> bool:
 def test_at_with_a_name_twice_is_an_error(capsys):
     assert main(["eval", "x", "--at", "x=1,x=2"]) == 2
     assert "x twice" in capsys.readouterr().err
+
+
+def run_cli(*args: str, timeout: float = 60):
+    return subprocess.run([sys.executable, "-m", "symgrad", *args], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+class TestCLI:
+    def test_diff(self):
+        r = run_cli("diff", E_TEXT, "--wrt", "x")
+        assert r.returncode == 0, r.stderr
+        assert sg.parse(r.stdout.strip().splitlines()[0]) is sg.diff(sg.parse(E_TEXT), "x")
+
+    def test_diff_order_at(self):
+        r = run_cli("diff", "x**3", "--wrt", "x", "--order", "2", "--at", "x=2")
+        assert r.returncode == 0 and "12" in r.stdout
+
+    def test_diff_latex(self):
+        r = run_cli("diff", "sin(x)", "--latex")
+        assert r.returncode == 0 and "\\cos" in r.stdout
+
+    def test_grad(self):
+        r = run_cli("grad", E_TEXT, "--at", "x=3,u=2")
+        assert r.returncode == 0 and "26" in r.stdout and "6" in r.stdout
+
+    def test_eval(self):
+        r = run_cli("eval", E_TEXT, "--at", "x=3,u=2")
+        assert r.returncode == 0 and r.stdout.strip() == "51"
+
+    def test_check_exit_0(self):
+        r = run_cli("check", E_TEXT, "--at", "x=3,u=2")
+        assert r.returncode == 0, r.stdout + r.stderr
+
+    def test_check_no_point(self):
+        assert run_cli("check", "sin(x)*y").returncode == 0
+
+    def test_verify_exit_0_and_1(self):
+        ok = run_cli("verify", "sin(x^2)", "2x cos(x^2)", "--wrt", "x")
+        assert ok.returncode == 0
+        bad = run_cli("verify", "sin(x^2)", "cos(x^2)", "--wrt", "x")
+        assert bad.returncode == 1
+        assert "x=" in bad.stdout + bad.stderr       # a counterexample is shown
+
+    def test_steps(self):
+        r = run_cli("steps", "sin(x^2)", "--wrt", "x")
+        assert r.returncode == 0 and "chain" in r.stdout.lower()
+
+    def test_compile(self):
+        r = run_cli("compile", "x*sin(x)", "--grad")
+        assert r.returncode == 0 and "def " in r.stdout and "np." in r.stdout
+
+    def test_graph_stdout_and_dot_file(self, tmp_path):
+        r = run_cli("graph", "x*sin(x)")
+        assert r.returncode == 0 and "digraph" in r.stdout
+        out = tmp_path / "dag.dot"
+        r = run_cli("graph", "x*sin(x)", "-o", str(out))
+        assert r.returncode == 0 and out.read_text().lstrip().startswith("digraph")
+
+    def test_plot(self, tmp_path):
+        out = tmp_path / "plot.png"
+        r = run_cli("plot", "sin(x)", "--wrt", "x", "--range", "-3:3", "-o", str(out))
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            # without the optional dependency: a clear message, exit 2, no traceback
+            assert r.returncode == 2 and "matplotlib" in r.stderr
+            assert "Traceback" not in r.stderr
+            return
+        assert r.returncode == 0 and out.read_bytes()[:4] == b"\x89PNG"
+
+    def test_demo(self):
+        r = run_cli("demo")
+        assert r.returncode == 0 and "26" in r.stdout
+
+    @pytest.mark.parametrize("args", [
+        ("eval", "sin(x", "--at", "x=1"), ("eval", "foo(x)", "--at", "x=1"),
+        ("diff", "x +* 2"), ("eval", "x @ y", "--shapes", "x=3,y=2"),
+        ("eval", "x", "--at", "x=abc("), ("diff",), ("nosuchcommand", "x"),
+        ("eval", "sin(x, y)", "--at", "x=1,y=2"),
+    ])
+    def test_bad_input_exit_2_no_traceback(self, args):
+        r = run_cli(*args)
+        assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+        assert "Traceback" not in r.stderr and r.stderr.strip()
+
+    def test_parse_error_message_has_caret(self):
+        r = run_cli("eval", "sin(x", "--at", "x=1")
+        assert "^" in r.stderr and "column" in r.stderr
+
+    @pytest.mark.parametrize("text, point", [("log(x)", "x=-1"), ("1/x", "x=0")])
+    def test_warns_when_value_not_finite(self, text, point):
+        r = run_cli("eval", text, "--at", point)
+        assert r.returncode == 0
+        assert "warning" in r.stderr.lower() and "finite" in r.stderr.lower()
+
+    def test_injection_not_executed(self):
+        marker = f"/tmp/pwned_symgrad_cli_{uuid.uuid4().hex}"
+        r = run_cli("eval", f"__import__('os').system('touch {marker}')")
+        assert r.returncode == 2 and not os.path.exists(marker)
+
+
+class TestMoreContract:
+    def test_cli_check_exit_1_when_methods_disagree(self):
+        # at relu's kink the closed form (PyTorch's 0) and central differences (0.5) differ
+        r = run_cli("check", "relu(x)", "--at", "x=0")
+        assert r.returncode == 1
+        assert not sg.check(sg.parse("relu(x)"), at={"x": 0.0}).ok
+
+    def test_cli_vector_point(self):
+        r = run_cli("grad", "3*dot(x, [1, 7, 5]) + x @ x", "--at", "x=[1,7,-2]")
+        assert r.returncode == 0 and "[5, 35, 11]" in r.stdout

@@ -5,11 +5,11 @@ from __future__ import annotations
 import importlib
 import io
 import keyword
+import linecache
 import math
 import subprocess
 import sys
 import tokenize
-import linecache
 
 import numpy as np
 import pytest
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import symgrad as sg
 from symgrad.numeric.evaluate import evaluate
-from strategies import POINTS, expressions
+from strategies import E_TEXT, POINTS, close, expressions
 
 compile_module = importlib.import_module("symgrad.numeric.kernel")
 RNG = np.random.default_rng(7)
@@ -395,3 +395,102 @@ def test_constant_subexpressions_are_folded_at_compile_time():
     kernel = sg.compile(x * sg.exp(c) + sg.sin(c))
     assert "exp" not in kernel.source and "sin" not in kernel.source
     assert kernel(x=1.0) == pytest.approx(math.exp(2.0) + math.sin(2.0), rel=1e-15)
+
+
+class TestCompile:
+    def test_kernel_million_points(self):
+        k = sg.compile(sg.parse(E_TEXT))
+        assert isinstance(k, sg.Kernel)
+        xs = np.linspace(0, 1, 10**6)
+        out = k(x=xs, u=2.0)
+        assert np.shape(out) == (10**6,)
+        assert close(out, 3*xs**2 + 4*xs + 4*xs)
+
+    def test_kernel_grad(self):
+        kg = sg.compile(sg.parse(E_TEXT), grad=True)
+        xs = np.linspace(-2, 2, 1001)
+        us = np.cos(xs)
+        val, g = kg(x=xs, u=us)
+        assert sorted(g) == ["u", "x"]
+        assert close(val, 3*xs**2 + 4*xs + 2*us*xs)
+        assert close(g["x"], 6*xs + 4 + 2*us)
+        assert close(g["u"], 2*xs)
+
+    def test_kernel_grad_million_points(self):
+        kg = sg.compile(sg.parse(E_TEXT), grad=True)
+        xs = np.linspace(0, 1, 10**6)
+        val, g = kg(x=xs, u=2.0)
+        assert np.shape(val) == (10**6,)
+        assert np.shape(g["x"]) == (10**6,) and np.shape(g["u"]) == (10**6,)
+        assert close(g["u"], 2 * xs)
+
+    def test_kernel_source_is_readable_python(self):
+        kg = sg.compile(sg.parse("x*sin(x)"), grad=True)
+        src = kg.source
+        assert isinstance(src, str)
+        assert "def " in src and "np." in src and "return" in src
+        compile(src, "<kernel>", "exec")   # the builtin: it is valid Python
+
+    def test_kernel_scalar_call(self):
+        k = sg.compile(sg.parse(E_TEXT))
+        assert close(k(x=3, u=2), 51.0)
+
+
+class TestBatchSemantics:
+    def test_per_point_gradient_like_vmap_grad(self):
+        f = sg.parse("sum(w*w)*s", shapes={"w": (3,)})
+        W, S = np.arange(12.0).reshape(4, 3), np.arange(4.0) + 1
+        val, g = sg.compile(f, grad=True)(w=W, s=S)
+        assert np.shape(val) == (4,)
+        assert np.shape(g["w"]) == (4, 3) and np.shape(g["s"]) == (4,)
+        assert close(g["w"], 2 * W * S[:, None])
+        assert close(g["s"], (W * W).sum(axis=1))
+        val_r, g_r = sg.reverse(f, at={"w": W, "s": S})
+        assert close(val_r, val) and close(g_r["w"], g["w"]) and close(g_r["s"], g["s"])
+
+    def test_constant_gradients_have_batch_shape_kernel(self):
+        val, g = sg.compile(sg.parse("x + 2*u"), grad=True)(x=np.arange(5.0), u=1.0)
+        assert np.shape(val) == (5,)
+        assert np.shape(g["x"]) == (5,) and np.shape(g["u"]) == (5,)
+        assert close(g["x"], np.ones(5)) and close(g["u"], 2 * np.ones(5))
+
+    def test_constant_vector_gradient_batch_shape(self):
+        f = sg.parse("dot(w, [1, 2, 3])", shapes={"w": (3,)})
+        _, g = sg.compile(f, grad=True)(w=np.zeros((6, 3)))
+        assert np.shape(g["w"]) == (6, 3)
+        assert close(g["w"], np.tile([1.0, 2.0, 3.0], (6, 1)))
+
+    def test_torch_vmap_grad_oracle(self):
+        torch = pytest.importorskip("torch")
+        f = sg.parse("sum(sin(w) * w) + norm(w)", shapes={"w": (3,)})
+        W = np.random.default_rng(2).normal(size=(7, 3))
+        _, g = sg.compile(f, grad=True)(w=W)
+        tw = torch.tensor(W, requires_grad=True)
+        (torch.sin(tw) * tw).sum(dim=1).add(tw.norm(dim=1)).sum().backward()
+        assert close(g["w"], tw.grad.numpy())
+
+
+class TestErrors:
+    def test_kernel_errors_raise_at_compile(self):
+        k = sg.compile(sg.parse("log(x)"), errors="raise")
+        assert close(k(x=1.0), 0.0)
+        with pytest.raises(sg.DomainError) as info:
+            k(x=np.array([1.0, -1.0]))
+        assert "log" in str(info.value) and "-1" in str(info.value)
+
+    def test_kernel_grad_errors_raise(self):
+        k = sg.compile(sg.parse("sqrt(x)"), grad=True, errors="raise")
+        with pytest.raises(sg.DomainError):
+            k(x=-1.0)
+
+    def test_kernel_errors_raise_at_call(self):
+        k = sg.compile(sg.parse("log(x)"))
+        with pytest.raises(sg.SymgradError):
+            k(x=-1.0, errors="raise")
+
+
+class TestGuardedDomains:
+    def test_kernel_grad_errors_raise_where_sqrt(self):
+        e = sg.parse("where(x > 0, sqrt(x), 0)")
+        val, g = sg.compile(e, grad=True, errors="raise")(x=0.0)
+        assert close(val, 0.0) and close(g["x"], 0.0)

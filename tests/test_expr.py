@@ -12,7 +12,7 @@ from hypothesis import assume, given, settings
 import symgrad as sg
 from symgrad.core import expr as expr_module
 from symgrad.language.sympy_bridge import to_sympy
-from strategies import Generated, expressions, sympy_at, values_of
+from strategies import E_TEXT, close, expressions, Generated, sympy_at, values_of
 
 
 def sympy_values(generated: Generated) -> np.ndarray:
@@ -152,3 +152,93 @@ def test_subs_with_a_value_of_the_wrong_shape_is_a_shape_error():
         (w * 2).subs(w=[1.0, 2.0])
     with pytest.raises(sg.ShapeError):
         (w @ w).subs(w=[[1.0, 2.0, 3.0]])
+
+
+def test_reversed_slices_select_and_differentiate_like_numpy():
+    w = sg.symbols("w", shape=(4,))
+    values = np.array([1.0, 2.0, 3.0, 4.0])
+    for index in (slice(None, None, -1), slice(2, None, -1), slice(3, 0, -2)):
+        expr = w[index]
+        np.testing.assert_array_equal(expr.eval(w=values), values[index])
+        assert sg.parse(str(expr), shapes={"w": (4,)}) is expr
+    weights = np.array([1.0, 2.0, 3.0, 4.0])
+    gradient = sg.grad(sg.sum(w[::-1] * weights))["w"].eval(w=values)
+    np.testing.assert_array_equal(gradient, weights[::-1])
+
+
+def test_a_vector_expression_unpacks_into_its_elements():
+    w = sg.symbols("w", shape=(3,))
+    first, second, third = w
+    assert len(w) == 3 and third is w[2]
+    assert (first + second + third).eval(w=[1.0, 2.0, 4.0]) == 7.0
+    with pytest.raises(sg.SymgradError):
+        len(sg.symbols("x"))
+
+
+def test_numpy_arrays_defer_to_expression_operators():
+    x = sg.symbols("x")
+    product = np.array([1.0, 2.0]) * x
+    assert isinstance(product, sg.Expr) and product.shape == (2,)
+
+
+class TestExpressions:
+    def test_symbols_one_name_gives_expr_several_give_tuple(self):
+        x = sg.symbols("x")
+        assert isinstance(x, sg.Expr)
+        pair = sg.symbols("x u")
+        assert isinstance(pair, tuple) and len(pair) == 2
+        assert all(isinstance(s, sg.Expr) for s in pair)
+        assert pair[0] is x
+
+    def test_vector_symbol_shape(self):
+        w = sg.symbols("w", shape=(3,))
+        assert w.shape == (3,)
+        assert list(w.symbols) == ["w"]
+
+
+class TestExprAttributes:
+    def test_shape_symbols_size(self):
+        e = sg.parse(E_TEXT)
+        assert e.shape == ()
+        assert list(e.symbols) == ["u", "x"]
+        assert isinstance(e.size, int) and e.size >= 5
+
+    def test_size_counts_distinct_nodes(self):
+        assert sg.parse("x + 1").size == 3                 # x, 1, +
+        assert sg.parse("sin(x)*cos(x)").size == 4         # x, sin, cos, *
+        assert sg.parse("sin(x) + 1").size == 4
+
+    def test_sg_size_counts_shared_once(self):
+        f = sg.parse("sin(x) + 1")
+        g = sg.parse("sin(x) * 2")
+        together = sg.size(f, g)
+        assert together == 6                       # x, sin, 1, +, 2, *: x and sin(x) once
+        assert together < f.size + g.size
+        assert sg.size(f, f) == f.size
+
+    def test_subs(self):
+        e = sg.parse(E_TEXT)
+        x, u = sg.symbols("x u")
+        assert isinstance(e.subs(x=2), sg.Expr)
+        assert list(e.subs(x=2).symbols) == ["u"]
+        assert close(e.subs(x=2).eval(u=1.5), 3*4 + 8 + 2*1.5*2)
+        assert list(e.subs(x=u).symbols) == ["u"]
+        assert e.subs(x=sg.sin(u)) is 3*sg.sin(u)**2 + 4*sg.sin(u) + 2*u*sg.sin(u)
+        assert close(e.subs(x=u).eval(u=2.0), 3*4 + 8 + 8)
+
+    def test_eq_structural_returns_bool(self):
+        x, y = sg.symbols("x y")
+        r = (x + y) == sg.parse("y + x")
+        assert r is True
+        r2 = (x + y) == (x * y)
+        assert r2 is False
+        assert sg.parse("x + 1") == sg.parse("1 + x")
+        assert not (sg.symbols("x") == sg.symbols("y"))
+
+
+class TestErrors:
+    def test_shape_mismatch_from_python_operators(self):
+        a = sg.symbols("a", shape=(3,))
+        b = sg.symbols("b", shape=(2,))
+        with pytest.raises(sg.SymgradError):
+            a + b

@@ -13,6 +13,7 @@ import os
 import random
 import sys
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -23,6 +24,7 @@ from hypothesis import strategies as st
 import symgrad as sg
 from symgrad.ops import functions
 from symgrad.core.expr import constant, symbol
+from strategies import E_TEXT, close
 
 parse_module = importlib.import_module("symgrad.language.parse")  # `sg.parse` is the function
 
@@ -476,3 +478,217 @@ def test_the_grammar_has_no_lalr_conflicts() -> None:
         Lark(parse_module._grammar_text(), parser="lalr", strict=True)
     except LexError as error:
         assert "interegular must be installed" in str(error)
+
+
+class TestExpressions:
+    def test_parse_returns_expr_hash_consed_with_python_built(self):
+        e = sg.parse(E_TEXT)
+        x, u = sg.symbols("x u")
+        assert isinstance(e, sg.Expr)
+        assert (3*x**2 + 4*x + 2*u*x) is e
+
+    def test_shapes_parse_example(self):
+        v = sg.parse("3*dot(x, [1, 7, 5]) + x @ x", shapes={"x": (3,)})
+        assert v.shape == ()
+        xv = np.array([1.0, 7.0, -2.0])
+        expected = 3 * (1 + 49 - 10) + (1 + 49 + 4)
+        assert close(v.eval(x=xv), expected)
+
+    @pytest.mark.parametrize("text, value", [
+        ("3", 3.0), ("2.5", 2.5), (".5", 0.5), ("1e-3", 1e-3), ("2e3", 2000.0),
+        ("pi", math.pi), ("e", math.e),
+    ])
+    def test_numbers_and_constants(self, text, value):
+        p = sg.parse(text)
+        assert list(p.symbols) == []
+        assert close(p.eval(), value)
+
+    def test_variable_called_e_declared_through_shapes(self):
+        # parse.py documents: `pi` and `e` are constants unless they are keys of `shapes`.
+        p = sg.parse("e*x", shapes={"e": ()})
+        assert list(p.symbols) == ["e", "x"]
+        assert close(p.eval(e=2.0, x=3.0), 6.0)
+
+    @pytest.mark.parametrize("name", ["x", "_a1", "Ab_c9", "α", "θ2"])
+    def test_names(self, name):
+        p = sg.parse(f"{name} + 1")
+        assert list(p.symbols) == [name]
+        assert close(p.eval(**{name: 2.0}), 3.0)
+
+    @pytest.mark.parametrize("text, expected", [
+        ("7 + 2", 9.0), ("7 - 2", 5.0), ("7 * 2", 14.0), ("7 / 2", 3.5), ("7 ** 2", 49.0),
+        ("7 ^ 2", 49.0), ("-7", -7.0), ("+7", 7.0), ("-2**2", -4.0), ("2**3**2", 512.0),
+        ("2^3^2", 512.0), ("(2**3)**2", 64.0), ("1 + 2*3", 7.0), ("(1 + 2)*3", 9.0),
+        ("8 / 2 / 2", 2.0), ("8 - 2 - 2", 4.0), ("2**-1", 0.5), ("-2**-2", -0.25),
+    ])
+    def test_operators_and_python_precedence_on_numbers(self, text, expected):
+        assert close(sg.parse(text).eval(), expected)
+
+    def test_neg_pow_is_neg_of_pow(self):
+        x = sg.symbols("x")
+        assert sg.parse("-x**2") is -(x**2)
+        assert close(sg.parse("-x**2").eval(x=3.0), -9.0)
+
+    def test_pow_right_associative_symbolic(self):
+        x, y, z = sg.symbols("x y z")
+        assert sg.parse("x**y**z") is x**(y**z)
+        assert sg.parse("x^y^z") is x**(y**z)
+
+    def test_matmul_operator(self):
+        p = sg.parse("A @ b", shapes={"A": (2, 3), "b": (3,)})
+        assert p.shape == (2,)
+        A = np.arange(6.0).reshape(2, 3)
+        b = np.array([1.0, -1.0, 2.0])
+        assert close(p.eval(A=A, b=b), A @ b)
+
+    @pytest.mark.parametrize("implicit, explicit", [
+        ("3x^2", "3*x**2"), ("2(x+1)", "2*(x+1)"), ("2sin(x)", "2*sin(x)"),
+        ("(x+1)(x-1)", "(x+1)*(x-1)"), ("2x cos(x^2)", "2*x*cos(x**2)"), ("x y", "x*y"),
+    ])
+    def test_implicit_multiplication(self, implicit, explicit):
+        assert sg.parse(implicit) is sg.parse(explicit)
+
+    def test_xy_stays_one_name(self):
+        assert list(sg.parse("xy").symbols) == ["xy"]
+
+    def test_2e3_stays_a_number(self):
+        p = sg.parse("2e3")
+        assert list(p.symbols) == [] and close(p.eval(), 2000.0)
+
+    def test_symbols_sorted(self):
+        assert list(sg.parse("z + a*m").symbols) == ["a", "m", "z"]
+
+
+class TestCalls:
+    def test_array_literals(self):
+        v = sg.parse("[1, 7, -2]")
+        assert v.shape == (3,) and close(v.eval(), [1, 7, -2])
+        m = sg.parse("[[1, 2], [3, 4]]")
+        assert m.shape == (2, 2) and close(m.eval(), [[1, 2], [3, 4]])
+
+    def test_multi_statement_with_semicolons(self):
+        p = sg.parse("z = w*x + b; p = sigmoid(z); -(y*log(p) + (1-y)*log(1-p))")
+        assert list(p.symbols) == ["b", "w", "x", "y"]
+        w, x, b, y = 0.5, 2.0, -0.3, 1.0
+        s = 1 / (1 + math.exp(-(w * x + b)))
+        assert close(p.eval(w=w, x=x, b=b, y=y), -(y * math.log(s) + (1 - y) * math.log(1 - s)))
+
+    def test_multi_statement_with_newlines(self):
+        p = sg.parse("a = x + 1\nb = a*a\nb + 1")
+        assert list(p.symbols) == ["x"]
+        assert close(p.eval(x=2.0), 10.0) and close(p.eval(x=-1.0), 1.0)
+
+
+class TestErrors:
+    def test_parse_error_line_column_caret(self):
+        with pytest.raises(sg.ParseError) as info:
+            sg.parse("a = 1\nb = x +* 2")
+        err = info.value
+        assert (err.line, err.column) == (2, 8)
+        lines = str(err).splitlines()
+        src = next(i for i, line in enumerate(lines) if "b = x +* 2" in line)
+        caret = lines[src + 1]
+        assert caret.strip() == "^"
+        assert lines[src][caret.index("^")] == "*"
+
+    def test_parse_error_is_value_error(self):
+        with pytest.raises(ValueError):
+            sg.parse("x + * 2")
+
+    def test_unknown_function(self):
+        with pytest.raises(sg.SymgradError) as info:
+            sg.parse("1 + foo(x)")
+        err = info.value
+        assert isinstance(err, ValueError)
+        assert "foo" in str(err) and err.line == 1 and err.column == 5
+        assert "^" in str(err)
+
+    @pytest.mark.parametrize("text, column", [("sin(x, y)", 1), ("2 + atan2(x)", 5),
+                                               ("clamp(x, 1)", 1)])
+    def test_wrong_argument_count(self, text, column):
+        with pytest.raises(sg.SymgradError) as info:
+            sg.parse(text)
+        err = info.value
+        assert isinstance(err, TypeError)
+        assert err.line == 1 and err.column == column
+        assert "argument" in str(err) and "^" in str(err)
+
+    def test_shape_mismatch_with_position(self):
+        with pytest.raises(sg.SymgradError) as info:
+            sg.parse("1 + (\n  x @ y)", shapes={"x": (3,), "y": (2,)})
+        err = info.value
+        assert isinstance(err, ValueError)
+        assert (err.line, err.column) == (2, 5)
+        assert "(3,)" in str(err) and "(2,)" in str(err) and "^" in str(err)
+
+    def test_shape_mismatch_broadcast(self):
+        with pytest.raises(sg.SymgradError) as info:
+            sg.parse("x + [1, 2]", shapes={"x": (3,)})
+        assert info.value.column == 3
+
+    def test_parse_non_string(self):
+        with pytest.raises(sg.SymgradError) as info:
+            sg.parse(123)
+        assert isinstance(info.value, TypeError)
+
+    def test_no_eval_of_user_text(self):
+        marker = f"/tmp/pwned_symgrad_{uuid.uuid4().hex}"
+        for text in (f"__import__('os').system('touch {marker}')",
+                     "__import__('os').system('touch /tmp/pwned_symgrad')"):
+            with pytest.raises(sg.SymgradError):
+                sg.parse(text)
+        assert not os.path.exists(marker)
+        assert not os.path.exists("/tmp/pwned_symgrad")
+
+    @pytest.mark.parametrize("text", ["x.__class__", "x.__dict__", "().__class__", "exec(x)",
+                                      "eval(x)", "__builtins__"])
+    def test_dunder_and_builtins_are_not_reachable(self, text):
+        try:
+            e = sg.parse(text)
+        except sg.SymgradError:
+            return
+        # if it parses at all, it is just a symbol name
+        assert isinstance(e, sg.Expr) and all(s.isidentifier() for s in e.symbols)
+
+    @pytest.mark.parametrize("text", [
+        "(" * 20000 + "x" + ")" * 20000,
+        "-" * 20000 + "x",
+        "+".join(["x"] * 20000),
+        "x" + "**x" * 5000,
+        "sin(" * 5000 + "x" + ")" * 5000,
+    ], ids=["parens", "negations", "long-sum", "power-tower", "sin-chain"])
+    def test_deep_input_no_recursion_error(self, text):
+        start = time.perf_counter()
+        e = sg.parse(text)
+        assert isinstance(e, sg.Expr)
+        str(e)
+        e.latex()
+        sg.grad(e)
+        assert time.perf_counter() - start < 20
+
+    def test_deeply_nested_list_literal_is_symgrad_error_or_parses(self):
+        text = "[" * 65 + "1" + "]" * 65
+        try:
+            sg.parse(text)
+        except sg.SymgradError:
+            pass
+
+    @pytest.mark.parametrize("text", ["", "   ", "x = 1", ";", "1 +", "[1, [2]]", "[", ")",
+                                      "x..T", "3 4", "\x00", "x = ; 1"])
+    def test_garbage_raises_symgrad_error(self, text):
+        try:
+            sg.parse(text)
+        except sg.SymgradError:
+            return
+        except Exception as exc:       # pragma: no cover - the failure we are looking for
+            pytest.fail(f"{text!r} raised {type(exc).__name__}: {exc}")
+
+
+class TestNonFiniteConstants:
+    def test_times_overflowing_literal(self):
+        e = sg.parse("x*1e999")
+        assert close(e.eval(x=2.0), math.inf)
+
+    def test_overflowing_literal_alone_is_inf(self):
+        assert sg.parse("1e999").eval() == math.inf
+        assert sg.parse("-1e999").eval() == -math.inf

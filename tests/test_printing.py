@@ -5,11 +5,12 @@ from __future__ import annotations
 import tracemalloc
 
 import pytest
+import sympy
 from hypothesis import given, settings
 
 import symgrad as sg
 from symgrad.language.printing import TextPrinter, latex_number, to_latex, to_text
-from strategies import Generated, expressions
+from strategies import E_TEXT, close, expressions, Generated
 
 SHAPES = {"w": (3,)}
 
@@ -109,3 +110,72 @@ def test_latex_of_a_100000_deep_chain_without_recursion_in_linear_memory() -> No
     # Linear: a few hundred bytes per node. Copying strings level by level would keep
     # ~10**11 characters alive.
     assert peak < 150 * 1024 * 1024
+
+
+class TestExprAttributes:
+    @pytest.mark.parametrize("text", [
+        E_TEXT, "sin(x)**2 + cos(y)/3", "-x**2", "(-x)**2", "x**y**z", "(x**y)**z", "x/(y/z)",
+        "x - (y - z)", "2**-x", "where(x >= 1, x**2, -x)", "clamp(x, -1, 2) + atan2(y, x)",
+        "exp(-x)*log(1 + y)", "1e-300*x", "2.5e10 + x", "pi*x + e",
+        "sigmoid(x) + relu(y) + softplus(z) + erf(x)",
+    ])
+    def test_str_round_trips(self, text):
+        e = sg.parse(text)
+        assert sg.parse(str(e)) is e
+
+    @pytest.mark.parametrize("text, shapes", [
+        ("M.T @ M + 1", {"M": (2, 3)}),
+        ("sum(a*[1, 7, -2]) + norm(a)", {"a": (3,)}),
+        ("[[1, 2], [3, 4]] @ v", {"v": (2,)}),
+    ])
+    def test_str_round_trips_with_shapes(self, text, shapes):
+        e = sg.parse(text, shapes=shapes)
+        assert sg.parse(str(e), shapes=shapes) is e
+
+    def test_str_is_python_syntax(self):
+        e = sg.parse("3x^2 + 2(x+1)")
+        text = str(e)
+        assert "^" not in text
+        # Python (with math) reads it and computes the same number.
+        got = eval(text, {"__builtins__": {}}, {"x": 1.7})  # noqa: S307  (our own output)
+        assert close(got, 3 * 1.7**2 + 2 * 2.7)
+
+    def test_str_read_by_sympy(self):
+        e = sg.parse("sin(x)**2 + 3*x*y")
+        s = sympy.sympify(str(e))
+        x, y = sympy.symbols("x y")
+        assert sympy.simplify(s - (sympy.sin(x)**2 + 3*x*y)) == 0
+
+    def test_latex(self):
+        e = sg.parse("sqrt(x) + x**2")
+        tex = e.latex()
+        assert isinstance(tex, str)
+        assert "\\sqrt" in tex and "^" in tex and "**" not in tex
+
+    def test_repr_latex(self):
+        e = sg.parse("sqrt(x) + x**2")
+        r = e._repr_latex_()
+        assert r.startswith("$") and r.endswith("$")
+        assert e.latex() in r
+
+    def test_latex_of_matrix_literal_keeps_rows(self):
+        tex = sg.parse("[[1, 2], [3, 4]]").latex()
+        assert "\\\\" in tex or "matrix" in tex or "\\right], \\left[" in tex
+
+    def test_to_dot(self):
+        dot = sg.parse("x*sin(x)").to_dot()
+        assert dot.lstrip().startswith("digraph") and dot.rstrip().endswith("}")
+        assert "->" in dot and "sin" in dot
+        # x is shared: it appears as one node
+        assert dot.count('label="x"') == 1
+
+
+class TestNonFiniteConstants:
+    def test_str_of_product_with_inf(self):
+        x = sg.symbols("x")
+        assert "x" in str(x * float("inf"))
+        assert "x" in str(sg.parse("x*1e999"))
+
+    def test_inf_constant_round_trips(self):
+        e = sg.parse("x + 1e999")
+        assert sg.parse(str(e)) is e

@@ -97,3 +97,14 @@ def test_bad_input_raises_symgrad_errors():
         sg.steps(sg.parse("sum(w)", shapes={"w": (3,)}), "w")
     with pytest.raises(sg.ParseError):
         sg.steps("x^", "x")
+
+
+class TestCheckVerifySteps:
+    def test_steps(self):
+        s = sg.steps("sin(x^2)", wrt="x")
+        text = str(s)
+        assert "chain" in text.lower()
+        assert "cos" in text and "2*x" in text
+
+    def test_steps_product_rule(self):
+        assert "product" in str(sg.steps("x*sin(x)", wrt="x")).lower()

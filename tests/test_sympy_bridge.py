@@ -15,7 +15,7 @@ from hypothesis import given, settings
 import symgrad as sg
 from symgrad.language import sympy_bridge
 from symgrad.language.sympy_bridge import from_sympy, simplify, to_sympy
-from strategies import Generated, expressions, values_of
+from strategies import E_TEXT, close, expressions, Generated, values_of
 
 X, Y = sympy.symbols("x y")
 
@@ -227,3 +227,26 @@ def test_within_sends_back_results_and_errors_from_its_worker():
     assert outcome[0] == 2 * sympy.sin(x) * sympy.cos(x)
     assert outcome[1] is sg.parse("sin(x)^2")  # an Expr comes back re-interned
     assert isinstance(outcome[2], sg.ParseError)
+
+
+class TestExprAttributes:
+    def test_to_sympy(self):
+        e = sg.parse(E_TEXT)
+        x, u = sympy.symbols("x u")
+        assert sympy.expand(e.to_sympy() - (3*x**2 + 4*x + 2*u*x)) == 0
+
+    def test_from_sympy(self):
+        x, y = sympy.symbols("x y")
+        back = sg.from_sympy(sympy.sin(x) * y + x**3)
+        assert isinstance(back, sg.Expr)
+        assert back is sg.parse("sin(x)*y + x**3")
+
+    @pytest.mark.parametrize("text", [
+        "atan2(x, y) + erf(x)", "where(x > y, x**2, y)", "max(x, y) * min(x, y)",
+        "log2(x) + log10(y) + cbrt(x)", "sigmoid(x) + softplus(y) + relu(x - y)", "abs(x)*sign(y)",
+    ])
+    def test_sympy_round_trip_is_numerically_equal(self, text):
+        e = sg.parse(text)
+        back = sg.from_sympy(e.to_sympy())
+        for x, y in [(0.7, 0.3), (0.2, 1.9), (2.5, 2.5)]:
+            assert close(back.eval(x=x, y=y), e.eval(x=x, y=y))

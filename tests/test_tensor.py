@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 import symgrad as sg
 from symgrad.eager.autograd import grad
+from strategies import close, values
 
 
 # -- the seed notebooks ------------------------------------------------------------------------
@@ -434,3 +436,282 @@ def test_double_backward_through_structural_ops_matches_torch():
     np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-10)
     np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-9)
     np.testing.assert_allclose(v.grad.numpy(), tv.grad.numpy(), rtol=1e-9)
+
+
+def notebook_y():
+    x = sg.tensor(3.0, requires_grad=True)
+    u = sg.tensor(2.0, requires_grad=True)
+    return x, u, 3*x**2 + 4*x + 2*u*x
+
+
+def test_reversed_slice_of_a_tensor_is_a_view_with_the_right_gradient():
+    x = sg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x[::-1] * sg.tensor([1.0, 2.0, 3.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 2.0, 1.0])
+    plain = sg.tensor([1.0, 2.0, 3.0])
+    plain[::-1] = 5.0
+    np.testing.assert_array_equal(plain.numpy(), [5.0, 5.0, 5.0])
+
+
+class TestTensors:
+    def test_backward_documented_values_and_repr(self):
+        x, u, y = notebook_y()
+        y.backward()
+        assert repr(x.grad) == "tensor(26.)"
+        assert repr(u.grad) == "tensor(6.)"
+
+    def test_grads_accumulate_until_zeroed(self):
+        x, u, y = notebook_y()
+        y.backward()
+        (3*x**2 + 4*x + 2*u*x).backward()
+        assert close(x.grad.item(), 52.0)
+        x.grad.zero_()
+        assert close(x.grad.item(), 0.0)
+        (3*x**2 + 4*x + 2*u*x).backward()
+        assert close(x.grad.item(), 26.0) and close(u.grad.item(), 18.0)
+
+    def test_grad_fn_name(self):
+        _, _, y = notebook_y()
+        assert repr(y.grad_fn) == "<AddBackward0>"
+        assert "MulBackward0" in repr((sg.tensor(2.0, requires_grad=True) * 3).grad_fn)
+
+    def test_vector_backward_with_seed(self):
+        x = sg.tensor([1.0, 7.0, -2.0], requires_grad=True)
+        y = 3*x*x + x**2
+        y.backward(gradient=sg.ones(3))
+        assert close(values(x.grad), 8 * np.array([1.0, 7.0, -2.0]))
+
+    def test_backward_gradient_positional(self):
+        x = sg.tensor([1.0, 7.0, -2.0], requires_grad=True)
+        (x * x).backward(sg.tensor([1.0, 0.0, 2.0]))
+        assert close(values(x.grad), [2.0, 0.0, -8.0])
+
+    def test_vector_backward_without_gradient_is_error_that_says_so(self):
+        x = sg.tensor([1.0, 7.0, -2.0], requires_grad=True)
+        with pytest.raises(sg.SymgradError) as info:
+            (x * x).backward()
+        assert isinstance(info.value, RuntimeError)
+        msg = str(info.value).lower()
+        assert "scalar" in msg or "gradient" in msg
+
+    def test_no_grad(self):
+        z = sg.tensor(2.0, requires_grad=True)
+        with sg.no_grad():
+            q = z * 2
+        assert q.requires_grad is False and q.grad_fn is None
+        assert (z * 2).requires_grad is True
+
+    def test_detach(self):
+        z = sg.tensor(2.0, requires_grad=True)
+        d = (z * 3).detach()
+        assert d.requires_grad is False and d.is_leaf
+        assert close(d.item(), 6.0)
+
+    def test_requires_grad_(self):
+        a = sg.tensor(1.5)
+        assert a.requires_grad is False
+        r = a.requires_grad_()
+        assert a.requires_grad is True and r is a
+        (a * a).backward()
+        assert close(a.grad.item(), 3.0)
+
+    def test_is_leaf(self):
+        z = sg.tensor(2.0, requires_grad=True)
+        assert z.is_leaf and not (z * 2).is_leaf
+        assert sg.tensor(1.0).is_leaf
+
+    def test_item_and_numpy(self):
+        _, _, y = notebook_y()
+        assert isinstance(y.item(), float) and y.item() == 51.0
+        v = sg.tensor([1.0, 2.0]).numpy()
+        assert isinstance(v, np.ndarray) and v.dtype == np.float64 and close(v, [1, 2])
+
+    def test_expr_is_the_dag(self):
+        _, _, y = notebook_y()
+        ex = y.expr
+        assert isinstance(ex, sg.Expr)
+        assert len(ex.symbols) == 2
+        # evaluating the recorded DAG at the tensors' values reproduces the value
+        a, b = ex.symbols
+        pts = {a: 3.0, b: 2.0}
+        assert close(ex.eval(**pts), 51.0) or close(ex.eval(**{a: 2.0, b: 3.0}), 51.0)
+
+    def test_methods_sum_mean_norm_dot(self):
+        v = sg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        s = v.sum() + v.mean() + v.norm() + v.dot(v)
+        s.backward()
+        a = np.array([1.0, 2.0, 3.0])
+        assert close(s.item(), 6 + 2 + np.linalg.norm(a) + 14)
+        assert close(values(v.grad), 1 + 1/3 + a / np.linalg.norm(a) + 2 * a)
+
+    def test_t_T_data(self):
+        A = sg.tensor([[1.0, 2.0], [3.0, 4.0]])
+        assert close(values(A.t()), [[1, 3], [2, 4]])
+        assert close(values(A.T), [[1, 3], [2, 4]])
+        assert close(np.asarray(A.data.numpy() if hasattr(A.data, "numpy") else A.data),
+                     [[1, 2], [3, 4]])
+
+    def test_indexing_and_slicing_differentiable(self):
+        v = sg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        (v[0] * v[2] + v[1:].sum()).backward()
+        assert close(values(v.grad), [3.0, 1.0, 2.0])
+
+    def test_t_is_a_view(self):
+        A = sg.tensor([[1.0, 2.0], [3.0, 4.0]])
+        B = A.t()
+        B[1] = 10
+        assert close(values(A), [[1.0, 10.0], [3.0, 10.0]])
+
+    def test_T_and_slices_are_views(self):
+        A = sg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        A.T[0] = -1
+        assert close(values(A)[:, 0], [-1, -1])
+        row = A[1]
+        row[2] = 99
+        assert close(values(A)[1, 2], 99)
+        s = A[:, 1:]
+        s[0, 0] = 7
+        assert close(values(A)[0, 1], 7)
+
+    def test_stride_counts_elements(self):
+        assert tuple(sg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]).stride()) == (3, 1)
+        A = sg.tensor([[1.0, 2.0], [3.0, 4.0]])
+        assert tuple(A.t().stride()) == (1, 2)
+        torch = pytest.importorskip("torch")
+        T = torch.zeros(3, 4, dtype=torch.float64)
+        S = sg.zeros(3, 4)
+        assert tuple(S.stride()) == tuple(T.stride())
+        assert tuple(S.t().stride()) == tuple(T.t().stride())
+
+    def test_assignment_into_requires_grad_tensor_is_error_saying_why(self):
+        v = sg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        with pytest.raises(sg.SymgradError) as info:
+            v[0] = 5.0
+        assert "grad" in str(info.value).lower()
+        assert close(values(v), [1.0, 2.0, 3.0])
+
+    def test_assignment_allowed_under_no_grad(self):
+        v = sg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        with sg.no_grad():
+            v[0] = 5.0
+        assert close(values(v), [5.0, 2.0, 3.0])
+
+    def test_comparisons_give_boolean_tensors(self):
+        t = sg.tensor([1.0, 2.0, 3.0])
+        c = t > 2
+        assert isinstance(c, sg.Tensor)
+        assert list(np.asarray(c.numpy())) == [False, False, True]
+        eq = t == sg.tensor([1.0, 0.0, 3.0])
+        assert isinstance(eq, sg.Tensor)
+        assert list(np.asarray(eq.numpy())) == [True, False, True]
+
+    def test_comparisons_usable_in_if_and_while(self):
+        n, count = sg.tensor(0.0), 0
+        while n < 3:
+            n = n + 1
+            count += 1
+        assert count == 3
+        assert bool(sg.tensor(3.0) >= 3)
+        if sg.tensor(1.0) > 2:
+            pytest.fail("1 > 2")
+
+    def test_float64(self):
+        t = sg.tensor(1.0) / 3
+        assert t.item() == 1.0 / 3
+        assert sg.tensor([1, 2]).numpy().dtype == np.float64
+
+    def test_non_leaf_grad_is_none(self):
+        h = sg.tensor(2.0, requires_grad=True)
+        m = h * h
+        (m * 3).backward()
+        with pytest.warns(UserWarning):     # PyTorch warns here too
+            assert m.grad is None
+        assert close(h.grad.item(), 12.0)
+
+    def test_second_backward_through_freed_graph_errors(self):
+        h = sg.tensor(2.0, requires_grad=True)
+        o = sg.exp(h * h)
+        o.backward()
+        with pytest.raises(sg.SymgradError) as info:
+            o.backward()
+        assert "retain_graph" in str(info.value)
+
+    def test_retain_graph_allows_second_backward(self):
+        h = sg.tensor(2.0, requires_grad=True)
+        o = sg.exp(h * h)
+        o.backward(retain_graph=True)
+        o.backward()
+        assert close(h.grad.item(), 2 * 4 * math.exp(4))
+
+    def test_tensor_grads_match_torch(self):
+        torch = pytest.importorskip("torch")
+        a = np.array([0.3, -1.2, 2.0])
+        s = sg.tensor(a, requires_grad=True)
+        t = torch.tensor(a, requires_grad=True)
+        (sg.sigmoid(s) * sg.exp(s) + sg.clamp(s, -1, 1) * s).sum().backward()
+        (torch.sigmoid(t) * torch.exp(t) + torch.clamp(t, -1, 1) * t).sum().backward()
+        assert close(values(s.grad), t.grad.numpy())
+
+
+class TestErrors:
+    def test_tensor_shape_mismatch(self):
+        with pytest.raises(sg.SymgradError):
+            sg.tensor([1.0, 2.0]) + sg.tensor([1.0, 2.0, 3.0])
+
+
+class TestPytorchConventions:
+    def test_tensor_kinks(self):
+        w = sg.tensor(0.0, requires_grad=True)
+        sg.where(w > 0, sg.sqrt(w), sg.tensor(0.0)).backward()
+        assert close(w.grad.item(), 0.0)
+        m = sg.tensor(1.0, requires_grad=True)
+        sg.max(m, sg.tensor(1.0)).backward()
+        assert close(m.grad.item(), 0.5)
+
+
+class TestInPlace:
+    def test_detach_shares_storage(self):
+        a = sg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        d = a.detach()
+        d[0] = 9.0
+        assert close(values(a), [9.0, 2.0, 3.0])
+
+    def test_sgd_step_in_place_under_no_grad(self):
+        w = sg.tensor(3.0, requires_grad=True)
+        before = w
+        (w * w).backward()
+        with sg.no_grad():
+            w -= 0.1 * w.grad
+        assert w is before and w.requires_grad and w.is_leaf
+        assert close(w.item(), 2.4)
+
+    def test_assign_non_number_is_symgrad_error(self):
+        a = sg.tensor([1.0, 2.0, 3.0])
+        with pytest.raises(sg.SymgradError):
+            a[0] = "x"
+
+    def test_assign_into_view_of_requires_grad_leaf_is_error(self):
+        x = sg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        with pytest.raises(sg.SymgradError):
+            x.t()[1] = 10.0
+        assert close(values(x), [[1.0, 2.0], [3.0, 4.0]])
+
+
+class TestMoreContract:
+    def test_tensor_repr_matches_torch(self):
+        torch = pytest.importorskip("torch")
+        for v in (26.0, 1 / 3, 1e10, [1.5, 100.25], [[1.0, 2.0], [3.0, 4.0]]):
+            want = repr(torch.tensor(v, dtype=torch.float64)).replace(", dtype=torch.float64", "")
+            assert repr(sg.tensor(v)) == want
+
+    def test_strides_match_torch_for_views(self):
+        torch = pytest.importorskip("torch")
+        A = sg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        tA = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        for view in (lambda M: M[:, 1:], lambda M: M[1], lambda M: M[:, 0],
+                     lambda M: M[:, ::2], lambda M: M.t(), lambda M: M.T[1:]):
+            assert tuple(view(A).stride()) == tuple(view(tA).stride())
+
+    def test_backward_on_tensor_without_grad_is_error(self):
+        with pytest.raises(sg.SymgradError):
+            (sg.tensor(1.0) * 2).backward()

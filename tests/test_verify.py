@@ -10,6 +10,7 @@ import sympy
 
 import symgrad as sg
 from symgrad.cli import main
+from strategies import close
 
 RIGHT = [
     ("sin(x^2)", "2x cos(x^2)"),
@@ -160,3 +161,35 @@ def test_cli_verify_exit_codes(function, claim, code, capsys):
     assert main(["verify", function, claim, "--wrt", "x"]) == code
     out = capsys.readouterr().out
     assert out.startswith("correct" if code == 0 else "wrong")
+
+
+def test_verify_reads_a_text_claim_with_the_functions_vector_shapes():
+    function = sg.parse("dot(w, w)", shapes={"w": (3,)})
+    assert sg.verify(function, "2*w", wrt="w").ok
+    assert not sg.verify(function, "3*w", wrt="w").ok
+
+
+class TestCheckVerifySteps:
+    def test_verify_correct(self):
+        v = sg.verify("sin(x^2)", "2x cos(x^2)", wrt="x")
+        assert v.ok and v.counterexample is None
+        assert str(v)
+
+    def test_verify_wrong_gives_counterexample_dict(self):
+        v = sg.verify("sin(x^2)", "cos(x^2)", wrt="x")
+        assert not v.ok
+        ce = v.counterexample
+        assert isinstance(ce, dict) and list(ce) == ["x"]
+        x = ce["x"]
+        assert not close(2 * x * math.cos(x * x), math.cos(x * x), rtol=1e-6)
+        assert str(v)
+
+    def test_verify_equivalent_forms(self):
+        v = sg.verify("x**2*exp(x)", "exp(x)*(x**2 + 2*x)", wrt="x")
+        assert v.ok
+
+
+class TestMoreContract:
+    def test_verify_rejects_bad_claim_text_with_parse_error(self):
+        with pytest.raises(sg.ParseError):
+            sg.verify("sin(x^2)", "2x cos(x^2", wrt="x")

@@ -22,6 +22,7 @@ from ..core.errors import ArgumentError
 from ..core.expr import Expr, apply, constant, constant_value, symbol
 from ..language.parse import as_expression
 from ..language.printing import TextPrinter, to_latex, to_text
+from .differentiate import SYMBOLIC, diff
 
 MAX_SHOWN = 40       # steps printed; the rest are summarised by rule
 MAX_TEXT = 163       # characters of one rendered expression, "..." included when it is cut
@@ -137,7 +138,6 @@ def _rule(node: Expr, x: Expr, depends: _Dependence) -> Rule:
         return _general_power(node, x, depends)
     if node.spec.elementwise:
         return _function_rule(node, x, depends)
-    from .differentiate import diff
     return (f"derivative of {node.op}", f"from the table of {node.op}", _single(diff(node, x)))
 
 
@@ -194,7 +194,6 @@ def _general_power(node: Expr, x: Expr, depends: _Dependence) -> Rule:
 
 
 def _outer_derivatives(node: Expr) -> tuple[Any, ...]:
-    from .differentiate import SYMBOLIC
     return node.spec.grad(SYMBOLIC, constant(1.0), node, *node.args, **node.kwargs)  # type: ignore[misc]
 
 

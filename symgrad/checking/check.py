@@ -35,12 +35,19 @@ import numpy as np
 
 from ..calculus.differentiate import Wrt, resolve_symbols
 from ..core.errors import ArgumentError, ShapeError, SymgradError
-from ..numeric.evaluate import evaluate, finish, forward_values
+from ..numeric.evaluate import evaluate
 from ..core.expr import Expr, apply, constant, symbol_name
 from .finite_differences import Column, Probe, finite_differences
 from ..language.parse import as_expression
 from .sampling import count_points, format_point, format_value, point_dict, sample_points
 from ..core.shapes import size_of
+from ..core.traverse import topological
+from ..calculus.differentiate import grad
+from ..eager.tracing import recorded_order
+from ..language.printing import to_text
+from ..language.sympy_bridge import SympyTimeout, sympy_symbol, to_sympy, within
+from ..numeric.kernel import compile as compile_kernel
+from ..numeric.reverse import reverse
 
 CLOSED, REVERSE, FINITE, SYMPY = "closed form", "reverse", "finite diff", "sympy"
 SHARED = (CLOSED, REVERSE)        # columns that run symgrad's own derivative rules
@@ -95,7 +102,6 @@ class CheckReport:
     independent: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        from ..language.printing import to_text
         text = to_text(self.expr, 70)
         if self.ok:
             verdict = "all methods agree"
@@ -205,29 +211,14 @@ def _closed_form(expr: Expr, symbols: list[Expr], seeds: dict[bytes, np.ndarray 
 
 def _compiled_gradient(target: Expr, symbols: list[Expr], batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     count = count_points(batch)
-    try:
-        from ..numeric.kernel import compile as compile_kernel
-    except ImportError:
-        compile_kernel = None  # type: ignore[assignment]
-    if compile_kernel is not None:
-        _, gradients = compile_kernel(target, wrt=symbols, grad=True)(**batch)
-    else:
-        gradients = _evaluated_gradient(target, symbols, batch)
-    return {s.name or "": np.broadcast_to(np.asarray(gradients[s.name], dtype=np.float64),
-                                          (count, *s.shape)) for s in symbols}
-
-
-def _evaluated_gradient(target: Expr, symbols: list[Expr], batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    from ..calculus.differentiate import grad
-    partials = grad(target, symbols)
-    computed, shape = forward_values(list(partials.values()), batch)
-    return {name: finish(computed[partial], shape, partial.shape) for name, partial in partials.items()}
+    _, gradients = compile_kernel(target, wrt=symbols, grad=True)(**batch)
+    return {symbol_name(s): np.broadcast_to(np.asarray(gradients[symbol_name(s)], dtype=np.float64),
+                                            (count, *s.shape)) for s in symbols}
 
 
 def _reverse_column(expr: Expr, symbols: list[Expr], probes: list[Probe],
                     batch: dict[str, np.ndarray]) -> Column:
     """One batched numeric reverse sweep per output seed, projected on each probe's direction."""
-    from ..numeric.reverse import reverse
     count = count_points(batch)
     gradients: dict[bytes, dict[str, Any]] = {}
     column: Column = {}
@@ -250,7 +241,6 @@ def _sympy_column(expr: Expr, probes: list[Probe], points: list[dict[str, Any]],
         return None, "SymPy skipped: random projections are checked numerically only"
     if expr.size > SYMPY_MAX_NODES:
         return None, f"SymPy skipped: the expression has {expr.size} nodes (limit {SYMPY_MAX_NODES})"
-    from ..language.sympy_bridge import SympyTimeout, within
     try:
         column = within(seconds, _sympy_values, expr, probes, points)
     except SympyTimeout:
@@ -269,7 +259,6 @@ def _reason(error: Exception) -> str:
 
 def _sympy_values(expr: Expr, probes: list[Probe], points: list[dict[str, Any]]) -> Column:
     import sympy
-    from ..language.sympy_bridge import sympy_symbol, to_sympy
     converted = to_sympy(expr, real=True)
     derivatives: dict[tuple[Any, ...], Any] = {}
     column: Column = {}
@@ -284,7 +273,6 @@ def _sympy_values(expr: Expr, probes: list[Probe], points: list[dict[str, Any]])
 
 
 def _sympy_point(sympy: Any, point: Mapping[str, Any]) -> dict[Any, Any]:
-    from ..language.sympy_bridge import sympy_symbol
     substitutions = {}
     for name, value in point.items():
         array = np.asarray(value, dtype=np.float64)
@@ -416,17 +404,15 @@ def _tensor_point(tensor: Any) -> dict[str, np.ndarray] | None:
     """The values of an eager tensor's leaves, under their names in `tensor.expr`."""
     expr = tensor.expr  # names the leaves
     try:
-        from ..eager.tracing import recorded_order
         leaves = [node for node in recorded_order(tensor) if node._op is None]
         point = {leaf._name: np.asarray(leaf._value, dtype=np.float64) for leaf in leaves
                  if leaf._name is not None}
-    except (ImportError, AttributeError):
+    except AttributeError:
         return None
     return {name: point[name] for name in expr.symbols if name in point} or None
 
 
 def _symbolic_partials(expr: Expr, seed: np.ndarray | None, symbols: list[Expr]) -> list[Expr]:
-    from ..calculus.differentiate import grad
     return list(grad(scalarized(expr, seed), symbols).values())
 
 

@@ -20,6 +20,7 @@ from ..core.errors import SymgradError
 from ..numeric.evaluate import evaluate
 from ..core.expr import Expr, constant, constant_value
 from ..language.printing import to_text
+from ..language.sympy_bridge import SympyTimeout, from_sympy, to_sympy, within
 from .sampling import format_point, point_dict
 from ..core.traverse import topological
 
@@ -65,7 +66,6 @@ def sympy_difference(derivative: Expr, claim: Expr) -> Any:
     """SymPy's simplified `claim - derivative`, or None (unmappable, too big, out of time)."""
     if derivative.size + claim.size > 400:
         return None
-    from ..language.sympy_bridge import SympyTimeout, within, to_sympy
 
     def work() -> Any:
         import sympy
@@ -293,7 +293,6 @@ def _difference(c: _Context) -> str | None:
 
 
 def _sympy_text(value: Any) -> str | None:
-    from ..language.sympy_bridge import from_sympy
     try:
         return to_text(from_sympy(value))
     except SymgradError:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 import numpy as np
 
 from . import limits
-from .errors import ArgumentError, NameLookupError
+from .errors import ArgumentError, ArityError, NameLookupError, ShapeError, SymgradError
 from .opspec import OPS, OpSpec
 from .shapes import Shape, broadcast
 from .traverse import topological
@@ -203,7 +203,8 @@ class Expr:
         """Evaluate at `values` (numpy arrays broadcast over leading batch axes).
 
         Values come as keywords or as a mapping (for any name, `self` and `errors` too).
-        `errors="raise"` raises `DomainError` where a value is not finite.
+        `errors="raise"` raises `DomainError` where a value is not finite. A value for a name
+        the expression does not use is ignored, its shape too.
         """
         from ..numeric.evaluate import evaluate
         return evaluate(self, {**(at or {}), **values}, errors=errors)
@@ -256,7 +257,6 @@ def dag_records(roots: list[Expr]) -> tuple[tuple[Record, ...], tuple[int, ...]]
 
 def from_dag_records(state: tuple[tuple[Record, ...], tuple[int, ...]]) -> list[Expr]:
     """The interned roots of `dag_records`' output (the same objects where they are alive)."""
-    from .errors import SymgradError
     records, roots = state
     built: list[Expr] = []
     try:
@@ -321,7 +321,6 @@ def symbol(name: str, shape: Shape = ()) -> Expr:
     key = ("symbol", name, shape)
     node = _INTERNED.get(key)
     if node is None:
-        _DECLARED_SHAPES.setdefault(name, set()).add(shape)
         node = object.__new__(Expr)
         node.op, node.args, node.params, node.shape = "symbol", (), (), shape
         node.value, node.name = None, name
@@ -354,16 +353,6 @@ def constant(value: npt.ArrayLike) -> Expr:
         node.sort_key = (_RANK_CONSTANT, node.digest)
         _INTERNED[key] = node
     return node
-
-
-_DECLARED_SHAPES: dict[str, set[Shape]] = {}
-
-
-def declared_shape(name: str) -> Shape | None:
-    """The shape of the live symbol named `name`, if exactly one shape of it is alive."""
-    shapes = [shape for shape in _DECLARED_SHAPES.get(name, ())
-              if _INTERNED.get(("symbol", name, shape)) is not None]
-    return shapes[0] if len(shapes) == 1 else None
 
 
 def _checked_shape(shape: Any) -> Shape:
@@ -404,7 +393,6 @@ def apply(name: str, *args: Any, **params: Any) -> Expr:
 
 def build_plain(spec: OpSpec, args: tuple[Expr, ...], params: Mapping[str, Any]) -> Expr:
     """Check arity and shapes, fold constants if the op allows it, and intern the node."""
-    from .errors import ArityError
     if spec.arity >= 0 and len(args) != spec.arity:
         raise ArityError(f"{spec.name} takes {spec.arity} argument(s), got {len(args)}")
     shapes = [arg.shape for arg in args]
@@ -472,7 +460,6 @@ def power(base: Expr, exponent: Any) -> Expr:
 
 def normalize_index(index: Any, shape: Shape) -> tuple[Any, ...]:
     """A hashable, bounds-checked form of a basic numpy index over the core `shape`."""
-    from .errors import ShapeError
     items = index if isinstance(index, tuple) else (index,)
     if len(items) > len(shape):
         raise ShapeError(f"too many indices ({len(items)}) for shape {shape}")

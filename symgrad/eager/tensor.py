@@ -19,6 +19,7 @@ import numpy.typing as npt
 from ..core.errors import ArgumentError, AutogradError, ShapeError
 from ..core.expr import Expr, normalize_index, symbol
 from ..core.opspec import OPS
+from ..ops.functions import dot
 from ..ops.linalg import index_items
 from .recording import (ADD, DIV, MUL, NEG, POW, RSUB, SUB, EagerOp, GradFn, checked_constant,
                          constant_value, divide, eager_op, minus, plus, quiet, scalarized, times)
@@ -509,7 +510,6 @@ class Tensor(TensorValues):
 
     def dot(self, other: Any) -> Tensor:
         """The dot product of two vectors."""
-        from ..ops.functions import dot
         return dot(self, other)
 
     def matmul(self, other: Any) -> Tensor:

@@ -13,9 +13,10 @@ import numpy as np
 
 from ..core import limits
 from ..core.errors import ArgumentError, DomainError, ShapeError
-from ..core.expr import Expr, as_expr, constant_value, declared_shape, rebuild, symbol_name
+from ..core.expr import Expr, as_expr, constant_value, rebuild, symbol_name
 from ..core.shapes import Shape, size_of
 from ..core.traverse import topological
+from ..language.printing import to_text
 from .backend import align, compute
 
 ERRORS = ("ignore", "raise")
@@ -30,9 +31,11 @@ def apply_numpy(node: Expr, values: list[np.ndarray], nb: int) -> np.ndarray:
 def batch_inputs(symbols: list[Expr], values: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], Shape]:
     """Each symbol's value as float64 with a common batch rank, and the broadcast batch shape.
 
-    A value for a name the expression does not use (a derivative may lose a variable) still
-    counts toward the batch shape when that name's symbol shape is known, so a constant
-    derivative comes out per point; otherwise it is ignored.
+    A value for a name the expression does not use is ignored, and so is its shape: the
+    expression does not know that name's core shape, so it cannot tell batch axes from core
+    axes. (A derivative that lost a variable, such as the constant `d(3*x)/dx`, evaluates to
+    one value; `sg.compile(f, grad=True)` and `sg.reverse` know all of `f`'s variables and
+    give such gradients per point.)
     """
     arrays: dict[str, np.ndarray] = {}
     batches: list[Shape] = []
@@ -48,7 +51,6 @@ def batch_inputs(symbols: list[Expr], values: Mapping[str, Any]) -> tuple[dict[s
                              f"(*batch, {', '.join(map(str, core))}), not {array.shape}")
         arrays[node.name] = array
         batches.append(array.shape[: array.ndim - len(core)])
-    batches += _unused_batches(symbols, values)
     try:
         batch = np.broadcast_shapes(*batches) if batches else ()
     except ValueError as error:
@@ -72,17 +74,6 @@ def check_batch(batch: Shape, largest: int) -> None:
     if points * largest > limits.MAX_ELEMENTS:
         raise limits.exceeded("MAX_ELEMENTS", points * largest,
                               f"evaluating {points:,} point(s) of a value of {largest:,} element(s)")
-
-
-def _unused_batches(symbols: list[Expr], values: Mapping[str, Any]) -> list[Shape]:
-    used = {node.name for node in symbols}
-    batches = []
-    for name in sorted(set(values) - used):
-        core = declared_shape(name)
-        shape = np.shape(values[name]) if not hasattr(values[name], "shape") else tuple(values[name].shape)
-        if core is not None and shape[len(shape) - len(core):] == core and len(shape) >= len(core):
-            batches.append(shape[: len(shape) - len(core)])
-    return batches
 
 
 def _as_float_array(name: str, value: Any) -> np.ndarray:
@@ -178,7 +169,6 @@ def raise_if_not_finite(root: Expr, computed: dict[Expr, np.ndarray],
     while step is not None:
         node, position = step
         step = _bad_argument(node, position, computed, nb)
-    from ..language.printing import to_text
     point = {name: _at(array, position[:nb]) for name, array in inputs.items()}
     shown = ", ".join(f"{name}={item}" for name, item in sorted(point.items())) or "the given point"
     text = to_text(node)

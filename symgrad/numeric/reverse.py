@@ -19,6 +19,7 @@ from ..core.shapes import Shape
 from ..core.traverse import topological
 from .backend import NumericBackend, align, batched_value, mask, zero_upstream
 from .evaluate import finish, forward_values
+from ..language.printing import to_text
 
 
 class _Sweep:
@@ -150,7 +151,6 @@ def _check_gradients(gradients: Mapping[str, Any], at: Mapping[str, Any], culpri
             shown = ", ".join(f"{key}={np.asarray(at[key]).tolist()}" for key in sorted(at))
             cause = ""
             if culprit is not None:
-                from ..language.printing import to_text
                 text = to_text(culprit)
                 cause = f": the derivative of {culprit.op} is not finite there ({text[:60]})"
             raise DomainError(f"the derivative with respect to {name} is not finite at {shown}{cause}")
