@@ -470,10 +470,13 @@ def _applied(children: list[Any], implicit: list[tuple[Token, str]]) -> list[Ter
         where = operator
         if kind == "":
             where, kind = next(followers)
-        if open_call is not None and kind in ("plain", "number") and \
+        if open_call is not None and kind in ("plain", "number", "closed") and \
                 (kind == "plain" or not open_call.factors):
             open_call.factors.append(item)
             open_call.tokens.append(where)  # type: ignore[arg-type]
+            if kind == "closed":  # ln |x|, sin √x: the bracket right after is the argument
+                terms.append(_close_call(open_call))
+                open_call = None
             continue
         if open_call is not None:
             terms.append(_close_call(open_call))
@@ -530,7 +533,7 @@ class _Tokens:
     split back into its tokens for a variable (`x^2`). Newlines inside brackets are dropped.
     """
 
-    always_accept = ("_NL", "NAME", "CALLNAME", "FUNCPOW", "BAR")
+    always_accept = ("_NL", "NAME", "CALLNAME", "FUNCPOW", "BRACED", "BAR")
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         session = _session()
@@ -555,19 +558,32 @@ class _Tokens:
         if kind == "NAME":
             name = str(token)
             resolved = notation.resolve(name)
-            if resolved is None or _is_variable(name, session):
+            if resolved is None or _is_variable(name, session) or _assigned(token, session):
                 return [token]
             return [_function_token(token, "BAREFUNC", _Function(*resolved))]
         if kind == "CALLNAME":
             return [_before_parenthesis(token, session)]
         if kind == "FUNCPOW":
             return _power_of_name(token, session)
+        if kind == "BRACED":  # log_{10} is log_10; before "(" it is read as a CALLNAME
+            end = token.end_pos or 0
+            before = session.text[end:end + 64].lstrip(" \t").startswith("(")
+            name = "".join(str(token).replace("{", "").replace("}", "").split())
+            return self._classify(token.new_borrow_pos("CALLNAME" if before else "NAME", name,
+                                                       token), session, previous)
         if kind == "BAR":
             open_brackets = session.open_brackets
             closes = (previous and previous[0].type in _OPERAND_END and open_brackets
                       and open_brackets[-1].type == "LBAR")
             return [token.new_borrow_pos("RBAR" if closes else "LBAR", "|", token)]
         return [token]
+
+
+def _assigned(token: Token, session: _Session) -> bool:
+    """Whether `token` is the target of an assignment (`ln = 2`): "=" but not "==" follows."""
+    end = token.end_pos or 0
+    rest = session.text[end:end + 64].lstrip(" \t")
+    return rest.startswith("=") and not rest.startswith("==")
 
 
 def _is_variable(name: str, session: _Session) -> bool:
@@ -653,6 +669,10 @@ def _close(open_brackets: list[Token], closer: Token) -> None:
 def _syntax_error(error: UnexpectedInput, session: _Session) -> ParseError:
     """The `ParseError` for a lark error, pointing where a user would look."""
     from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+    if isinstance(error, UnexpectedCharacters) and _superscript_letter(error.char):
+        message = (f"unexpected character {error.char!r}: only superscript digits and signs are "
+                   "read (x², x⁻¹); write other exponents with ^, as in e^(-x)")
+        return _error(ParseError, message, (error.line, error.column))
     if isinstance(error, UnexpectedCharacters):
         return _error(ParseError, f"unexpected character {error.char!r}",
                       (error.line, error.column))
@@ -664,6 +684,13 @@ def _syntax_error(error: UnexpectedInput, session: _Session) -> ParseError:
     if token.type in _CLOSING:
         _close(session.open_brackets, token)  # raises when the closer is unbalanced
     return _error(ParseError, _unexpected(token, error.expected), _at(token))
+
+
+def _superscript_letter(char: str) -> bool:
+    """A superscript sign or letter (`⁻`, `ˣ`, `ⁿ`): exponents that are not read."""
+    import unicodedata
+    name = unicodedata.name(char, "")
+    return "SUPERSCRIPT" in name or "MODIFIER LETTER SMALL" in name
 
 
 def _unexpected(token: Token, expected: set[str]) -> str:
@@ -747,6 +774,22 @@ def _cache_file() -> str | bool:
     from lark import __version__ as lark_version
     python_version = f"{sys.version_info[0]}{sys.version_info[1]}"
     return os.path.join(directory, f"grammar-lark{lark_version}-py{python_version}.cache")
+
+
+# The left side of a claimed derivative: f'(x) =, y' =, y'' =, dy/dx =, d/dx (x^2) =.
+_LEFT_SIDE = re.compile(r"""\s*(?:
+      [^\W\d]\w*\s*'+\s*(?:\([^()=]*\))?        # f'(x), y', f''(x)
+    | d[^\W\d_]?\s*/\s*d[^\W\d_]\w*[^=<>!]*     # dy/dx, d/dx ... (up to the "=")
+    )\s*=(?!=)""", re.VERBOSE)
+
+
+def strip_left_side(text: str) -> str:
+    """`text` without a derivative's left-hand side (`f'(x) = `, `dy/dx = `, `d/dx x^2 = `),
+    blanked out so that error columns still match the text as written."""
+    match = _LEFT_SIDE.match(text)
+    if match is None or "\n" in match.group():
+        return text
+    return " " * match.end() + text[match.end():]
 
 
 def as_expression(expr: Any, shapes: Mapping[str, tuple[int, ...]] | None = None) -> Expr:

@@ -1,0 +1,216 @@
+"""Textbook notation (API section 1a): each form against SymPy at random points, and the
+look-alikes that must be errors rather than silent misreadings."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import sympy
+
+import symgrad as sg
+from symgrad.language import notation
+
+X, Y, T, W, R = sympy.symbols("x y t w r")
+S = sympy.Symbol
+
+# (text, the SymPy expression it must mean). Points are drawn in (0.3, 0.9), where every
+# function here is real (1/x is in (1.1, 3.4) for acosh and asec).
+NOTATION = [
+    # function names, synonyms, bases
+    ("ln(x)", sympy.log(X)),
+    ("2ln(x) - x", 2 * sympy.log(X) - X),
+    ("ln(4)*4^r", sympy.log(4) * 4**R),
+    ("sec(x) + csc(x) + cot(x)", sympy.sec(X) + sympy.csc(X) + sympy.cot(X)),
+    ("sech(x) csch(x) coth(x)", sympy.sech(X) * sympy.csch(X) * sympy.coth(X)),
+    ("arcsin(x) + arccos(x) + arctan(x)", sympy.asin(X) + sympy.acos(X) + sympy.atan(X)),
+    ("arcsec(1/x) + arccsc(1/x) + arccot(x)", sympy.asec(1 / X) + sympy.acsc(1 / X) + sympy.acot(X)),
+    ("arsinh(x) + arcsinh(x)", 2 * sympy.asinh(X)),
+    ("arcosh(1/x) + arccosh(1/x)", 2 * sympy.acosh(1 / X)),
+    ("artanh(x) + arctanh(x)", 2 * sympy.atanh(X)),
+    ("arsech(x) + arcsch(x) + arcoth(1/x)", sympy.asech(X) + sympy.acsch(X) + sympy.acoth(1 / X)),
+    ("log(x, 2)", sympy.log(X, 2)),
+    ("log_2(x)", sympy.log(X, 2)),
+    ("log_10(sec(x))", sympy.log(sympy.sec(X), 10)),
+    ("log_{10}(x)", sympy.log(X, 10)),
+    ("log_e(x)", sympy.log(X)),
+    ("log_2 x", sympy.log(X, 2)),
+    # powers and inverses of functions
+    ("sin^2(x)", sympy.sin(X) ** 2),
+    ("sin^2 x", sympy.sin(X) ** 2),
+    ("sin(x)^2", sympy.sin(X) ** 2),
+    ("sin**2(x)", sympy.sin(X) ** 2),
+    ("5sec^2(5x)", 5 * sympy.sec(5 * X) ** 2),
+    ("-5cot^4(x)csc^2(x)", -5 * sympy.cot(X) ** 4 * sympy.csc(X) ** 2),
+    ("8sin^3(2t)cos(2t)", 8 * sympy.sin(2 * T) ** 3 * sympy.cos(2 * T)),
+    ("sin^-1(x)", sympy.asin(X)),
+    ("sin^(-1)(x)", sympy.asin(X)),
+    ("tan^-1(2t)", sympy.atan(2 * T)),
+    ("tanh^-1(x/2)", sympy.atanh(X / 2)),
+    ("sec^-1(1/x)", sympy.asec(1 / X)),
+    ("cosh^-1(1/x)", sympy.acosh(1 / X)),
+    ("sin^-1 x", sympy.asin(X)),
+    ("ln^2(x)", sympy.log(X) ** 2),
+    ("ln^2 x", sympy.log(X) ** 2),
+    # functions without parentheses
+    ("sin x", sympy.sin(X)),
+    ("ln x", sympy.log(X)),
+    ("sin 2x", sympy.sin(2 * X)),
+    ("cos x^2", sympy.cos(X**2)),
+    ("e^x sin x", sympy.exp(X) * sympy.sin(X)),
+    ("sin x cos y", sympy.sin(X) * sympy.cos(Y)),
+    ("sin x/2", sympy.sin(X) / 2),
+    ("ln x + 1", sympy.log(X) + 1),
+    ("2 sin x cos x", 2 * sympy.sin(X) * sympy.cos(X)),
+    ("sin x y", sympy.sin(X * Y)),
+    ("x sin x", X * sympy.sin(X)),
+    ("-sin x", -sympy.sin(X)),
+    ("x^2 ln x", X**2 * sympy.log(X)),
+    ("sin x (x + 1)", sympy.sin(X) * (X + 1)),
+    ("sin (x + 1)", sympy.sin(X + 1)),
+    ("1/ln x", 1 / sympy.log(X)),
+    ("sin x * cos x", sympy.sin(X) * sympy.cos(X)),
+    ("sin 2x cos 3y", sympy.sin(2 * X) * sympy.cos(3 * Y)),
+    ("sin x^2 y", sympy.sin(X**2 * Y)),
+    ("sqrt x", sympy.sqrt(X)),
+    ("e^(-x) ln |x|", sympy.exp(-X) * sympy.log(abs(X))),
+    # names before "("
+    ("x(x^2+3x)", X * (X**2 + 3 * X)),
+    ("t(1-t)", T * (1 - T)),
+    ("2x(x + 1)", 2 * X * (X + 1)),
+    ("x_1(x_1 + 1)", S("x_1") * (S("x_1") + 1)),
+    ("x1(x1 + 1)", S("x1") * (S("x1") + 1)),
+    ("θ(1 - θ)", S("θ") * (1 - S("θ"))),
+    ("theta(1 - theta)", S("theta") * (1 - S("theta"))),
+    ("e(x + 1)", sympy.E * (X + 1)),
+    ("pi(x + 1)", sympy.pi * (X + 1)),
+    ("cosh(x)", sympy.cosh(X)),
+    # absolute values
+    ("|x|", abs(X)),
+    ("||x| - 1|", abs(abs(X) - 1)),
+    ("|x - 1| + |y|", abs(X - 1) + abs(Y)),
+    ("2|x - 1|", 2 * abs(X - 1)),
+    ("|x| |y|", abs(X) * abs(Y)),
+    ("|sin x|", abs(sympy.sin(X))),
+    ("x/|x|", X / abs(X)),
+    # Unicode
+    ("π x", sympy.pi * X),
+    ("√x", sympy.sqrt(X)),
+    ("√(x+1)", sympy.sqrt(X + 1)),
+    ("2√x", 2 * sympy.sqrt(X)),
+    ("∛x", sympy.cbrt(X)),
+    ("x·y", X * Y),
+    ("x × y", X * Y),
+    ("x ÷ y", X / Y),
+    ("x − 1", X - 1),
+    ("x²", X**2),
+    ("3x² + 2x", 3 * X**2 + 2 * X),
+    ("x⁻¹", 1 / X),
+    ("sin²x", sympy.sin(X) ** 2),
+    ("sin⁻¹(x)", sympy.asin(X)),
+    ("x^−2", X**-2),
+    # a number after a factor, as a power
+    ("3w^17 4^w", 3 * W**17 * 4**W),
+    ("x^2 2^x", X**2 * 2**X),
+    ("x -1", X - 1),
+    ("2e3 x", 2000 * X),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), NOTATION, ids=[t for t, _ in NOTATION])
+def test_textbook_notation_means_what_sympy_says(text: str, expected: sympy.Expr) -> None:
+    parsed = sg.parse(text)
+    rng = random.Random(text)
+    for _ in range(5):
+        point = {name: rng.uniform(0.3, 0.9) for name in parsed.symbols}
+        oracle = float(expected.subs({S(name): value for name, value in point.items()}).evalf())
+        assert float(parsed.eval(**point)) == pytest.approx(oracle, rel=1e-9, abs=1e-12), text
+
+
+# text, error class, column, part of the message
+LOOK_ALIKES = [
+    ("sec", sg.NameLookupError, 1, "'sec' is a function: give it an argument"),
+    ("sin", sg.NameLookupError, 1, "'sin' is a function"),
+    ("x + sec", sg.NameLookupError, 5, "'sec' is a function"),
+    ("x sin", sg.NameLookupError, 3, "'sin' is a function"),
+    ("sin + x", sg.NameLookupError, 1, "'sin' is a function"),
+    ("(sin) x", sg.NameLookupError, 2, "'sin' is a function"),
+    ("sin x cos", sg.NameLookupError, 7, "'cos' is a function"),
+    ("sinn(x)", sg.NameLookupError, 1, "did you mean 'sin'? to multiply, write sinn*(...)"),
+    ("foo(x)", sg.NameLookupError, 1, "to multiply, write foo*(...)"),
+    ("foo (x)", sg.NameLookupError, 1, "unknown function 'foo'"),
+    ("sinx", sg.NameLookupError, 1, "write sin x or sin(x)"),
+    ("lnx", sg.NameLookupError, 1, "write ln x or ln(x)"),
+    ("2cosx", sg.NameLookupError, 2, "write cos x or cos(x)"),
+    ("tanx + 1", sg.NameLookupError, 1, "write tan x or tan(x)"),
+    ("sin2x", sg.NameLookupError, 1, "write sin 2x or sin(2x)"),
+    ("d/dx x^2", sg.ParseError, 1, "sg.diff"),
+    ("d/dx(x^2)", sg.ParseError, 1, "sg.diff"),
+    ("dy/dx", sg.ParseError, 1, "sg.diff"),
+    ("e⁻ˣ", sg.ParseError, 2, "only superscript digits"),
+    ("xⁿ", sg.ParseError, 2, "only superscript digits"),
+    ("sin^-2(x)", sg.ParseError, 1, "sin(x)^-2"),
+    ("ln^-1(x)", sg.ParseError, 1, "ln(x)^-1"),
+    ("x 2", sg.ParseError, 3, "explicit '*'"),
+    ("|x", sg.ParseError, 1, "unbalanced '|'"),
+    ("sin -x", sg.NameLookupError, 1, "'sin' is a function"),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "column", "message"), LOOK_ALIKES,
+                         ids=[row[0] for row in LOOK_ALIKES])
+def test_look_alikes_are_errors_at_the_spot(text: str, kind: type, column: int,
+                                            message: str) -> None:
+    with pytest.raises(kind) as caught:
+        sg.parse(text)
+    assert type(caught.value) is kind
+    assert (caught.value.line, caught.value.column) == (1, column)
+    assert message in caught.value.message
+
+
+def test_declared_names_are_variables_even_when_they_look_like_functions() -> None:
+    sec, sinx, foo, d, dx = (sg.symbols(name) for name in ("sec", "sinx", "foo", "d", "dx"))
+    x = sg.symbols("x")
+    assert sg.parse("sec^2", shapes={"sec": ()}) is sec**2
+    assert sg.parse("sinx + 1", shapes={"sinx": ()}) is sinx + 1
+    assert sg.parse("foo(x + 1)", shapes={"foo": ()}) is foo * (x + 1)
+    assert sg.parse("d/dx", shapes={"d": ()}) is d / dx
+    assert sg.parse("ln = 2; ln x") is 2 * x  # a bound name is a variable too
+
+
+def test_inverse_names_come_from_the_table() -> None:
+    for name, inverse in notation.INVERSES.items():
+        x = sg.symbols("x")
+        expected = sg.parse(f"{inverse}(x)")
+        assert sg.parse(f"{name}^-1(x)") is expected
+        assert sg.parse(f"arc{name}(x)") is expected
+    assert {"sin", "cos", "tan", "sec", "csc", "cot", "sinh", "cosh", "tanh", "sech", "csch",
+            "coth"} <= set(notation.INVERSES)
+    assert sg.parse("arsinh(x)") is sg.asinh(x)
+
+
+def test_powers_of_functions_are_the_same_node() -> None:
+    x = sg.symbols("x")
+    expected = sg.sin(x) ** 2
+    for text in ("sin^2(x)", "sin^2 x", "sin(x)^2", "sin**2(x)", "sin ^ 2 (x)", "sin²x",
+                 "sin^(2)(x)"):
+        assert sg.parse(text) is expected, text
+
+
+def test_verify_reads_textbook_claims() -> None:
+    assert sg.verify("tan(5x)", "5sec^2(5x)", wrt="x").ok
+    assert not sg.verify("tan(5x)", "sec^2(5x)", wrt="x").ok
+    assert sg.verify("x^2 sin x", "2x sin x + x^2 cos x", wrt="x").ok
+    assert sg.verify("ln(x^2+1)", "2x/(x^2+1)", wrt="x").ok
+    assert sg.verify("arcsin(2t)", "2/√(1-4t²)", wrt="t").ok
+    assert not sg.verify("arcsin(2t)", "1/√(1-4t²)", wrt="t").ok
+    assert sg.verify("|x|", "x/|x|", wrt="x").ok
+    for claim in ("f'(x) = 2x", "y' = 2x", "dy/dx = 2x", "d/dx x^2 = 2x", "d/dx (x^2) = 2x"):
+        assert sg.verify("x^2", claim, wrt="x").ok, claim
+        assert not sg.verify("x^2", claim.replace("2x", "3x"), wrt="x").ok, claim
+
+
+def test_a_left_side_is_blanked_so_columns_still_match() -> None:
+    with pytest.raises(sg.ParseError) as caught:
+        sg.verify("x^2", "y' = 2x +", wrt="x")
+    assert caught.value.column == 10
