@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 import sympy
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import symgrad as sg
 from symgrad.language import notation
@@ -214,3 +217,77 @@ def test_a_left_side_is_blanked_so_columns_still_match() -> None:
     with pytest.raises(sg.ParseError) as caught:
         sg.verify("x^2", "y' = 2x +", wrt="x")
     assert caught.value.column == 10
+
+
+# -- property: textbook-style printing reads back to the same values ------------------------------
+FUNCTIONS = {"sin": sympy.sin, "cos": sympy.cos, "ln": sympy.log, "atan": sympy.atan,
+             "sech": sympy.sech, "abs": sympy.Abs}
+ATOMIC, POWERED, PRODUCT, SUM = 4, 3, 2, 1
+
+
+@st.composite
+def textbook_trees(draw: st.DrawFn) -> tuple[str, sympy.Expr]:
+    """A random expression printed as a textbook would, with its SymPy value."""
+    leaves = st.one_of(st.just(("x", X, ATOMIC, False)),
+                       st.sampled_from([2, 3, 5]).map(lambda n: (str(n), sympy.Integer(n),
+                                                                 ATOMIC, False)))
+    trees = st.recursive(leaves, lambda inner: st.one_of(
+        st.tuples(st.sampled_from(["add", "sub", "mul", "div"]), inner, inner),
+        st.tuples(st.just("pow"), inner, st.sampled_from([2, 3])),
+        st.tuples(st.sampled_from(sorted(FUNCTIONS)), inner, st.booleans(),
+                  st.sampled_from([1, 2]))), max_leaves=6)
+    text, value, _, _ = _textbook(draw(trees))
+    return text, value
+
+
+Piece = tuple  # (text, sympy value, level, ends with a function's open argument)
+
+
+def _textbook(tree: tuple) -> Piece:  # type: ignore[type-arg]
+    if isinstance(tree[1], sympy.Basic):  # a leaf, already printed
+        return tree
+    kind = tree[0]
+    if kind in FUNCTIONS:
+        _, inner, bare, power = tree
+        text, value, level, _ = _textbook(inner)
+        value = FUNCTIONS[kind](value) ** power
+        if kind == "abs":
+            return f"|{text}|" + ("^2" if power == 2 else ""), value, ATOMIC, False
+        head = kind + (f"^{power}" if power > 1 else "")
+        simple = level == ATOMIC and not text.startswith("|")
+        if bare and simple:
+            return f"{head} {text}", value, PRODUCT, True
+        return f"{head}({text})", value, ATOMIC, False
+    if kind == "pow":
+        text, value, level, _ = _textbook(tree[1])
+        text = text if level == ATOMIC else f"({text})"
+        return f"{text}^{tree[2]}", value ** tree[2], POWERED, False
+    left, right = _textbook(tree[1]), _textbook(tree[2])
+    if kind in ("add", "sub"):
+        right_text = right[0] if right[2] > SUM else f"({right[0]})"
+        sign = " + " if kind == "add" else " - "
+        value = left[1] + right[1] if kind == "add" else left[1] - right[1]
+        return left[0] + sign + right_text, value, SUM, right[3] and right[2] > SUM
+    left_text = left[0] if left[2] >= PRODUCT else f"({left[0]})"
+    right_text = right[0] if right[2] > PRODUCT or (kind == "mul" and right[2] == PRODUCT) \
+        else f"({right[0]})"
+    if kind == "div":
+        right_text = right[0] if right[2] >= POWERED else f"({right[0]})"
+        return f"{left_text}/{right_text}", left[1] / right[1], PRODUCT, False
+    starts_plain = right_text[0].isalpha() or right_text[0] in "(|"
+    open_left = left[3] and left[2] >= PRODUCT
+    if starts_plain and not open_left:
+        return f"{left_text} {right_text}", left[1] * right[1], PRODUCT, right[3]
+    return f"{left_text}*{right_text}", left[1] * right[1], PRODUCT, right[3]
+
+
+@settings(max_examples=150, deadline=None)
+@given(textbook_trees())
+def test_textbook_printed_expressions_read_back(case: tuple[str, sympy.Expr]) -> None:
+    text, value = case
+    for point in (0.37, 0.81):
+        expected = complex(value.subs(X, point).evalf())
+        assume(expected.imag == 0 and abs(expected.real) < 1e6)
+        with np.errstate(all="ignore"):
+            parsed = float(sg.parse(text).eval(x=point))
+        assert parsed == pytest.approx(expected.real, rel=1e-8, abs=1e-10), text

@@ -44,8 +44,13 @@ def parse(text: str, shapes: Mapping[str, Shape] | None = None) -> Expr:
     Multiplication may be implicit, with the precedence of `*`: `3x^2`, `2(x+1)`,
     `(x+1)(x-1)`, `2x cos(x^2)`, `x y` (but `xy` is one name, `2e3` a number, and `x -1` a
     subtraction). A leading sign covers the juxtaposed factors after it: `-2x` is `-(2*x)`.
-    A name directly followed by `(` is a call, `sin(x)`; with a space, `x (y + 1)` is a product.
-    Newlines inside brackets continue the statement; `#` starts a comment.
+    Textbook notation (README, "Textbook notation"): `ln x`, `sin^2 x`, `sin^-1(x)`, `arcsin`,
+    `log_2(x)`, `|x|`, `√x`, `x²`; a function without parentheses takes the implicit product
+    after it, up to the next function, operator or bracket (`sin 2x cos x` is
+    `sin(2*x)*cos(x)`). A name before `(` is a call only if it is a function: `x(x + 1)` and
+    `t(1 - t)` multiply, `foo(x)` is an error. A function name is never a variable unless
+    declared in `shapes` or assigned to. Newlines inside brackets continue the statement; `#`
+    starts a comment.
 
     Raises `ParseError` (with `.line` and `.column`), or its subclasses `NameLookupError`
     (unknown function), `ArityError` (wrong number of arguments) and `ShapeError`.
@@ -486,7 +491,7 @@ def _applied(children: list[Any], implicit: list[tuple[Token, str]]) -> list[Ter
             continue
         if kind == "number":
             raise _number_after_factor(where)  # type: ignore[arg-type]
-        terms.append((operator, item, where or item))  # type: ignore[arg-type]
+        terms.append((operator, item, where or item))
     if open_call is not None:
         terms.append(_close_call(open_call))
     return terms
