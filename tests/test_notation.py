@@ -291,3 +291,91 @@ def test_textbook_printed_expressions_read_back(case: tuple[str, sympy.Expr]) ->
         with np.errstate(all="ignore"):
             parsed = float(sg.parse(text).eval(x=point))
         assert parsed == pytest.approx(expected.real, rel=1e-8, abs=1e-10), text
+
+
+# -- verify on textbook (function, answer) pairs ---------------------------------------------------
+sin, cos, tan, sec, csc, cot = sympy.sin, sympy.cos, sympy.tan, sympy.sec, sympy.csc, sympy.cot
+ln, exp, sqrt = sympy.log, sympy.exp, sympy.sqrt
+# (function, a textbook's printed answer, both in SymPy for the oracle, the variable)
+TEXTBOOK_PAIRS = [
+    ("tan(5x)", "5sec^2(5x)", tan(5 * X), 5 * sec(5 * X) ** 2, X),
+    ("sec x", "sec x tan x", sec(X), sec(X) * tan(X), X),
+    ("csc x", "-csc x cot x", csc(X), -csc(X) * cot(X), X),
+    ("cot x", "-csc^2 x", cot(X), -csc(X) ** 2, X),
+    ("cot^4(x)", "-4cot^3(x)csc^2(x)", cot(X) ** 4, -4 * cot(X) ** 3 * csc(X) ** 2, X),
+    ("sin^4(2t)", "8sin^3(2t)cos(2t)", sin(2 * T) ** 4, 8 * sin(2 * T) ** 3 * cos(2 * T), T),
+    ("ln x", "1/x", ln(X), 1 / X, X),
+    ("ln(x^2 + 1)", "2x/(x^2 + 1)", ln(X**2 + 1), 2 * X / (X**2 + 1), X),
+    ("x ln x - x", "ln x", X * ln(X) - X, ln(X), X),
+    ("2ln(x) - x", "2/x - 1", 2 * ln(X) - X, 2 / X - 1, X),
+    ("4^r", "ln(4)*4^r", 4**R, ln(4) * 4**R, R),
+    ("log_2(x)", "1/(x ln 2)", sympy.log(X, 2), 1 / (X * ln(2)), X),
+    ("log_10(sec(x))", "tan(x)/ln(10)", sympy.log(sec(X), 10), tan(X) / ln(10), X),
+    ("log_{3}(x^2)", "2/(x ln(3))", sympy.log(X**2, 3), 2 / (X * ln(3)), X),
+    ("sin^-1(2t)", "2/sqrt(1 - 4t^2)", sympy.asin(2 * T), 2 / sqrt(1 - 4 * T**2), T),
+    ("arcsin x", "1/√(1 - x²)", sympy.asin(X), 1 / sqrt(1 - X**2), X),
+    ("tan^-1(x^2)", "2x/(1 + x^4)", sympy.atan(X**2), 2 * X / (1 + X**4), X),
+    ("arctan(x/2)", "2/(4 + x^2)", sympy.atan(X / 2), 2 / (4 + X**2), X),
+    ("arccos x", "-1/sqrt(1 - x^2)", sympy.acos(X), -1 / sqrt(1 - X**2), X),
+    ("sec^-1(1/x)", "-1/sqrt(1 - x^2)", sympy.asec(1 / X), -1 / sqrt(1 - X**2), X),
+    ("tanh^-1(x/2)", "2/(4 - x^2)", sympy.atanh(X / 2), 2 / (4 - X**2), X),
+    ("arsinh x", "1/sqrt(x^2 + 1)", sympy.asinh(X), 1 / sqrt(X**2 + 1), X),
+    ("cosh^-1(x + 2)", "1/sqrt((x + 2)^2 - 1)", sympy.acosh(X + 2), 1 / sqrt((X + 2) ** 2 - 1), X),
+    ("sinh x cosh x", "cosh^2 x + sinh^2 x", sympy.sinh(X) * sympy.cosh(X),
+     sympy.cosh(X) ** 2 + sympy.sinh(X) ** 2, X),
+    ("tanh x", "sech^2 x", sympy.tanh(X), sympy.sech(X) ** 2, X),
+    ("sech x", "-sech x tanh x", sympy.sech(X), -sympy.sech(X) * sympy.tanh(X), X),
+    ("coth x", "-csch^2 x", sympy.coth(X), -sympy.csch(X) ** 2, X),
+    ("x^2 sin x", "2x sin x + x^2 cos x", X**2 * sin(X), 2 * X * sin(X) + X**2 * cos(X), X),
+    ("e^x sin x", "e^x sin x + e^x cos x", exp(X) * sin(X), exp(X) * (sin(X) + cos(X)), X),
+    ("e^(-x^2)", "-2x e^(-x^2)", exp(-X**2), -2 * X * exp(-X**2), X),
+    ("sin 2x", "2cos 2x", sin(2 * X), 2 * cos(2 * X), X),
+    ("cos x^2", "-2x sin x^2", cos(X**2), -2 * X * sin(X**2), X),
+    ("sin^2 x", "2 sin x cos x", sin(X) ** 2, 2 * sin(X) * cos(X), X),
+    ("cos^3(x)", "-3cos^2(x) sin(x)", cos(X) ** 3, -3 * cos(X) ** 2 * sin(X), X),
+    ("x(x^2 + 3x)", "3x^2 + 6x", X * (X**2 + 3 * X), 3 * X**2 + 6 * X, X),
+    ("t(1 - t)", "1 - 2t", T * (1 - T), 1 - 2 * T, T),
+    ("3w^17 4^w", "51w^16 4^w + 3w^17 4^w ln 4", 3 * W**17 * 4**W,
+     51 * W**16 * 4**W + 3 * W**17 * 4**W * ln(4), W),
+    ("|x|", "x/|x|", abs(X), X / abs(X), X),
+    ("|x^2 - 1|", "2x(x^2 - 1)/|x^2 - 1|", abs(X**2 - 1), 2 * X * (X**2 - 1) / abs(X**2 - 1), X),
+    ("√x", "1/(2√x)", sqrt(X), 1 / (2 * sqrt(X)), X),
+    ("√(x² + 1)", "x/√(x² + 1)", sqrt(X**2 + 1), X / sqrt(X**2 + 1), X),
+    ("∛x", "1/(3∛x²)", sympy.cbrt(X), 1 / (3 * sympy.cbrt(X**2)), X),
+    ("x⁻¹", "−x⁻²", 1 / X, -1 / X**2, X),
+    ("π r²", "2π r", sympy.pi * R**2, 2 * sympy.pi * R, R),
+    ("4/3 π r³", "4π r²", sympy.Rational(4, 3) * sympy.pi * R**3, 4 * sympy.pi * R**2, R),
+    ("ln |x|", "1/x", ln(abs(X)), 1 / X, X),
+    ("x^2 ln x", "2x ln x + x", X**2 * ln(X), 2 * X * ln(X) + X, X),
+    ("ln(ln x)", "1/(x ln x)", ln(ln(X)), 1 / (X * ln(X)), X),
+    ("sin x/x", "(x cos x - sin x)/x^2", sin(X) / X, (X * cos(X) - sin(X)) / X**2, X),
+    ("e^(2x) cos 3x", "2e^(2x) cos 3x - 3e^(2x) sin 3x", exp(2 * X) * cos(3 * X),
+     2 * exp(2 * X) * cos(3 * X) - 3 * exp(2 * X) * sin(3 * X), X),
+    ("x e^x", "(x + 1)e^x", X * exp(X), (X + 1) * exp(X), X),
+    ("sec^2(x)", "2sec^2(x)tan(x)", sec(X) ** 2, 2 * sec(X) ** 2 * tan(X), X),
+    ("csc(x^2)", "-2x csc(x^2) cot(x^2)", csc(X**2), -2 * X * csc(X**2) * cot(X**2), X),
+    ("tan x sec x", "sec^3 x + sec x tan^2 x", tan(X) * sec(X),
+     sec(X) ** 3 + sec(X) * tan(X) ** 2, X),
+    ("x^x", "x^x (ln x + 1)", X**X, X**X * (ln(X) + 1), X),
+    ("2^x", "2^x ln 2", 2**X, 2**X * ln(2), X),
+    ("sinh^2 x", "2sinh x cosh x", sympy.sinh(X) ** 2, 2 * sympy.sinh(X) * sympy.cosh(X), X),
+    ("arccot x", "-1/(1 + x^2)", sympy.acot(X), -1 / (1 + X**2), X),
+    ("x arctan x", "arctan x + x/(1 + x^2)", X * sympy.atan(X), sympy.atan(X) + X / (1 + X**2), X),
+    ("(x^2 + 1)^3", "6x(x^2 + 1)^2", (X**2 + 1) ** 3, 6 * X * (X**2 + 1) ** 2, X),
+]
+
+
+@pytest.mark.parametrize(("function", "answer", "f", "df", "variable"), TEXTBOOK_PAIRS,
+                         ids=[row[0] for row in TEXTBOOK_PAIRS])
+def test_verify_accepts_textbook_answers_and_rejects_wrong_ones(
+        function: str, answer: str, f: sympy.Expr, df: sympy.Expr, variable: sympy.Symbol) -> None:
+    rng = random.Random(function)
+    real = sympy.Symbol(str(variable), positive=True)  # |x| and 1/x differentiate as reals
+    f, df = f.subs(variable, real), df.subs(variable, real)
+    for _ in range(3):  # the table itself, checked by SymPy
+        point = {real: rng.uniform(0.3, 0.45)}
+        assert float(sympy.diff(f, real).subs(point).evalf()) == \
+            pytest.approx(float(df.subs(point).evalf()), rel=1e-9)
+    assert sg.verify(function, answer, wrt=str(variable), use_sympy=False).ok, answer
+    assert not sg.verify(function, f"2({answer})", wrt=str(variable), use_sympy=False).ok
+    assert not sg.verify(function, f"{answer} + 1", wrt=str(variable), use_sympy=False).ok
