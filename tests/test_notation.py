@@ -157,6 +157,7 @@ LOOK_ALIKES = [
     ("x 2", sg.ParseError, 3, "explicit '*'"),
     ("|x", sg.ParseError, 1, "unbalanced '|'"),
     ("sin -x", sg.NameLookupError, 1, "'sin' is a function"),
+    ("e^sin x", sg.NameLookupError, 3, "needs parentheses"),
 ]
 
 

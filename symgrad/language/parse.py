@@ -225,6 +225,11 @@ class _Builder:
 
     def power(self, children: list[Any]) -> Expr:
         base, operator, exponent = children
+        if isinstance(exponent, _Bare):  # e^sin x: the argument would reach past the exponent
+            name = str(exponent.token)
+            message = (f"'{name}' in an exponent needs parentheses: write e.g. e^{name}(x) "
+                       f"or e^({name} x)")
+            raise _error(NameLookupError, message, _at(exponent.token))
         return _build(operator, functions.power, _operand(base), _operand(exponent))
 
     def power_sup(self, children: list[Any]) -> Expr:
