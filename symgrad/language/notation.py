@@ -53,6 +53,11 @@ def resolve(name: str) -> tuple[str, float | None] | None:
     return "log", (float(match.group(1)) if match.group(1) else None)
 
 
+def may_be_function(name: str) -> bool:
+    """A quick test that `resolve(name)` may find a function (the parser asks for every name)."""
+    return name in functions.CALLS or name in SYNONYMS or name.startswith("log_")
+
+
 def multiplies_before_parenthesis(name: str) -> bool:
     """Whether `name(...)` is a product: a one-letter name (`x`, `x1`, `x_1`, `θ`) or a Greek
     letter spelled out (`theta`)."""

@@ -525,8 +525,11 @@ _CLOSING = {"RPAR": "LPAR", "RSQB": "LSQB", "RBAR": "LBAR"}
 _OPENING = frozenset(_CLOSING.values())
 # After one of these a "|" closes the innermost open bar; elsewhere it opens one.
 _OPERAND_END = frozenset({"NAME", "NUMBER", "RPAR", "RSQB", "RBAR", "SUP"})
+_SUPERSCRIPT_CHARACTERS = frozenset("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
+_PLAIN = frozenset({"NUMBER", "PLUS", "MINUS", "STAR", "SLASH", "POW", "LPAR", "RPAR", "LSQB",
+                    "RSQB", "COMMA", "SEMICOLON", "_NL", "DOT", "AT", "COMPARE", "SUP", "ROOT"})
 _NOT_IN_NAMES = "\u00b2\u00b3\u00b9\u2070-\u207f"  # superscript digits and signs
-# The pieces of a FUNCPOW token (`x^2`, `sin^(-1)`, `t ** 3`, `x²`) when it is split back.
+# The pieces of a NAME token with a power (`x^2`, `sin^(-1)`, `t ** 3`, `x²`), split back.
 _PIECES = re.compile(rf"(?P<SUP>[\u207a\u207b]?[{_NOT_IN_NAMES}]+)|(?P<POW>\^|\*\*)"
                      rf"|(?P<PLUS>\+)|(?P<MINUS>[-\u2212])|(?P<NUMBER>[0-9]+)|(?P<LPAR>\()"
                      rf"|(?P<RPAR>\))|(?P<NAME>[^\W{_NOT_IN_NAMES}]+)|[ \t]+")
@@ -539,18 +542,23 @@ class _Tokens:
 
     A name is a function (CALLNAME before "(", BAREFUNC otherwise) when the table or
     `notation` knows it and it is not a declared or bound variable. A one-letter name before
-    "(" stays a NAME (the parenthesis multiplies). FUNCPOW (`sin^2`) carries a power, or is
-    split back into its tokens for a variable (`x^2`). Newlines inside brackets are dropped.
+    "(" stays a NAME (the parenthesis multiplies). A name with a power (`sin^2`) is a function
+    token carrying the power, or, for a variable (`x^2`), is split back into its tokens.
+    Newlines inside brackets are dropped.
     """
 
-    always_accept = ("_NL", "NAME", "CALLNAME", "FUNCPOW", "BRACED", "BAR")
+    always_accept = ("_NL", "NAME", "BAR")
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         session = _session()
         open_brackets = session.open_brackets
-        recent: list[Token] = []  # the last two tokens, to catch d/dx
+        before = previous = None  # the last two tokens, to catch d/dx
         for lexed in stream:
-            for token in self._classify(lexed, session, recent[-1:]):
+            if lexed.type in _PLAIN:  # most tokens: nothing to read or decide
+                tokens: list[Token] | tuple[Token] = (lexed,)
+            else:
+                tokens = self._classify(lexed, session, previous)
+            for token in tokens:
                 kind = token.type
                 if kind in _OPENING:
                     open_brackets.append(token)
@@ -558,35 +566,43 @@ class _Tokens:
                     _close(open_brackets, token)
                 elif kind == "_NL" and open_brackets:
                     continue
-                elif kind in ("NAME", "CALLNAME") and len(recent) == 2:
-                    _refuse_derivative(recent[0], recent[1], token, session)
-                recent = [*recent[-1:], token]
+                elif previous is not None and previous.type == "SLASH" and before is not None \
+                        and kind in ("NAME", "CALLNAME"):
+                    _refuse_derivative(before, previous, token, session)
+                before, previous = previous, token
                 yield token
 
-    def _classify(self, token: Token, session: _Session, previous: list[Token]) -> list[Token]:
+    def _classify(self, token: Token, session: _Session, previous: Token | None) -> list[Token]:
         kind = token.type
         if kind == "NAME":
             name = str(token)
-            resolved = notation.resolve(name)
+            if not name.isidentifier():  # a power, a braced subscript, or x₁
+                if "{" in name:  # log_{10} is log_10, x_{1} is x_1
+                    name = "".join(name.replace("{", "").replace("}", "").split())
+                    token = token.new_borrow_pos("NAME", name, token)
+                elif "^" in name or "*" in name or name[-1] in _SUPERSCRIPT_CHARACTERS:
+                    return _power_of_name(token, session)
+            if _before_parenthesis_follows(token, session):
+                return [_before_parenthesis(token, session)]
+            resolved = notation.resolve(name) if notation.may_be_function(name) else None
             if resolved is None or _is_variable(name, session) or _assigned(token, session):
                 return [token]
             return [_function_token(token, "BAREFUNC", _Function(*resolved))]
-        if kind == "CALLNAME":
-            return [_before_parenthesis(token, session)]
-        if kind == "FUNCPOW":
-            return _power_of_name(token, session)
-        if kind == "BRACED":  # log_{10} is log_10; before "(" it is read as a CALLNAME
-            end = token.end_pos or 0
-            before = session.text[end:end + 64].lstrip(" \t").startswith("(")
-            name = "".join(str(token).replace("{", "").replace("}", "").split())
-            return self._classify(token.new_borrow_pos("CALLNAME" if before else "NAME", name,
-                                                       token), session, previous)
         if kind == "BAR":
             open_brackets = session.open_brackets
-            closes = (previous and previous[0].type in _OPERAND_END and open_brackets
+            closes = (previous is not None and previous.type in _OPERAND_END and open_brackets
                       and open_brackets[-1].type == "LBAR")
             return [token.new_borrow_pos("RBAR" if closes else "LBAR", "|", token)]
         return [token]
+
+
+def _before_parenthesis_follows(token: Token, session: _Session) -> bool:
+    """Whether "(" comes next after `token`, spaces aside."""
+    end = token.end_pos or 0
+    following = session.text[end:end + 1]
+    if following == "(":
+        return True
+    return following in (" ", "\t") and session.text[end:end + 64].lstrip(" \t").startswith("(")
 
 
 def _assigned(token: Token, session: _Session) -> bool:
@@ -611,10 +627,10 @@ def _before_parenthesis(token: Token, session: _Session) -> Token:
     name = str(token)
     if _is_variable(name, session) or name in _CONSTANTS or \
             notation.multiplies_before_parenthesis(name):
-        return token.new_borrow_pos("NAME", name, token)
+        return token
     resolved = notation.resolve(name)
-    if resolved is None:
-        return token  # `_call` raises, after lark has read the arguments
+    if resolved is None:  # `_call` raises, after lark has read the arguments
+        return token.new_borrow_pos("CALLNAME", name, token)
     return _function_token(token, "CALLNAME", _Function(*resolved))
 
 
