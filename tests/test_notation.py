@@ -112,6 +112,11 @@ NOTATION = [
     ("sin²x", sympy.sin(X) ** 2),
     ("sin⁻¹(x)", sympy.asin(X)),
     ("x^−2", X**-2),
+    ("√x^2 + 1", sympy.sqrt(X**2) + 1),
+    ("x_{1} + x_1", 2 * S("x_1")),
+    ("sin^2x", sympy.sin(X) ** 2),
+    ("x^2sin x", X**2 * sympy.sin(X)),
+    ("ln|x|", sympy.log(abs(X))),
     # a number after a factor, as a power
     ("3w^17 4^w", 3 * W**17 * 4**W),
     ("x^2 2^x", X**2 * 2**X),
@@ -253,7 +258,8 @@ def _textbook(tree: tuple) -> Piece:  # type: ignore[type-arg]
         text, value, level, _ = _textbook(inner)
         value = FUNCTIONS[kind](value) ** power
         if kind == "abs":
-            return f"|{text}|" + ("^2" if power == 2 else ""), value, ATOMIC, False
+            return f"|{text}|" + ("^2" if power == 2 else ""), value, \
+                POWERED if power == 2 else ATOMIC, False
         head = kind + (f"^{power}" if power > 1 else "")
         simple = level == ATOMIC and not text.startswith("|")
         if bare and simple:
