@@ -163,6 +163,7 @@ LOOK_ALIKES = [
     ("|x", sg.ParseError, 1, "unbalanced '|'"),
     ("sin -x", sg.NameLookupError, 1, "'sin' is a function"),
     ("e^sin x", sg.NameLookupError, 3, "needs parentheses"),
+    ("2*-sin x", sg.NameLookupError, 4, "write it as -sin(x)"),
 ]
 
 

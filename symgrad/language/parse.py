@@ -220,7 +220,11 @@ class _Builder:
 
     def unary(self, children: list[Any]) -> Expr:
         sign, operand = children
-        operand = _operand(operand)
+        if isinstance(operand, _Bare):  # `2*-sin x`: the sign ends before the argument starts
+            name = str(operand.token)
+            message = (f"'{name}' is a function: give it an argument; after an operator and a "
+                       f"sign write it as {sign}{name}(x)")
+            raise _error(NameLookupError, message, _at(operand.token))
         return operand if sign.type == "PLUS" else functions.negate(operand)
 
     def power(self, children: list[Any]) -> Expr:
