@@ -267,8 +267,11 @@ def test_pi_and_e_are_constants_unless_declared_in_shapes() -> None:
     assert sg.parse("2pi r", shapes={"pi": ()}) is 2 * symbol("pi") * symbol("r")
 
 
-def test_a_function_name_is_a_call_only_right_before_parenthesis() -> None:
-    for text in ("sin (x)", "sin x", "sum"):
+def test_a_function_name_without_an_argument_is_an_error() -> None:
+    # Section 1a: `sin (x)` and `sin x` are calls now (they were errors before 0.2).
+    assert sg.parse("sin (x)") is sg.sin(x)
+    assert sg.parse("sin x") is sg.sin(x)
+    for text in ("sum", "sin"):
         with pytest.raises(sg.NameLookupError, match="'(sin|sum)' is a function") as caught:
             sg.parse(text)
         assert (caught.value.line, caught.value.column) == (1, 1)
@@ -310,7 +313,7 @@ BAD_INPUT = [
     ("log(x, 2, 3)", sg.ArityError, 1, 1, "log() takes 1 to 2 arguments (3 given)"),
     ("3*x**2 + atn2(y, x)", sg.NameLookupError, 1, 10, "did you mean 'atan2'?"),
     ("foo(x)", sg.NameLookupError, 1, 1, "unknown function 'foo'"),
-    ("2x(x + 1)", sg.NameLookupError, 1, 2, "unknown function 'x'"),
+    ("2xy(x + 1)", sg.NameLookupError, 1, 2, "unknown function 'xy'"),  # 1a: 2x(x + 1) multiplies
     ("__import__('os').system('echo hi')", sg.ParseError, 1, 12, "unexpected character"),
     ("x.y", sg.ParseError, 1, 2, "unknown attribute '.y'"),
     ("x.5", sg.ParseError, 1, 3, "only attribute is '.T'"),
@@ -321,7 +324,7 @@ BAD_INPUT = [
     ("x[0]", sg.ParseError, 1, 2, "indexing"),
     ("x 2", sg.ParseError, 1, 3, "explicit '*'"),
     ("[1 2]", sg.ParseError, 1, 4, "explicit '*'"),
-    ("3x²", sg.ParseError, 1, 2, "not a valid name"),
+    ("3xʸ", sg.ParseError, 1, 3, "unexpected character"),  # 1a: 3x² is 3*x**2
     ("x $ y", sg.ParseError, 1, 3, "unexpected character '$'"),
     ("(x; y)", sg.ParseError, 1, 3, "unexpected ';'"),
 ]
@@ -342,8 +345,9 @@ def test_bad_input_raises_at_the_spot(text: str, kind: type, line: int, column: 
 def test_error_text_shows_the_line_with_a_caret() -> None:
     with pytest.raises(sg.NameLookupError) as caught:
         sg.parse("3*x**2 + atn2(y, x)")
-    assert str(caught.value) == ("unknown function 'atn2' (did you mean 'atan2'?) at line 1, "
-                                 "column 10\n  3*x**2 + atn2(y, x)\n           ^")
+    assert str(caught.value) == ("unknown function 'atn2' (did you mean 'atan2'? to multiply, "
+                                 "write atn2*(...)) at line 1, column 10\n"
+                                 "  3*x**2 + atn2(y, x)\n           ^")
 
 
 def test_multiline_errors_report_line_and_column() -> None:

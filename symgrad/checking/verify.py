@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..language.parse import as_expression
+from ..language.parse import as_expression, strip_left_side
 from .diagnosis import Samples, close, diagnose, shown, sympy_difference
 from ..calculus.differentiate import diff, sole_symbol
 from ..core.errors import ShapeError
@@ -103,6 +103,8 @@ def verify(expr: Any, claimed: Any, wrt: str | Expr | None = None, *,
     that `expr` does not use has derivative 0.
     """
     function = as_expression(expr, shapes)
+    if isinstance(claimed, str):  # "f'(x) = 2x" and "dy/dx = 2x" claim 2x
+        claimed = strip_left_side(claimed)
     # A claim written as text uses the function's vector symbols unless told otherwise.
     claim = as_expression(claimed, shapes or function.symbol_shapes)
     name = _variable(function, claim, wrt)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.resources
 import os
+import re
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from ..core.errors import (ArgumentError, ArityError, LimitError, NameLookupErro
                            SymgradError)
 from ..core.expr import Expr, as_expr, constant, symbol
 from ..core.shapes import Shape
+from . import notation
 
 if TYPE_CHECKING:  # lark is imported on the first parse, keeping `import symgrad` light
     from lark import Lark, Token
@@ -43,8 +45,13 @@ def parse(text: str, shapes: Mapping[str, Shape] | None = None) -> Expr:
     Multiplication may be implicit, with the precedence of `*`: `3x^2`, `2(x+1)`,
     `(x+1)(x-1)`, `2x cos(x^2)`, `x y` (but `xy` is one name, `2e3` a number, and `x -1` a
     subtraction). A leading sign covers the juxtaposed factors after it: `-2x` is `-(2*x)`.
-    A name directly followed by `(` is a call, `sin(x)`; with a space, `x (y + 1)` is a product.
-    Newlines inside brackets continue the statement; `#` starts a comment.
+    Textbook notation (README, "Textbook notation"): `ln x`, `sin^2 x`, `sin^-1(x)`, `arcsin`,
+    `log_2(x)`, `|x|`, `√x`, `x²`; a function without parentheses takes the implicit product
+    after it, up to the next function, operator or bracket (`sin 2x cos x` is
+    `sin(2*x)*cos(x)`). A name before `(` is a call only if it is a function: `x(x + 1)` and
+    `t(1 - t)` multiply, `foo(x)` is an error. A function name is never a variable unless
+    declared in `shapes` or assigned to. Newlines inside brackets continue the statement; `#`
+    starts a comment.
 
     Raises `ParseError` (with `.line` and `.column`), or its subclasses `NameLookupError`
     (unknown function), `ArityError` (wrong number of arguments) and `ShapeError`.
@@ -83,8 +90,26 @@ class _Session:
     declared: dict[str, Expr]
     names: dict[str, Expr] = field(default_factory=dict)
     numbers: dict[str, Expr] = field(default_factory=dict)
-    follower_starts: list[Token] = field(default_factory=list)
+    follower_starts: list[tuple[Token, str]] = field(default_factory=list)
     open_brackets: list[Token] = field(default_factory=list)
+    functions: dict[int, _Function] = field(default_factory=dict)  # by a token's start_pos
+    bound: set[str] = field(default_factory=set)  # names assigned to so far
+
+
+@dataclass(frozen=True, slots=True)
+class _Function:
+    """A function name as written: the table name it means, a logarithm's base, a power."""
+
+    name: str
+    base: float | None = None
+    power: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Bare:
+    """A function written without "(" (`sin x`): the product around it supplies its argument."""
+
+    token: Token
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,9 +180,13 @@ def _chain(combine: Callable[[list[Expr]], Expr], items: list[Expr], tokens: lis
 
 # -- the builders called at each reduction --------------------------------------------------------
 class _Builder:
-    """Lark callbacks, one per grammar rule (or alias); each returns the node it builds."""
+    """Lark callbacks, one per grammar rule (or alias); each returns the node it builds.
 
-    def start(self, statements: list[Expr | _Binding]) -> Expr:
+    A function written without "(" arrives as a `_Bare` marker; only `product` gives it its
+    argument, and every other callback refuses one with `_operand`.
+    """
+
+    def start(self, statements: list[Expr | _Binding | _Bare]) -> Expr:
         if not statements:
             raise _error(ParseError, "empty input: expected an expression", (1, 1))
         result = statements[-1]
@@ -165,22 +194,26 @@ class _Builder:
             message = (f"the last statement only binds '{result.name}'; "
                        "end with an expression, the result")
             raise _error(ParseError, message, _at(result.name))
-        return result
+        for statement in statements:
+            _operand(statement)
+        return _operand(result)
 
     def assign(self, children: list[Any]) -> _Binding:
         name, value = children
-        _session().names[str(name)] = value
+        session = _session()
+        session.names[str(name)] = _operand(value)
+        session.bound.add(str(name))
         return _Binding(name)
 
     def compare(self, children: list[Any]) -> Expr:
         left, relation, right = children
-        return _build(relation, functions.compare, str(relation), left, right)
+        return _build(relation, functions.compare, str(relation), _operand(left), _operand(right))
 
     def sum(self, children: list[Any]) -> Expr:
-        terms = [children[0]]
+        terms = [_operand(children[0])]
         for index in range(1, len(children), 2):
-            term = children[index + 1]
-            terms.append(term if children[index] == "+" else functions.negate(term))
+            term = _operand(children[index + 1])
+            terms.append(term if children[index].type == "PLUS" else functions.negate(term))
         return _chain(functions.add, terms, children[1::2])
 
     def product(self, children: list[Any]) -> Expr:
@@ -190,18 +223,32 @@ class _Builder:
 
     def unary(self, children: list[Any]) -> Expr:
         sign, operand = children
-        return operand if sign == "+" else functions.negate(operand)
+        if isinstance(operand, _Bare):  # `2*-sin x`: the sign ends before the argument starts
+            name = str(operand.token)
+            message = (f"'{name}' is a function: give it an argument; after an operator and a "
+                       f"sign write it as {sign}{name}(x)")
+            raise _error(NameLookupError, message, _at(operand.token))
+        return operand if sign.type == "PLUS" else functions.negate(operand)
 
     def power(self, children: list[Any]) -> Expr:
         base, operator, exponent = children
-        return _build(operator, functions.power, base, exponent)
+        if isinstance(exponent, _Bare):  # e^sin x: the argument would reach past the exponent
+            name = str(exponent.token)
+            message = (f"'{name}' in an exponent needs parentheses: write e.g. e^{name}(x) "
+                       f"or e^({name} x)")
+            raise _error(NameLookupError, message, _at(exponent.token))
+        return _build(operator, functions.power, _operand(base), _operand(exponent))
+
+    def power_sup(self, children: list[Any]) -> Expr:
+        base, exponent = children
+        return _build(exponent, functions.power, _operand(base), _superscript(exponent))
 
     def attribute(self, children: list[Any]) -> Expr:
         operand, dot, name = children
         if name != "T":
             message = f"unknown attribute '.{name}': the only attribute is '.T', the transpose"
             raise _error(ParseError, message, _at(dot))
-        return _build(dot, functions.transpose, operand)
+        return _build(dot, functions.transpose, _operand(operand))
 
     def number(self, children: list[Token]) -> Expr:
         return _number(children[0])
@@ -210,24 +257,86 @@ class _Builder:
         return _name(children[0])
 
     def call(self, children: list[Any]) -> Expr:
-        return _call(children[0], children[1:])
+        return _call(children[0], [_operand(child) for child in children[1:]])
+
+    def group(self, children: list[Any]) -> Expr:
+        return _operand(children[0])
 
     def array(self, children: list[Any]) -> Expr:
-        return _build(children[0], functions.array, children[1:])
+        return _build(children[0], functions.array, [_operand(child) for child in children[1:]])
 
-    # A follower is the right-hand factor of an implicit product; its start is recorded for
-    # the `product` that consumes it (products reduce innermost first, so a stack suffices).
+    def abs(self, children: list[Any]) -> Expr:
+        return _build(children[0], functions.abs, _operand(children[1]))
+
+    def root(self, children: list[Any]) -> Expr:
+        sign, operand = children
+        operand = _operand(operand)
+        if sign == "\u221a":
+            return _build(sign, functions.sqrt, operand)
+        if sign == "\u221b":
+            return _build(sign, functions.cbrt, operand)
+        return _build(sign, functions.power, operand, 0.25)
+
+    def bare(self, children: list[Token]) -> _Bare:
+        return _Bare(children[0])
+
+    # A follower is the right-hand factor of an implicit product; its start and kind are
+    # recorded for the `product` that consumes it (products reduce innermost first, so a stack
+    # suffices). A "plain" follower (a name, a number, their powers) can be part of the argument
+    # of a function written without "(": a call, bracket or function ends that argument.
     def follower_name(self, children: list[Token]) -> Expr:
-        _session().follower_starts.append(children[0])
+        _session().follower_starts.append((children[0], "plain"))
         return _name(children[0])
 
     def follower_call(self, children: list[Any]) -> Expr:
-        _session().follower_starts.append(children[0])
-        return _call(children[0], children[1:])
+        _session().follower_starts.append((children[0], "closed"))
+        return self.call(children)
 
     def follower_group(self, children: list[Any]) -> Expr:
-        _session().follower_starts.append(children[0])
-        return children[1]  # type: ignore[no-any-return]
+        _session().follower_starts.append((children[0], "closed"))
+        return _operand(children[1])
+
+    def follower_abs(self, children: list[Any]) -> Expr:
+        _session().follower_starts.append((children[0], "closed"))
+        return self.abs(children)
+
+    def follower_root(self, children: list[Any]) -> Expr:
+        _session().follower_starts.append((children[0], "closed"))
+        return self.root(children)
+
+    def follower_bare(self, children: list[Token]) -> _Bare:
+        _session().follower_starts.append((children[0], "function"))
+        return _Bare(children[0])
+
+    def follower_number(self, children: list[Token]) -> Expr:
+        _session().follower_starts.append((children[0], "number"))
+        return _number(children[0])
+
+    def follower_number_power(self, children: list[Any]) -> Expr:
+        _session().follower_starts.append((children[0], "plain"))
+        return self.power([_number(children[0]), *children[1:]])
+
+    def follower_number_sup(self, children: list[Token]) -> Expr:
+        _session().follower_starts.append((children[0], "plain"))
+        return self.power_sup([_number(children[0]), children[1]])
+
+
+def _operand(value: Any) -> Expr:
+    """`value` where an expression must stand: a function without its argument is an error."""
+    if isinstance(value, _Bare):
+        name = str(value.token)
+        message = f"'{name}' is a function: give it an argument, as in {name}(x) or {name} x"
+        raise _error(NameLookupError, message, _at(value.token))
+    return value  # type: ignore[no-any-return]
+
+
+_SUPERSCRIPTS = str.maketrans("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
+                              "\u207a\u207b", "0123456789+-")
+
+
+def _superscript(token: Token) -> Expr:
+    """The integer a run of superscript characters (`²`, `⁻¹`) writes."""
+    return constant(float(int(str(token).translate(_SUPERSCRIPTS))))
 
 
 def _number(token: Token) -> Expr:
@@ -238,7 +347,7 @@ def _number(token: Token) -> Expr:
     return node
 
 
-_CONSTANTS = {"pi": functions.PI, "e": functions.E}
+_CONSTANTS = {"pi": functions.PI, "\u03c0": functions.PI, "e": functions.E}
 
 
 def _name(token: Token) -> Expr:
@@ -257,7 +366,13 @@ def _unbound_name(token: Token, declared: dict[str, Expr]) -> Expr:
     if name in _CONSTANTS:
         return _CONSTANTS[name]
     if name in functions.CALLS:
-        message = f"'{name}' is a function: call it as {name}(...) with no space before '('"
+        message = f"'{name}' is a function: give it an argument, as in {name}(x) or {name} x"
+        raise _error(NameLookupError, message, _at(token))
+    head = notation.function_and_letter(name)
+    if head is not None:
+        rest = name[len(head):]
+        message = (f"'{name}' is not read as a name: write {head} {rest} or {head}({rest}) "
+                   f"(or declare '{name}' in shapes= to use it as a variable)")
         raise _error(NameLookupError, message, _at(token))
     if not name.isidentifier():
         raise _error(ParseError, f"'{name}' is not a valid name", _at(token))
@@ -266,23 +381,34 @@ def _unbound_name(token: Token, declared: dict[str, Expr]) -> Expr:
 
 def _call(token: Token, arguments: list[Expr]) -> Expr:
     """The function named by `token` applied to `arguments`, checked against the call table."""
-    name = str(token)
-    entry = functions.CALLS.get(name)
-    if entry is None:
-        close = functions.suggest(name)
-        hint = (f"did you mean '{close}'?" if close else
-                f"to multiply, write {name}*(...) or {name} (...)")
-        raise _error(NameLookupError, f"unknown function '{name}' ({hint})", _at(token))
+    written = str(token)
+    function = _session().functions.get(token.start_pos or 0)
+    if function is None:
+        raise _error(NameLookupError, _unknown_function(written), _at(token))
+    if function.base is not None:
+        arguments = [*arguments, constant(function.base)]
+    name = function.name
+    entry = functions.CALLS[name]
     if not entry.min_args <= len(arguments) <= entry.max_args:
-        message = f"{name}() takes {_argument_count(entry)} ({len(arguments)} given)"
+        message = f"{written}() takes {_argument_count(entry)} ({len(arguments)} given)"
         raise _error(ArityError, message, _at(token))
     try:
-        return _build(token, entry.build, *arguments)
+        result = _build(token, entry.build, *arguments)
     except (ValueError, TypeError, IndexError, ArithmeticError) as error:
         if isinstance(error, SymgradError):
             raise
         # A builder that let a numpy error through on odd arguments: still the user's input.
         raise _error(ParseError, f"invalid arguments to {name}(): {error}", _at(token)) from error
+    if function.power is not None:
+        result = _build(token, functions.power, result, float(function.power))
+    return result
+
+
+def _unknown_function(name: str) -> str:
+    close = notation.suggest(name)
+    product = f"to multiply, write {name}*(...)"
+    return f"unknown function '{name}' (did you mean '{close}'? {product})" if close else \
+        f"unknown function '{name}' ({product})"
 
 
 def _argument_count(entry: functions.Call) -> str:
@@ -295,9 +421,10 @@ def _argument_count(entry: functions.Call) -> str:
     return f"{low} to {high} {plural}"
 
 
-def _follower_positions(children: list[Value]) -> list[Token]:
-    """The first token of each implicit factor of this product, off the session's stack."""
-    operands = sum(1 for child in children if isinstance(child, Expr))
+def _follower_positions(children: list[Any]) -> list[tuple[Token, str]]:
+    """The first token and kind of each implicit factor of this product, off the session's
+    stack."""
+    operands = sum(1 for child in children if isinstance(child, (Expr, _Bare)))
     count = 2 * operands - len(children) - 1  # children: first, (op, operand)*, implicit*
     starts = _session().follower_starts
     taken = starts[len(starts) - count:]
@@ -305,57 +432,260 @@ def _follower_positions(children: list[Value]) -> list[Token]:
     return taken
 
 
-def _product(children: list[Value], implicit: list[Token]) -> Expr:
+@dataclass(slots=True)
+class _Application:
+    """A function written without "(" and the factors gathered so far as its argument."""
+
+    operator: Token | None
+    function: _Bare
+    factors: list[Expr] = field(default_factory=list)
+    tokens: list[Token] = field(default_factory=list)
+
+
+def _product(children: list[Any], implicit: list[tuple[Token, str]]) -> Expr:
     """A chain of `* / @` and juxtaposition, left to right as in Python.
 
     `*`, `/` and implicit factors gather into one n-ary product (`/ c` as the factor c**-1);
     `@` closes the product so far, since a matrix product neither commutes nor flattens.
+    A function written without "(" first takes the plain factors after it as its argument.
     """
-    factors: list[Expr] = [children[0]]  # type: ignore[list-item]
+    terms = _applied(children, implicit)
+    factors: list[Expr] = [terms[0][1]]
     tokens: list[Token] = []
-    index, next_implicit = 1, iter(implicit)
-    while index < len(children):
-        item = children[index]
-        if isinstance(item, Expr):
-            factors.append(item)
-            tokens.append(next(next_implicit))
-            index += 1
-            continue
-        operand: Expr = children[index + 1]  # type: ignore[assignment]
-        index += 2
-        if item == "*":
+    for operator, operand, where in terms[1:]:
+        if operator is None or operator.type == "STAR":
             factors.append(operand)
-        elif item == "/":
-            factors.append(_build(item, functions.divide, 1.0, operand))
+        elif operator.type == "SLASH":
+            factors.append(_build(operator, functions.divide, 1.0, operand))
         else:
             left = _chain(functions.multiply, factors, tokens)
-            factors, tokens = [_build(item, functions.matmul, left, operand)], []
+            factors, tokens = [_build(operator, functions.matmul, left, operand)], []
             continue
-        tokens.append(item)
+        tokens.append(where)
     return _chain(functions.multiply, factors, tokens)
 
 
-# -- lexing: brackets ----------------------------------------------------------------------------
-_CLOSING = {"RPAR": "LPAR", "RSQB": "LSQB"}
+Term = tuple["Token | None", Expr, "Token"]  # (operator, or None for juxtaposition; operand; where)
+
+
+def _applied(children: list[Any], implicit: list[tuple[Token, str]]) -> list[Term]:
+    """The chain's operands, each function without "(" applied to the plain factors after it
+    (up to the next operator, function, call or bracket)."""
+    terms: list[Term] = []
+    open_call: _Application | None = None
+    index, followers = 0, iter(implicit)
+    while index < len(children):
+        item = children[index]
+        operator: Token | None = None
+        kind = "first" if index == 0 else ""
+        if index and not isinstance(item, (Expr, _Bare)):
+            operator, item = item, children[index + 1]
+            index += 2
+            kind = "operand"
+        else:
+            index += 1
+        where = operator
+        if kind == "":
+            where, kind = next(followers)
+        if open_call is not None and kind in ("plain", "number", "closed") and \
+                (kind == "plain" or not open_call.factors):
+            open_call.factors.append(item)
+            open_call.tokens.append(where)  # type: ignore[arg-type]
+            if kind == "closed":  # ln |x|, sin √x: the bracket right after is the argument
+                terms.append(_close_call(open_call))
+                open_call = None
+            continue
+        if open_call is not None:
+            terms.append(_close_call(open_call))
+            open_call = None
+        if isinstance(item, _Bare):
+            open_call = _Application(operator, item)
+            continue
+        if kind == "number":
+            raise _number_after_factor(where)  # type: ignore[arg-type]
+        terms.append((operator, item, where or item))
+    if open_call is not None:
+        terms.append(_close_call(open_call))
+    return terms
+
+
+def _close_call(application: _Application) -> Term:
+    token = application.function.token
+    if not application.factors:
+        _operand(application.function)  # raises: nothing to apply it to
+    argument = _chain(functions.multiply, application.factors, application.tokens[1:])
+    return (application.operator, _call(token, [argument]), token)
+
+
+def _number_after_factor(token: Token) -> ParseError:
+    text = _session().text
+    start = token.start_pos or 0
+    if str(token).startswith(".") and start and not text[start - 1].isspace():
+        message = "unexpected '.': the only attribute is '.T', the transpose"
+        return _error(ParseError, message, (token.line or 1, (token.column or 1) + 1))
+    message = f"unexpected {_shown(token)}: a number after a factor needs an explicit '*'"
+    return _error(ParseError, message, _at(token))
+
+
+# -- lexing: names, bars and brackets -------------------------------------------------------------
+_CLOSING = {"RPAR": "LPAR", "RSQB": "LSQB", "RBAR": "LBAR"}
 _OPENING = frozenset(_CLOSING.values())
+# After one of these a "|" closes the innermost open bar; elsewhere it opens one.
+_OPERAND_END = frozenset({"NAME", "NUMBER", "RPAR", "RSQB", "RBAR", "SUP"})
+_SUPERSCRIPT_CHARACTERS = frozenset("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
+_PLAIN = frozenset({"NUMBER", "PLUS", "MINUS", "STAR", "SLASH", "POW", "LPAR", "RPAR", "LSQB",
+                    "RSQB", "COMMA", "SEMICOLON", "_NL", "DOT", "AT", "COMPARE", "SUP", "ROOT"})
+_NOT_IN_NAMES = "\u00b2\u00b3\u00b9\u2070-\u207f"  # superscript digits and signs
+# The pieces of a NAME token with a power (`x^2`, `sin^(-1)`, `t ** 3`, `x²`), split back.
+_PIECES = re.compile(rf"(?P<SUP>[\u207a\u207b]?[{_NOT_IN_NAMES}]+)|(?P<POW>\^|\*\*)"
+                     rf"|(?P<PLUS>\+)|(?P<MINUS>[-\u2212])|(?P<NUMBER>[0-9]+)|(?P<LPAR>\()"
+                     rf"|(?P<RPAR>\))|(?P<NAME>[^\W{_NOT_IN_NAMES}]+)|[ \t]+")
+_DERIVATIVE_TOP = re.compile(r"d[^\W\d_]?")
+_DERIVATIVE_BOTTOM = re.compile(r"d[^\W\d_]\w*")
 
 
-class _Brackets:
-    """Drops newlines inside brackets (the statement goes on) and catches a stray closer."""
+class _Tokens:
+    """The postlexer: reads names against the call table, decides "|", tracks brackets.
 
-    always_accept = ("_NL",)
+    A name is a function (CALLNAME before "(", BAREFUNC otherwise) when the table or
+    `notation` knows it and it is not a declared or bound variable. A one-letter name before
+    "(" stays a NAME (the parenthesis multiplies). A name with a power (`sin^2`) is a function
+    token carrying the power, or, for a variable (`x^2`), is split back into its tokens.
+    Newlines inside brackets are dropped.
+    """
+
+    always_accept = ("_NL", "NAME", "BAR")
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
-        open_brackets = _session().open_brackets
-        for token in stream:
-            kind = token.type
-            if kind in _OPENING:
-                open_brackets.append(token)
-            elif kind in _CLOSING:
-                _close(open_brackets, token)
-            elif kind == "_NL" and open_brackets:
-                continue
-            yield token
+        session = _session()
+        open_brackets = session.open_brackets
+        before = previous = None  # the last two tokens, to catch d/dx
+        for lexed in stream:
+            if lexed.type in _PLAIN:  # most tokens: nothing to read or decide
+                tokens: list[Token] | tuple[Token] = (lexed,)
+            else:
+                tokens = self._classify(lexed, session, previous)
+            for token in tokens:
+                kind = token.type
+                if kind in _OPENING:
+                    open_brackets.append(token)
+                elif kind in _CLOSING:
+                    _close(open_brackets, token)
+                elif kind == "_NL" and open_brackets:
+                    continue
+                elif previous is not None and previous.type == "SLASH" and before is not None \
+                        and kind in ("NAME", "CALLNAME"):
+                    _refuse_derivative(before, previous, token, session)
+                before, previous = previous, token
+                yield token
+
+    def _classify(self, token: Token, session: _Session, previous: Token | None) -> list[Token]:
+        kind = token.type
+        if kind == "NAME":
+            name = str(token)
+            if not name.isidentifier():  # a power, a braced subscript, or x₁
+                if "{" in name:  # log_{10} is log_10, x_{1} is x_1
+                    name = "".join(name.replace("{", "").replace("}", "").split())
+                    token = token.new_borrow_pos("NAME", name, token)
+                elif "^" in name or "*" in name or name[-1] in _SUPERSCRIPT_CHARACTERS:
+                    return _power_of_name(token, session)
+            if _before_parenthesis_follows(token, session):
+                return [_before_parenthesis(token, session)]
+            resolved = notation.resolve(name) if notation.may_be_function(name) else None
+            if resolved is None or _is_variable(name, session) or _assigned(token, session):
+                return [token]
+            return [_function_token(token, "BAREFUNC", _Function(*resolved))]
+        if kind == "BAR":
+            open_brackets = session.open_brackets
+            closes = (previous is not None and previous.type in _OPERAND_END and open_brackets
+                      and open_brackets[-1].type == "LBAR")
+            return [token.new_borrow_pos("RBAR" if closes else "LBAR", "|", token)]
+        return [token]
+
+
+def _before_parenthesis_follows(token: Token, session: _Session) -> bool:
+    """Whether "(" comes next after `token`, spaces aside."""
+    end = token.end_pos or 0
+    following = session.text[end:end + 1]
+    if following == "(":
+        return True
+    return following in (" ", "\t") and session.text[end:end + 64].lstrip(" \t").startswith("(")
+
+
+def _assigned(token: Token, session: _Session) -> bool:
+    """Whether `token` is the target of an assignment (`ln = 2`): "=" but not "==" follows."""
+    end = token.end_pos or 0
+    rest = session.text[end:end + 64].lstrip(" \t")
+    return rest.startswith("=") and not rest.startswith("==")
+
+
+def _is_variable(name: str, session: _Session) -> bool:
+    return name in session.bound or name in session.declared
+
+
+def _function_token(token: Token, kind: str, function: _Function) -> Token:
+    _session().functions[token.start_pos or 0] = function
+    return token.new_borrow_pos(kind, str(token), token)
+
+
+def _before_parenthesis(token: Token, session: _Session) -> Token:
+    """A name before "(": a call of a function, a product for a short name or a variable, and
+    an unknown function otherwise (an error once its arguments are read)."""
+    name = str(token)
+    if _is_variable(name, session) or name in _CONSTANTS or \
+            notation.multiplies_before_parenthesis(name):
+        return token
+    resolved = notation.resolve(name)
+    if resolved is None:  # `_call` raises, after lark has read the arguments
+        return token.new_borrow_pos("CALLNAME", name, token)
+    return _function_token(token, "CALLNAME", _Function(*resolved))
+
+
+def _power_of_name(token: Token, session: _Session) -> list[Token]:
+    """`sin^2` or `sin^-1` as one function token; `x^2` split back into its tokens."""
+    pieces = [_piece(token, match) for match in _PIECES.finditer(str(token)) if match.lastgroup]
+    name = str(pieces[0])
+    resolved = notation.resolve(name)
+    if resolved is None or _is_variable(name, session):
+        return pieces
+    exponent = int("".join(str(piece) for piece in pieces[1:] if piece.type in
+                           ("PLUS", "MINUS", "NUMBER", "SUP")).translate(_SUPERSCRIPTS)
+                   .replace("\u2212", "-"))
+    table_name, base = resolved
+    power: int | None = exponent
+    if exponent == -1 and table_name in notation.INVERSES and base is None:
+        table_name, power = notation.INVERSES[table_name], None
+    elif exponent < 1:
+        message = (f"'{token}' is not read: write {name}(x)^{exponent} for a power"
+                   + (f" or {notation.INVERSES[table_name]}(x) for the inverse"
+                      if table_name in notation.INVERSES else ""))
+        raise _error(ParseError, message, _at(token))
+    end = token.end_pos or 0
+    rest = session.text[end:end + 64].lstrip(" \t")
+    kind = "CALLNAME" if rest.startswith("(") else "BAREFUNC"
+    return [_function_token(token, kind, _Function(table_name, base, power))]
+
+
+def _piece(token: Token, match: re.Match[str]) -> Token:
+    from lark import Token as LarkToken
+    start, end = match.span()
+    offset = token.start_pos or 0
+    column = token.column or 1
+    return LarkToken(match.lastgroup or "", match.group(), start_pos=offset + start,
+                     line=token.line, column=column + start, end_line=token.line,
+                     end_column=column + end, end_pos=offset + end)
+
+
+def _refuse_derivative(top: Token, slash: Token, bottom: Token, session: _Session) -> None:
+    """`d/dx` and `dy/dx` are not products: a ParseError that points to sg.diff."""
+    if slash.type != "SLASH" or top.type != "NAME" or _is_variable(str(top), session):
+        return
+    if _DERIVATIVE_TOP.fullmatch(str(top)) and _DERIVATIVE_BOTTOM.fullmatch(str(bottom)) \
+            and not _is_variable(str(bottom), session):
+        variable = str(bottom)[1:]
+        message = (f"'{top}/{bottom}' is not read as a derivative: use "
+                   f"sg.diff(f, '{variable}') (verify drops a claim's left side '... =')")
+        raise _error(ParseError, message, _at(top))
 
 
 def _close(open_brackets: list[Token], closer: Token) -> None:
@@ -372,6 +702,10 @@ def _close(open_brackets: list[Token], closer: Token) -> None:
 def _syntax_error(error: UnexpectedInput, session: _Session) -> ParseError:
     """The `ParseError` for a lark error, pointing where a user would look."""
     from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+    if isinstance(error, UnexpectedCharacters) and _superscript_letter(error.char):
+        message = (f"unexpected character {error.char!r}: only superscript digits and signs are "
+                   "read (x², x⁻¹); write other exponents with ^, as in e^(-x)")
+        return _error(ParseError, message, (error.line, error.column))
     if isinstance(error, UnexpectedCharacters):
         return _error(ParseError, f"unexpected character {error.char!r}",
                       (error.line, error.column))
@@ -385,10 +719,17 @@ def _syntax_error(error: UnexpectedInput, session: _Session) -> ParseError:
     return _error(ParseError, _unexpected(token, error.expected), _at(token))
 
 
+def _superscript_letter(char: str) -> bool:
+    """A superscript sign or letter (`⁻`, `ˣ`, `ⁿ`): exponents that are not read."""
+    import unicodedata
+    name = unicodedata.name(char, "")
+    return "SUPERSCRIPT" in name or "MODIFIER LETTER SMALL" in name
+
+
 def _unexpected(token: Token, expected: set[str]) -> str:
     """What is wrong with `token` where the parser `expected` one of some terminals."""
     message = f"unexpected {_shown(token)}"
-    if "NUMBER" in expected:  # an operand was due
+    if "NUMBER" in expected and "STAR" not in expected:  # an operand was due
         return message + ": expected a number, a name or '('"
     if expected - {"_NL"} == {"NAME"}:  # after '.'
         return message + ": the only attribute is '.T', the transpose"
@@ -406,7 +747,7 @@ def _unexpected(token: Token, expected: set[str]) -> str:
 def _end_of_input_error(token: Token, session: _Session) -> ParseError:
     if session.open_brackets:
         opener = session.open_brackets[-1]
-        closer = ")" if opener.type == "LPAR" else "]"
+        closer = {"LPAR": ")", "LSQB": "]"}.get(opener.type, "|")
         return _error(ParseError, f"unbalanced '{opener}': no '{closer}' closes it", _at(opener))
     text = session.text
     end = (text.count("\n") + 1, len(text) - text.rfind("\n"))
@@ -441,7 +782,7 @@ def build_parser(cache: str | bool = False) -> Lark:
     """A new Lark LALR parser for the grammar with our builders; `cache` as lark takes it."""
     from lark import Lark
     return Lark(_grammar_text(), parser="lalr", lexer="contextual", transformer=_Builder(),
-                postlex=_Brackets(), maybe_placeholders=False, cache=cache)
+                postlex=_Tokens(), maybe_placeholders=False, cache=cache)
 
 
 def _grammar_text() -> str:
@@ -466,6 +807,22 @@ def _cache_file() -> str | bool:
     from lark import __version__ as lark_version
     python_version = f"{sys.version_info[0]}{sys.version_info[1]}"
     return os.path.join(directory, f"grammar-lark{lark_version}-py{python_version}.cache")
+
+
+# The left side of a claimed derivative: f'(x) =, y' =, y'' =, dy/dx =, d/dx (x^2) =.
+_LEFT_SIDE = re.compile(r"""\s*(?:
+      [^\W\d]\w*\s*'+\s*(?:\([^()=]*\))?        # f'(x), y', f''(x)
+    | d[^\W\d_]?\s*/\s*d[^\W\d_]\w*[^=<>!]*     # dy/dx, d/dx ... (up to the "=")
+    )\s*=(?!=)""", re.VERBOSE)
+
+
+def strip_left_side(text: str) -> str:
+    """`text` without a derivative's left-hand side (`f'(x) = `, `dy/dx = `, `d/dx x^2 = `),
+    blanked out so that error columns still match the text as written."""
+    match = _LEFT_SIDE.match(text)
+    if match is None or "\n" in match.group():
+        return text
+    return " " * match.end() + text[match.end():]
 
 
 def as_expression(expr: Any, shapes: Mapping[str, tuple[int, ...]] | None = None) -> Expr:
