@@ -8,6 +8,7 @@ Methods that belong to higher layers (printing, evaluation, SymPy) import them w
 from __future__ import annotations
 
 import math
+import threading
 import weakref
 import zlib
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
 Params = tuple[tuple[str, Any], ...]
 
 _INTERNED: weakref.WeakValueDictionary[tuple[Any, ...], Expr] = weakref.WeakValueDictionary()
+# Lookups run without it (a node found is the interned one); a miss builds the node and then
+# inserts it under this lock, after looking again, so two threads building the same node at
+# once both get the first one inserted.
+_INTERN_LOCK = threading.Lock()
 _RANK_CONSTANT, _RANK_SYMBOL, _RANK_COMPOUND = 0, 1, 2
 
 
@@ -261,8 +266,19 @@ def make_node(op: str, args: tuple[Expr, ...], shape: Shape, params: Params = ()
     params_code = _stable_code(repr(params)) if params else 0
     node.digest = hash((_stable_code(op), params_code, *(arg.digest for arg in args)))
     node.sort_key = (_RANK_COMPOUND, node.digest)
-    _INTERNED[key] = node
-    return node
+    return _interned(key, node)
+
+
+def _interned(key: tuple[Any, ...], node: Expr) -> Expr:
+    """The node interned under `key`: `node`, unless another thread inserted one first."""
+    with _INTERN_LOCK:
+        existing = _INTERNED.get(key)
+        if existing is not None:
+            return existing
+        _INTERNED[key] = node
+        if node.op == "symbol":
+            _DECLARED_SHAPES.setdefault(node.name, set()).add(node.shape)  # type: ignore[arg-type]
+        return node
 
 
 def symbol(name: str, shape: Shape = ()) -> Expr:
@@ -273,13 +289,12 @@ def symbol(name: str, shape: Shape = ()) -> Expr:
     key = ("symbol", name, shape)
     node = _INTERNED.get(key)
     if node is None:
-        _DECLARED_SHAPES.setdefault(name, set()).add(shape)
         node = object.__new__(Expr)
         node.op, node.args, node.params, node.shape = "symbol", (), (), shape
         node.value, node.name = None, name
         node.digest = hash((_stable_code("symbol"), _stable_code(name), shape))
         node.sort_key = (_RANK_SYMBOL, name, shape)
-        _INTERNED[key] = node
+        node = _interned(key, node)
     return node
 
 
@@ -304,7 +319,7 @@ def constant(value: Any) -> Expr:
         node.value, node.name = array, None
         node.digest = hash((_stable_code("const"), array.shape, zlib.crc32(array.tobytes())))
         node.sort_key = (_RANK_CONSTANT, node.digest)
-        _INTERNED[key] = node
+        node = _interned(key, node)
     return node
 
 
