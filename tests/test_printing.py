@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import tracemalloc
+from typing import Any
 
+import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, settings, strategies as st
 
 import symgrad as sg
 from symgrad.language.printing import TextPrinter, latex_number, to_latex, to_text
@@ -109,3 +112,63 @@ def test_latex_of_a_100000_deep_chain_without_recursion_in_linear_memory() -> No
     # Linear: a few hundred bytes per node. Copying strings level by level would keep
     # ~10**11 characters alive.
     assert peak < 150 * 1024 * 1024
+
+
+# -- printed text is the formula (issue 10, item 1) ---------------------------------------------------
+@pytest.mark.parametrize(("text", "printed"), [
+    ("2^(-x*y)", "2**(-x*y)"),
+    ("x^(-y/2)", "x**(-y/2)"),
+    ("0*1e999", "0*1e999"),
+    ("0^-2", "0**-2"),
+    ("2**-x", "2**-x"),
+    ("x - y*z", "x - y*z"),
+])
+def test_printed_text_reads_back_as_the_same_formula(text: str, printed: str) -> None:
+    expr = sg.parse(text)
+    assert to_text(expr) == printed
+    assert sg.parse(printed) is expr
+
+
+def test_printed_power_of_a_negated_product_keeps_its_value() -> None:
+    # 2**-x*y is (2**-x)*y in Python and SymPy: 0.75 at x=2, y=3, not 2**-6.
+    expr = sg.parse("2^(-x*y)")
+    assert float(expr.eval(x=2.0, y=3.0)) == 0.015625
+    assert eval(str(expr), {"x": 2.0, "y": 3.0}) == 0.015625  # Python reads the same number
+
+
+def test_nan_constant_prints_as_a_nan_constant_not_a_symbol() -> None:
+    expr = sg.parse("0*1e999")
+    assert expr.op == "const" and expr.symbols == []
+    assert sg.parse(str(expr)) is expr is sg.parse("1e999 - 1e999")
+
+
+_CONSTANTS = (0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.25, 1e-05, 3.0, math.pi, float("inf"),
+              float("-inf"), float("nan"))
+_EXPONENTS = (-3.0, -2.0, -1.0, -0.5, 0.5, 1.5, 2.0, 3.0, 1.0 / 3.0, float("inf"), float("nan"))
+
+
+@st.composite
+def _printable(draw: Any) -> sg.Expr:
+    """Expressions with negations, negative and fractional exponents, nested powers and
+    special constants, built on a generated expression that shares subexpressions."""
+    pool = [draw(expressions()).expr, *sg.symbols("x y")]
+    for _ in range(draw(st.integers(1, 8))):
+        a, b = draw(st.sampled_from(pool)), draw(st.sampled_from(pool))
+        number = draw(st.sampled_from(_CONSTANTS))
+        pool.append(draw(st.sampled_from([
+            -a, a - b, a * b, a / b, -a * b, a ** draw(st.sampled_from(_EXPONENTS)),
+            a ** -b, a ** (-a * b), a ** (b / 2), number * a, a + number, (a ** 2) ** 0.5,
+            sg.constant(number) ** a, sg.sin(-a), a / (number - b),
+        ])))
+    return pool[-1]
+
+
+@settings(max_examples=150, deadline=None)
+@given(_printable())
+def test_text_round_trips_through_parse(expr: sg.Expr) -> None:
+    text = str(expr)
+    back = sg.parse(text)
+    assert back is expr, text
+    points = {"x": np.array([-1.5, 0.0, 0.7, 2.0]), "y": np.array([3.0, -0.5, 0.0, 1.0])}
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(back.eval(**points), expr.eval(**points))
