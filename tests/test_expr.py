@@ -189,3 +189,22 @@ def test_diff_of_a_sum_of_thread_built_parts_is_right():
     expected = 10 * (math.cos(-1.2) * -1.2 + math.sin(-1.2))  # (1+2+3+4) d/dq (q sin q)
     assert derivative == pytest.approx(expected, rel=1e-12)
     assert len(sg.compile(total).args) == 4
+
+
+# -- exponents merge only where the value stays (issue 10, item 4) ----------------------------------
+@pytest.mark.parametrize("text", ["x^0.5*x^0.5", "x^1.5*x^-0.5", "x^(1/3)*x^(2/3)",
+                                  "sqrt(x)*x^0.5*x^-1"])
+def test_merging_powers_never_turns_a_nan_into_a_number(text):
+    expr = sg.parse(text)
+    with np.errstate(all="ignore"):
+        assert math.isnan(float(expr.eval(x=-4.0)))  # x**0.5 is nan at x < 0, so is the product
+        assert float(expr.eval(x=4.0)) == pytest.approx(eval(text.replace("^", "**"), {"x": 4.0, "sqrt": math.sqrt}))
+
+
+@pytest.mark.parametrize(("text", "merged"), [
+    ("x^2*x^-1", "x"), ("x^2*x^3", "x**5"), ("x^0.5*x^2", "x**2.5"),
+    ("exp(x)^0.5*exp(x)^0.5", "exp(x)"), ("abs(x)^1.5*abs(x)^-0.5", "abs(x)"),
+])
+def test_powers_merge_where_it_holds_for_every_base(text, merged):
+    # Whole exponents, a non-whole sum (nan stays nan at x < 0) or a base that is never negative.
+    assert sg.parse(text) is sg.parse(merged)

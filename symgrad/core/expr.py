@@ -308,6 +308,8 @@ def constant(value: Any) -> Expr:
         if np.asarray(value).dtype.kind not in "biuf":  # None or text would become nan
             raise TypeError(value)
         array = np.array(value, dtype=np.float64) + 0.0  # + 0.0 turns -0.0 into 0.0
+        if not np.all(array == array):  # one nan: 0*inf and nan differ in their sign bit
+            array = np.where(np.isnan(array), np.nan, array)
     except (TypeError, ValueError) as error:
         raise ArgumentError(f"not a number or array of numbers: {value!r}") from error
     array.setflags(write=False)
@@ -423,6 +425,9 @@ def _reciprocal(value: Any) -> Any:
     return value
 
 
+_NAN = float("nan")
+
+
 def power(base: Expr, exponent: Any) -> Expr:
     """`base ** exponent`: op `pow` for a scalar constant exponent, `power` otherwise."""
     if not isinstance(exponent, (Expr, *_NUMBER_TYPES)):
@@ -431,7 +436,9 @@ def power(base: Expr, exponent: Any) -> Expr:
     if base.op == "const" and base.shape == () and float(base.value) == math.e:  # type: ignore[arg-type]
         return apply("exp", exponent)  # e**u is exp(u): its derivative has no log(e) in it
     if exponent.op == "const" and exponent.shape == ():
-        return apply("pow", base, exponent=float(exponent.value))
+        value = float(exponent.value)  # type: ignore[arg-type]
+        # One nan object: nan != nan, so each nan would otherwise make a new node.
+        return apply("pow", base, exponent=_NAN if value != value else value)
     return apply("power", base, exponent)
 
 
