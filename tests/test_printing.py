@@ -172,3 +172,37 @@ def test_text_round_trips_through_parse(expr: sg.Expr) -> None:
     points = {"x": np.array([-1.5, 0.0, 0.7, 2.0]), "y": np.array([3.0, -0.5, 0.0, 1.0])}
     with np.errstate(all="ignore"):
         np.testing.assert_array_equal(back.eval(**points), expr.eval(**points))
+
+
+# -- printing is linear in the DAG (issue 12, item 4) ------------------------------------------------
+def _tower(levels: int, name: str = "y") -> sg.Expr:
+    y = sg.symbols(name)
+    for _ in range(levels):
+        y = sg.sin(y) * y + y
+    return y
+
+
+def test_a_deep_shared_tower_displays_in_well_under_a_second() -> None:
+    import pickle
+    import time
+    tower = _tower(60)
+    start = time.perf_counter()
+    outputs = [str(tower), repr(tower), tower.latex(), tower._repr_latex_(), tower.to_dot()]
+    assert time.perf_counter() - start < 1.0
+    assert all(len(output) < 100 * tower.size * 10 for output in outputs)
+    assert sg.parse(outputs[0]) is tower
+    assert r"\text{where } t_{0} = " in outputs[2]
+    assert pickle.loads(pickle.dumps(tower)) is tower
+
+
+def test_named_parts_never_take_a_symbols_name() -> None:
+    t0, t1 = sg.symbols("t0 t1")
+    expr = _tower(12, "t0") * t1
+    text = str(expr)
+    assert text.startswith("t2 = ") and sg.parse(text) is expr
+
+
+def test_small_shared_expressions_print_in_full() -> None:
+    expr = sg.parse("sin(x + 1)*(x + 1)**2 + (x + 1)")
+    assert str(expr) == "x + sin(x + 1)*(x + 1)**2 + 1"
+    assert "where" not in expr.latex()

@@ -12,6 +12,7 @@ string is copied level by level), and writing can stop early at a length limit.
 
 from __future__ import annotations
 
+import itertools
 import math
 import string
 from dataclasses import dataclass
@@ -83,6 +84,12 @@ def _format_array(value: np.ndarray, number: Callable[[float], str] = format_num
 
 
 # -- templates ----------------------------------------------------------------------------------
+# Printing names shared parts (`t0 = ...`) once writing them out in full would pass
+# NAMING_LENGTH characters: then each part used twice or more whose text is longer than
+# SHARED_LENGTH is written once, and the output is linear in the DAG's size.
+NAMING_LENGTH = 2000
+SHARED_LENGTH = 16
+
 @dataclass(slots=True)
 class Ref:
     """An argument's output inside a parent's, in parentheses if it binds looser than `minimum`;
@@ -141,15 +148,20 @@ class _Templates:
             stack.append((node, True))
             stack.extend((arg, False) for arg in node.args if arg not in templates)
 
-    def write(self, root: Expr, limit: int | None = None) -> str:
+    def write(self, root: Expr, limit: int | None = None,
+              names: dict[Expr, str] | None = None) -> str:
         """The output of `root` (rendered), piece by piece from an explicit stack; past
-        `limit` characters, its first `limit - 3` and "..."."""
+        `limit` characters, its first `limit - 3` and "...". A node in `names` below the
+        root is written as its name."""
         out: list[str] = []
         length = 0
         budget = math.inf if limit is None else limit
-        stack: list[Piece] = [Ref(root)]
+        named = names or {}
+        stack: list[Piece] = list(reversed(self._expanded(Ref(root))))
         while stack and length <= budget:
             piece = stack.pop()
+            if isinstance(piece, Ref) and piece.node in named:
+                piece = named[piece.node]
             if isinstance(piece, str):
                 out.append(piece)
                 length += len(piece)
@@ -160,6 +172,39 @@ class _Templates:
             return text
         return text[: max(limit - 3, 0)] + "..."
 
+    def shared(self, root: Expr, name: Callable[[int], str], taken: set[str]) -> dict[Expr, str]:
+        """Names for the shared parts of `root` (arguments first) when writing them out in
+        full would make the output longer than NAMING_LENGTH; otherwise none.
+
+        A part referred to more than once whose own text (with its named parts as names) is
+        longer than SHARED_LENGTH gets a name, so the output stays linear in the DAG's size.
+        """
+        order = topological([root])
+        uses: dict[Expr, int] = {root: 1}
+        for node in order:
+            for piece in self.templates[node].pieces:
+                if isinstance(piece, Ref):
+                    uses[piece.node] = uses.get(piece.node, 0) + 1
+        full: dict[Expr, int] = {}   # the length written out in full (may be huge)
+        short: dict[Expr, int] = {}  # the length with the named parts as names
+        names: dict[Expr, str] = {}
+        for node in order:
+            template = self.templates[node]
+            full[node] = short[node] = 2
+            for piece in template.pieces:
+                if isinstance(piece, str):
+                    full[node] += len(piece)
+                    short[node] += len(piece)
+                else:
+                    full[node] += full[piece.node]
+                    short[node] += len(names.get(piece.node, "")) or short[piece.node]
+            if uses.get(node, 0) >= 2 and short[node] > SHARED_LENGTH and not template.negative \
+                    and node.args:
+                names[node] = ""  # named for now; numbered below if naming is needed
+        if full[root] <= NAMING_LENGTH or not names:
+            return {}
+        numbers = (candidate for candidate in map(name, itertools.count()) if candidate not in taken)
+        return {node: next(numbers) for node in names if node is not root}
     def _expanded(self, ref: Ref) -> list[Piece]:
         template = self.templates[ref.node]
         pieces = list(template.pieces)
@@ -354,8 +399,14 @@ class TextPrinter:
         self._templates = _Templates(_render, ("(", ")"))
 
     def __call__(self, expr: Expr, limit: int | None = None) -> str:
-        self._templates.add(expr)
-        return self._templates.write(expr, limit)
+        templates = self._templates
+        templates.add(expr)
+        names = {} if limit is not None else templates.shared(
+            expr, lambda number: f"t{number}", set(expr.symbols))
+        if not names:
+            return templates.write(expr, limit)
+        statements = [f"{name} = {templates.write(node, None, names)}" for node, name in names.items()]
+        return "; ".join(statements + [templates.write(expr, None, names)])
 
 
 def to_text(expr: Expr, limit: int | None = None) -> str:
@@ -363,6 +414,8 @@ def to_text(expr: Expr, limit: int | None = None) -> str:
 
     With `limit`, a text longer than `limit` characters is cut to its first `limit - 3`
     followed by "..."; the writing stops there, so this is fast however long the full text.
+    Without one, a text that would repeat shared parts at length is written as statements
+    that name them once, `t0 = ...; t1 = ...; <expr>`, which `sg.parse` reads back.
     """
     return TextPrinter()(expr, limit)
 
@@ -529,10 +582,16 @@ def _latex_layout(template: str, relation: bool) -> tuple[tuple[str | tuple[int,
 
 
 def to_latex(expr: Expr) -> str:
-    """LaTeX source of `expr` (math mode, without the `$`)."""
+    """LaTeX source of `expr` (math mode, without the `$`); shared parts that would repeat at
+    length are named once: `... \\quad \\text{where } t_{0} = ..., \\; t_{1} = ...`."""
     templates = _Templates(_latex_render, (r"\left(", r"\right)"))
     templates.add(expr)
-    return templates.write(expr)
+    names = templates.shared(expr, lambda number: f"t_{{{number}}}", set())
+    result = templates.write(expr, None, names)
+    if not names:
+        return result
+    definitions = [f"{name} = {templates.write(node, None, names)}" for node, name in names.items()]
+    return result + r" \quad \text{where } " + r", \; ".join(definitions)
 
 
 # -- Graphviz -------------------------------------------------------------------------------------
