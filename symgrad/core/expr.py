@@ -272,13 +272,10 @@ def make_node(op: str, args: tuple[Expr, ...], shape: Shape, params: Params = ()
 def _interned(key: tuple[Any, ...], node: Expr) -> Expr:
     """The node interned under `key`: `node`, unless another thread inserted one first."""
     with _INTERN_LOCK:
-        existing = _INTERNED.get(key)
-        if existing is not None:
-            return existing
-        _INTERNED[key] = node
-        if node.op == "symbol":
+        interned = _INTERNED.setdefault(key, node)
+        if interned is node and node.op == "symbol":
             _DECLARED_SHAPES.setdefault(node.name, set()).add(node.shape)  # type: ignore[arg-type]
-        return node
+        return interned
 
 
 def symbol(name: str, shape: Shape = ()) -> Expr:
@@ -436,7 +433,7 @@ def power(base: Expr, exponent: Any) -> Expr:
     if base.op == "const" and base.shape == () and float(base.value) == math.e:  # type: ignore[arg-type]
         return apply("exp", exponent)  # e**u is exp(u): its derivative has no log(e) in it
     if exponent.op == "const" and exponent.shape == ():
-        value = float(exponent.value)  # type: ignore[arg-type]
+        value = float(exponent.value)
         # One nan object: nan != nan, so each nan would otherwise make a new node.
         return apply("pow", base, exponent=_NAN if value != value else value)
     return apply("power", base, exponent)
