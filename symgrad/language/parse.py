@@ -452,8 +452,11 @@ def _shipped_parser() -> Lark | None:
     if (parser_tables.LARK_VERSION, parser_tables.GRAMMAR_SHA256) != \
             (lark_version, _grammar_digest()):
         return None
-    return Lark._load_from_dict(parser_tables.DATA, parser_tables.MEMO,  # type: ignore[no-any-return]
-                                transformer=_Builder(), postlex=_Brackets())
+    # lark's loader of serialized tables (what its standalone parsers use; no pickle).
+    load = Lark._load_from_dict
+    parser: Lark = load(parser_tables.DATA, parser_tables.MEMO,  # type: ignore[no-untyped-call]
+                        transformer=_Builder(), postlex=_Brackets())
+    return parser
 
 
 def parser_tables_source() -> str:
