@@ -361,7 +361,7 @@ def _render(node: Expr, texts: _Templates) -> Template:
         return texts.make([Ref(args[0], SLOT["base"]), "**", Ref(args[1], SLOT["exponent"])],
                           POWER)
     if op == "matmul":
-        return texts.make([Ref(args[0], PRODUCT), " @ ", Ref(args[1], PRODUCT + 1)], PRODUCT)
+        return texts.make([Ref(args[0], SLOT["factor"]), " @ ", Ref(args[1], SLOT["factor"] + 1)], PRODUCT)
     if op in _RELATION_TEXT:
         return texts.make([Ref(args[0], SLOT["comparand"]), f" {_RELATION_TEXT[op]} ",
                            Ref(args[1], SLOT["comparand"])], COMPARE)
@@ -476,10 +476,10 @@ def _latex_mul(node: Expr, texts: _Templates) -> Template:
     bottom = [f for f in factors if _is_reciprocal(f)]
     numerator, denominator = _latex_fraction(abs(coefficient))
     if not bottom and denominator == 1:
-        pieces = _latex_product(numerator, [[Ref(f, PRODUCT)] for f in top])
+        pieces = _latex_product(numerator, [[Ref(f, SLOT["factor"])] for f in top])
     else:
-        pieces = [r"\frac{", *_latex_side(numerator, [[Ref(f, PRODUCT)] for f in top]), "}{",
-                  *_latex_side(denominator, [_latex_power(f.args[0], -f.params[0][1], PRODUCT)
+        pieces = [r"\frac{", *_latex_side(numerator, [[Ref(f, SLOT["factor"])] for f in top]), "}{",
+                  *_latex_side(denominator, [_latex_power(f.args[0], -f.params[0][1], SLOT["factor"])
                                              for f in bottom]), "}"]
     if coefficient < 0:
         lone = top[0] if len(top) == 1 and not bottom and denominator == 1 \
