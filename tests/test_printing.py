@@ -206,3 +206,12 @@ def test_small_shared_expressions_print_in_full() -> None:
     expr = sg.parse("sin(x + 1)*(x + 1)**2 + (x + 1)")
     assert str(expr) == "x + sin(x + 1)*(x + 1)**2 + 1"
     assert "where" not in expr.latex()
+
+
+@settings(max_examples=25, deadline=None)
+@given(_printable(), st.integers(8, 16))
+def test_text_with_named_parts_round_trips(expr: sg.Expr, levels: int) -> None:
+    for _ in range(levels):
+        expr = sg.sin(expr) * expr - expr / (expr + 2)
+    text = str(expr)
+    assert sg.parse(text) is expr, text[:200]
