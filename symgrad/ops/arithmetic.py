@@ -181,10 +181,9 @@ def _merged(base: Expr, factors: list[Expr]) -> list[Expr]:
     if (all(float(e).is_integer() for e in exponents) or not float(total).is_integer()
             or _never_negative(base)):
         return [build_pow(base, total)]
-    counts: dict[Expr, int] = {}
-    for factor in factors:
-        counts[factor] = counts.get(factor, 0) + 1
-    return [build_pow(factor, count) for factor, count in counts.items()]
+    # Kept as they are (x**0.5*x**0.5): a power of a power, (x**0.5)**2, would group with
+    # other powers of x**0.5 when its text is read back, and read back as another node.
+    return factors
 
 
 def _scalar_if_uniform(coefficient: Any, parts: list[Expr], shape: Shape) -> Any:
