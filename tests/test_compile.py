@@ -494,3 +494,63 @@ class TestGuardedDomains:
         e = sg.parse("where(x > 0, sqrt(x), 0)")
         val, g = sg.compile(e, grad=True, errors="raise")(x=0.0)
         assert close(val, 0.0) and close(g["x"], 0.0)
+
+
+# -- one evaluation semantics: kernels give eval's numbers, bit for bit (issue 10, item 4) ------------
+_SPECIAL = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -4.0, -0.5, 0.3, 2.5, 1e-300, 1e300, 10.0])
+
+
+def _same_bits(kernel_value: object, eval_value: object) -> bool:
+    a, b = np.asarray(kernel_value, dtype=np.float64), np.asarray(eval_value, dtype=np.float64)
+    same = (a == b) & (np.signbit(a) == np.signbit(b))  # -0.0 and 0.0 differ
+    return bool(np.all(same | (np.isnan(a) & np.isnan(b))))
+
+
+def _special_grid() -> dict[str, np.ndarray]:
+    return {"x": _SPECIAL[:, None], "y": _SPECIAL[None, :]}
+
+
+def _assert_kernel_is_eval(expr: sg.Expr, grid: dict[str, np.ndarray]) -> None:
+    """Values as `eval` computes them; gradients as `eval` computes them together with the
+    value (products that several outputs share are regrouped the same way in both)."""
+    from symgrad.numeric.evaluate import forward_values
+    assert _same_bits(sg.compile(expr)(**grid), expr.eval(**grid)), str(expr)
+    value, gradient = sg.compile(expr, grad=True)(**grid)
+    assert _same_bits(value, expr.eval(**grid)), str(expr)
+    partials = sg.grad(expr)
+    together, _ = forward_values([expr, *partials.values()], grid)
+    for name, partial in partials.items():
+        assert _same_bits(gradient[name], together[partial]), (str(expr), name)
+        if partial.size < 12:  # nothing to regroup: the partial's own eval is the same
+            assert _same_bits(gradient[name], partial.eval(**grid)), (str(expr), name)
+
+
+@pytest.mark.parametrize("text", [
+    "max(x, 3/y)", "x^-0.5", "x^0.5", "x^3*y^-2", "x/y/y - y*x", "-x/y", "x**1.5 - y**-3",
+    "x*y*sin(x) + x*y*cos(y) + y*exp(x)*sin(x)", "min(x/3, y/10)",
+])
+def test_kernel_values_and_gradients_are_evals_bit_for_bit(text: str) -> None:
+    with np.errstate(all="ignore"):
+        _assert_kernel_is_eval(sg.parse(text), _special_grid())
+
+
+def test_max_at_a_tie_picks_the_same_branch_in_kernel_and_eval() -> None:
+    # 3/10 rounds to 0.3 exactly; 3*(1/10) does not: both must divide.
+    expr = sg.parse("max(x, 3/u)")
+    value, gradient = sg.compile(expr, grad=True)(x=0.3, u=10.0)
+    assert value == expr.eval(x=0.3, u=10.0) == 0.3
+    assert gradient == {name: partial.eval(x=0.3, u=10.0) for name, partial in sg.grad(expr).items()}
+
+
+def test_powers_at_signed_zero_and_minus_infinity_agree() -> None:
+    expr = sg.parse("x^-0.5")
+    at = np.array([-0.0, -np.inf, 0.0, np.inf, 4.0])
+    with np.errstate(all="ignore"):
+        assert _same_bits(sg.compile(expr)(x=at), expr.eval(x=at))
+
+
+@settings(max_examples=40, deadline=None)
+@given(expressions())
+def test_kernels_and_eval_agree_at_special_points(generated) -> None:
+    with np.errstate(all="ignore"):
+        _assert_kernel_is_eval(generated.expr, _special_grid())

@@ -242,3 +242,73 @@ class TestErrors:
         b = sg.symbols("b", shape=(2,))
         with pytest.raises(sg.SymgradError):
             a + b
+
+
+# -- interning under threads (issue 10, item 2) ------------------------------------------------------
+def _in_threads(work: object, count: int = 4) -> list[object]:
+    import sys
+    import threading
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, to provoke races
+    results: list[object] = [None] * count
+    start = threading.Barrier(count)
+
+    def run(position: int) -> None:
+        start.wait()
+        results[position] = work(position)  # type: ignore[operator]
+
+    threads = [threading.Thread(target=run, args=(position,)) for position in range(count)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    return results
+
+
+def test_threads_parsing_the_same_fresh_text_get_the_same_root():
+    for round_ in range(40):
+        text = " + ".join(f"sin(v{round_}_{i})*v{round_}_{i + 1}**2" for i in range(30))
+        roots = _in_threads(lambda _: sg.parse(text))
+        assert all(root is roots[0] for root in roots), round_
+
+
+def test_threads_building_the_same_symbol_intern_it_once():
+    from symgrad.core.expr import _DECLARED_SHAPES
+    for round_ in range(40):
+        names = [f"w{round_}_{i}" for i in range(50)]
+        built = _in_threads(lambda _: [sg.symbols(name) for name in names])
+        for position, name in enumerate(names):
+            assert len({id(result[position]) for result in built}) == 1  # type: ignore[index]
+            assert _DECLARED_SHAPES[name] == {()}
+
+
+def test_diff_of_a_sum_of_thread_built_parts_is_right():
+    xs = sg.symbols("q0 q1 q2 q3")
+    parts = _in_threads(lambda position: sum(sg.sin(x) * (position + 1) * x for x in xs))
+    total = sum(parts[1:], parts[0])  # type: ignore[arg-type]
+    derivative = sg.diff(total, "q1").eval(q0=0.3, q1=-1.2, q2=0.5, q3=2.0)
+    expected = 10 * (math.cos(-1.2) * -1.2 + math.sin(-1.2))  # (1+2+3+4) d/dq (q sin q)
+    assert derivative == pytest.approx(expected, rel=1e-12)
+    assert len(sg.compile(total).args) == 4
+
+
+# -- exponents merge only where the value stays (issue 10, item 4) ----------------------------------
+@pytest.mark.parametrize("text", ["x^0.5*x^0.5", "x^1.5*x^-0.5", "x^(1/3)*x^(2/3)",
+                                  "sqrt(x)*x^0.5*x^-1"])
+def test_merging_powers_never_turns_a_nan_into_a_number(text):
+    expr = sg.parse(text)
+    with np.errstate(all="ignore"):
+        assert math.isnan(float(expr.eval(x=-4.0)))  # x**0.5 is nan at x < 0, so is the product
+        assert float(expr.eval(x=4.0)) == pytest.approx(eval(text.replace("^", "**"), {"x": 4.0, "sqrt": math.sqrt}))
+
+
+@pytest.mark.parametrize(("text", "merged"), [
+    ("x^2*x^-1", "x"), ("x^2*x^3", "x**5"), ("x^0.5*x^2", "x**2.5"),
+    ("exp(x)^0.5*exp(x)^0.5", "exp(x)"), ("abs(x)^1.5*abs(x)^-0.5", "abs(x)"),
+])
+def test_powers_merge_where_it_holds_for_every_base(text, merged):
+    # Whole exponents, a non-whole sum (nan stays nan at x < 0) or a base that is never negative.
+    assert sg.parse(text) is sg.parse(merged)

@@ -459,18 +459,52 @@ def test_parses_in_threads_keep_their_own_names() -> None:
         assert all(pool.map(work, range(400)))
 
 
-def test_the_table_cache_is_written_reused_and_never_required(tmp_path: object) -> None:
+def test_the_shipped_parser_tables_are_those_of_the_grammar() -> None:
+    # The tables' numbering changes with the hash seed, so compare what they were made from.
+    from lark import __version__ as lark_version
+    from symgrad.language import parser_tables
+    assert (parser_tables.GRAMMAR_SHA256, parser_tables.LARK_VERSION) == (
+        parse_module._grammar_digest(), lark_version), \
+        "run: python -c 'import symgrad.language.parse as p; p.write_parser_tables()'"
+
+
+def test_the_parser_is_loaded_from_the_shipped_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    loaded, built = parse_module._shipped_parser(), parse_module.build_parser()
+    assert loaded is not None
+    texts = ("2x^2 + y", "a = sin(x); [a, 3a]", "where(x < 1, -x, x) y", "abs(x)/2")
+    results = []
+    for parser in (loaded, built):
+        monkeypatch.setattr(parse_module, "_instance", parser)
+        results.append([sg.parse(text) for text in texts])
+    assert results[0] == results[1]
+
+
+def test_a_planted_cache_file_is_never_loaded(tmp_path: object) -> None:
+    # lark's cache is a pickle: a file planted in the cache directory ran code on load.
+    import os
+    import pickle
+    import subprocess
+    import sys
     from pathlib import Path
-    directory = Path(str(tmp_path))
-    cache = directory / "tables.cache"
-    parse_module.build_parser(str(cache))
-    assert cache.stat().st_size > 0
-    parse_module.build_parser(str(cache))  # loads the tables back
-    cache.write_bytes(b"not a lark cache")
-    parse_module.build_parser(str(cache))  # a corrupt cache is rebuilt
-    unwritable = directory / "missing" / "tables.cache"
-    parse_module.build_parser(str(unwritable))  # a cache that cannot be written is skipped
-    assert not unwritable.exists()
+    base = Path(str(tmp_path))
+    marker = base / "ran"
+
+    class Payload:
+        def __reduce__(self) -> tuple[object, ...]:
+            return (Path.touch, (marker,))
+
+    directory = base / "symgrad"
+    directory.mkdir()
+    for name in ("grammar.cache", "grammar-lark1.3.1-py311.cache", "tables.cache"):
+        (directory / name).write_bytes(b"\x00" * 32 + pickle.dumps(Payload()))
+    code = "import symgrad as sg; print(sg.parse('x+1'))"
+    environment = {**os.environ, "XDG_CACHE_HOME": str(base), "HOME": str(base)}
+    result = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True,
+                            text=True, timeout=120, check=True)
+    assert result.stdout.strip() == "x + 1"
+    assert not marker.exists()
+    assert sorted(path.name for path in directory.iterdir()) == sorted(
+        ("grammar.cache", "grammar-lark1.3.1-py311.cache", "tables.cache"))
 
 
 def test_the_grammar_has_no_lalr_conflicts() -> None:
@@ -696,3 +730,26 @@ class TestNonFiniteConstants:
     def test_overflowing_literal_alone_is_inf(self):
         assert sg.parse("1e999").eval() == math.inf
         assert sg.parse("-1e999").eval() == -math.inf
+
+
+def test_the_shared_parser_is_safe_across_threads_switching_often() -> None:
+    # Lark's LALR parser keeps each parse's state in its own objects and our builders keep
+    # theirs per thread, so one parser serves every thread; switch as often as possible.
+    import sys
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+
+    def work(index: int) -> bool:
+        if index % 5 == 0:
+            with pytest.raises(sg.ParseError) as caught:
+                sg.parse(f"k{index} = (x +\n  2*)")
+            return (caught.value.line, caught.value.column) == (2, 5)
+        text = f"k = {index}\nm = (k*x +\n  y)\nm*m - k"
+        m = index * x + y
+        return sg.parse(text) is m * m - index
+
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            assert all(pool.map(work, range(300)))
+    finally:
+        sys.setswitchinterval(interval)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import tracemalloc
+from typing import Any
 
+import numpy as np
 import pytest
 import sympy
-from hypothesis import given, settings
+from hypothesis import given, settings, strategies as st
 
 import symgrad as sg
 from symgrad.language.printing import TextPrinter, latex_number, to_latex, to_text
@@ -179,3 +182,106 @@ class TestNonFiniteConstants:
     def test_inf_constant_round_trips(self):
         e = sg.parse("x + 1e999")
         assert sg.parse(str(e)) is e
+
+
+# -- printed text is the formula (issue 10, item 1) ---------------------------------------------------
+@pytest.mark.parametrize(("text", "printed"), [
+    ("2^(-x*y)", "2**(-x*y)"),
+    ("x^(-y/2)", "x**(-y/2)"),
+    ("0*1e999", "0*1e999"),
+    ("0^-2", "0**-2"),
+    ("2**-x", "2**-x"),
+    ("x - y*z", "x - y*z"),
+])
+def test_printed_text_reads_back_as_the_same_formula(text: str, printed: str) -> None:
+    expr = sg.parse(text)
+    assert to_text(expr) == printed
+    assert sg.parse(printed) is expr
+
+
+def test_printed_power_of_a_negated_product_keeps_its_value() -> None:
+    # 2**-x*y is (2**-x)*y in Python and SymPy: 0.75 at x=2, y=3, not 2**-6.
+    expr = sg.parse("2^(-x*y)")
+    assert float(expr.eval(x=2.0, y=3.0)) == 0.015625
+    assert eval(str(expr), {"x": 2.0, "y": 3.0}) == 0.015625  # Python reads the same number
+
+
+def test_nan_constant_prints_as_a_nan_constant_not_a_symbol() -> None:
+    expr = sg.parse("0*1e999")
+    assert expr.op == "const" and expr.symbols == []
+    assert sg.parse(str(expr)) is expr is sg.parse("1e999 - 1e999")
+
+
+_CONSTANTS = (0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.25, 1e-05, 3.0, math.pi, float("inf"),
+              float("-inf"), float("nan"))
+_EXPONENTS = (-3.0, -2.0, -1.0, -0.5, 0.5, 1.5, 2.0, 3.0, 1.0 / 3.0, float("inf"), float("nan"))
+
+
+@st.composite
+def _printable(draw: Any) -> sg.Expr:
+    """Expressions with negations, negative and fractional exponents, nested powers and
+    special constants, built on a generated expression that shares subexpressions."""
+    pool = [draw(expressions()).expr, *sg.symbols("x y")]
+    for _ in range(draw(st.integers(1, 8))):
+        a, b = draw(st.sampled_from(pool)), draw(st.sampled_from(pool))
+        number = draw(st.sampled_from(_CONSTANTS))
+        pool.append(draw(st.sampled_from([
+            -a, a - b, a * b, a / b, -a * b, a ** draw(st.sampled_from(_EXPONENTS)),
+            a ** -b, a ** (-a * b), a ** (b / 2), number * a, a + number, (a ** 2) ** 0.5,
+            sg.constant(number) ** a, sg.sin(-a), a / (number - b),
+        ])))
+    return pool[-1]
+
+
+@settings(max_examples=150, deadline=None)
+@given(_printable())
+def test_text_round_trips_through_parse(expr: sg.Expr) -> None:
+    text = str(expr)
+    back = sg.parse(text)
+    assert back is expr, text
+    points = {"x": np.array([-1.5, 0.0, 0.7, 2.0]), "y": np.array([3.0, -0.5, 0.0, 1.0])}
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(back.eval(**points), expr.eval(**points))
+
+
+# -- printing is linear in the DAG (issue 12, item 4) ------------------------------------------------
+def _tower(levels: int, name: str = "y") -> sg.Expr:
+    y = sg.symbols(name)
+    for _ in range(levels):
+        y = sg.sin(y) * y + y
+    return y
+
+
+def test_a_deep_shared_tower_displays_in_well_under_a_second() -> None:
+    import pickle
+    import time
+    tower = _tower(60)
+    start = time.perf_counter()
+    outputs = [str(tower), repr(tower), tower.latex(), tower._repr_latex_(), tower.to_dot()]
+    assert time.perf_counter() - start < 1.0
+    assert all(len(output) < 100 * tower.size * 10 for output in outputs)
+    assert sg.parse(outputs[0]) is tower
+    assert r"\text{where } t_{0} = " in outputs[2]
+    assert pickle.loads(pickle.dumps(tower)) is tower
+
+
+def test_named_parts_never_take_a_symbols_name() -> None:
+    t0, t1 = sg.symbols("t0 t1")
+    expr = _tower(12, "t0") * t1
+    text = str(expr)
+    assert text.startswith("t2 = ") and sg.parse(text) is expr
+
+
+def test_small_shared_expressions_print_in_full() -> None:
+    expr = sg.parse("sin(x + 1)*(x + 1)**2 + (x + 1)")
+    assert str(expr) == "x + sin(x + 1)*(x + 1)**2 + 1"
+    assert "where" not in expr.latex()
+
+
+@settings(max_examples=25, deadline=None)
+@given(_printable(), st.integers(8, 16))
+def test_text_with_named_parts_round_trips(expr: sg.Expr, levels: int) -> None:
+    for _ in range(levels):
+        expr = sg.sin(expr) * expr - expr / (expr + 2)
+    text = str(expr)
+    assert sg.parse(text) is expr, text[:200]

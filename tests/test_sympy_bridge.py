@@ -250,3 +250,41 @@ class TestExprAttributes:
         back = sg.from_sympy(e.to_sympy())
         for x, y in [(0.7, 0.3), (0.2, 1.9), (2.5, 2.5)]:
             assert close(back.eval(x=x, y=y), e.eval(x=x, y=y))
+
+
+# -- no code from data (issue 10, item 3) ------------------------------------------------------------
+def test_from_sympy_rejects_text_without_running_it(tmp_path):
+    marker = tmp_path / "ran"
+    payload = f"__import__('pathlib').Path({str(marker)!r}).touch() or x"
+    with pytest.raises(sg.SymgradError, match="sg.parse"):
+        from_sympy(payload)
+    assert not marker.exists()
+
+
+def test_from_sympy_never_sympifies_objects_whose_text_is_code(tmp_path):
+    marker = tmp_path / "ran"
+
+    class Sneaky:  # sympify falls back to str() of objects it does not know
+        def __str__(self) -> str:
+            return f"__import__('pathlib').Path({str(marker)!r}).touch() or x"
+
+    with pytest.raises(sg.SymgradError):
+        from_sympy(Sneaky())
+    assert not marker.exists()
+
+
+def test_from_sympy_still_takes_python_and_numpy_numbers():
+    assert from_sympy(2) is sg.parse("2")
+    assert from_sympy(np.float64(0.5)) is sg.parse("0.5")
+
+
+def test_package_source_has_no_text_evaluation():
+    import pathlib
+    import re
+    root = pathlib.Path(sg.__file__).parent
+    found = []
+    for path in root.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for pattern in (r"\bsympify\(", r"\bparse_expr\(", r"(?<![.\w])(?<!def )eval\(", r"\bpickle\.loads?\("):
+            found += [f"{path.name}: {pattern}" for _ in re.finditer(pattern, text)]
+    assert found == []

@@ -8,6 +8,7 @@ Methods that belong to higher layers (printing, evaluation, SymPy) import them w
 from __future__ import annotations
 
 import math
+import threading
 import weakref
 import zlib
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
 Params = tuple[tuple[str, Any], ...]
 
 _INTERNED: weakref.WeakValueDictionary[tuple[Any, ...], Expr] = weakref.WeakValueDictionary()
+# Lookups run without it (a node found is the interned one); a miss builds the node and then
+# inserts it under this lock, after looking again, so two threads building the same node at
+# once both get the first one inserted.
+_INTERN_LOCK = threading.Lock()
 _RANK_CONSTANT, _RANK_SYMBOL, _RANK_COMPOUND = 0, 1, 2
 
 
@@ -308,8 +313,13 @@ def make_node(op: str, args: tuple[Expr, ...], shape: Shape, params: Params = ()
     params_code = _stable_code(repr(params)) if params else 0
     node.digest = hash((_stable_code(op), params_code, *(arg.digest for arg in args)))
     node.sort_key = (_RANK_COMPOUND, node.digest)
-    _INTERNED[key] = node
-    return node
+    return _interned(key, node)
+
+
+def _interned(key: tuple[Any, ...], node: Expr) -> Expr:
+    """The node interned under `key`: `node`, unless another thread inserted one first."""
+    with _INTERN_LOCK:
+        return _INTERNED.setdefault(key, node)
 
 
 def symbol(name: str, shape: Shape = ()) -> Expr:
@@ -326,7 +336,7 @@ def symbol(name: str, shape: Shape = ()) -> Expr:
         node.value, node.name = None, name
         node.digest = hash((_stable_code("symbol"), _stable_code(name), shape))
         node.sort_key = (_RANK_SYMBOL, name, shape)
-        _INTERNED[key] = node
+        node = _interned(key, node)
     return node
 
 
@@ -340,6 +350,8 @@ def constant(value: npt.ArrayLike) -> Expr:
         if np.asarray(value).dtype.kind not in "biuf":  # None or text would become nan
             raise TypeError(value)
         array = np.array(value, dtype=np.float64) + 0.0  # + 0.0 turns -0.0 into 0.0
+        if not np.all(array == array):  # one nan: 0*inf and nan differ in their sign bit
+            array = np.where(np.isnan(array), np.nan, array)
     except (TypeError, ValueError) as error:
         raise ArgumentError(f"not a number or array of numbers: {value!r}") from error
     array.setflags(write=False)
@@ -351,7 +363,7 @@ def constant(value: npt.ArrayLike) -> Expr:
         node.value, node.name = array, None
         node.digest = hash((_stable_code("const"), array.shape, zlib.crc32(array.tobytes())))
         node.sort_key = (_RANK_CONSTANT, node.digest)
-        _INTERNED[key] = node
+        node = _interned(key, node)
     return node
 
 
@@ -446,6 +458,9 @@ def _reciprocal(value: Any) -> Any:
     return value
 
 
+_NAN = float("nan")
+
+
 def power(base: Expr, exponent: Any) -> Expr:
     """`base ** exponent`: op `pow` for a scalar constant exponent, `power` otherwise."""
     if not isinstance(exponent, (Expr, *_NUMBER_TYPES)):
@@ -454,7 +469,9 @@ def power(base: Expr, exponent: Any) -> Expr:
     if base.op == "const" and base.shape == () and float(constant_value(base)) == math.e:
         return apply("exp", exponent)  # e**u is exp(u): its derivative has no log(e) in it
     if exponent.op == "const" and exponent.shape == ():
-        return apply("pow", base, exponent=float(exponent.value))
+        value = float(exponent.value)
+        # One nan object: nan != nan, so each nan would otherwise make a new node.
+        return apply("pow", base, exponent=_NAN if value != value else value)
     return apply("power", base, exponent)
 
 

@@ -7,10 +7,9 @@ at one boundary, with 1-based line and column and tokens named as a user types t
 
 from __future__ import annotations
 
+import hashlib
 import importlib.resources
-import os
 import re
-import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -764,25 +763,63 @@ def _shown(token: Token) -> str:
 
 
 # -- the parser, built once per process ----------------------------------------------------------
+# The LALR tables ship inside the package (parser_tables.py, written by `write_parser_tables`
+# from the grammar): loading them is plain data, ~10x faster than building them, and there is
+# no cache file in a user directory that someone else could plant code in (lark's cache is a
+# pickle). If the grammar or lark changed since they were written, the parser is built instead.
 _lock = threading.Lock()
 _instance: Lark | None = None
 
 
 def _parser() -> Lark:
-    """The shared Lark parser, built (or loaded from lark's cache) on first use."""
+    """The shared Lark parser, loaded from the shipped tables (or built) on first use."""
     global _instance
     if _instance is None:
         with _lock:
             if _instance is None:
-                _instance = build_parser(_cache_file())
+                _instance = _shipped_parser() or build_parser()
     return _instance
 
 
-def build_parser(cache: str | bool = False) -> Lark:
-    """A new Lark LALR parser for the grammar with our builders; `cache` as lark takes it."""
+def build_parser() -> Lark:
+    """A new Lark LALR parser for the grammar with our builders, its tables built now."""
     from lark import Lark
     return Lark(_grammar_text(), parser="lalr", lexer="contextual", transformer=_Builder(),
-                postlex=_Tokens(), maybe_placeholders=False, cache=cache)
+                postlex=_Tokens(), maybe_placeholders=False)
+
+
+def _shipped_parser() -> Lark | None:
+    """The parser from the tables in parser_tables.py, if they match this grammar and lark."""
+    from lark import Lark
+    from lark import __version__ as lark_version
+    from . import parser_tables
+    if (parser_tables.LARK_VERSION, parser_tables.GRAMMAR_SHA256) != \
+            (lark_version, _grammar_digest()):
+        return None
+    # lark's loader of serialized tables (what its standalone parsers use; no pickle).
+    load = Lark._load_from_dict
+    parser: Lark = load(parser_tables.DATA, parser_tables.MEMO,  # type: ignore[no-untyped-call]
+                        transformer=_Builder(), postlex=_Tokens())
+    return parser
+
+
+def parser_tables_source() -> str:
+    """The text of parser_tables.py for the current grammar and lark version."""
+    from lark import __version__ as lark_version
+    from lark.grammar import Rule
+    from lark.lexer import TerminalDef
+    data, memo = build_parser().memo_serialize([TerminalDef, Rule])
+    # Our builder objects are passed again when loading; the rest is plain data.
+    data["options"] = {key: value for key, value in data["options"].items()
+                       if key not in ("transformer", "postlex")}
+    return ('"""LALR tables of grammar/symgrad.lark, written by '
+            'symgrad.language.parse.parser_tables_source(); do not edit."""\n\n'
+            f"LARK_VERSION = {lark_version!r}\nGRAMMAR_SHA256 = {_grammar_digest()!r}\n"
+            f"DATA = {data!r}\nMEMO = {memo!r}\n")
+
+
+def _grammar_digest() -> str:
+    return hashlib.sha256(_grammar_text().encode("utf-8")).hexdigest()
 
 
 def _grammar_text() -> str:
@@ -792,21 +829,6 @@ def _grammar_text() -> str:
     except (ModuleNotFoundError, FileNotFoundError):
         # A source checkout where the grammar/ directory is not mapped into the package yet.
         return (Path(__file__).parents[2] / "grammar" / "symgrad.lark").read_text("utf-8")
-
-
-def _cache_file() -> str | bool:
-    """Lark's table cache under the user's cache directory; False (no cache) if unwritable."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    if not os.path.isabs(base):  # no home directory: never write into the working directory
-        return False
-    directory = os.path.join(base, "symgrad")
-    try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-    except OSError:
-        return False
-    from lark import __version__ as lark_version
-    python_version = f"{sys.version_info[0]}{sys.version_info[1]}"
-    return os.path.join(directory, f"grammar-lark{lark_version}-py{python_version}.cache")
 
 
 # The left side of a claimed derivative: f'(x) =, y' =, y'' =, dy/dx =, d/dx (x^2) =.
@@ -832,3 +854,8 @@ def as_expression(expr: Any, shapes: Mapping[str, tuple[int, ...]] | None = None
     if not isinstance(expr, Expr) and hasattr(expr, "expr"):
         expr = expr.expr
     return as_expr(expr)
+
+
+def write_parser_tables() -> None:
+    """Rewrite parser_tables.py after a change of the grammar or of lark's version."""
+    Path(__file__).with_name("parser_tables.py").write_text(parser_tables_source(), "utf-8")

@@ -12,6 +12,7 @@ string is copied level by level), and writing can stop early at a length limit.
 
 from __future__ import annotations
 
+import itertools
 import math
 import string
 from dataclasses import dataclass
@@ -24,8 +25,39 @@ import numpy as np
 from ..core.expr import Expr
 from ..core.traverse import topological
 
-# Python precedences: higher binds tighter.
+# -- the one precedence table every printer (text and LaTeX) reads ----------------------------------
+# Python's precedences, higher binding tighter. Each rendered node has the precedence of its
+# outermost operator; an argument is put in parentheses when its precedence is below the
+# minimum of the slot it fills (SLOT below).
 COMPARE, SUM, PRODUCT, UNARY, POWER, ATOM = 5, 10, 20, 30, 40, 50
+
+SLOT = {
+    "comparand": SUM,          # a < b
+    "term": SUM,               # the first term of a sum
+    "later term": SUM + 1,     # a + (b + c) only for a sum too long to flatten
+    "subtrahend": PRODUCT,     # a - x*y: a product or tighter may follow a minus
+    "factor": PRODUCT,
+    "divisor": POWER,          # x/y**2, x/(2*y)
+    "negated": POWER,          # -x, -x**2, -sin(x); but -x*y is (-x)*y, a product
+    "base": ATOM,              # (x + 1)**2, (-2)**x, (x**a)**b
+    "exponent": UNARY,         # 2**-x, but 2**(-x*y): Python reads 2**-x*y as (2**-x)*y
+}
+
+
+def negated_precedence(lone: int | None) -> int:
+    """The precedence of `-` before a product: UNARY when it negates one factor of precedence
+    `lone` that binds at least as tight as "negated" (`-x**2`), else PRODUCT (`-x*y`)."""
+    return UNARY if lone is not None and lone >= SLOT["negated"] else PRODUCT
+
+
+# nan has no literal: this product of literals reads back as the nan constant (`nan` would be
+# a symbol), in symgrad, Python and SymPy alike.
+NAN_TEXT = "0*1e999"
+
+
+def number_precedence(text: str) -> int:
+    """The precedence of a number's text: `3` an atom, `-3` a negation, `0*1e999` a product."""
+    return PRODUCT if text == NAN_TEXT else UNARY if text.startswith("-") else ATOM
 
 
 def format_number(value: float) -> str:
@@ -37,7 +69,7 @@ def format_number(value: float) -> str:
     if math.isinf(value):
         return "1e999" if value > 0 else "-1e999"  # reads back as the same infinity
     if math.isnan(value):
-        return "nan"
+        return NAN_TEXT
     if float(value).is_integer() and abs(value) < 1e16:
         return str(int(value))
     return repr(float(value))
@@ -52,6 +84,12 @@ def _format_array(value: np.ndarray, number: Callable[[float], str] = format_num
 
 
 # -- templates ----------------------------------------------------------------------------------
+# Printing names shared parts (`t0 = ...`) once writing them out in full would pass
+# NAMING_LENGTH characters: then each part used twice or more whose text is longer than
+# SHARED_LENGTH is written once, and the output is linear in the DAG's size.
+NAMING_LENGTH = 2000
+SHARED_LENGTH = 16
+
 @dataclass(slots=True)
 class Ref:
     """An argument's output inside a parent's, in parentheses if it binds looser than `minimum`;
@@ -110,15 +148,20 @@ class _Templates:
             stack.append((node, True))
             stack.extend((arg, False) for arg in node.args if arg not in templates)
 
-    def write(self, root: Expr, limit: int | None = None) -> str:
+    def write(self, root: Expr, limit: int | None = None,
+              names: dict[Expr, str] | None = None) -> str:
         """The output of `root` (rendered), piece by piece from an explicit stack; past
-        `limit` characters, its first `limit - 3` and "..."."""
+        `limit` characters, its first `limit - 3` and "...". A node in `names` below the
+        root is written as its name."""
         out: list[str] = []
         length = 0
         budget = math.inf if limit is None else limit
-        stack: list[Piece] = [Ref(root)]
+        named = names or {}
+        stack: list[Piece] = list(reversed(self._expanded(Ref(root))))
         while stack and length <= budget:
             piece = stack.pop()
+            if isinstance(piece, Ref) and piece.node in named:
+                piece = named[piece.node]
             if isinstance(piece, str):
                 out.append(piece)
                 length += len(piece)
@@ -129,6 +172,39 @@ class _Templates:
             return text
         return text[: max(limit - 3, 0)] + "..."
 
+    def shared(self, root: Expr, name: Callable[[int], str], taken: set[str]) -> dict[Expr, str]:
+        """Names for the shared parts of `root` (arguments first) when writing them out in
+        full would make the output longer than NAMING_LENGTH; otherwise none.
+
+        A part referred to more than once whose own text (with its named parts as names) is
+        longer than SHARED_LENGTH gets a name, so the output stays linear in the DAG's size.
+        """
+        order = topological([root])
+        uses: dict[Expr, int] = {root: 1}
+        for node in order:
+            for piece in self.templates[node].pieces:
+                if isinstance(piece, Ref):
+                    uses[piece.node] = uses.get(piece.node, 0) + 1
+        full: dict[Expr, int] = {}   # the length written out in full (may be huge)
+        short: dict[Expr, int] = {}  # the length with the named parts as names
+        names: dict[Expr, str] = {}
+        for node in order:
+            template = self.templates[node]
+            full[node] = short[node] = 2
+            for piece in template.pieces:
+                if isinstance(piece, str):
+                    full[node] += len(piece)
+                    short[node] += len(piece)
+                else:
+                    full[node] += full[piece.node]
+                    short[node] += len(names.get(piece.node, "")) or short[piece.node]
+            if uses.get(node, 0) >= 2 and short[node] > SHARED_LENGTH and not template.negative \
+                    and node.args:
+                names[node] = ""  # named for now; numbered below if naming is needed
+        if full[root] <= NAMING_LENGTH or not names:
+            return {}
+        numbers = (candidate for candidate in map(name, itertools.count()) if candidate not in taken)
+        return {node: next(numbers) for node in names if node is not root}
     def _expanded(self, ref: Ref) -> list[Piece]:
         template = self.templates[ref.node]
         pieces = list(template.pieces)
@@ -151,7 +227,10 @@ def _joined(items: list[list[Piece]], separator: str) -> list[Piece]:
 
 # -- what text and LaTeX share --------------------------------------------------------------------
 def _is_reciprocal(factor: Expr) -> bool:
-    return factor.op == "pow" and factor.params[0][1] < 0 and float(factor.params[0][1]).is_integer()
+    """A factor printed as a divisor. Not `c**-n` of a constant c: `1/0**2` would read back
+    as 1/0, since the parser folds `0**2` first."""
+    return (factor.op == "pow" and factor.params[0][1] < 0
+            and float(factor.params[0][1]).is_integer() and factor.args[0].op != "const")
 
 
 def _coefficient(node: Expr) -> tuple[float, list[Expr]]:
@@ -188,14 +267,14 @@ def _add(node: Expr, texts: _Templates) -> Template:
         terms.insert(0, positive)
     pieces: list[Piece] = []
     for position, term in enumerate(terms):
-        if position and texts.negative(term) and texts.precedence(term) >= UNARY:
+        if position and texts.negative(term) and texts.precedence(term) >= SLOT["subtrahend"]:
             pieces += [" - ", Ref(term, 0, strip=True)]
             continue
         # A nested sum exists only when it was too long to flatten: keep its parentheses.
         nested = position or term.op == "add"
         if position:
             pieces.append(" + ")
-        pieces.append(Ref(term, SUM + 1 if nested else SUM))
+        pieces.append(Ref(term, SLOT["later term"] if nested else SLOT["term"]))
     return texts.make(pieces, SUM)
 
 
@@ -209,23 +288,26 @@ def _constant_text(node: Expr, texts: _Templates) -> Template:
     if value.ndim:
         return texts.make([_format_array(value)], ATOM)
     text = format_number(float(value))
-    return texts.make([text], UNARY if text.startswith("-") else ATOM)
+    return texts.make([text], number_precedence(text))
 
 
 def _pow_pieces(base: Expr, exponent: float) -> list[Piece]:
-    return [Ref(base, ATOM), "**" + format_number(exponent)]
+    text = format_number(exponent)
+    if number_precedence(text) < SLOT["exponent"]:
+        text = "(" + text + ")"
+    return [Ref(base, SLOT["base"]), "**" + text]
 
 
 def _divisor(factor: Expr) -> list[Piece]:
     exponent = -factor.params[0][1]
     if exponent == 1.0:
-        return [Ref(factor.args[0], ATOM)]
+        return [Ref(factor.args[0], SLOT["divisor"])]
     return _pow_pieces(factor.args[0], exponent)
 
 
 def _mul(node: Expr, texts: _Templates) -> Template:
     coefficient, factors = _coefficient(node)
-    parts: list[list[Piece]] = [[Ref(f, PRODUCT + (f.op in ("mul", "matmul")))]
+    parts: list[list[Piece]] = [[Ref(f, SLOT["factor"] + (f.op in ("mul", "matmul")))]
                                 for f in factors if not _is_reciprocal(f)]
     divisors = [_divisor(f) for f in factors if _is_reciprocal(f)]
     magnitude = abs(coefficient)
@@ -239,8 +321,17 @@ def _mul(node: Expr, texts: _Templates) -> Template:
     if divisors:
         pieces += ["/"] + _joined(divisors, "/")
     if coefficient < 0:
-        return texts.make(["-", *pieces], UNARY)
+        lone = parts[0][0] if len(parts) == 1 and not divisors else None
+        return texts.make(["-", *pieces], negated_precedence(_precedence_of(lone, texts)))
     return texts.make(pieces, PRODUCT)
+
+
+def _precedence_of(piece: Piece | None, texts: _Templates) -> int | None:
+    if piece is None:
+        return None
+    if isinstance(piece, str):
+        return number_precedence(piece)
+    return texts.precedence(piece.node)
 
 
 def _call(name: str, arguments: list[Piece], texts: _Templates) -> Template:
@@ -263,16 +354,17 @@ def _render(node: Expr, texts: _Templates) -> Template:
         return _mul(node, texts)
     if op == "pow":
         exponent = params["exponent"]
-        if exponent < 0 and float(exponent).is_integer():
+        if _is_reciprocal(node):
             return texts.make(["1/", *_divisor(node)], PRODUCT)
         return texts.make(_pow_pieces(args[0], exponent), POWER)
     if op == "power":
-        return texts.make([Ref(args[0], ATOM), "**", Ref(args[1], UNARY)], POWER)
+        return texts.make([Ref(args[0], SLOT["base"]), "**", Ref(args[1], SLOT["exponent"])],
+                          POWER)
     if op == "matmul":
-        return texts.make([Ref(args[0], PRODUCT), " @ ", Ref(args[1], PRODUCT + 1)], PRODUCT)
+        return texts.make([Ref(args[0], SLOT["factor"]), " @ ", Ref(args[1], SLOT["factor"] + 1)], PRODUCT)
     if op in _RELATION_TEXT:
-        return texts.make([Ref(args[0], SUM), f" {_RELATION_TEXT[op]} ", Ref(args[1], SUM)],
-                          COMPARE)
+        return texts.make([Ref(args[0], SLOT["comparand"]), f" {_RELATION_TEXT[op]} ",
+                           Ref(args[1], SLOT["comparand"])], COMPARE)
     return _render_call(node, texts)
 
 
@@ -307,8 +399,14 @@ class TextPrinter:
         self._templates = _Templates(_render, ("(", ")"))
 
     def __call__(self, expr: Expr, limit: int | None = None) -> str:
-        self._templates.add(expr)
-        return self._templates.write(expr, limit)
+        templates = self._templates
+        templates.add(expr)
+        names = {} if limit is not None else templates.shared(
+            expr, lambda number: f"t{number}", set(expr.symbols))
+        if not names:
+            return templates.write(expr, limit)
+        statements = [f"{name} = {templates.write(node, None, names)}" for node, name in names.items()]
+        return "; ".join(statements + [templates.write(expr, None, names)])
 
 
 def to_text(expr: Expr, limit: int | None = None) -> str:
@@ -316,12 +414,14 @@ def to_text(expr: Expr, limit: int | None = None) -> str:
 
     With `limit`, a text longer than `limit` characters is cut to its first `limit - 3`
     followed by "..."; the writing stops there, so this is fast however long the full text.
+    Without one, a text that would repeat shared parts at length is written as statements
+    that name them once, `t0 = ...; t1 = ...; <expr>`, which `sg.parse` reads back.
     """
     return TextPrinter()(expr, limit)
 
 
 # -- LaTeX --------------------------------------------------------------------------------------
-_LATEX_NAMES = {"pi": r"\pi", "e": "e", "1e999": r"\infty", "nan": r"\mathrm{NaN}"}
+_LATEX_NAMES = {"pi": r"\pi", "e": "e", "1e999": r"\infty", NAN_TEXT: r"\mathrm{NaN}"}
 
 _GREEK = {name: "\\" + name for name in (
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
@@ -332,7 +432,7 @@ def latex_number(value: float) -> str:
     r"""A float in LaTeX: `3`, `0.25`, `-\pi`, `1 \cdot 10^{-5}`, `\infty`."""
     if value < 0:
         return "-" + latex_number(-value)
-    text = format_number(value)
+    text = format_number(value)  # nan included: it is never < 0
     if text in _LATEX_NAMES:
         return _LATEX_NAMES[text]
     mantissa, _, exponent = text.partition("e")
@@ -359,7 +459,7 @@ def _latex_power(base: Expr, exponent: float, minimum: int) -> list[Piece]:
         return [Ref(base, minimum)]
     if exponent == 0.5:
         return [r"\sqrt{", Ref(base), "}"]
-    return [Ref(base, ATOM), "^{" + latex_number(exponent) + "}"]
+    return [Ref(base, SLOT["base"]), "^{" + latex_number(exponent) + "}"]
 
 
 def _latex_product(number: float, factors: list[list[Piece]]) -> list[Piece]:
@@ -376,13 +476,16 @@ def _latex_mul(node: Expr, texts: _Templates) -> Template:
     bottom = [f for f in factors if _is_reciprocal(f)]
     numerator, denominator = _latex_fraction(abs(coefficient))
     if not bottom and denominator == 1:
-        pieces = _latex_product(numerator, [[Ref(f, PRODUCT)] for f in top])
+        pieces = _latex_product(numerator, [[Ref(f, SLOT["factor"])] for f in top])
     else:
-        pieces = [r"\frac{", *_latex_side(numerator, [[Ref(f, PRODUCT)] for f in top]), "}{",
-                  *_latex_side(denominator, [_latex_power(f.args[0], -f.params[0][1], PRODUCT)
+        pieces = [r"\frac{", *_latex_side(numerator, [[Ref(f, SLOT["factor"])] for f in top]), "}{",
+                  *_latex_side(denominator, [_latex_power(f.args[0], -f.params[0][1], SLOT["factor"])
                                              for f in bottom]), "}"]
     if coefficient < 0:
-        return texts.make(["-", *pieces], UNARY)
+        lone = top[0] if len(top) == 1 and not bottom and denominator == 1 \
+            and numerator == 1.0 else None
+        precedence = negated_precedence(None if lone is None else texts.precedence(lone))
+        return texts.make(["-", *pieces], precedence)
     return texts.make(pieces, PRODUCT)
 
 
@@ -424,7 +527,7 @@ def _latex_render(node: Expr, texts: _Templates) -> Template:
     if op == "pow":
         return _latex_pow(node, texts)
     if op == "power":
-        return texts.make([Ref(args[0], ATOM), "^{", Ref(args[1]), "}"], POWER)
+        return texts.make([Ref(args[0], SLOT["base"]), "^{", Ref(args[1]), "}"], POWER)
     if op == "stack":
         return texts.make([r"\left[", *_joined([[Ref(a)] for a in args], ", "), r"\right]"], ATOM)
     return _latex_call(node, texts)
@@ -479,10 +582,16 @@ def _latex_layout(template: str, relation: bool) -> tuple[tuple[str | tuple[int,
 
 
 def to_latex(expr: Expr) -> str:
-    """LaTeX source of `expr` (math mode, without the `$`)."""
+    """LaTeX source of `expr` (math mode, without the `$`); shared parts that would repeat at
+    length are named once: `... \\quad \\text{where } t_{0} = ..., \\; t_{1} = ...`."""
     templates = _Templates(_latex_render, (r"\left(", r"\right)"))
     templates.add(expr)
-    return templates.write(expr)
+    names = templates.shared(expr, lambda number: f"t_{{{number}}}", set())
+    result = templates.write(expr, None, names)
+    if not names:
+        return result
+    definitions = [f"{name} = {templates.write(node, None, names)}" for node, name in names.items()]
+    return result + r" \quad \text{where } " + r", \; ".join(definitions)
 
 
 # -- Graphviz -------------------------------------------------------------------------------------

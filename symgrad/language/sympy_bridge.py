@@ -171,18 +171,30 @@ def from_sympy(value: Any) -> Expr:
 
     Understands Add, Mul, Pow, numbers, pi, E, the elementary functions symgrad has, Abs,
     sign, Min, Max, Heaviside, Piecewise (nested `where`), relations and SymPy arrays.
-    Anything else raises `NameLookupError`.
+    Anything else raises `NameLookupError`. Text is not accepted (read it with `sg.parse`):
+    SymPy would evaluate it as Python code.
     """
     import sympy
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
         return constant(value)
-    try:
-        root = sympy.sympify(value)
-    except (sympy.SympifyError, TypeError) as error:
-        raise ArgumentError(f"not a SymPy expression: {value!r}") from error
+    root = _as_sympy(sympy, value)
     if isinstance(root, (sympy.NDimArray, sympy.MatrixBase)):
         return _array_from_sympy(sympy, root)
     return _scalar_from_sympy(sympy, root, {})
+
+
+def _as_sympy(sympy: Any, value: Any) -> Any:
+    """`value` if it is a SymPy object; never `sympify`, which evaluates text as code."""
+    if isinstance(value, str):
+        raise ArgumentError("from_sympy takes a SymPy expression, not text: read text with "
+                            "sg.parse (SymPy would run it as Python code)")
+    if isinstance(value, (sympy.Basic, sympy.NDimArray, sympy.MatrixBase)):
+        return value
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return sympy.Integer(int(value))
+    if isinstance(value, (float, np.floating)):
+        return sympy.Float(float(value))
+    raise ArgumentError(f"not a SymPy expression: a {type(value).__name__}")
 
 
 def _scalar_from_sympy(sympy: Any, root: Any, converted: dict[Any, Expr]) -> Expr:
@@ -200,7 +212,7 @@ def _array_from_sympy(sympy: Any, array: Any) -> Expr:
     converted: dict[Any, Expr] = {}
     items = np.empty(elements.shape, dtype=object)
     for position in np.ndindex(*elements.shape):
-        items[position] = _scalar_from_sympy(sympy, sympy.sympify(elements[position]), converted)
+        items[position] = _scalar_from_sympy(sympy, _as_sympy(sympy, elements[position]), converted)
     # Stack the innermost axis first, so each level is one array literal.
     while items.ndim > 1:
         stacked = np.empty(items.shape[:-1], dtype=object)

@@ -6,6 +6,8 @@ with the same mask and core shape have the same runtime shape, so a dead array o
 receive the other (`out=`); arrays the kernel did not allocate itself (inputs, views made by
 non-elementwise ops) are never written.
 
+Sums, products and powers are the steps `semantics` defines, which `eval` runs too.
+
 The text holds only names made here (`a0` arguments, `t3` arrays, `c0` constants, `np.<ufunc>`,
 `op.<operation>`) and numeric literals, so the same DAG gives the same source in every process.
 """
@@ -20,136 +22,23 @@ from typing import Any, Callable, Union
 
 import numpy as np
 
-from .evaluate import apply_numpy
-from ..core.expr import Expr, constant_value, make_node
+from .evaluate import node_value
+from .semantics import PREV, Operand, Step, operands, share_products, steps_of
+from ..core.expr import Expr, constant_value
 from ..core.shapes import Shape, broadcast
 from ..core.traverse import topological
 
-# An operand of one step: a node's value, a float literal, or PREV (the step before's result).
-PREV = None
-Operand = Union[Expr, float, None]
-Step = tuple[str, tuple[Operand, ...]]
-
-
-def _scalar_constant(node: Expr) -> float | None:
-    """The value of a scalar constant node (None for anything else)."""
-    if node.op == "const" and node.shape == ():
-        return float(constant_value(node))
-    return None
-
-
-def _is_negation(node: Expr) -> bool:
-    return node.op == "mul" and len(node.args) == 2 and _scalar_constant(node.args[0]) == -1.0
-
-
-def _is_reciprocal(node: Expr) -> bool:
-    return node.op == "pow" and node.params[0][1] == -1.0
-
-
-def _literal_or_node(node: Expr) -> Operand:
-    value = _scalar_constant(node)
-    return node if value is None else value
-
-
-# -- cheaper emission: add, mul and pow as chains of ufunc steps -----------------------------------
-def _add_steps(node: Expr, absorbed: set[Expr]) -> list[Step]:
-    """A sum; an absorbed `-1*y` term becomes a subtraction of y."""
-    plus = [_literal_or_node(arg) for arg in node.args if arg not in absorbed]
-    minus = [arg.args[1] for arg in node.args if arg in absorbed]
-    if not plus:
-        steps: list[Step] = [("negative", (minus.pop(0),))]
-    elif len(plus) == 1:
-        steps = [("subtract", (plus[0], minus.pop(0)))]
-    else:
-        steps = [("add", (plus[0], plus[1]))]
-        steps += [("add", (PREV, term)) for term in plus[2:]]
-    return steps + [("subtract", (PREV, term)) for term in minus]
-
-
-def _mul_steps(node: Expr, absorbed: set[Expr]) -> list[Step]:
-    """A product; an absorbed `y**-1` factor becomes a division by y, `-1*y` a negation."""
-    if _is_negation(node) and node.args[1] not in absorbed:
-        return [("negative", (node.args[1],))]
-    over = [_literal_or_node(arg) for arg in node.args if arg not in absorbed]
-    under = [arg.args[0] for arg in node.args if arg in absorbed]
-    if len(over) >= 2:
-        steps: list[Step] = [("multiply", (over[0], over[1]))]
-        steps += [("multiply", (PREV, factor)) for factor in over[2:]]
-    else:
-        steps = [("divide", (over[0] if over else 1.0, under.pop(0)))]
-    return steps + [("divide", (PREV, factor)) for factor in under]
-
-
-def _pow_steps(node: Expr, absorbed: set[Expr]) -> list[Step]:
-    """`x**n`: square roots and whole powers by multiplication (exact at negative x)."""
-    base, exponent = node.args[0], float(node.params[0][1])
-    if abs(exponent) == 0.5:
-        steps: list[Step] = [("sqrt", (base,))]
-    elif exponent.is_integer() and 2 <= abs(exponent) <= 64:
-        steps = _square_and_multiply(base, int(abs(exponent)))
-    elif exponent == -1.0:
-        return [("divide", (1.0, base))]
-    else:
-        return [("power", (base, exponent))]
-    return steps + [("divide", (1.0, PREV))] if exponent < 0 else steps
-
-
-def _square_and_multiply(base: Expr, power: int) -> list[Step]:
-    steps: list[Step] = []
-    for bit in bin(power)[3:]:
-        steps.append(("square", (PREV if steps else base,)))
-        if bit == "1":
-            steps.append(("multiply", (PREV, base)))
-    return steps
+def _cheaper(node: Expr, absorbed: set[Expr]) -> list[Step]:
+    """A sum, product or power as the ufunc steps `semantics` defines (eval runs the same)."""
+    return steps_of(node)
 
 
 CHEAPER: dict[str, Callable[[Expr, set[Expr]], list[Step]]] = {
-    "add": _add_steps, "mul": _mul_steps, "pow": _pow_steps,
+    "add": _cheaper, "mul": _cheaper, "pow": _cheaper,
 }
 
 
 # -- analysis -------------------------------------------------------------------------------------
-def share_products(roots: list[Expr]) -> list[Expr]:
-    """`roots` rebuilt so that factors several products have in common are multiplied once.
-
-    The table's mul builder flattens products (x*(a*b*c) is one node of four factors), which
-    hides a sub-product that several of them share, as the partials of a gradient often do
-    (x_i * s*(1-s)*g for each weight). Each product is regrouped as its own factors times a
-    chain of the shared ones, most shared first, so products with the same shared factors
-    reuse one chain. A product never costs more multiplications than before.
-    """
-    order = topological(roots)
-    counts: dict[Expr, int] = {}
-    for node in order:
-        if node.op == "mul" and len(node.args) >= 3:
-            for arg in dict.fromkeys(node.args):
-                counts[arg] = counts.get(arg, 0) + (arg.op != "const")
-    if not any(count >= 2 for count in counts.values()):
-        return roots
-    new: dict[Expr, Expr] = {}
-    for node in order:
-        args = tuple(new[arg] for arg in node.args)
-        if node.op == "mul" and len(args) >= 3:
-            new[node] = _regrouped(node, args, counts)
-        elif any(arg is not old for arg, old in zip(args, node.args)):
-            new[node] = make_node(node.op, args, node.shape, node.params)
-        else:
-            new[node] = node
-    return [new[root] for root in roots]
-
-
-def _regrouped(node: Expr, args: tuple[Expr, ...], counts: dict[Expr, int]) -> Expr:
-    ranked = sorted(range(len(args)), key=lambda i: (-counts[node.args[i]], node.args[i].sort_key))
-    shared = [args[i] for i in ranked if counts[node.args[i]] >= 2]
-    own = tuple(arg for old, arg in zip(node.args, args) if counts[old] < 2)
-    if len(shared) < 2 or not own:
-        return node if args == node.args else make_node("mul", args, node.shape)
-    chain = shared[0]
-    for factor in shared[1:]:
-        chain = make_node("mul", (chain, factor), broadcast(chain.shape, factor.shape))
-    return make_node("mul", own + (chain,), node.shape)
-
-
 def dependency_masks(order: list[Expr], symbols: list[Expr]) -> dict[Expr, int]:
     """For each node, a bit mask of the symbols (by position in `symbols`) it depends on."""
     bits = {symbol: 1 << position for position, symbol in enumerate(symbols)}
@@ -163,36 +52,19 @@ def dependency_masks(order: list[Expr], symbols: list[Expr]) -> dict[Expr, int]:
 
 
 def absorbed_nodes(order: list[Expr], roots: set[Expr], masks: dict[Expr, int]) -> set[Expr]:
-    """Negations used only by one sum and reciprocals used only by one product.
-
-    They are never computed: the sum subtracts, the product divides.
-    """
-    consumers: dict[Expr, list[Expr]] = {}
+    """Negations and reciprocals no statement reads: every sum using them subtracts, every
+    product divides (see `semantics`), so they are never computed."""
+    read: set[Expr] = set(roots)
     for node in order:
         if masks[node]:
-            for arg in node.args:
-                consumers.setdefault(arg, []).append(node)
-    absorbed: set[Expr] = set()
-    for node in order:
-        users = consumers.get(node, [])
-        if node in roots or len(users) != 1 or not masks[node]:
-            continue
-        if _is_reciprocal(node) and users[0].op == "mul":
-            absorbed.add(node)
-        elif _is_negation(node) and users[0].op == "add" and node.args[1] not in absorbed:
-            absorbed.add(node)
-    return absorbed
+            read.update(operands(node))
+    return {node for node in order if masks[node] and node not in read
+            and node.op in ("mul", "pow") and node.args}
 
 
 def effective_args(node: Expr, absorbed: set[Expr]) -> list[Expr]:
-    """The nodes whose values a statement for `node` reads (absorbed ones replaced)."""
-    result = []
-    for arg in node.args:
-        if arg in absorbed:
-            result.append(arg.args[1] if arg.op == "mul" else arg.args[0])
-        else:
-            result.append(arg)
-    return result
+    """The nodes whose values a statement for `node` reads."""
+    return operands(node)
 
 
 # -- the emitter -------------------------------------------------------------------------------------
@@ -294,8 +166,8 @@ class Emitter:
                 if node.op == "const":
                     self.folded[node] = constant_value(node)
                     continue
-                arrays = [self.folded[arg] for arg in node.args]
-                self.folded[node] = np.asarray(apply_numpy(node, arrays, 0), dtype=np.float64)
+                self.folded[node] = np.asarray(node_value(node, self.folded.__getitem__, 0),
+                                               dtype=np.float64)
 
     # -- statements -------------------------------------------------------------------------------
     def statement(self, node: Expr, absorbed: set[Expr], mask: int, dying: list[Expr]) -> None:
@@ -423,7 +295,7 @@ def emit_kernel(roots: list[Expr], symbols: list[Expr], full: int = -1) -> Emitt
     `full` is a bit mask of the symbols whose arrays have the whole batch shape at run time
     (all of them by default): any value depending on one of them has that shape too.
     """
-    roots = share_products(roots)
+    roots, _ = share_products(roots)
     order = topological(roots)
     masks = dependency_masks(order, symbols)
     root_set = set(roots)

@@ -7,7 +7,7 @@ the common batch rank, so elementwise operations only need their core axes align
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from ..core.shapes import Shape, size_of
 from ..core.traverse import topological
 from ..language.printing import to_text
 from .backend import align, compute
+from .semantics import PREV, STEPPED, operands, share_products, steps_of
 
 ERRORS = ("ignore", "raise")
 
@@ -25,6 +26,21 @@ ERRORS = ("ignore", "raise")
 def apply_numpy(node: Expr, values: list[np.ndarray], nb: int) -> np.ndarray:
     """Compute `node`'s operation on its arguments' values (each with `nb` batch axes)."""
     result: np.ndarray = compute(node.spec, values, nb, node.kwargs, len(node.shape))
+    return result
+
+
+def node_value(node: Expr, value_of: Callable[[Expr], np.ndarray], nb: int) -> np.ndarray:
+    """`node`'s value from the values of the nodes it reads (`semantics.operands`): sums,
+    products and powers by the steps kernels run too, every other op by its table entry."""
+    if node.op not in STEPPED:
+        return apply_numpy(node, [value_of(arg) for arg in node.args], nb)
+    rank = len(node.shape)
+    current: Any = None
+    for ufunc, items in steps_of(node):
+        values = [current if item is PREV else item if isinstance(item, float)
+                  else align(value_of(item), nb, rank) for item in items]
+        current = getattr(np, ufunc)(*values)
+    result: np.ndarray = current
     return result
 
 
@@ -97,21 +113,28 @@ def forward_values(roots: list[Expr], values: Mapping[str, Any], errors: str = "
     """
     if errors not in ERRORS:
         raise ArgumentError(f"errors must be 'ignore' or 'raise', not {errors!r}")
-    order = topological(roots)
+    # The same products regrouped as in a kernel of these roots, so the numbers are the same.
+    shared, rebuilt = share_products(roots)
+    order = topological(shared)
     inputs, batch = batch_inputs([node for node in order if node.op == "symbol"], values)
     check_batch(batch, largest_core(order))
     nb = len(batch)
     keep_all = keep_all or errors == "raise"
-    last_use = {arg: position for position, node in enumerate(order) for arg in node.args}
-    keep = set(roots)
+    last_use = {arg: position for position, node in enumerate(order) for arg in operands(node)}
+    keep = set(shared)
     computed: dict[Expr, np.ndarray] = {}
     with np.errstate(all="ignore"):
         for position, node in enumerate(order):
+            if not keep_all and node not in last_use and node not in keep:
+                continue  # a negation or reciprocal that every user subtracts or divides by
             computed[node] = _value_of(node, computed, inputs, nb)
             if not keep_all:
-                for arg in node.args:
+                for arg in operands(node):
                     if last_use[arg] == position and arg not in keep:
                         computed.pop(arg, None)
+    if rebuilt:
+        wanted = topological(roots) if keep_all else roots
+        computed = {node: computed[rebuilt[node]] for node in wanted}
     if errors == "raise":
         for root in roots:
             raise_if_not_finite(root, computed, inputs, nb)
@@ -124,7 +147,7 @@ def _value_of(node: Expr, computed: dict[Expr, np.ndarray], inputs: dict[str, np
         return inputs[symbol_name(node)]
     if node.op == "const":
         return constant_value(node).reshape((1,) * nb + node.shape)
-    return np.asarray(apply_numpy(node, [computed[arg] for arg in node.args], nb))
+    return np.asarray(node_value(node, computed.__getitem__, nb))
 
 
 def _first_bad(value: np.ndarray) -> tuple[int, ...] | None:

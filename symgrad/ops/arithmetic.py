@@ -133,22 +133,15 @@ def build_mul(*factors: Expr) -> Expr:
 def _product(factors: tuple[Expr, ...], push: bool) -> Expr:
     shape = _common_shape(factors, "*")
     coefficient: Number = 1.0
-    collected: dict[Expr, list[Any]] = {}
+    collected: dict[Expr, list[Expr]] = {}
     for factor in _flattened("mul", factors):
         if factor.op == "const":
             coefficient = coefficient * _number(constant_value(factor))
             continue
-        base, exponent = _power_split(factor)
-        entry = collected.get(base)
-        if entry is None:
-            collected[base] = [exponent, factor, 1]
-        else:
-            entry[0] += exponent
-            entry[2] += 1
+        collected.setdefault(_power_split(factor)[0], []).append(factor)
     if _is_zero(coefficient):
         return constant(np.zeros(shape))
-    parts = [original if count == 1 else build_pow(base, exponent)
-             for base, (exponent, original, count) in collected.items()]
+    parts = [part for base, same_base in collected.items() for part in _merged(base, same_base)]
     parts = [part for part in parts if not (part.op == "const" and _is_one(_number(constant_value(part))))]
     masked = _push_into_where(parts, coefficient, shape) if push else None
     if masked is not None:
@@ -162,6 +155,35 @@ def _product(factors: tuple[Expr, ...], push: bool) -> Expr:
         return _shaped(parts[0], shape)
     parts.sort(key=_sort_key)
     return make_node("mul", tuple(parts), shape)
+
+
+# Ops whose value is never negative (or nan): powers of them may merge whatever the exponents.
+_NEVER_NEGATIVE = frozenset({"exp", "abs", "cosh", "sigmoid", "softplus", "relu", "sqrt"})
+
+
+def _never_negative(node: Expr) -> bool:
+    if node.op == "const":
+        return bool(np.all(node.value >= 0))  # type: ignore[operator]
+    if node.op == "pow":
+        exponent = node.params[0][1]
+        return not float(exponent).is_integer() or exponent % 2 == 0
+    return node.op in _NEVER_NEGATIVE
+
+
+def _merged(base: Expr, factors: list[Expr]) -> list[Expr]:
+    """Factors with one base as one power where that keeps the value: x**a * x**b is
+    x**(a + b) for x > 0, but at x < 0 a non-integer power is nan, so x**0.5 * x**0.5 stays
+    nan rather than becoming x. (At x = 0, x * x**-1 is 1 as in SymPy: a removable nan.)"""
+    if len(factors) == 1:
+        return factors
+    exponents = [_power_split(factor)[1] for factor in factors]
+    total = sum(exponents)
+    if (all(float(e).is_integer() for e in exponents) or not float(total).is_integer()
+            or _never_negative(base)):
+        return [build_pow(base, total)]
+    # Kept as they are (x**0.5*x**0.5): a power of a power, (x**0.5)**2, would group with
+    # other powers of x**0.5 when its text is read back, and read back as another node.
+    return factors
 
 
 def _scalar_if_uniform(coefficient: Any, parts: list[Expr], shape: Shape) -> Any:
