@@ -344,3 +344,15 @@ class TestHigherOrderSwell:
         ref = sympy.diff(sympy.exp(sympy.sin(xs)) * xs / (1 + xs * xs), xs, 10)
         assert close(d.eval(x=0.3), float(ref.subs(xs, 0.3)), rtol=1e-8)
         assert d.size <= 4 * sympy.count_ops(ref)
+
+
+def test_differentiation_takes_text_and_sympy_expressions_as_the_contract_says():
+    import sympy
+    x = sg.symbols("x")
+    assert sg.diff("x^2", "x") is 2 * x
+    assert sg.diff(sympy.sin(sympy.Symbol("x")), "x") is sg.cos(x)
+    assert sg.grad("x*y")["y"] is x
+    assert sg.hessian("x^2", ["x"]) == [[sg.constant(2.0)]]
+    assert sg.jacobian(["x*y", "x + y"], ["x", "y"])[1] == [sg.constant(1.0), sg.constant(1.0)]
+    with pytest.raises(sg.ParseError):
+        sg.diff("x +* 2", "x")

@@ -16,6 +16,7 @@ from ..core import limits
 from ..core.expr import Expr, apply, as_expr, constant, symbol as make_symbol, symbol_name
 from ..core.opspec import fit_shape
 from ..core.shapes import Shape, broadcast, size_of
+from ..language.parse import as_expression
 from ..core.traverse import topological
 
 
@@ -148,7 +149,7 @@ def sole_symbol(expr: Expr, wrt: str | Expr | None, how: str = "wrt=") -> Expr:
     return found
 
 
-def grad(expr: Expr, wrt: Sequence[str | Expr] | str | None = None) -> dict[str, Expr]:
+def grad(expr: Expr | str, wrt: Sequence[str | Expr] | str | None = None) -> dict[str, Expr]:
     """All partial derivatives of scalar `expr`, built in one reverse sweep.
 
     The partials share nodes with `expr` and with each other, so their total size stays
@@ -156,7 +157,7 @@ def grad(expr: Expr, wrt: Sequence[str | Expr] | str | None = None) -> dict[str,
     `wrt` defaults to every free symbol; a name in `wrt` that `expr` does not use gets a
     zero partial (the rule of `resolve_symbols`).
     """
-    expr = as_expr(expr)
+    expr = as_expression(expr)
     if expr.shape != ():
         raise ShapeError(f"grad needs a scalar expression, not one of shape {expr.shape}; "
                          "use jacobian, or vjp with a seed")
@@ -219,14 +220,14 @@ def _elementwise_derivative(expr: Expr, symbol: Expr) -> Expr:
     return fitted
 
 
-def diff(expr: Expr, wrt: str | Expr, order: int = 1) -> Expr:
+def diff(expr: Expr | str, wrt: str | Expr, order: int = 1) -> Expr:
     """The derivative of `expr` with respect to `wrt`, `order` times.
 
     A scalar expression of a vector symbol gives its gradient (the symbol's shape); a vector
     expression of a scalar symbol gives the elementwise derivative (the expression's shape).
     A `wrt` that `expr` does not use gives 0.
     """
-    expr = as_expr(expr)
+    expr = as_expression(expr)
     if not isinstance(order, int) or isinstance(order, bool) or order < 0:
         raise ArgumentError(f"order must be a non-negative whole number, not {order!r}")
     if not isinstance(wrt, (str, Expr)):
@@ -240,12 +241,14 @@ def diff(expr: Expr, wrt: str | Expr, order: int = 1) -> Expr:
     return expr
 
 
-def jacobian(functions: Expr | Sequence[Expr], wrt: Sequence[str | Expr] | str | None = None) -> list[list[Expr]]:
+def jacobian(functions: Expr | str | Sequence[Expr | str], wrt: Sequence[str | Expr] | str | None = None) -> list[list[Expr]]:
     """Rows of partial derivatives: `[[df1/dx, df1/dy], [df2/dx, df2/dy]]`.
 
     `functions` is a list of scalar expressions, or one vector expression (a row per element).
     A name in `wrt` that no function uses gets a column of zeros.
     """
+    if isinstance(functions, str):
+        functions = as_expression(functions)
     if isinstance(functions, Expr):
         limits.check("MAX_NODES", size_of(functions.shape), "the Jacobian's rows")
     rows = _scalar_outputs(functions)
@@ -255,23 +258,23 @@ def jacobian(functions: Expr | Sequence[Expr], wrt: Sequence[str | Expr] | str |
     return [vjp([row], [constant(1.0)], symbols) for row in rows]
 
 
-def _scalar_outputs(functions: Expr | Sequence[Expr]) -> list[Expr]:
+def _scalar_outputs(functions: Expr | Sequence[Expr | str]) -> list[Expr]:
     if isinstance(functions, Expr):
         if functions.shape == ():
             return [functions]
         return [apply("index", functions, index=tuple(position))
                 for position in np.ndindex(*functions.shape)]
-    outputs = [as_expr(function) for function in functions]
+    outputs = [as_expression(function) for function in functions]
     for output in outputs:
         if output.shape != ():
             raise ShapeError(f"jacobian takes scalar expressions; got one of shape {output.shape}")
     return outputs
 
 
-def hessian(expr: Expr, wrt: Sequence[str | Expr] | str | None = None) -> list[list[Expr]]:
+def hessian(expr: Expr | str, wrt: Sequence[str | Expr] | str | None = None) -> list[list[Expr]]:
     """The matrix of second partial derivatives, as symmetric rows (zero for a name in `wrt`
     that `expr` does not use)."""
-    expr = as_expr(expr)
+    expr = as_expression(expr)
     symbols = resolve_symbols(expr, wrt)
     for symbol in symbols:
         if symbol.shape != ():

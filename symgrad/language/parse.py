@@ -20,6 +20,7 @@ from ..core.errors import (ArgumentError, ArityError, LimitError, NameLookupErro
                            SymgradError)
 from ..core.expr import Expr, as_expr, constant, symbol
 from ..core.shapes import Shape
+from .sympy_bridge import from_sympy
 from . import notation
 
 if TYPE_CHECKING:  # lark is imported on the first parse, keeping `import symgrad` light
@@ -848,9 +849,12 @@ def strip_left_side(text: str) -> str:
 
 
 def as_expression(expr: Any, shapes: Mapping[str, tuple[int, ...]] | None = None) -> Expr:
-    """An Expr from an Expr, a string (parsed), an eager tensor (its `.expr`) or a number."""
+    """An Expr from an Expr, a string (parsed), a SymPy expression, an eager tensor (its
+    `.expr`) or a number."""
     if isinstance(expr, str):
         return parse(expr, shapes=shapes)
+    if type(expr).__module__.startswith("sympy."):
+        return from_sympy(expr)
     if not isinstance(expr, Expr) and hasattr(expr, "expr"):
         expr = expr.expr
     return as_expr(expr)
