@@ -441,6 +441,7 @@ def _in_child(seconds: float, work: Callable[..., T], args: tuple[Any, ...]) -> 
     if payload is None:
         raise SympyTimeout(f"SymPy took longer than {seconds:g} s")
     try:
+        # The payload comes from our own forked child over a private pipe, never from a file.
         kind, value = pickle.loads(payload)
     except Exception as error:  # noqa: BLE001  a child that died mid-way sends a broken pickle
         raise SymgradError(f"the SymPy worker failed: {type(error).__name__}") from None
