@@ -16,6 +16,7 @@ import numpy as np
 from hypothesis import reject, strategies as st
 
 import symgrad as sg
+from symgrad.language.sympy_bridge import SympyError
 from symgrad.core.expr import Expr, apply
 from symgrad.core.opspec import OPS, OpSpec
 
@@ -237,7 +238,7 @@ def sympy_gradient(expr: Expr, points: dict[str, np.ndarray]) -> dict[str, np.nd
     # re/im/arg terms or leaves them unevaluated; equivalent Piecewise forms stay real.
     try:
         return _sympy_gradient(sympy, to_sympy, expr, points)
-    except TypeError:
+    except (TypeError, SympyError):
         # SymPy can make a complex value (log of a negative sign) and then refuse to compare
         # it ("Invalid comparison of non-real"): the oracle cannot judge this expression.
         reject()

@@ -85,3 +85,8 @@ def test_a_corrupt_expr_pickle_is_a_symgrad_error():
         from_dag_records(((("nosuchop", (), (), ()),), (0,)))
     with pytest.raises(sg.SymgradError):
         from_dag_records(((("sin", (5,), (), ()),), (0,)))
+
+
+def test_a_nan_exponent_pickles_back_to_the_same_node():
+    e = sg.parse("x^(0*1e999)")
+    assert pickle.loads(pickle.dumps(e)) is e

@@ -459,10 +459,7 @@ def _columns(expr: Expr, symbols: list[Expr], probes: list[Probe], seeds: dict[b
         (i, p): float(np.sum(closed[(_seed_key(probe.seed), probe.name)][p] * probe.direction))
         for i, probe in enumerate(probes) for p in range(len(points))}}
     notes = []
-    try:
-        columns[REVERSE] = _reverse_column(expr, symbols, probes, batch)
-    except ImportError:
-        notes.append("reverse mode skipped: symgrad.reverse is not available")
+    columns[REVERSE] = _reverse_column(expr, symbols, probes, batch)
     try:
         columns[FINITE], errors = finite_differences(expr, probes, batch)
     except SymgradError as error:

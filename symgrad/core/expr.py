@@ -272,8 +272,11 @@ def from_dag_records(state: tuple[tuple[Record, ...], tuple[int, ...]]) -> list[
                 built.append(constant(record[1]))
             elif record[0] in OPS:
                 op, positions, params, shape = record
+                # One nan object, as the builders use: nan != nan would make a new node.
+                params = tuple((key, _NAN if isinstance(value, float) and value != value
+                                else value) for key, value in params)
                 built.append(make_node(op, tuple(built[i] for i in positions), tuple(shape),
-                                       tuple(params)))
+                                       params))
             else:
                 raise ArgumentError(f"unknown operation {record[0]!r}")
         return [built[index] for index in roots]

@@ -8,8 +8,8 @@ and a comparison such as `max(x, 3/u)` at a tie turns one rounding into a differ
 - A sum adds its terms left to right, then subtracts `y` for each term `-1*y`.
 - A product multiplies its factors left to right (scalar constants as literals), then divides
   by `y` for each factor `y**-1`: `3/u` is one division, not `3*(1/u)`.
-- `x**0.5` is `sqrt(x)` and `x**-0.5` is `1/sqrt(x)` (nan for x < 0, -0.0 and -inf
-  included); whole powers up to 64 are repeated squaring (exact sign at negative x), negative
+- `x**0.5` is `sqrt(x)` and `x**-0.5` is `1/sqrt(x + 0.0)` (nan for x < 0, -inf included;
+  +inf at both zeros, as IEEE pow: adding +0.0 turns -0.0 into +0.0); whole powers up to 64 are repeated squaring (exact sign at negative x), negative
   ones its reciprocal; any other power is `np.power`.
 """
 
@@ -83,7 +83,9 @@ def mul_steps(node: Expr) -> list[Step]:
 def pow_steps(node: Expr) -> list[Step]:
     """`x**n` for a constant n: sqrt, repeated squaring, a reciprocal, or np.power."""
     base, exponent = node.args[0], float(node.params[0][1])
-    if abs(exponent) == 0.5:
+    if exponent == -0.5:
+        return [("add", (base, 0.0)), ("sqrt", (PREV,)), ("divide", (1.0, PREV))]
+    if exponent == 0.5:
         steps: list[Step] = [("sqrt", (base,))]
     elif exponent.is_integer() and 2 <= abs(exponent) <= 64:
         steps = _square_and_multiply(base, int(abs(exponent)))
