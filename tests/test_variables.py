@@ -105,3 +105,11 @@ def test_a_missing_choice_of_variable_is_still_an_error(capsys):
     assert "--wrt" in capsys.readouterr().err
     with pytest.raises(sg.ArgumentError, match="wrt="):
         sg.verify("x y", "y")
+
+
+def test_a_kernel_gives_a_zero_partial_for_a_wrt_name_it_does_not_use_and_needs_no_value():
+    kernel = sg.compile(sg.parse("x^2*u"), grad=True, wrt=["x", "z"])
+    value, gradient = kernel(x=np.array([1.0, 2.0]), u=3.0)
+    np.testing.assert_array_equal(value, [3.0, 12.0])
+    np.testing.assert_array_equal(gradient["x"], [6.0, 12.0])
+    np.testing.assert_array_equal(gradient["z"], [0.0, 0.0])

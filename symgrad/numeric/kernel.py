@@ -229,8 +229,8 @@ def _with_gradients(template: Template, leaves: list[Expr], symbols: list[Expr])
     return gradient
 
 
-def _kernel_symbols(leaves: list[Expr], extra: list[Expr]) -> list[Expr]:
-    found = {node for node in topological(leaves) if node.op == "symbol"} | set(extra)
+def _kernel_symbols(leaves: list[Expr]) -> list[Expr]:
+    found = {node for node in topological(leaves) if node.op == "symbol"}
     by_name: dict[str, Expr] = {}
     for node in found:
         name = symbol_name(node)
@@ -287,9 +287,10 @@ def compile(outputs: Outputs, wrt: str | Sequence[str | Expr] | None = None, gra
 def _build(template: Template, leaves: list[Expr], wrt: Any, grad: bool, errors: str,
            points: int) -> Kernel:
     if not grad:
-        return Kernel(leaves, template, _kernel_symbols(leaves, []), errors, points)
+        return Kernel(leaves, template, _kernel_symbols(leaves), errors, points)
     differentiated = resolve_symbols(leaves, wrt)
     values = list(leaves)
     gradients = _with_gradients(template, leaves, differentiated)
-    symbols = _kernel_symbols(values, differentiated)
+    # A differentiated name the outputs do not use has partial 0 and needs no value.
+    symbols = _kernel_symbols(values)
     return Kernel(leaves, (template, gradients), symbols, errors, points)
