@@ -193,3 +193,14 @@ def test_cli_writes_unencodable_text_as_escapes():
     done = run_capped("", argv=["diff", "α^2"], env={"PYTHONIOENCODING": "ascii"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "2*\\u03b1" and done.stderr == ""
+
+
+def test_eager_arithmetic_too_large_for_memory_is_a_limit_error():
+    code = ("import resource, symgrad as sg\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+            "a = sg.ones(100000, 1)\nb = sg.ones(100000)\n"
+            "try:\n    a * b\nexcept sg.LimitError as error:\n    print('LimitError', error)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "LimitError" in result.stdout and "MAX_ELEMENTS" in result.stdout

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
-from ..core.errors import ArgumentError, AutogradError, ShapeError
+from ..core import limits
+from ..core.errors import ArgumentError, AutogradError, LimitError, ShapeError
 from ..core.expr import Expr, normalize_index, symbol
 from ..core.opspec import OPS
+from ..core.shapes import size_of
 from ..ops.functions import dot
 from ..ops.linalg import index_items
 from .recording import (ADD, DIV, MUL, NEG, POW, RSUB, SUB, EagerOp, GradFn, checked_constant,
@@ -122,9 +124,18 @@ def _binary(op: EagerOp, compute: Callable[[Any, Any], Any], a: Any, b: Any) -> 
     except ValueError as error:
         raise ShapeError(f"shapes {np.shape(left)} and {np.shape(right)} do not broadcast "
                          f"together in {op.name}") from error
+    except MemoryError:
+        raise _too_large(op.name, (left, right)) from None
     if record and _grad_enabled:
         return _make(value, op, (a, b), None)
     return _leaf(value)
+
+
+def _too_large(name: str, values: Sequence[Any]) -> LimitError:
+    # Checked only when numpy fails (a check before every operation would slow the hot path).
+    elements = size_of(np.broadcast_shapes(*(np.shape(value) for value in values)))
+    return limits.exceeded("MAX_ELEMENTS", elements, f"{name} of shapes "
+                           f"{' and '.join(str(np.shape(value)) for value in values)}")
 
 
 def apply_op(name: str, args: tuple[Any, ...], params: dict[str, Any], torch: str = "") -> Tensor:
@@ -142,6 +153,8 @@ def apply_op(name: str, args: tuple[Any, ...], params: dict[str, Any], torch: st
         except ValueError as error:
             shapes = " and ".join(str(np.shape(v)) for v in values)
             raise ShapeError(f"shapes {shapes} do not broadcast together in {name}") from error
+        except MemoryError:
+            raise _too_large(name, values) from None
     else:
         if spec.shape is not None:
             spec.shape(*(np.shape(v) for v in values), **params)  # raises ShapeError
