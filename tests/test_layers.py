@@ -37,10 +37,7 @@ FACADES = frozenset({
 TYPING_ONLY = frozenset({
     ("symgrad.ops.functions", ""),  # the overloads say Tensor in -> Tensor out
 })
-MISPLACED = {
-    ("symgrad.ops.functions", "call"):
-        "sg.sin(0.5) on plain numbers evaluates through numeric.evaluate",
-}
+MISPLACED: dict[tuple[str, str], str] = {}
 # Function-level imports within or below the layer, needed because the target module imports
 # the importing module at its top (checked below), so a top-level import would be a cycle.
 CYCLE_BREAKERS = frozenset({

@@ -37,8 +37,7 @@ def call(name: str, *args: Any, **params: Any) -> Expr | Tensor | Numeric:
     if any(isinstance(arg, Expr) for arg in args):
         return apply(name, *args, **params)
     node = apply(name, *(constant(arg) for arg in args), **params)
-    from ..numeric.evaluate import evaluate
-    value = evaluate(node, {})
+    value = node.eval()  # numbers are computed through the Expr.eval facade
     return float(value) if np.ndim(value) == 0 else value
 
 
