@@ -23,7 +23,11 @@ from .numeric.kernel import Kernel, compile  # noqa: A004  (shadows the builtin 
 
 from .numeric.reverse import reverse
 from .eager.tensor import Tensor, no_grad, tensor
-from .eager.factories import arange, ones, randn, zeros
+from .ops.torch_names import (absolute, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, deg2rad,
+                              divide, multiply, negative, pow, rad2deg, reciprocal, square,
+                              true_divide)
+from .eager.factories import (arange, empty, eye, full, full_like, linspace, normal, ones, ones_like,
+                              rand, rand_like, randn, randn_like, zeros, zeros_like)
 from .eager.tracing import trace
 from .eager import autograd
 from .language.sympy_bridge import from_sympy
@@ -48,4 +52,8 @@ __all__ = [
     "sqrt", "sum", "symbols", "tan", "tanh", "transpose", "vjp", "where",
     "acosh", "acot", "acoth", "acsc", "acsch", "asec", "asech", "asinh", "atanh", "cot", "coth",
     "csc", "csch", "exp2", "log1p", "sec", "sech", "sinc",
+    "absolute", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctanh", "deg2rad", "divide",
+    "multiply", "negative", "pow", "rad2deg", "reciprocal", "square", "true_divide",
+    "empty", "eye", "full", "full_like", "linspace", "normal", "ones_like", "rand", "rand_like",
+    "randn_like", "zeros_like",
 ]

@@ -1,4 +1,5 @@
-"""Tensors made from a shape: `sg.ones`, `sg.zeros`, `sg.arange`, `sg.randn`.
+"""Tensors made from a shape (`sg.ones`, `sg.zeros`, `sg.arange`, `sg.linspace`, `sg.randn`, ...)
+and from another tensor (`sg.ones_like`, ...), with PyTorch's signatures.
 
 (`sg.tensor`, which copies given data, is the `Tensor` constructor and lives with it.)
 """
@@ -31,18 +32,106 @@ def _leaf(values: np.ndarray, requires_grad: bool) -> Tensor:
     return leaf.requires_grad_(True) if requires_grad else leaf
 
 
-def ones(*shape: int | Sequence[int], requires_grad: bool = False) -> Tensor:
+_FLOAT64_NAMES = frozenset({"float64", "double"})
+_FLOAT32_NAMES = frozenset({"float32", "float"})
+
+
+def _dtype_name(dtype: object) -> str:
+    """'float64' for np.float64, np.dtype('float64'), 'float64', torch.float64, ..."""
+    if isinstance(dtype, str):
+        return dtype
+    if isinstance(dtype, type) and issubclass(dtype, np.generic):
+        return np.dtype(dtype).name
+    if isinstance(dtype, np.dtype):
+        return dtype.name
+    return str(dtype).rsplit(".", 1)[-1]  # torch.float64 prints as 'torch.float64'
+
+
+def _check_placement(dtype: object, device: object) -> None:
+    """Accept PyTorch's `dtype=` and `device=` where they describe what symgrad computes in."""
+    if dtype is not None:
+        name = _dtype_name(dtype)
+        if name in _FLOAT32_NAMES:
+            raise ArgumentError("dtype float32 is not supported yet: symgrad tensors are float64 "
+                                "(leave dtype out, or pass float64)")
+        if name not in _FLOAT64_NAMES:
+            raise ArgumentError(f"dtype {dtype!r} is not supported: symgrad tensors are float64")
+    if device is not None and _dtype_name(device) != "cpu" and str(device) != "cpu":
+        raise ArgumentError(f"device {device!r} is not supported: symgrad runs on the CPU only "
+                            "(device='cpu' or leave it out)")
+
+
+def _size_of(size: tuple[Any, ...], keyword: Sequence[int] | None, name: str) -> Shape:
+    """The shape from `*size` or `size=` (PyTorch takes either, not both)."""
+    if keyword is not None:
+        if size:
+            raise ArgumentError(f"{name} takes the size positionally or as size=, not both")
+        return _shape_of((tuple(keyword),) if isinstance(keyword, (tuple, list)) else (keyword,))
+    return _shape_of(size)
+
+
+def ones(*size: int | Sequence[int], dtype: object = None, device: object = None,
+         requires_grad: bool = False) -> Tensor:
     """A tensor of ones: `sg.ones(2, 2)` or `sg.ones((2, 2))`."""
-    return _leaf(np.ones(_shape_of(shape)), requires_grad)
+    _check_placement(dtype, device)
+    return _leaf(np.ones(_shape_of(size)), requires_grad)
 
 
-def zeros(*shape: int | Sequence[int], requires_grad: bool = False) -> Tensor:
+def zeros(*size: int | Sequence[int], dtype: object = None, device: object = None,
+          requires_grad: bool = False) -> Tensor:
     """A tensor of zeros."""
-    return _leaf(np.zeros(_shape_of(shape)), requires_grad)
+    _check_placement(dtype, device)
+    return _leaf(np.zeros(_shape_of(size)), requires_grad)
 
 
-def arange(start: float, end: float | None = None, step: float = 1, requires_grad: bool = False) -> Tensor:
+def empty(*size: int | Sequence[int], dtype: object = None, device: object = None,
+          requires_grad: bool = False) -> Tensor:
+    """A tensor to be overwritten; symgrad fills it with zeros (PyTorch leaves it undefined)."""
+    _check_placement(dtype, device)
+    return _leaf(np.zeros(_shape_of(size)), requires_grad)
+
+
+def full(size: int | Sequence[int], fill_value: float, *, dtype: object = None, device: object = None,
+         requires_grad: bool = False) -> Tensor:
+    """A tensor of shape `size` holding `fill_value` everywhere."""
+    _check_placement(dtype, device)
+    return _leaf(np.full(_shape_of((size,)), _number("full", fill_value)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype: object = None, device: object = None,
+        requires_grad: bool = False) -> Tensor:
+    """The n x m (default n x n) matrix with ones on the diagonal."""
+    _check_placement(dtype, device)
+    rows, columns = _shape_of((n, n if m is None else m))
+    return _leaf(np.eye(rows, columns), requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, *, dtype: object = None, device: object = None,
+             requires_grad: bool = False) -> Tensor:
+    """`steps` evenly spaced values from `start` to `end`, both included, with PyTorch's values:
+    the first half counts up from `start`, the second half down from `end`."""
+    _check_placement(dtype, device)
+    (count,) = _shape_of((steps,))
+    low, high = _number("linspace", start), _number("linspace", end)
+    if count == 1:
+        return _leaf(np.array([low]), requires_grad)
+    step = (high - low) / (count - 1)
+    index = np.arange(count, dtype=np.float64)
+    values = np.where(index < count // 2, low + index * step, high - (count - 1 - index) * step)
+    return _leaf(values, requires_grad)
+
+
+def _number(name: str, value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as error:
+        raise ArgumentError(f"{name} takes a number, not {value!r}") from error
+
+
+def arange(start: float, end: float | None = None, step: float = 1, *, dtype: object = None,
+           device: object = None, requires_grad: bool = False) -> Tensor:
     """Values from `start` (or 0) up to but excluding `end`, as float64."""
+    _check_placement(dtype, device)
     if step == 0:
         raise ArgumentError("arange needs a step that is not 0")
     low, high = (0.0, start) if end is None else (start, end)
@@ -60,7 +149,92 @@ def arange(start: float, end: float | None = None, step: float = 1, requires_gra
 _RANDOM = np.random.default_rng()
 
 
-def randn(*shape: int | Sequence[int], requires_grad: bool = False, seed: int | None = None) -> Tensor:
-    """Standard normal samples; `seed` makes them reproducible."""
-    generator = _RANDOM if seed is None else np.random.default_rng(seed)
-    return _leaf(generator.standard_normal(_shape_of(shape)), requires_grad)
+def _generator(seed: int | None) -> np.random.Generator:
+    return _RANDOM if seed is None else np.random.default_rng(seed)
+
+
+def randn(*size: int | Sequence[int], dtype: object = None, device: object = None,
+          requires_grad: bool = False, seed: int | None = None,
+          **keywords: Sequence[int] | int) -> Tensor:
+    """Standard normal samples: `sg.randn(2, 3)` or `sg.randn(size=(2, 3))`; `seed` makes them
+    reproducible (symgrad's own generator: the numbers are not torch's)."""
+    _check_placement(dtype, device)
+    shape = _size_of(size, _size_keyword("randn", keywords), "randn")
+    return _leaf(_generator(seed).standard_normal(shape), requires_grad)
+
+
+def rand(*size: int | Sequence[int], dtype: object = None, device: object = None,
+         requires_grad: bool = False, seed: int | None = None,
+         **keywords: Sequence[int] | int) -> Tensor:
+    """Samples uniform on [0, 1): `sg.rand(2, 3)` or `sg.rand(size=(2, 3))`."""
+    _check_placement(dtype, device)
+    shape = _size_of(size, _size_keyword("rand", keywords), "rand")
+    return _leaf(_generator(seed).random(shape), requires_grad)
+
+
+def normal(mean: float | Tensor = 0.0, std: float | Tensor = 1.0, size: Sequence[int] | None = None, *,
+           dtype: object = None, device: object = None, requires_grad: bool = False,
+           seed: int | None = None) -> Tensor:
+    """Normal samples with the given mean and standard deviation: `sg.normal(0.0, 1.0, size=(3,))`,
+    or elementwise means and deviations given as tensors (their broadcast shape)."""
+    _check_placement(dtype, device)
+    centre = mean.numpy() if isinstance(mean, Tensor) else np.float64(_number("normal", mean))
+    spread = std.numpy() if isinstance(std, Tensor) else np.float64(_number("normal", std))
+    if np.any(spread < 0):
+        raise ArgumentError("normal needs std >= 0")
+    if size is None:
+        if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+            raise ArgumentError("normal of two numbers needs size=, e.g. sg.normal(0.0, 1.0, size=(3,))")
+        shape = _shape_of(np.broadcast_shapes(np.shape(centre), np.shape(spread)))
+    else:
+        shape = _size_of((), size, "normal")
+    samples = centre + spread * _generator(seed).standard_normal(shape)
+    return _leaf(np.asarray(samples, dtype=np.float64), requires_grad)
+
+
+def _size_keyword(name: str, keywords: dict[str, Sequence[int] | int]) -> Sequence[int] | None:
+    """PyTorch's `size=` keyword (kept out of the signature so `*size` can take its name)."""
+    unknown = set(keywords) - {"size"}
+    if unknown:
+        raise ArgumentError(f"{name} got unexpected keyword arguments {sorted(unknown)}")
+    size = keywords.get("size")
+    if isinstance(size, int):
+        return (size,)
+    return size
+
+
+# -- like-factories: the shape of another tensor -----------------------------------------------------
+def _shape_like(input: Tensor) -> Shape:  # noqa: A002
+    if not isinstance(input, Tensor):
+        raise ArgumentError(f"a *_like factory takes a tensor, not {type(input).__name__}")
+    return tuple(input.shape)
+
+
+def ones_like(input: Tensor, *, dtype: object = None, device: object = None,  # noqa: A002
+              requires_grad: bool = False) -> Tensor:
+    """Ones in the shape of `input`."""
+    return ones(_shape_like(input), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def zeros_like(input: Tensor, *, dtype: object = None, device: object = None,  # noqa: A002
+               requires_grad: bool = False) -> Tensor:
+    """Zeros in the shape of `input`."""
+    return zeros(_shape_like(input), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(input: Tensor, fill_value: float, *, dtype: object = None,  # noqa: A002
+              device: object = None, requires_grad: bool = False) -> Tensor:
+    """`fill_value` in the shape of `input`."""
+    return full(_shape_like(input), fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def rand_like(input: Tensor, *, dtype: object = None, device: object = None,  # noqa: A002
+              requires_grad: bool = False, seed: int | None = None) -> Tensor:
+    """Uniform samples on [0, 1) in the shape of `input`."""
+    return rand(_shape_like(input), dtype=dtype, device=device, requires_grad=requires_grad, seed=seed)
+
+
+def randn_like(input: Tensor, *, dtype: object = None, device: object = None,  # noqa: A002
+               requires_grad: bool = False, seed: int | None = None) -> Tensor:
+    """Standard normal samples in the shape of `input`."""
+    return randn(_shape_like(input), dtype=dtype, device=device, requires_grad=requires_grad, seed=seed)

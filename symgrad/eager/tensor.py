@@ -532,6 +532,21 @@ class Tensor(TensorValues):
         result: Tensor = self ** exponent
         return result
 
+    def mm(self, other: Any) -> Tensor:
+        """The product of two matrices (PyTorch's `mm`: 2-D only)."""
+        _check_ndims("mm", (self, other), (2, 2))
+        return _matmul(self, other)
+
+    def mv(self, other: Any) -> Tensor:
+        """A matrix times a vector (PyTorch's `mv`)."""
+        _check_ndims("mv", (self, other), (2, 1))
+        return _matmul(self, other)
+
+    def double(self) -> Tensor:
+        """This tensor as float64: itself, as every symgrad tensor is float64 (as PyTorch's
+        `double()` of a float64 tensor)."""
+        return self
+
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         """Values limited to [min, max]; a missing bound is infinite."""
         return clamp(self, min, max)
@@ -590,6 +605,13 @@ def clamp(x: Any, low: Any = None, high: Any = None) -> Tensor:
     high = np.inf if high is None else high
     tensor_bounds = type(low) is Tensor or type(high) is Tensor
     return apply_op("clamp", (x, low, high), {}, "ClampBackward0" if tensor_bounds else "ClampBackward1")
+
+
+def _check_ndims(name: str, operands: tuple[Any, Any], ndims: tuple[int, int]) -> None:
+    found = tuple(np.ndim(arg._value if type(arg) is Tensor else arg) for arg in operands)
+    if found != ndims:
+        raise ShapeError(f"{name} takes operands of {ndims[0]} and {ndims[1]} dimensions, "
+                         f"not {found[0]} and {found[1]}")
 
 
 def tensor(data: npt.ArrayLike, requires_grad: bool = False, name: str | None = None) -> Tensor:
