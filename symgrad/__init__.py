@@ -2,7 +2,7 @@
 
     import symgrad as sg
     e = sg.parse("3*x**2 + 4*x + 2*u*x")
-    sg.diff(e, "x")                      # 6*x + 2*u + 4
+    sg.diff(e, "x")                      # 2*u + 6*x + 4
 """
 
 from __future__ import annotations
