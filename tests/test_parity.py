@@ -265,3 +265,12 @@ def test_tensor_of_zero_dimensional_tensors_is_a_vector_as_in_torch() -> None:
     ours = sg.tensor([sg.tensor(1.0), sg.tensor(2.5)])
     theirs = torch.tensor([torch.tensor(1.0), torch.tensor(2.5)], dtype=torch.float64)
     same(ours, theirs)
+
+
+def test_the_derivative_of_x_to_the_zero_is_zero_at_zero_as_in_torch():
+    torch = pytest.importorskip("torch")
+    x = sg.tensor(0.0, requires_grad=True)
+    (x ** 0.0).backward()
+    expected = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    (expected ** 0.0).backward()
+    assert x.grad.item() == expected.grad.item() == 0.0

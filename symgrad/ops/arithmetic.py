@@ -272,6 +272,14 @@ def _sympy_pow(sympy: Any, base: Any, exponent: Any) -> Any:
     return sympy.Pow(base, exponent)
 
 
+def _pow_grad(F: Backend, g: Any, out: Any, x: Any, exponent: float) -> tuple[Any]:
+    # x**0 is the constant 1, so its derivative is 0 everywhere, 0 included (PyTorch's
+    # choice too); the general rule would give 0 * 0**-1 = nan there.
+    if exponent == 0:
+        return (g * 0.0,)
+    return (g * exponent * x ** (exponent - 1),)
+
+
 register(OpSpec(
     name="add", arity=-1, numpy=_add_numpy, build=build_add, public=False,
     grad=lambda F, g, out, *args: tuple(g for _ in args), commutative=True,
@@ -285,8 +293,7 @@ register(OpSpec(
     name="pow", arity=1, public=False,
     numpy=lambda x, exponent: np.power(x, exponent),
     build=lambda base, exponent: build_pow(base, exponent),
-    grad=lambda F, g, out, x, exponent: (g * exponent * x ** (exponent - 1),),
-    sympy=_sympy_pow, torch="Pow", domain=((0.2, 3),),
+    grad=_pow_grad, sympy=_sympy_pow, torch="Pow", domain=((0.2, 3),),
     note="x**n with a constant n; 0**0 is 1 as in numpy",
 ))
 register(OpSpec(
