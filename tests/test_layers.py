@@ -32,12 +32,10 @@ FACADES = frozenset({
     ("symgrad.core.expr", "Expr.simplify"),
     ("symgrad.core.expr", "Expr.diff"),
 })
-# Upward imports that are not facades: misplaced code, to be moved (issue 9, item 3).
 # Imports under `if TYPE_CHECKING:` that name a higher layer's type in annotations only.
 TYPING_ONLY = frozenset({
     ("symgrad.ops.functions", ""),  # the overloads say Tensor in -> Tensor out
 })
-MISPLACED: dict[tuple[str, str], str] = {}
 # Function-level imports within or below the layer, needed because the target module imports
 # the importing module at its top (checked below), so a top-level import would be a cycle.
 CYCLE_BREAKERS = frozenset({
@@ -135,9 +133,8 @@ def test_every_module_belongs_to_a_layer() -> None:
 
 
 def test_imports_point_down_except_named_facades() -> None:
-    allowed = FACADES | set(MISPLACED)
     offending = [str(item) for item in upward_imports()
-                 if (item.source, item.function) not in allowed
+                 if (item.source, item.function) not in FACADES
                  and not (item.typing_only and (item.source, item.function) in TYPING_ONLY)]
     assert not offending, "upward imports (move the code down, or name a facade):\n" + \
         "\n".join(offending)
@@ -146,7 +143,7 @@ def test_imports_point_down_except_named_facades() -> None:
 def test_every_allowed_upward_import_exists() -> None:
     # A stale entry would hide the next upward import from the same function.
     used = {(item.source, item.function) for item in upward_imports()}
-    assert sorted(FACADES - used) == [] and sorted(set(MISPLACED) - used) == []
+    assert sorted(FACADES - used) == []
     assert sorted(TYPING_ONLY - used) == []
 
 

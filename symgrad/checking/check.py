@@ -41,7 +41,6 @@ from .finite_differences import Column, Probe, finite_differences
 from ..language.parse import as_expression
 from .sampling import count_points, format_point, format_value, point_dict, sample_points
 from ..core.shapes import size_of
-from ..core.traverse import topological
 from ..calculus.differentiate import grad
 from ..eager.tracing import recorded_order
 from ..language.printing import to_text

@@ -18,7 +18,7 @@ import functools
 import math
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any, Callable, Union
+from typing import Any, Callable
 
 import numpy as np
 

@@ -7,7 +7,7 @@ at every point of a batch, as `jax.vmap(jax.grad(f))` does. No DAG node is ever 
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
