@@ -1,7 +1,15 @@
 """Parse + build speed of `sg.parse`, beside Python's `ast.parse` (the floor) and SymPy.
 
-    python benchmarks/bench_parse.py            # 1,000 / 10,000 / 100,000 terms
-    python benchmarks/bench_parse.py --quick    # 1,000 / 10,000, fewer repeats
+    python benchmarks/bench_parse.py                 # 1,000 / 10,000 / 100,000 terms
+    python benchmarks/bench_parse.py --quick         # 1,000 / 10,000, fewer repeats
+    python benchmarks/bench_parse.py --parts 10000   # where the time per token goes (CPU time)
+    python benchmarks/bench_parse.py --megabytes 5   # one input of that size, CPU seconds
+
+`--parts` splits one parse into what it is made of, each in CPU microseconds per token (CPU
+time, so that other processes on a shared machine count less): the regular-expression floor,
+lark's lexer alone, lark's parser alone (building its own tree, no symgrad callbacks), the
+same with lark-cython when it is installed, the builders alone (the same Expr built by
+Python calls), the whole `sg.parse`, and `sg.parse_latex` of the same sum written in LaTeX.
 
 The input is a sum of terms `3*x_i**2*x_j + x_i` with x_j = x_{i+1} (names mod n). All times
 come from this one run: medians of a few repeats for the fast cases, one run for the slow ones.
@@ -106,10 +114,100 @@ def row(terms: int, repeats: int) -> str:
             f"{ours / floor:9.1f}x {sympy_text} {speedup}")
 
 
+def cpu_per_token(run: Callable[[], object], tokens: int, repeats: int = 2) -> float:
+    """The least CPU time of `run()` over `repeats`, in microseconds per token."""
+    best = float("inf")
+    for _ in range(repeats):
+        gc.collect()
+        start = time.process_time()
+        result = run()
+        best = min(best, time.process_time() - start)
+        del result
+    return best / tokens * 1e6
+
+
+def latex_expression(terms: int) -> str:
+    """The benchmark sum written as LaTeX: `3x_{i}^{2}x_{j} + x_{i}`."""
+    return " + ".join(f"3x_{{{i}}}^{{2}}x_{{{(i + 1) % terms}}} + x_{{{i}}}"
+                      for i in range(terms))
+
+
+def built(terms: int) -> sg.Expr:
+    """The benchmark's Expr built by the same builder calls the parser makes, without text."""
+    from symgrad.core.expr import constant, symbol
+    from symgrad.ops import functions
+    names: dict[str, sg.Expr] = {}
+
+    def name(text: str) -> sg.Expr:
+        if text not in names:
+            names[text] = symbol(text)
+        return names[text]
+    three, two = constant(3.0), constant(2.0)
+    summands = []
+    for i in range(terms):
+        summands.append(functions.multiply(
+            [three, functions.power(name(f"x_{i}"), two), name(f"x_{(i + 1) % terms}")]))
+        summands.append(name(f"x_{i}"))
+    return functions.add(summands)
+
+
+def parts(terms: int) -> None:
+    """Where the time of one parse goes, in CPU microseconds per token."""
+    from lark import Lark
+    from symgrad.language import parse as parse_module
+    text = expression(terms)
+    tokens = len(TOKEN.findall(text))
+    grammar = parse_module._grammar_text()
+    rows = [("regular-expression floor (re.findall)", lambda: TOKEN.findall(text))]
+    for lexer in ("basic", "contextual"):
+        plain = Lark(grammar, parser="lalr", lexer=lexer)
+        if lexer == "basic":
+            rows.append(("lark lexer alone (basic)", lambda plain=plain: list(plain.lex(text))))
+        rows.append((f"lark parser alone, its own tree ({lexer} lexer)",
+                     lambda plain=plain: plain.parse(text)))
+    try:
+        import lark_cython
+        fast = Lark(grammar, parser="lalr", lexer="basic", _plugins=lark_cython.plugins)
+        rows.append(("lark-cython lexer alone", lambda: list(fast.lex(text))))
+        rows.append(("lark-cython parser alone, its own tree", lambda: fast.parse(text)))
+    except ImportError:
+        rows.append(("lark-cython: not installed (pip install lark-cython)", lambda: None))
+    rows.append(("symgrad builders alone (no text)", lambda: built(terms)))
+    rows.append(("sg.parse, all of it", lambda: sg.parse(text)))
+    latex = latex_expression(terms)
+    rows.append(("sg.parse_latex of the same sum in LaTeX", lambda: sg.parse_latex(latex)))
+    sg.parse("x + 1"), sg.parse_latex("x + 1")
+    print(f"{terms:,} terms, {tokens:,} tokens; CPU microseconds per token")
+    for label, run in rows:
+        print(f"  {label:<55} {cpu_per_token(run, tokens):8.2f}", flush=True)
+
+
+def megabytes(size: float) -> None:
+    """`sg.parse` of one generated input of `size` MB: CPU seconds and per token."""
+    terms = max(1, int(size * 1e6 / (len(expression(1000)) / 1000)))
+    text = expression(terms)
+    tokens = len(TOKEN.findall(text))
+    sg.parse("x + 1")
+    seconds = cpu_per_token(lambda: sg.parse(text), tokens, repeats=1) * tokens / 1e6
+    print(f"{len(text) / 1e6:.2f} MB, {tokens:,} tokens: {seconds:.1f} CPU s, "
+          f"{seconds / tokens * 1e6:.2f} us/token")
+
+
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--quick", action="store_true", help="skip 100,000 terms")
-    quick = options.parse_args().quick
+    options.add_argument("--parts", type=int, metavar="TERMS",
+                         help="split the time per token into its parts, for TERMS terms")
+    options.add_argument("--megabytes", type=float, metavar="MB",
+                         help="parse one generated input of MB megabytes")
+    arguments = options.parse_args()
+    if arguments.parts:
+        parts(arguments.parts)
+        return
+    if arguments.megabytes:
+        megabytes(arguments.megabytes)
+        return
+    quick = arguments.quick
     sizes = [(1_000, 5), (10_000, 3)] + ([] if quick else [(100_000, 1)])
     sg.parse("x + 1")  # build (or load) the parser outside the timings
     print(f"python {sys.version.split()[0]}, symgrad {sg.__version__}")
