@@ -365,6 +365,26 @@ def test_the_printers_latex_reads_back_to_the_same_values(text: str) -> None:
     np.testing.assert_allclose(again.eval(**points), expr.eval(**points), rtol=1e-12)
 
 
+# -- what SymPy prints reads back (learning systems print their LaTeX with SymPy) ---------------
+SYMPY_PRINTED = ["cos(x)**2", "log(x)/x", "sech(x)", "asinh(x)", "Abs(x - 1)", "sqrt(x + 1)",
+                 "root(x, 3)", "exp(-x**2/2)/sqrt(2*pi)", "sin(x)*cos(y)", "atan(x)**2", "acot(x)",
+                 "coth(x)", "log(x, 2)", "log(x, 10)", "x**Rational(2, 3)", "csc(x)**2*cot(x)",
+                 "erf(x)", "1/(1 + exp(-x))", "1/tan(x)", "asin(x)**2", "sinh(x)**2", "x**x",
+                 "exp(sin(x))", "sec(x)*tan(x)", "3*x**2*log(y) + x**3/y", "(x + 1)**3*(x - 1)",
+                 "acos(x)/sqrt(1 - x**2)", "tanh(x/2)", "exp(x)*sin(x)**3"]
+
+
+@pytest.mark.parametrize("text", SYMPY_PRINTED)
+def test_latex_printed_by_sympy_reads_back_to_its_values(text: str) -> None:
+    import sympy
+    expression = sympy.parse_expr(text)
+    ours = sg.parse_latex(sympy.latex(expression))
+    points = _points(sorted(str(symbol) for symbol in expression.free_symbols), UNIT)
+    expected = _sympy_value(text, False, points)
+    np.testing.assert_allclose(np.broadcast_to(ours.eval(**points), expected.shape), expected,
+                               rtol=1e-10)
+
+
 # -- the shipped tables --------------------------------------------------------------------------------
 def test_the_shipped_latex_tables_are_those_of_the_grammar() -> None:
     from lark import __version__ as lark_version
