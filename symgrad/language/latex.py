@@ -8,7 +8,6 @@ with 1-based line and column, at one boundary, as in `parse.py`.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import hashlib
 import importlib.resources
@@ -279,6 +278,7 @@ def _unknown_command(name: str) -> str:
     message = f"unknown command '\\{name}'"
     if notation.resolve(name) is not None:
         return message + f": write \\operatorname{{{name}}}"
+    import difflib  # only on this error path, keeping `import symgrad` light
     close = difflib.get_close_matches(name, _known_commands(), n=1, cutoff=0.6)
     return message + (f" (did you mean '\\{close[0]}'?)" if close else "")
 
