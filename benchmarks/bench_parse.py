@@ -184,7 +184,8 @@ def parts(terms: int) -> None:
 
 def megabytes(size: float) -> None:
     """`sg.parse` of one generated input of `size` MB: CPU seconds and per token."""
-    terms = max(1, int(size * 1e6 / (len(expression(1000)) / 1000)))
+    sample = 100_000  # names grow with the term count: measure the length per term at scale
+    terms = max(1, int(size * 1e6 / (len(expression(sample)) / sample)))
     text = expression(terms)
     tokens = len(TOKEN.findall(text))
     sg.parse("x + 1")
