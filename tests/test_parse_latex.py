@@ -155,6 +155,7 @@ ROWS: list[tuple[str, str, str, str | None, tuple[float, float]]] = [
     (r"\mathrm{e}^{x}", "e^x", SAME, "exp(x)", UNIT),
     (r"\ln{x}", "ln(x)", SAME, None, UNIT),
     (r"\frac{x}{\ln x} - \frac{x}{\ln^{2} x}", "x/ln(x) - x/ln(x)^2", SAME, None, UNIT),
+    ("x^{2} \u2212 2x \u00b7 y \u00f7 3", "x^2 - 2x*y/3", SAME, "x**2 - 2*x*y/3", UNIT),
     # A derivative's left-hand side is dropped (SymPy is given the right-hand side).
     (r"f'(x) = 2x", "2x", SAME, "2*x", UNIT),
     (r"y' = 3x^{2}", "3x^2", SAME, "3*x**2", UNIT),

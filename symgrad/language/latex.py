@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, cast
 
-from ..core.errors import ArgumentError, ArityError, NameLookupError, ParseError, SymgradError
+from ..core.errors import (ArgumentError, ArityError, LimitError, NameLookupError, ParseError,
+                           SymgradError)
 from ..core.expr import Expr, constant_value, symbol
 from ..core.shapes import Shape
 from ..ops import functions
@@ -111,8 +112,8 @@ def _build(token: Token | None, builder: Any, *args: Any) -> Expr:
     try:
         return cast(Expr, builder(*args))
     except SymgradError as error:
-        if isinstance(error, ParseError) and error.line:
-            raise
+        if isinstance(error, LimitError) or isinstance(error, ParseError) and error.line:
+            raise  # a limit is about the work, not the spot
         kind = type(error) if isinstance(error, ParseError) else ParseError
         message = error.message if isinstance(error, ParseError) else str(error)
         raise _error(kind, message, _at(token)) from error
