@@ -648,7 +648,6 @@ def _close_call(application: _Application) -> tuple[Token | None, Expr]:
 
 
 # -- lark's errors become ours -------------------------------------------------------------------
-_SHOWN = {"$END": "end of input"}
 
 
 def _syntax_error(error: UnexpectedInput, session: _Session) -> ParseError:
