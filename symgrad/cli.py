@@ -215,6 +215,21 @@ def _render_graph(dot: str, path: str) -> int:
     return EXIT_OK
 
 
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        # Imported here: Starlette and uvicorn are an optional extra, which no other command needs.
+        from .web.server import serve
+    except ImportError as error:
+        print(f"error: symgrad serve needs Starlette and uvicorn ({error.name} is missing); "
+              "install them with: pip install 'symgrad[web]'", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        serve(host=args.host, port=args.port, open_browser=args.open)
+    except KeyboardInterrupt:
+        pass
+    return EXIT_OK
+
+
 def _demo(args: argparse.Namespace) -> int:
     return EXIT_OK if run_demo(sys.stdout) else EXIT_DIFFERENT
 
@@ -296,12 +311,21 @@ _COMMANDS: list[tuple[str, str, str, Handler]] = [
      'symgrad graph "sin(x)^2 + sin(x)" -o dag.dot', _graph),
     ("plot", "plot f and its derivative (needs matplotlib: pip install 'symgrad[plot]')",
      'symgrad plot "sin(x) x" --wrt x --range -3:3 -o plot.png', _plot),
+    ("serve", "the local web page: type a function and your answer, see the derivative, the "
+     "verdict, the steps and a plot (needs pip install 'symgrad[web]')",
+     "symgrad serve --port 8000 --open", _serve),
     ("demo", "the notebook examples, every method side by side", "symgrad demo", _demo),
 ]
 
 
 def _add_options(name: str, sub: argparse.ArgumentParser) -> None:
     if name == "demo":
+        return
+    if name == "serve":
+        sub.add_argument("--port", type=int, default=8000, help="the port (default 8000; 0: any free port)")
+        sub.add_argument("--host", default="127.0.0.1",
+                         help="the address to listen on (default 127.0.0.1: this computer only)")
+        sub.add_argument("--open", action="store_true", help="open the page in a web browser")
         return
     sub.add_argument("expr", metavar="EXPR", help="the expression, e.g. \"3x^2 + sin(x y)\"")
     if name == "verify":
