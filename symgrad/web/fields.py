@@ -125,7 +125,10 @@ def _order(value: Any, limits: WebLimits) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise RequestError(f"'order' is a whole number from 1 to {limits.max_order}, not {value!r}",
                            "order")
-    if not 1 <= value <= limits.max_order:
+    if value < 1:
+        raise RequestError(f"'order' is a whole number from 1 to {limits.max_order}, not {value}",
+                           "order")
+    if value > limits.max_order:
         raise TooLarge(f"'order' is {value}; the page computes derivatives of order 1 to "
                        f"{limits.max_order}", "order")
     return value

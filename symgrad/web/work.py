@@ -170,3 +170,7 @@ def answer(kind: str, request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         what = "out of memory" if isinstance(error, MemoryError) else "too deeply nested"
         return 400, {"error": {"type": "LimitError", "message": f"{what}: try a smaller expression",
                                "reason": what, "line": None, "column": None, "field": None}}
+    except Exception as error:  # a bug, not the user's mistake: say so, keep the worker alive
+        message = f"internal error ({type(error).__name__}: {error}); please report it"
+        return 500, {"error": {"type": "InternalError", "message": message, "reason": message,
+                               "line": None, "column": None, "field": None}}
