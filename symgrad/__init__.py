@@ -32,7 +32,8 @@ from .eager.tracing import trace
 from .eager import autograd
 from .language.sympy_bridge import from_sympy
 from .checking.check import CheckReport, check
-from .checking.verify import Verdict, verify
+from .checking.verdict import Verdict
+from .checking.verify import verify
 from .calculus.steps import Derivation, steps
 
 __version__ = "0.1.0"
