@@ -76,7 +76,7 @@ def compare(samples: Samples, derivative: Expr, claim: Expr,
         return Comparison("correct")
     exact = exact or HighPrecision(derivative, claim)
     relative = relative_difference(expected, claimed)
-    suspects = _suspects(agree, relative)
+    suspects = _suspects(agree, relative, _plainness(samples.batch, len(agree)))
     unconfirmed = []
     for index in suspects:
         answer = exact.differ(point_of(samples.batch, index))
@@ -95,10 +95,21 @@ def compare(samples: Samples, derivative: Expr, claim: Expr,
         f"precision nor SymPy could tell whether that is rounding ({exact.trouble})"))
 
 
-def _suspects(agree: np.ndarray, relative: np.ndarray) -> list[int]:
-    """The points to confirm: the first disagreeing round point, then the largest differences."""
+def _plainness(batch: Mapping[str, np.ndarray], count: int) -> np.ndarray:
+    """How plain each point reads (lower is plainer): round one-decimal points near 0 first."""
+    if not batch:
+        return np.zeros(count)
+    flat = np.concatenate([np.reshape(array, (count, -1)) for array in batch.values()], axis=1)
+    with np.errstate(all="ignore"):
+        round_ = np.all(np.round(flat, 1) == flat, axis=1)
+        size: np.ndarray = np.max(np.abs(flat), axis=1) + np.where(round_, 0.0, 1e6)
+    return size
+
+
+def _suspects(agree: np.ndarray, relative: np.ndarray, plainness: np.ndarray) -> list[int]:
+    """The points to confirm: the plainest disagreeing point, then the largest differences."""
     disagree = np.flatnonzero(~agree)
-    chosen = [int(disagree[0])]
+    chosen = [int(disagree[np.argmin(plainness[disagree])])]
     by_size = disagree[np.argsort(-relative[disagree], kind="stable")]
     for index in by_size:
         if len(chosen) >= MAX_CONFIRMATIONS:

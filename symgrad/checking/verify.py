@@ -23,7 +23,7 @@ from ..numeric.evaluate import evaluate
 from .confirm import Comparison, compare
 from .diagnosis import Samples, diagnose, sympy_difference
 from .domains import At, sample_domain
-from .sampling import count_points, point_dict
+from .sampling import count_points, format_value, point_dict
 from .verdict import CORRECT, INCONCLUSIVE, WRONG, Verdict, derivative_name
 
 NICE_POINTS, RANDOM_POINTS = 40, 160
@@ -131,11 +131,12 @@ def _decide(function: Expr, wrt: str | tuple[str, ...], variables: tuple[str, ..
         reason = str(error)
         return verdict(INCONCLUSIVE, "inconclusive: " + reason, reason=reason)
     comparison = compare(samples, derivative, claim)
+    right = _correct_message(function, variables, claim, derivative) + _where(at)
     if comparison.status == CORRECT:
         proved = use_sympy and prove and _sympy_equal(derivative, claim)
-        return verdict(CORRECT, _correct_message(function, variables, claim, derivative), proved=proved)
+        return verdict(CORRECT, right, proved=proved)
     if use_sympy and comparison.status != WRONG and _sympy_equal(derivative, claim):
-        return verdict(CORRECT, _correct_message(function, variables, claim, derivative), proved=True)
+        return verdict(CORRECT, right, proved=True)
     if comparison.status == INCONCLUSIVE:
         reason = comparison.reason or "the numbers cannot tell"
         return verdict(INCONCLUSIVE, "inconclusive: " + reason, reason=reason)
@@ -168,6 +169,16 @@ def _samples(function: Expr, derivative: Expr, claim: Expr, at: At | None, seed:
         expected = flat(evaluate(derivative, {n: batch[n] for n in derivative.symbols}))
         claimed = flat(evaluate(claim, {n: batch[n] for n in claim.symbols}))
     return Samples(batch, np.array(expected, dtype=np.float64), np.array(claimed, dtype=np.float64))
+
+
+def _where(at: At | None) -> str:
+    """` (checked for x in [5, 10])`: the region a verdict was restricted to."""
+    if not at:
+        return ""
+    parts = [f"{name} in [{value[0]:g}, {value[1]:g}]" if isinstance(value, (tuple, list))
+             and len(value) == 2 and np.ndim(value[0]) == 0 else f"{name}={format_value(value)}"
+             for name, value in at.items()]
+    return f" (checked for {', '.join(parts)})"
 
 
 def _symbol_shapes(*exprs: Expr) -> dict[str, Shape]:
