@@ -174,3 +174,155 @@ def test_wrong_answers_on_domains_away_from_zero_get_a_counterexample_inside(fun
 @pytest.mark.parametrize("function, claim", AGREE_NEAR_ZERO)
 def test_wrong_answers_that_agree_near_zero_are_caught_far_out(function, claim):
     _rejected_inside(function, claim, lambda x: True)
+
+
+# -- orders and partials ----------------------------------------------------------------------------
+SECOND_DERIVATIVES = [
+    # (function, right f'', wrong f'')
+    ("x^3", "6x", "3x^2"),
+    ("sin(x^2)", "2cos(x^2) - 4x^2 sin(x^2)", "-4x^2 sin(x^2)"),
+    ("e^(3x)", "9e^(3x)", "3e^(3x)"),
+    ("ln(x - 5)", "-1/(x-5)^2", "1/(x-5)^2"),
+    ("sqrt(x - 4)", "-1/(4 (x-4)^(3/2))", "-1/(2 (x-4)^(3/2))"),
+    ("x ln x", "1/x", "ln x + 1"),
+    ("tan x", "2 sec^2 x tan x", "sec^2 x"),
+    ("atan(x)", "-2x/(1+x^2)^2", "1/(1+x^2)"),
+    ("1/(x-10)", "2/(x-10)^3", "-1/(x-10)^2"),
+    ("x^2 e^x", "e^x (x^2 + 4x + 2)", "e^x (x^2 + 2x)"),
+]
+
+
+@pytest.mark.parametrize("function, right, wrong", SECOND_DERIVATIVES)
+def test_second_derivatives_right_and_wrong(function, right, wrong):
+    assert sg.verify(function, right, wrt="x", order=2).status == "correct"
+    verdict = sg.verify(function, wrong, wrt="x", order=2)
+    assert verdict.status == "wrong", str(verdict)
+    x = verdict.counterexample["x"]
+    f = _sympy(function)
+    expected = float(sympy.diff(f, X, 2).subs(X, sympy.Rational(x)).evalf(20))
+    assert verdict.expected == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+def test_third_order_and_the_order_shown():
+    assert sg.verify("x^4", "24x", wrt="x", order=3).ok is True
+    verdict = sg.verify("x^4", "12x^2", wrt="x", order=3)
+    assert verdict.ok is False and verdict.order == 3 and verdict.variables == ("x", "x", "x")
+    assert "d^3/dx^3" in str(verdict)
+
+
+MIXED_PARTIALS = [
+    # (function, wrt, right, wrong)
+    ("x^2 y^3", ("x", "y"), "6 x y^2", "6 x y"),
+    ("x^2 y^3", ("y", "x"), "6 x y^2", "3 x y^2"),
+    ("sin(x y)", ("x", "y"), "cos(x y) - x y sin(x y)", "-x y sin(x y)"),
+    ("e^(x y)", ("x", "y"), "e^(x y) (1 + x y)", "x y e^(x y)"),
+    ("ln(x^2 + y^2)", ("x", "y"), "-4 x y/(x^2 + y^2)^2", "4 x y/(x^2 + y^2)^2"),
+    ("x^3 y + x y^2", ("x", "x"), "6 x y", "3 x^2"),
+    ("sqrt(x - 10) y^2", ("x", "y"), "y/sqrt(x - 10)", "y/(2 sqrt(x - 10))"),
+]
+
+
+@pytest.mark.parametrize("function, wrt, right, wrong", MIXED_PARTIALS)
+def test_mixed_partials_right_and_wrong(function, wrt, right, wrong):
+    verdict = sg.verify(function, right, wrt=wrt)
+    assert verdict.status == "correct", str(verdict)
+    verdict = sg.verify(function, wrong, wrt=wrt)
+    assert verdict.status == "wrong", str(verdict)
+    f = sg.parse(function).to_sympy()
+    symbols = [sympy.Symbol(name) for name in wrt]
+    point = {sympy.Symbol(name): sympy.Rational(value) for name, value in verdict.counterexample.items()}
+    expected = float(sympy.diff(f, *symbols).subs(point).evalf(20))
+    claimed = float(sg.parse(wrong).to_sympy().subs(point).evalf(20))
+    assert verdict.expected == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    assert not math.isclose(expected, claimed, rel_tol=1e-9)
+
+
+def test_gradient_claimed_as_a_dict_of_partials():
+    right = sg.verify("x^2 y + sin(y)", {"x": "2 x y", "y": "x^2 + cos(y)"})
+    assert right.status == "correct" and set(right.parts) == {"x", "y"}
+    wrong = sg.verify("x^2 y + sin(y)", {"x": "2 x y", "y": "x^2"})
+    assert wrong.status == "wrong" and wrong.parts["y"].status == "wrong"
+    assert wrong.parts["x"].status == "correct" and wrong.counterexample is not None
+    missing = sg.verify("x^2 y + sin(y)", {"x": "2 x y"})
+    assert missing.status == "wrong" and "lacks" in missing.message
+    json.dumps(wrong.to_dict())
+
+
+def test_order_and_a_tuple_of_variables_do_not_mix():
+    with pytest.raises(sg.ArgumentError):
+        sg.verify("x^2 y", "2", wrt=("x", "y"), order=2)
+    with pytest.raises(sg.ArgumentError):
+        sg.verify("x^2", "2", wrt="x", order=0)
+
+
+# -- implicit curves -------------------------------------------------------------------------------
+IMPLICIT = [
+    # (equation, right dy/dx, wrong dy/dx)
+    ("x^2 + y^2 = 25", "-x/y", "x/y"),
+    ("x^2 + y^2 = 25", "-x y/(25 - x^2)", "-y/x"),           # uses the equation: right
+    ("x^2 + y^2 = 4", "-x/y", "-x/(2y)"),
+    ("(x - 3)^2 + (y + 1)^2 = 16", "-(x - 3)/(y + 1)", "-(x - 3)/y"),
+    ("x^2/4 + y^2/9 = 1", "-9x/(4y)", "-4y/(9x)"),
+    ("x^2/25 + y^2/16 = 1", "-16x/(25y)", "-16x/(25 y^2)"),
+    ("4x^2 + 9y^2 = 36", "-4x/(9y)", "-8x"),
+    ("x^2 - y^2 = 1", "x/y", "-x/y"),
+    ("x^3 + y^3 = 6 x y", "(2y - x^2)/(y^2 - 2x)", "(2y - x^2)/(y^2 + 2x)"),
+    ("x^3 + y^3 = 9 x y", "(3y - x^2)/(y^2 - 3x)", "(3y - x^2)/(y^2 - 3y)"),
+    ("x^2 y + y^3 = 1", "-2x y/(x^2 + 3y^2)", "-2x y/(3y^2)"),
+    ("sin(x y) = x", "(1 - y cos(x y))/(x cos(x y))", "(1 - cos(x y))/(x cos(x y))"),
+    ("x y = 1", "-y/x", "y/x"),
+    ("x y + y^2 = 10", "-y/(x + 2y)", "-y/(2y)"),
+    ("e^y = x + 5", "1/(x + 5)", "e^y"),
+    ("y^3 + y = x", "1/(3y^2 + 1)", "3y^2 + 1"),
+    ("x^2 + x y + y^2 = 7", "-(2x + y)/(x + 2y)", "-(2x + y)/(x + y)"),
+    ("sqrt(x) + sqrt(y) = 4", "-sqrt(y)/sqrt(x)", "sqrt(y)/sqrt(x)"),
+    ("y^2 = x^3 + 2", "3x^2/(2y)", "3x^2/y"),
+    ("x^(2/3) + y^(2/3) = 4", "-cbrt(y/x)", "cbrt(y/x)"),
+    ("cos(y) = x - 100", "-1/sin(y)", "1/sin(y)"),
+    ("tan(y) = x", "cos(y)^2", "sec(y)^2"),
+    ("x e^y = y + 1", "e^y/(1 - x e^y)", "e^y/(1 + x e^y)"),
+    ("ln(y) + x y = 20", "-y^2/(1 + x y)", "-y/(1 + x y)"),
+]
+
+
+def _on_curve_slope(equation: str, x: float, y: float) -> float:
+    left, right = equation.split("=")
+    curve = sg.parse(left).to_sympy() - sg.parse(right).to_sympy()
+    xs, ys = sympy.Symbol("x"), sympy.Symbol("y")
+    root = sympy.nsolve(curve.subs(xs, sympy.Rational(x)), ys, y, prec=40)
+    slope = -sympy.diff(curve, xs) / sympy.diff(curve, ys)
+    return float(slope.subs({xs: sympy.Rational(x), ys: root}).evalf(30))
+
+
+def test_there_are_twenty_implicit_exercises():
+    assert len(IMPLICIT) >= 20
+
+
+@pytest.mark.parametrize("equation, right, wrong", IMPLICIT, ids=[c[0] + " | " + c[2] for c in IMPLICIT])
+def test_implicit_derivatives_right_and_wrong(equation, right, wrong):
+    verdict = sg.verify_implicit(equation, right, wrt="x", dependent="y")
+    assert verdict.status == "correct", str(verdict)
+    verdict = sg.verify_implicit(equation, wrong, wrt="x", dependent="y")
+    assert verdict.status == "wrong", str(verdict)
+    point = verdict.counterexample
+    # The point lies on the curve, and there the true slope (SymPy's) is what the verdict says.
+    assert verdict.expected == pytest.approx(_on_curve_slope(equation, point["x"], point["y"]),
+                                             rel=1e-6, abs=1e-9)
+    assert not math.isclose(verdict.expected, verdict.claimed, rel_tol=1e-9)
+
+
+def test_implicit_claim_equal_on_the_upper_half_only_is_wrong_on_the_lower():
+    verdict = sg.verify_implicit("x^2 + y^2 = 25", "-x/sqrt(25 - x^2)", wrt="x", dependent="y")
+    assert verdict.status == "wrong" and verdict.counterexample["y"] < 0
+    upper = sg.verify_implicit("x^2 + y^2 = 25", "-x/sqrt(25 - x^2)", at={"x": (-4, 4)})
+    assert upper.status == "wrong"
+
+
+def test_implicit_curve_without_real_points_is_inconclusive():
+    verdict = sg.verify_implicit("x^2 + y^2 = -1", "-x/y")
+    assert verdict.status == "inconclusive" and verdict.ok is None and "no point" in verdict.reason
+
+
+def test_implicit_diagnoses_the_usual_mistakes():
+    assert "wrong sign" in sg.verify_implicit("x^2 + y^2 = 25", "x/y").diagnosis
+    assert "upside down" in sg.verify_implicit("x^2/4 + y^2/9 = 1", "-4y/(9x)").diagnosis

@@ -101,8 +101,8 @@ def _plainness(batch: Mapping[str, np.ndarray], count: int) -> np.ndarray:
         return np.zeros(count)
     flat = np.concatenate([np.reshape(array, (count, -1)) for array in batch.values()], axis=1)
     with np.errstate(all="ignore"):
-        round_ = np.all(np.round(flat, 1) == flat, axis=1)
-        size: np.ndarray = np.max(np.abs(flat), axis=1) + np.where(round_, 0.0, 1e6)
+        ragged = np.sum(np.round(flat, 1) != flat, axis=1)
+        size: np.ndarray = np.max(np.abs(flat), axis=1) + 1e6 * ragged
     return size
 
 
