@@ -103,9 +103,7 @@
   function setVariables(names) {
     const chosen = wrtPicker.value;
     wrtPicker.textContent = "";
-    if (names.length !== 1) {
-      wrtPicker.append(new Option(names.length ? "(choose)" : "(its only one)", ""));
-    }
+    if (names.length === 0) wrtPicker.append(new Option("(none)", ""));
     for (const name of names) wrtPicker.append(new Option(name, name));
     if (names.includes(chosen)) wrtPicker.value = chosen;
     else if (names.length >= 1) wrtPicker.value = names.includes("x") ? "x" : names[0];
@@ -178,23 +176,33 @@
     status.id = "verdict-status";
     status.textContent = { correct: "Correct", wrong: "Wrong", inconclusive: "Inconclusive" }[v.status] || v.status;
     box.append(status);
-    if (v.status === "correct" && v.proved) box.append(paragraph("note", "Proved equal by SymPy, not only checked at points."));
-    if (v.message) box.append(paragraph("message", v.message));
+    if (v.claim && v.claim.latex) {
+      const claim = document.createElement("div");
+      claim.className = "math-block";
+      renderMath(claim, "\\text{your answer: }" + v.claim.latex);
+      box.append(claim);
+    }
+    if (v.status === "correct") {
+      box.append(paragraph("message", v.message));
+      if (v.proved) box.append(paragraph("note", "SymPy proved the two equal; the check did not rely on sample points alone."));
+    }
     if (v.counterexample) {
       const where = paragraph("counterexample", "");
       where.id = "counterexample";
       let text = "Counterexample: at " + pointText(v.counterexample);
-      if (v.expected !== undefined && v.expected !== null) text += ", the derivative is " + number(v.expected);
-      if (v.claimed !== undefined && v.claimed !== null) text += " but your answer gives " + number(v.claimed);
+      if (v.expected !== null && v.expected !== undefined) text += ", the derivative is " + number(v.expected);
+      if (v.claimed !== null && v.claimed !== undefined) text += ", but your answer gives " + number(v.claimed);
       where.textContent = text + ".";
       box.append(where);
     }
     if (v.diagnosis) {
-      const why = paragraph("diagnosis", "Likely mistake: " + v.diagnosis);
+      const why = paragraph("diagnosis", "Likely mistake: " + v.diagnosis + ".");
       why.id = "diagnosis";
       box.append(why);
+    } else if (v.status === "wrong") {
+      box.append(paragraph("message", v.message));
     }
-    if (v.status === "inconclusive" && v.reason) box.append(paragraph("note", "Why: " + v.reason));
+    if (v.status === "inconclusive") box.append(paragraph("note", "Why: " + (v.reason || v.message)));
   }
 
   function showSteps(reply) {
@@ -218,7 +226,8 @@
       law.textContent = "  " + step.law;
       const math = document.createElement("div");
       math.className = "math-block";
-      renderMath(math, "\\frac{d}{d" + d.wrt + "}\\left[" + step.subject + "\\right] = " + step.formula + " = " + step.result);
+      const tail = step.formula === step.result ? "" : " = " + step.result;
+      renderMath(math, "\\frac{d}{d" + d.wrt + "}\\left[" + step.subject + "\\right] = " + step.formula + tail);
       item.append(rule, law, math);
       list.append(item);
     }
