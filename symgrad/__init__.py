@@ -19,6 +19,7 @@ from .ops.functions import (acosh, acot, acoth, acsc, acsch, asec, asech, asinh,
                             coth, csc, csch, exp2, log1p, sec, sech, sinc)
 from .calculus.differentiate import diff, grad, hessian, jacobian, vjp
 from .language.parse import parse
+from .language.latex import parse_latex
 from .numeric.kernel import Kernel, compile  # noqa: A004  (shadows the builtin in this namespace only)
 
 from .numeric.reverse import reverse
@@ -50,7 +51,7 @@ __all__ = [
     "ParseError", "ShapeError", "SymgradError", "__version__", "abs", "acos", "asin", "atan",
     "atan2", "cbrt", "clamp", "constant", "cos", "cosh", "diff", "dot", "erf", "exp", "expm1", "grad",
     "hessian", "jacobian", "log", "log2", "log10", "matmul", "max", "mean", "min", "norm",
-    "outer", "parse", "prod", "relu", "sigmoid", "sign", "sin", "sinh", "size", "softplus",
+    "outer", "parse", "parse_latex", "prod", "relu", "sigmoid", "sign", "sin", "sinh", "size", "softplus",
     "sqrt", "sum", "symbols", "tan", "tanh", "transpose", "vjp", "where",
     "acosh", "acot", "acoth", "acsc", "acsch", "asec", "asech", "asinh", "atanh", "cot", "coth",
     "csc", "csch", "exp2", "log1p", "sec", "sech", "sinc",

@@ -23,6 +23,7 @@ from .calculus.steps import steps
 from .checking.check import check
 from .checking.verify import verify
 from .demo import run as run_demo
+from .language.latex import parse_latex
 from .language.parse import parse
 from .numeric.kernel import compile as compile_kernel
 from .numeric.reverse import reverse
@@ -88,7 +89,13 @@ def _shapes(args: argparse.Namespace, point: dict[str, Any]) -> dict[str, Shape]
 def _inputs(args: argparse.Namespace) -> tuple[Expr, dict[str, Any]]:
     """The expression and the point; a vector value in --at declares its symbol's shape."""
     point = parse_point(getattr(args, "at", None))
-    return parse(args.expr, shapes=_shapes(args, point)), point
+    return _read(args, args.expr, _shapes(args, point)), point
+
+
+def _read(args: argparse.Namespace, text: str, shapes: dict[str, Shape]) -> Expr:
+    """EXPR or CLAIMED as an expression: LaTeX with --latex-input, the expression language
+    otherwise."""
+    return (parse_latex if args.latex_input else parse)(text, shapes=shapes)
 
 
 def _only_variable(expr: Expr, wrt: str | None) -> str:
@@ -170,6 +177,8 @@ def parse_region(text: str | None) -> dict[str, Any]:
 
 def _verify(args: argparse.Namespace) -> int:
     shapes = parse_shapes(args.shapes)
+    if args.latex_input:  # read here; verify reads (and strips a left side of) plain text
+        args.expr, args.claimed = (_read(args, text, shapes) for text in (args.expr, args.claimed))
     names = [name.strip() for name in args.wrt.split(",")] if args.wrt else None
     wrt = names[0] if names and len(names) == 1 else tuple(names) if names else None
     verdict = verify(args.expr, args.claimed, wrt, args.order, parse_region(args.at) or None,
@@ -348,6 +357,9 @@ def _add_options(name: str, sub: argparse.ArgumentParser) -> None:
     sub.add_argument("expr", metavar="EXPR", help="the expression, e.g. \"3x^2 + sin(x y)\"")
     if name == "verify":
         sub.add_argument("claimed", metavar="CLAIMED", help="the claimed derivative")
+    sub.add_argument("--latex-input", action="store_true",
+                     help="read EXPR" + (" and CLAIMED" if name == "verify" else "")
+                     + r" as LaTeX, e.g. \frac{1}{2}\sin^2 x")
     if name in ("diff", "steps", "verify", "plot", "check"):
         sub.add_argument("--wrt", help="the variable (optional when there is only one)"
                          + ("; several separated by commas" if name == "check" else ""))

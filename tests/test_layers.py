@@ -45,6 +45,7 @@ CYCLE_BREAKERS = frozenset({
 # Function-level imports that keep `import symgrad` fast: data loaded on first use.
 LOADED_ON_FIRST_USE = frozenset({
     ("symgrad.language.parse", "_shipped_parser", "symgrad.language.parser_tables"),  # 58 KB
+    ("symgrad.language.latex", "_shipped_parser", "symgrad.language.latex_tables"),  # 73 KB
 })
 # Function-level imports of a module that needs an optional dependency (an extra), so the
 # importing module works without it.

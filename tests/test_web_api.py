@@ -328,3 +328,46 @@ def test_a_taken_port_is_a_clear_error() -> None:
 
 def test_static_folder_is_inside_the_package() -> None:
     assert Path(sg.__file__).parent.joinpath("web", "static", "index.html").is_file()
+
+
+# -- LaTeX input ----------------------------------------------------------------------------------------
+def test_latex_input_is_read_by_parse_latex(client: Any) -> None:
+    status, body = post(client, "diff", {"function": r"\frac{1}{x} + \sin^{2} x", "input": "latex"})
+    assert status == 200
+    expected = sympy.diff(1 / X + sympy.sin(X) ** 2, X)
+    assert sympy.simplify(sympy_of(body["derivative"]) - expected) == 0
+    status, verdict = post(client, "verify", {"function": r"\sqrt{x}", "input": "latex",
+                                              "answer": r"f^{\prime}(x) = \frac{1}{2\sqrt{x}}"})
+    assert status == 200 and verdict["status"] == "correct"
+
+
+def test_a_latex_error_is_a_400_at_its_spot(client: Any) -> None:
+    status, body = post(client, "diff", {"function": r"\frac{1}{x", "input": "latex"})
+    assert status == 400
+    error = body["error"]
+    assert error["field"] == "function" and error["line"] == 1 and error["column"] is not None
+    assert error["message"] == str(pytest.raises(sg.ParseError, sg.parse_latex, r"\frac{1}{x").value)
+
+
+# -- the same verdicts as sg.verify on textbook exercises -------------------------------------------------
+TEXTBOOK = [   # (function, a student's answer, right?) checked by hand
+    ("x^3 - 4x + 7", "3x^2 - 4", True),
+    ("(x^2+1)^5", "5(x^2+1)^4", False),                 # chain factor 2x missing
+    ("e^(3x) sin x", "3e^(3x) sin x + e^(3x) cos x", True),
+    ("ln(x^2 + 1)", "2x/(x^2+1)", True),
+    ("x/(x+1)", "1/(x+1)^2", True),
+    ("x/(x+1)", "-1/(x+1)^2", False),                    # quotient rule reversed
+    ("tan x", "sec^2 x", True),
+    ("sqrt(4 - x^2)", "-x/sqrt(4 - x^2)", True),
+    ("arctan(2x)", "1/(1+4x^2)", False),                 # chain factor 2 missing
+    ("x^x", "x x^(x-1)", False),                         # power rule on a variable exponent
+]
+
+
+@pytest.mark.parametrize("function, answer, right", TEXTBOOK)
+def test_verdicts_match_sg_verify_on_textbook_exercises(client: Any, function: str, answer: str,
+                                                        right: bool) -> None:
+    status, body = post(client, "verify", {"function": function, "answer": answer})
+    assert status == 200
+    assert body["status"] == ("correct" if right else "wrong")
+    assert body == sg.verify(function, answer).to_dict()

@@ -154,3 +154,17 @@ def test_a_right_answer_and_the_variable_picker(phone: Session) -> None:
     assert page.inner_text("#verdict-status") == "Correct"
     assert page.query_selector("#counterexample") is None
     assert phone.hosts_left() == []
+
+
+def test_latex_input_mode(phone: Session) -> None:
+    page = phone.page
+    page.check("input[name='input'][value='latex']")
+    page.fill("#function", r"\frac{1}{x} + \sin^{2} x")
+    page.fill("#answer", r"-\frac{1}{x^{2}} + 2\sin x \cos x")
+    page.wait_for_selector("#function-preview .katex")
+    page.click("#go")
+    page.wait_for_selector("#verdict-status")
+    assert page.inner_text("#verdict-status") == "Correct"
+    source = page.eval_on_selector("#derivative annotation", "node => node.textContent")
+    assert sg.diff(sg.parse_latex(r"\frac{1}{x} + \sin^{2} x"), "x").latex() in source
+    assert phone.hosts_left() == []

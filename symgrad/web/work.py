@@ -16,9 +16,9 @@ from ..calculus.steps import MAX_SHOWN, formula_latex, steps
 from ..checking.verify import verify
 from ..core.errors import ParseError, SymgradError
 from ..core.expr import Expr
+from ..language.latex import parse_latex
 from ..language.parse import parse, strip_left_side
 from ..language.printing import to_latex, to_text
-from .fields import RequestError
 from .plotting import as_lists, sample, svg
 
 MAX_TEXT = 20_000   # characters of one expression's text in an answer; the rest is cut
@@ -39,8 +39,7 @@ def _read(request: dict[str, Any], field: str) -> Expr:
     text = request[field]
     try:
         if request["input"] == "latex":
-            raise RequestError("LaTeX input needs sg.parse_latex, which this version of symgrad "
-                               "lacks; switch the input to plain notation", "input")
+            return parse_latex(text)  # drops a derivative's left-hand side itself
         return parse(strip_left_side(text) if field == "answer" else text)
     except FieldError:
         raise
