@@ -7,6 +7,8 @@ from __future__ import annotations
 import fnmatch
 import math
 import re
+import subprocess
+import sys
 import time
 import tomllib
 import urllib.error
@@ -371,3 +373,15 @@ def test_verdicts_match_sg_verify_on_textbook_exercises(client: Any, function: s
     assert status == 200
     assert body["status"] == ("correct" if right else "wrong")
     assert body == sg.verify(function, answer).to_dict()
+
+
+def test_a_worker_runs_out_of_memory_at_its_limit_not_the_machines() -> None:
+    # In a child process: after the cap, 3 GB more is refused with MemoryError (Linux only).
+    code = ("import sys\nfrom symgrad.web.workers import _address_space, _limit_memory\n"
+            "if _address_space() is None: sys.exit(3)\n"
+            "_limit_memory(256)\nsmall = bytearray(64 * 2**20)\n"
+            "try:\n    bytearray(3 * 2**30)\nexcept MemoryError:\n    sys.exit(0)\nsys.exit(1)\n")
+    done = subprocess.run([sys.executable, "-c", code], timeout=120, check=False)
+    if done.returncode == 3:
+        pytest.skip("the address-space cap is Linux only")
+    assert done.returncode == 0

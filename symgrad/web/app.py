@@ -119,7 +119,7 @@ def create_app(limits: WebLimits | None = None, allowed_hosts: Sequence[str] | N
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        pool = WorkerPool(limits.workers, limits.time_limit)
+        pool = WorkerPool(limits.workers, limits.time_limit, limits.memory_mb)
         app.state.pool = pool
         if warm:
             await anyio.to_thread.run_sync(pool.warm)

@@ -48,6 +48,7 @@ class WebLimits:
     max_order: int = int(_environment("MAX_ORDER", 10))              # derivative order
     time_limit: float = _environment("TIME_LIMIT", 10.0)             # seconds of work
     workers: int = int(_environment("WORKERS", 2))                   # worker processes
+    memory_mb: int = int(_environment("MEMORY_MB", 2048))            # a worker's memory for work
 
 
 class RequestError(ArgumentError):

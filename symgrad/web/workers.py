@@ -12,6 +12,7 @@ with running threads may inherit a held lock.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -33,9 +34,38 @@ class WorkerFailed(SymgradError):
     """A worker stopped without answering (killed by the system, out of memory, ...)."""
 
 
-def _run_jobs(connection: Connection) -> None:
-    """A worker's life: import the heavy modules once, say so, then answer jobs until the
-    connection closes."""
+def _address_space() -> int | None:
+    """This process's address space in bytes (Linux), or None where it cannot be read."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            pages = int(handle.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def _limit_memory(megabytes: int) -> None:
+    """Allow the worker `megabytes` more address space than it has after its imports (Linux),
+    so runaway work raises MemoryError, which the job answers as a 400, instead of pushing the
+    machine into swap. Counting from the current size keeps the thread buffers a BLAS library
+    reserved per core out of the budget."""
+    base = _address_space()
+    if base is None:
+        return  # not Linux: the time limit still holds
+    import resource
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = base + megabytes * 2**20
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ValueError, OSError):
+        pass  # not allowed here: the time limit still holds
+
+
+def _run_jobs(connection: Connection, memory_mb: int) -> None:
+    """A worker's life: import the heavy modules once, cap its memory, say so, then answer
+    jobs until the connection closes."""
     try:
         import sympy  # noqa: F401  (verify's proofs; loaded now, not inside a job's time)
         import matplotlib
@@ -43,6 +73,8 @@ def _run_jobs(connection: Connection) -> None:
         import matplotlib.figure  # noqa: F401
     except ImportError:
         pass  # the jobs that need them say so
+    if memory_mb > 0:
+        _limit_memory(memory_mb)
     connection.send("ready")
     while True:
         try:
@@ -61,10 +93,10 @@ class Worker:
     ready: bool = False
 
     @classmethod
-    def start(cls) -> Worker:
+    def start(cls, memory_mb: int = 0) -> Worker:
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe()
-        process = context.Process(target=_run_jobs, args=(child,), daemon=True,
+        process = context.Process(target=_run_jobs, args=(child, memory_mb), daemon=True,
                                   name="symgrad-web-worker")
         process.start()
         child.close()
@@ -104,9 +136,10 @@ class Worker:
 class WorkerPool:
     """At most `size` workers at once; idle ones are reused, failed or late ones replaced."""
 
-    def __init__(self, size: int, time_limit: float) -> None:
+    def __init__(self, size: int, time_limit: float, memory_mb: int = 0) -> None:
         self.size = max(1, size)
         self.time_limit = time_limit
+        self.memory_mb = memory_mb
         self._slots = threading.BoundedSemaphore(self.size)
         self._idle: list[Worker] = []
         self._lock = threading.Lock()
@@ -116,7 +149,7 @@ class WorkerPool:
         """Start the workers now, so the first requests do not wait for Python to start."""
         with self._lock:
             while len(self._idle) < self.size:
-                self._idle.append(Worker.start())
+                self._idle.append(Worker.start(self.memory_mb))
 
     def run(self, job: Job) -> Answer:
         """Run `job` on a free worker (waiting for one), within the time limit. Blocks: call it
@@ -125,7 +158,7 @@ class WorkerPool:
             with self._lock:
                 if self._closed:
                     raise WorkerFailed("the server is stopping")
-                worker = self._idle.pop() if self._idle else Worker.start()
+                worker = self._idle.pop() if self._idle else Worker.start(self.memory_mb)
             try:
                 answer = worker.run(job, self.time_limit)
             except BaseException:
