@@ -134,11 +134,11 @@ def test_a_parse_error_shows_the_caret_message_under_the_input(phone: Session, t
     assert "line 1, column 6" in message
     assert message.splitlines()[-1].strip() == "^"
     assert str(pytest.raises(sg.ParseError, sg.parse, "x^2 +* sin x").value) in message
+    page.screenshot(path=str(tmp_path / "error.png"))
     # Fixing the text clears the error and renders the formula.
     page.fill("#function", "x^2 + sin x")
     page.wait_for_selector("#function-error", state="hidden")
     page.wait_for_selector("#function-preview .katex")
-    page.screenshot(path=str(tmp_path / "error.png"))
     assert phone.hosts_left() == []
 
 

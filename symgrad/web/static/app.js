@@ -42,9 +42,23 @@
     katex.render(latex, element, { throwOnError: false, displayMode: display !== false });
   }
 
+  // The message's first line wraps; the quoted text and its caret line keep their columns
+  // (no wrapping, scrolled sideways when long) so the caret stays under the spot.
   function showError(where, error) {
     const box = errors[where] || errors.form;
-    box.textContent = error.message || String(error);
+    const message = error.message || String(error);
+    const cut = message.indexOf("\n");
+    box.textContent = "";
+    const header = document.createElement("span");
+    header.className = "error-reason";
+    header.textContent = cut < 0 ? message : message.slice(0, cut);
+    box.append(header);
+    if (cut >= 0) {
+      const quoted = document.createElement("span");
+      quoted.className = "error-quote";
+      quoted.textContent = message.slice(cut + 1);
+      box.append(quoted);
+    }
     box.hidden = false;
   }
 
