@@ -33,13 +33,15 @@ from .eager.tracing import trace
 from .eager import autograd
 from .language.sympy_bridge import from_sympy
 from .checking.check import CheckReport, check
-from .checking.verify import Verdict, verify
+from .checking.verdict import Verdict
+from .checking.verify import verify
+from .checking.implicit import verify_implicit
 from .calculus.steps import Derivation, steps
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "CheckReport", "Derivation", "Verdict", "check", "steps", "verify",
+    "CheckReport", "Derivation", "Verdict", "check", "steps", "verify", "verify_implicit",
     "from_sympy",
     "Tensor", "arange", "autograd", "no_grad", "ones", "randn", "reverse", "tensor", "trace",
     "zeros",

@@ -1,13 +1,14 @@
 """The `symgrad` command line (also `python -m symgrad`).
 
 Exit codes: 0 success, 1 `check` or `verify` found a disagreement, 2 bad input (the message,
-no traceback, on stderr). SymPy and matplotlib are imported by the subcommands that need
+no traceback, on stderr), 3 `verify` could not tell (inconclusive). SymPy and matplotlib are imported by the subcommands that need
 them, so `symgrad eval` and `symgrad diff` never import SymPy.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 from typing import Any, Callable, Sequence
@@ -27,7 +28,7 @@ from .language.parse import parse
 from .numeric.kernel import compile as compile_kernel
 from .numeric.reverse import reverse
 
-EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_DIFFERENT, EXIT_BAD_INPUT, EXIT_INCONCLUSIVE = 0, 1, 2, 3
 
 
 # -- reading the options ------------------------------------------------------------------------------
@@ -161,13 +162,29 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_DIFFERENT
 
 
+def parse_region(text: str | None) -> dict[str, Any]:
+    """`--at x=5:10,y=2` as {"x": (5.0, 10.0), "y": 2.0}: an interval or a point per name."""
+    region: dict[str, Any] = {}
+    for item in _split_top_level(text or ""):
+        name, equals, value = item.partition("=")
+        if equals and ":" in value and "[" not in value:
+            low, _, high = value.partition(":")
+            region[name.strip()] = tuple(parse_point(f"v={end}")["v"] for end in (low, high))
+        else:
+            region.update(parse_point(item))
+    return region
+
+
 def _verify(args: argparse.Namespace) -> int:
     shapes = parse_shapes(args.shapes)
     if args.latex_input:  # read here; verify reads (and strips a left side of) plain text
         args.expr, args.claimed = (_read(args, text, shapes) for text in (args.expr, args.claimed))
-    verdict = verify(args.expr, args.claimed, args.wrt, shapes=shapes)
-    print(verdict)
-    return EXIT_OK if verdict.ok else EXIT_DIFFERENT
+    names = [name.strip() for name in args.wrt.split(",")] if args.wrt else None
+    wrt = names[0] if names and len(names) == 1 else tuple(names) if names else None
+    verdict = verify(args.expr, args.claimed, wrt, args.order, parse_region(args.at) or None,
+                     shapes=shapes)
+    print(json.dumps(verdict.to_dict(), indent=2) if args.json else verdict)
+    return {"correct": EXIT_OK, "wrong": EXIT_DIFFERENT}.get(verdict.status, EXIT_INCONCLUSIVE)
 
 
 def _steps(args: argparse.Namespace) -> int:
@@ -221,6 +238,21 @@ def _render_graph(dot: str, path: str) -> int:
         print(f"error: dot failed: {done.stderr.strip()}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        # Imported here: Starlette and uvicorn are an optional extra, which no other command needs.
+        from .web.server import serve
+    except ImportError as error:
+        print(f"error: symgrad serve needs Starlette and uvicorn ({error.name} is missing); "
+              "install them with: pip install 'symgrad[web]'", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        serve(host=args.host, port=args.port, open_browser=args.open)
+    except KeyboardInterrupt:
+        pass
     return EXIT_OK
 
 
@@ -297,7 +329,8 @@ _COMMANDS: list[tuple[str, str, str, Handler]] = [
     ("check", "compare symgrad's rules (closed form, reverse mode) with independent oracles "
      "(finite differences, SymPy); exit 1 if they differ or no oracle ran",
      'symgrad check "sin(x^2) log(y)"', _check),
-    ("verify", "is CLAIMED the derivative of EXPR? exit 1 (with a counterexample) if not",
+    ("verify", "is CLAIMED the derivative of EXPR? exit 1 (with a counterexample) if not, "
+     "3 if it cannot tell; --wrt x,y checks a mixed partial",
      'symgrad verify "sin(x^2)" "2x cos(x^2)" --wrt x', _verify),
     ("steps", "the derivation, rule by rule", 'symgrad steps "x sin(x^2)" --wrt x', _steps),
     ("compile", "print the generated numpy kernel", 'symgrad compile "sin(x) y" --grad', _compile),
@@ -305,12 +338,21 @@ _COMMANDS: list[tuple[str, str, str, Handler]] = [
      'symgrad graph "sin(x)^2 + sin(x)" -o dag.dot', _graph),
     ("plot", "plot f and its derivative (needs matplotlib: pip install 'symgrad[plot]')",
      'symgrad plot "sin(x) x" --wrt x --range -3:3 -o plot.png', _plot),
+    ("serve", "the local web page: type a function and your answer, see the derivative, the "
+     "verdict, the steps and a plot (needs pip install 'symgrad[web]')",
+     "symgrad serve --port 8000 --open", _serve),
     ("demo", "the notebook examples, every method side by side", "symgrad demo", _demo),
 ]
 
 
 def _add_options(name: str, sub: argparse.ArgumentParser) -> None:
     if name == "demo":
+        return
+    if name == "serve":
+        sub.add_argument("--port", type=int, default=8000, help="the port (default 8000; 0: any free port)")
+        sub.add_argument("--host", default="127.0.0.1",
+                         help="the address to listen on (default 127.0.0.1: this computer only)")
+        sub.add_argument("--open", action="store_true", help="open the page in a web browser")
         return
     sub.add_argument("expr", metavar="EXPR", help="the expression, e.g. \"3x^2 + sin(x y)\"")
     if name == "verify":
@@ -321,8 +363,11 @@ def _add_options(name: str, sub: argparse.ArgumentParser) -> None:
     if name in ("diff", "steps", "verify", "plot", "check"):
         sub.add_argument("--wrt", help="the variable (optional when there is only one)"
                          + ("; several separated by commas" if name == "check" else ""))
-    if name == "diff":
+    if name in ("diff", "verify"):
         sub.add_argument("--order", type=int, default=1, help="how many times (default 1)")
+    if name == "verify":
+        sub.add_argument("--at", help="where to check: an interval x=5:10 or a point x=7")
+        sub.add_argument("--json", action="store_true", help="print the verdict as JSON")
     if name in ("diff", "grad", "eval", "check", "plot"):
         sub.add_argument("--at", help="the point: x=3,u=2 (vectors as w=[1,2,3])")
     if name in ("diff", "grad", "steps"):

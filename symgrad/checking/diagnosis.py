@@ -123,12 +123,14 @@ class _Context:
         return self.agrees(self.claimed, expected)
 
 
-def diagnose(function: Expr, name: str, claim: Expr, derivative: Expr, samples: Samples,
-             use_sympy: bool = True) -> str:
-    """A sentence on how the claim differs from the derivative."""
+def diagnose(function: Expr, variables: str | tuple[str, ...], claim: Expr, derivative: Expr,
+             samples: Samples, use_sympy: bool = True) -> str:
+    """A sentence on how the claim differs from the derivative (by `variables`, in order: one
+    name for a first derivative)."""
+    names = (variables,) if isinstance(variables, str) else variables
     valid = np.all(np.isfinite(samples.expected) & np.isfinite(samples.claimed), axis=1)
-    context = _Context(function, name, claim, derivative, samples, valid, use_sympy)
-    for diagnosis in DIAGNOSES:
+    context = _Context(function, names[-1], claim, derivative, samples, valid, use_sympy)
+    for diagnosis in DIAGNOSES if len(names) == 1 else HIGHER_DIAGNOSES:
         message = diagnosis(context)
         if message is not None:
             return "wrong: " + message
@@ -304,6 +306,7 @@ DIAGNOSES: tuple[Diagnosis, ...] = (
     _constant_factor, _product_rule, _quotient_rule, _constant_term, _missing_term, _extra_term,
     _second_derivative, _integrated, _difference,
 )
+HIGHER_DIAGNOSES: tuple[Diagnosis, ...] = (_undefined, _zero, _difference)
 
 
 # -- the structure of the function --------------------------------------------------------------------
