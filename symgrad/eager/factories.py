@@ -130,20 +130,65 @@ def _number(name: str, value: object) -> float:
 
 def arange(start: float, end: float | None = None, step: float = 1, *, dtype: object = None,
            device: object = None, requires_grad: bool = False) -> Tensor:
-    """Values from `start` (or 0) up to but excluding `end`, as float64."""
+    """Values from `start` (or 0) up to but excluding `end`, with PyTorch's length and values.
+
+    The length is ceil((end - start) / step); element i is start + i*step as PyTorch's x86
+    kernel rounds it (see `_torch_arange_values`), so `sg.arange(-8.0, 8.0, 0.1)` has exactly
+    torch's float64 numbers.
+    """
     _check_placement(dtype, device)
-    if step == 0:
-        raise ArgumentError("arange needs a step that is not 0")
     low, high = (0.0, start) if end is None else (start, end)
     try:
-        steps = (float(high) - float(low)) / float(step)
+        first, last, stride = float(low), float(high), float(step)
     except (TypeError, ValueError) as error:
         raise ArgumentError(f"arange takes numbers, not {start!r}, {end!r}, {step!r}") from error
-    if steps > 0 and not math.isfinite(steps):
+    if stride == 0:
+        raise ArgumentError("arange needs a step that is not 0 (torch: step must be nonzero)")
+    if not (math.isfinite(first) and math.isfinite(last)):
+        raise ArgumentError(f"arange needs finite bounds, not {first} and {last}")
+    if (stride > 0 and last < first) or (stride < 0 and last > first):
+        raise ArgumentError("upper bound and larger bound inconsistent with step sign")
+    steps = (last - first) / stride
+    if not math.isfinite(steps):
         raise ArgumentError(f"arange from {low} to {high} by {step} never ends")
-    limits.check_elements((max(math.ceil(steps), 0) if math.isfinite(steps) else 0,), "arange")
-    values = np.arange(low, high, step, dtype=np.float64)
-    return _leaf(values.astype(np.float64), requires_grad)
+    count = math.ceil(steps)
+    limits.check_elements((count,), "arange")
+    return _leaf(_torch_arange_values(first, stride, count), requires_grad)
+
+
+def _torch_arange_values(start: float, step: float, count: int) -> np.ndarray:
+    """start + i*step rounded as PyTorch's x86 (AVX2) arange kernel rounds it.
+
+    That kernel fills blocks of 8 with two 4-lane vectors: lane j of the vector starting at
+    index c holds fma(j, step, fma(step, c, start)) (the compiler fuses the multiply-adds);
+    the elements after the last whole block of 8 are scalar fma(step, i, start). numpy's
+    start + i*step differs from that in the last bit at some elements (e.g. the one at 0 in
+    arange(-8, 8, 0.1)), and relu' there is then 0 instead of torch's 1.
+    """
+    index = np.arange(count, dtype=np.float64)
+    vectorized = count // 8 * 8
+    lane = np.where(index < vectorized, index % 4, 0.0)
+    block = index - lane
+    return _fma(lane, step, _fma(np.full(count, step), block, np.full(count, start)))
+
+
+def _fma(x: np.ndarray | float, y: np.ndarray | float, z: np.ndarray) -> np.ndarray:
+    """x*y + z with one rounding (numpy has no fma): exact product and sum pieces (Dekker's
+    and Knuth's error-free transformations), added from the smallest."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    product = x * y
+    split = 134217729.0  # 2**27 + 1
+    xs = split * x
+    x_high = xs - (xs - x)
+    x_low = x - x_high
+    ys = split * y
+    y_high = ys - (ys - y)
+    y_low = y - y_high
+    product_error = ((x_high * y_high - product) + x_high * y_low + x_low * y_high) + x_low * y_low
+    total = product + z
+    virtual = total - product
+    sum_error = (product - (total - virtual)) + (z - virtual)
+    return np.asarray(total + (sum_error + product_error), dtype=np.float64)
 
 
 _RANDOM = np.random.default_rng()
