@@ -16,7 +16,7 @@ from .ops.functions import (abs, acos, asin, atan, atan2, cbrt, clamp, cos, cosh
                             sigmoid, sign, sin, sinh, softplus, sqrt, sum, tan, tanh, transpose,
                             where)
 from .ops.functions import (acosh, acot, acoth, acsc, acsch, asec, asech, asinh, atanh, cot,
-                            coth, csc, csch, exp2, log1p, sec, sech, sinc)
+                            coth, csc, csch, exp2, fmod, log1p, remainder, sec, sech, sinc)
 from .calculus.differentiate import diff, grad, hessian, jacobian, vjp
 from .language.parse import parse
 from .numeric.kernel import Kernel, compile  # noqa: A004  (shadows the builtin in this namespace only)
@@ -28,6 +28,7 @@ from .ops.torch_names import (absolute, arccos, arccosh, arcsin, arcsinh, arctan
                               true_divide)
 from .eager.factories import (arange, empty, eye, full, full_like, linspace, normal, ones, ones_like,
                               rand, rand_like, randn, randn_like, zeros, zeros_like)
+from .eager.joining import cat, concat, concatenate, meshgrid, stack
 from .eager.tracing import trace
 from .eager import autograd
 from .language.sympy_bridge import from_sympy
@@ -56,4 +57,5 @@ __all__ = [
     "multiply", "negative", "pow", "rad2deg", "reciprocal", "square", "true_divide",
     "empty", "eye", "full", "full_like", "linspace", "normal", "ones_like", "rand", "rand_like",
     "randn_like", "zeros_like",
+    "cat", "concat", "concatenate", "meshgrid", "stack", "fmod", "remainder",
 ]

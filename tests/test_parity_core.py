@@ -82,3 +82,128 @@ def test_derivative_of_zero_to_the_y_is_zero_as_in_torch() -> None:
     (0.0 ** y).sum().backward()
     (0.0 ** ty).sum().backward()
     np.testing.assert_array_equal(y.grad.numpy(), ty.grad.numpy())
+
+
+# -- remainder and fmod, stack, cat, meshgrid ---------------------------------------------------
+def first_and_second(function: Any, make: Any, grad: Any, *columns: list[float],
+                     dtype: Any = None) -> list[np.ndarray]:
+    """Values, first derivatives of sum(f), and derivatives of sum(first derivatives)."""
+    leaves = [make(column, dtype=dtype, requires_grad=True) for column in columns]
+    out = function(*leaves)
+    firsts = grad(out.sum(), leaves, create_graph=True)
+    total = sum(first.sum() for first in firsts)
+    if not total.requires_grad:
+        seconds = [np.zeros(len(column)) for column in columns]
+    else:
+        seconds = [np.zeros(len(columns[0])) if s is None else to_numpy(s)
+                   for s in grad(total, leaves, allow_unused=True)]
+    return [to_numpy(out), *(to_numpy(first) for first in firsts), *seconds]
+
+
+DIVIDENDS, DIVISORS = [5.3, -5.3, 2.5, -0.7, 7.0], [2.0, 2.0, -1.5, 0.3, -2.5]
+
+
+@pytest.mark.parametrize("name", ["remainder", "fmod"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_remainder_and_fmod_match_torch_with_two_derivatives(name: str, dtype: str) -> None:
+    ours = first_and_second(getattr(sg, name), sg.tensor, sg.autograd.grad, DIVIDENDS, DIVISORS,
+                            dtype=getattr(sg, dtype))
+    theirs = first_and_second(getattr(torch, name), torch.tensor, torch.autograd.grad, DIVIDENDS,
+                              DIVISORS, dtype=getattr(torch, dtype))
+    tolerance = 1e-12 if dtype == "float64" else 1e-5
+    for got, want in zip(ours, theirs):
+        np.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance)
+
+
+def test_remainder_operator_and_backward_names_follow_torch() -> None:
+    x = sg.tensor([5.3, -5.3], requires_grad=True)
+    tx = torch.tensor([5.3, -5.3], dtype=torch.float64, requires_grad=True)
+    np.testing.assert_array_equal((x % 2.0).detach().numpy(), (tx % 2.0).detach().numpy())
+    np.testing.assert_array_equal((7.0 % x).detach().numpy(), (7.0 % tx).detach().numpy())
+    assert (x % 2.0).grad_fn.name() == (tx % 2.0).grad_fn.name() == "RemainderBackward0"
+    assert sg.fmod(x, x).grad_fn.name() == torch.fmod(tx, tx).grad_fn.name() == "FmodBackward1"
+    assert x.fmod(2.0).grad_fn.name() == tx.fmod(2.0).grad_fn.name()
+
+
+def test_remainder_is_symbolic_too() -> None:
+    a, b = sg.symbols("a b")
+    assert str(sg.diff(sg.remainder(a, b), "a").eval(a=5.3, b=2.0)) == "1.0"
+    assert float(sg.diff(sg.remainder(a, b), "b").eval(a=5.3, b=2.0)) == pytest.approx(-2.0)
+    assert float(sg.diff(sg.fmod(a, b), "b").eval(a=-5.3, b=2.0)) == pytest.approx(2.0)
+    assert sg.parse("remainder(a, b)") is sg.remainder(a, b)
+    assert sg.remainder(-5.3, 2.0) == pytest.approx(float(torch.remainder(torch.tensor(-5.3), 2.0)))
+
+
+def _weights(shape: tuple[int, ...]) -> np.ndarray:
+    return np.arange(1.0, 1.0 + int(np.prod(shape))).reshape(shape) ** 1.5
+
+
+@pytest.mark.parametrize("join, dims", [("stack", [0, 1, 2, -1]), ("cat", [0, 1, -1])])
+def test_stack_and_cat_match_torch_in_values_and_gradients(join: str, dims: list[int]) -> None:
+    data = [[1.0, 2.0, 0.5], [3.0, 4.0, -1.0]]
+    for dim in dims:
+        m = sg.tensor(data, requires_grad=True)
+        tm = torch.tensor(data, dtype=torch.float64, requires_grad=True)
+        ours = getattr(sg, join)([m, m ** 2, sg.sin(m)], dim=dim)
+        theirs = getattr(torch, join)([tm, tm ** 2, torch.sin(tm)], dim=dim)
+        np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
+        assert ours.grad_fn.name() == theirs.grad_fn.name()
+        weights = _weights(ours.shape)
+        (g,) = sg.autograd.grad((ours * sg.tensor(weights)).sum(), [m], create_graph=True)
+        (tg,) = torch.autograd.grad((theirs * torch.tensor(weights)).sum(), [tm], create_graph=True)
+        np.testing.assert_allclose(g.detach().numpy(), tg.detach().numpy(), rtol=1e-14)
+        (h,) = sg.autograd.grad(g.sum(), [m])
+        (th,) = torch.autograd.grad(tg.sum(), [tm])
+        np.testing.assert_allclose(h.numpy(), th.numpy(), rtol=1e-13)
+
+
+def test_joins_refuse_what_torch_refuses_with_its_messages() -> None:
+    a, b = sg.ones(2), sg.ones(3)
+    with pytest.raises(sg.ShapeError, match="stack expects each tensor to be equal size"):
+        sg.stack([a, b])
+    with pytest.raises(sg.ShapeError, match="same number of dimensions: got 1 and 2"):
+        sg.cat([a, sg.ones(3, 1)])
+    with pytest.raises(sg.ShapeError, match="Sizes of tensors must match except in dimension 1"):
+        sg.cat([sg.ones(2, 2), sg.ones(3, 2)], dim=1)
+    with pytest.raises(sg.ArgumentError, match="Dimension out of range"):
+        sg.stack([a, a], dim=3)
+    with pytest.raises(sg.ArgumentError, match="expected Tensor as element 1"):
+        sg.stack([a, [1.0, 2.0]])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("indexing", ["ij", "xy"])
+def test_meshgrid_matches_torch_with_gradients(indexing: str) -> None:
+    x, y = sg.tensor([1.0, 2.0, 3.0], requires_grad=True), sg.tensor([4.0, 5.0], requires_grad=True)
+    tx = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64, requires_grad=True)
+    ty = torch.tensor([4.0, 5.0], dtype=torch.float64, requires_grad=True)
+    X, Y = sg.meshgrid(x, y, indexing=indexing)
+    TX, TY = torch.meshgrid(tx, ty, indexing=indexing)
+    np.testing.assert_array_equal(X.detach().numpy(), TX.detach().numpy())
+    np.testing.assert_array_equal(Y.detach().numpy(), TY.detach().numpy())
+    (X * Y ** 2 * sg.tensor(_weights(X.shape))).sum().backward()
+    (TX * TY ** 2 * torch.tensor(_weights(tuple(TX.shape)))).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-14)
+    np.testing.assert_allclose(y.grad.numpy(), ty.grad.numpy(), rtol=1e-14)
+
+
+def test_meshgrid_without_indexing_warns_as_torch_and_uses_ij() -> None:
+    x, y = sg.tensor([1.0, 2.0, 3.0]), sg.tensor([4.0, 5.0])
+    with pytest.warns(UserWarning, match="required to pass the indexing argument"):
+        X, _ = sg.meshgrid(x, y)
+    with pytest.warns(UserWarning, match="required to pass the indexing argument"):
+        TX, _ = torch.meshgrid(torch.tensor([1.0, 2.0, 3.0]), torch.tensor([4.0, 5.0]))
+    assert X.shape == tuple(TX.shape) == (3, 2)
+    grids = sg.meshgrid([x, y, sg.tensor([7.0])], indexing="xy")  # three: computed, not recorded
+    assert [g.shape for g in grids] == [tuple(t.shape) for t in torch.meshgrid(
+        torch.zeros(3), torch.zeros(2), torch.zeros(1), indexing="xy")]
+    with pytest.raises(sg.ArgumentError, match='indexing must be one of "xy" or "ij"'):
+        sg.meshgrid(x, y, indexing="zz")
+
+
+def test_tensor_of_one_element_tensors_is_a_vector_as_in_torch() -> None:
+    ours = sg.tensor([sg.tensor([1.0]), sg.tensor(2.5)])
+    theirs = torch.tensor([torch.tensor([1.0]), torch.tensor(2.5)])
+    assert ours.shape == tuple(theirs.shape) == (2,)
+    assert sg.tensor([[sg.tensor([1.0]), 3.0]]).shape == (1, 2)
+    with pytest.raises(sg.ArgumentError, match="only one element tensors"):
+        sg.tensor([sg.ones(2), sg.ones(2)])

@@ -212,7 +212,7 @@ class Tensor(TensorValues):
     _mark: int  # the last backward pass that reached this tensor
 
     def __init__(self, data: npt.ArrayLike, requires_grad: bool = False, name: str | None = None) -> None:
-        value = data._value if isinstance(data, Tensor) else data
+        value = data._value if isinstance(data, Tensor) else _numbers_of(data)
         try:
             if np.asarray(value).dtype.kind not in "biuf":  # None or text would become nan
                 raise TypeError(value)
@@ -562,7 +562,19 @@ class Tensor(TensorValues):
             return _matmul(*args)
         if name == "clamp":
             return clamp(*args)
+        if name in _BY_NUMBER and len(args) == 2 and type(args[1]) is not Tensor:
+            return apply_op(name, args, params, _BY_NUMBER[name])
         return apply_op(name, args, params)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return Tensor.__symgrad_apply__("remainder", (self, other), {})
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return apply_op("remainder", (other, self), {})
+
+
+# Ops PyTorch names ...Backward0 when the second operand is a number (Backward1 for tensors).
+_BY_NUMBER = {"remainder": "RemainderBackward0", "fmod": "FmodBackward0"}
 
 
 def _table_method(name: str) -> Callable[..., Tensor]:
@@ -578,6 +590,27 @@ def _table_method(name: str) -> Callable[..., Tensor]:
 for _spec in OPS.values():
     if _spec.public and not hasattr(Tensor, _spec.name):
         setattr(Tensor, _spec.name, _table_method(_spec.name))
+
+
+def _numbers_of(data: Any) -> Any:
+    """Nested lists with each tensor in them replaced by its number, as torch.tensor reads
+    `[t1, t2]` of one-element tensors: a vector, not a column. Without recursion."""
+    if not isinstance(data, (list, tuple)):
+        return data
+    root = list(data)
+    stack = [root]
+    while stack:
+        items = stack.pop()
+        for position, item in enumerate(items):
+            if isinstance(item, Tensor):
+                if item.numel() != 1:
+                    raise ArgumentError("only one element tensors can be converted to Python "
+                                        f"scalars (an element of shape {item.shape} inside a list)")
+                items[position] = item.item()
+            elif isinstance(item, (list, tuple)):
+                items[position] = list(item)
+                stack.append(items[position])
+    return root
 
 
 def _power_by_number(base: Tensor, exponent: float) -> Tensor:
