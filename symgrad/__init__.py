@@ -28,6 +28,7 @@ from .ops.torch_names import (absolute, arccos, arccosh, arcsin, arcsinh, arctan
                               true_divide)
 from .eager.factories import (arange, empty, eye, full, full_like, linspace, normal, ones, ones_like,
                               rand, rand_like, randn, randn_like, zeros, zeros_like)
+from .eager.dtypes import bool_, device, dtype, float32, float64, int64
 from .eager.joining import cat, concat, concatenate, meshgrid, stack
 from .eager.tracing import trace
 from .eager import autograd
@@ -35,6 +36,13 @@ from .language.sympy_bridge import from_sympy
 from .checking.check import CheckReport, check
 from .checking.verify import Verdict, verify
 from .calculus.steps import Derivation, steps
+
+# PyTorch's other spellings (sg.float is float32 and sg.bool the bool dtype, shadowing the
+# builtins inside this namespace only, as torch.float and torch.bool do).
+float = float32  # noqa: A001
+double = float64
+long = int64
+bool = bool_  # noqa: A001
 
 __version__ = "0.1.0"
 
@@ -58,4 +66,5 @@ __all__ = [
     "empty", "eye", "full", "full_like", "linspace", "normal", "ones_like", "rand", "rand_like",
     "randn_like", "zeros_like",
     "cat", "concat", "concatenate", "meshgrid", "stack", "fmod", "remainder",
+    "bool", "device", "double", "dtype", "float", "float32", "float64", "int64", "long",
 ]

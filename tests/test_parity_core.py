@@ -92,10 +92,11 @@ def first_and_second(function: Any, make: Any, grad: Any, *columns: list[float],
     out = function(*leaves)
     firsts = grad(out.sum(), leaves, create_graph=True)
     total = sum(first.sum() for first in firsts)
+    kind = to_numpy(out).dtype
     if not total.requires_grad:
-        seconds = [np.zeros(len(column)) for column in columns]
+        seconds = [np.zeros(len(column), dtype=kind) for column in columns]
     else:
-        seconds = [np.zeros(len(columns[0])) if s is None else to_numpy(s)
+        seconds = [np.zeros(len(columns[0]), dtype=kind) if s is None else to_numpy(s)
                    for s in grad(total, leaves, allow_unused=True)]
     return [to_numpy(out), *(to_numpy(first) for first in firsts), *seconds]
 
@@ -207,3 +208,170 @@ def test_tensor_of_one_element_tensors_is_a_vector_as_in_torch() -> None:
     assert sg.tensor([[sg.tensor([1.0]), 3.0]]).shape == (1, 2)
     with pytest.raises(sg.ArgumentError, match="only one element tensors"):
         sg.tensor([sg.ones(2), sg.ones(2)])
+
+
+# -- every elementwise function, float64 and float32, two derivatives ---------------------------
+from symgrad.core.opspec import OPS  # noqa: E402
+
+_TORCH_SPELLING = {"min": "minimum", "max": "maximum"}
+_NOT_IN_TORCH = {"cbrt", "sec", "csc", "cot", "sech", "csch", "coth", "asec", "acsc", "acot",
+                 "asech", "acsch", "acoth", "clamp", "where",
+                 "sign"}  # torch records a zero gradient; symgrad's sign has none (below)
+ELEMENTWISE = sorted(spec.name for spec in OPS.values()
+                     if spec.public and spec.elementwise and spec.name not in _NOT_IN_TORCH)
+ALIASES = ["absolute", "arccos", "arcsin", "arctan", "arccosh", "arcsinh", "arctanh", "negative",
+           "reciprocal", "square", "deg2rad", "rad2deg", "divide", "true_divide", "multiply", "pow"]
+
+
+def _torch_function(name: str) -> Any:
+    if name == "softplus":
+        return torch.nn.functional.softplus
+    return getattr(torch, _TORCH_SPELLING.get(name, name))
+
+
+def _columns(name: str) -> list[list[float]]:
+    spec = OPS.get(name)
+    if spec is None:  # an alias: the domain of what it stands for
+        spec = OPS.get({"absolute": "abs", "negative": "sin", "square": "sin", "deg2rad": "sin",
+                        "rad2deg": "sin", "divide": "atan2", "true_divide": "atan2",
+                        "multiply": "atan2", "pow": "atan2", "reciprocal": "log"}.get(
+            name, name.replace("arc", "a")))
+    assert spec is not None, name
+    rng = np.random.default_rng(sum(map(ord, name)))
+    arity = spec.arity if spec.arity >= 0 else 2
+    if name in ("divide", "true_divide", "multiply", "pow"):
+        arity = 2
+    return [list(rng.uniform(*spec.domain[min(k, len(spec.domain) - 1)], size=3)) for k in range(arity)]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", ELEMENTWISE + ALIASES)
+def test_each_function_matches_torch_in_both_dtypes_with_two_derivatives(name: str, dtype: str) -> None:
+    columns = _columns(name)
+    ours = first_and_second(getattr(sg, name), sg.tensor, sg.autograd.grad, *columns,
+                            dtype=getattr(sg, dtype))
+    theirs = first_and_second(_torch_function(name), torch.tensor, torch.autograd.grad, *columns,
+                              dtype=getattr(torch, dtype))
+    tolerance = 1e-11 if dtype == "float64" else 2e-5
+    for got, want in zip(ours, theirs):
+        assert got.dtype == want.dtype, f"{name}: {got.dtype} != {want.dtype}"
+        np.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance, err_msg=name)
+
+
+def test_sign_has_no_gradient_where_torch_records_zeros() -> None:
+    x = sg.tensor([-1.5, 0.0, 2.0], requires_grad=True)
+    tx = torch.tensor([-1.5, 0.0, 2.0], dtype=torch.float64, requires_grad=True)
+    np.testing.assert_array_equal(sg.sign(x).detach().numpy(), torch.sign(tx).detach().numpy())
+    assert sg.autograd.grad(sg.sign(x).sum(), [x], allow_unused=True) == (None,)
+    assert not torch.autograd.grad(torch.sign(tx).sum(), [tx])[0].any()
+
+
+# -- dtypes and devices --------------------------------------------------------------------------
+def _pair(values: Any, dtype: str, shaped: bool = True) -> tuple[Any, Any]:
+    data = values if shaped else values[0]
+    return sg.tensor(data, dtype=getattr(sg, dtype)), torch.tensor(data, dtype=getattr(torch, dtype))
+
+
+DTYPES = ["float32", "float64", "int64", "bool"]
+
+
+@pytest.mark.parametrize("left", DTYPES)
+@pytest.mark.parametrize("right", DTYPES)
+@pytest.mark.parametrize("shapes", [(True, True), (True, False), (False, True), (False, False)])
+def test_type_promotion_of_tensors_follows_torch(left: str, right: str, shapes: tuple[bool, bool]) -> None:
+    a, ta = _pair([1, 0, 3], left, shapes[0])
+    b, tb = _pair([2, 1, 1], right, shapes[1])
+    for ours, theirs in [(a + b, ta + tb), (a * b, ta * tb)]:
+        assert ours.dtype == getattr(sg, str(theirs.dtype).split(".")[1])
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    if "bool" not in (left, right):
+        quotient, theirs = a / b, ta / tb
+        expected = "float64" if theirs.dtype == torch.float32 and "float32" not in (left, right) else str(theirs.dtype).split(".")[1]
+        assert quotient.dtype == getattr(sg, expected)  # int / int: symgrad's default float, float64
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_python_numbers_are_weak_as_in_torch(dtype: str) -> None:
+    a, ta = _pair([1, 0, 3], dtype)
+    for number in (2, 2.5):
+        if dtype == "bool" and isinstance(number, float):
+            continue
+        ours, theirs = a * number, ta * number
+        want = str(theirs.dtype).split(".")[1]
+        if want == "float32" and dtype != "float32":
+            want = "float64"  # a float from ints: symgrad's default float
+        assert ours.dtype == getattr(sg, want), (dtype, number)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+
+
+def test_float32_tensors_compute_in_float32_with_float32_gradients() -> None:
+    values = [0.3, 1.7, -2.2]
+    x = sg.tensor(values, dtype=sg.float32, requires_grad=True)
+    tx = torch.tensor(values, dtype=torch.float32, requires_grad=True)
+    y = (sg.exp(x / 3.0) * sg.sin(x) + x ** 2).sum()
+    ty = (torch.exp(tx / 3.0) * torch.sin(tx) + tx ** 2).sum()
+    assert y.dtype == sg.float32 and y.item() == pytest.approx(ty.item(), rel=1e-6)
+    y.backward()
+    ty.backward()
+    assert x.grad.dtype == sg.float32 and x.grad.numpy().dtype == np.float32
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-6)
+
+
+def test_conversions_follow_torch() -> None:
+    x = sg.tensor([1.7, -2.2, 0.0], requires_grad=True)
+    tx = torch.tensor([1.7, -2.2, 0.0], dtype=torch.float64, requires_grad=True)
+    assert x.double() is x and x.to(sg.float64) is x and x.to("cpu") is x and x.cpu() is x
+    assert tx.double() is tx and tx.to(torch.float64) is tx
+    for ours, theirs in [(x.float(), tx.float()), (x.long(), tx.long()), (x.bool(), tx.bool()),
+                         (x.to(sg.float32), tx.to(torch.float32)),
+                         (x.to("cpu", sg.float32), tx.to("cpu", torch.float32)),
+                         (x.to(device="cpu", dtype=sg.int64), tx.to(device="cpu", dtype=torch.int64)),
+                         (x.to(sg.ones(1, dtype=sg.float32)), tx.to(torch.ones(1)))]:
+        assert ours.dtype == getattr(sg, str(theirs.dtype).split(".")[1])
+        np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
+        assert ours.requires_grad == theirs.requires_grad
+    f = x.float()
+    assert f.grad_fn.name() == tx.float().grad_fn.name() == "ToCopyBackward0"
+    (f * f).sum().backward()
+    (tx.float() * tx.float()).sum().backward()
+    assert x.grad.dtype == sg.float64
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-6)
+    assert x.type() == tx.type() == "torch.DoubleTensor"
+
+
+def test_dtype_objects_print_and_compare_as_torchs() -> None:
+    assert repr(sg.float32) == "sg.float32" and sg.float is sg.float32 and sg.double is sg.float64
+    assert sg.long is sg.int64 and repr(sg.bool) == "sg.bool"
+    assert sg.float64 == np.float64 and sg.float32 != sg.float64 and sg.float32 == "float32"
+    assert sg.tensor(1.0).dtype == sg.float64  # Python numbers: float64, symgrad's default
+    assert sg.tensor(np.float32(1.0)).dtype == sg.float32
+    assert repr(sg.tensor([1.0, 2.0], dtype=sg.float32)) == "tensor([1., 2.], dtype=sg.float32)"
+    assert repr(sg.tensor([1, 2], dtype=sg.int64)) == repr(torch.tensor([1, 2]))
+    assert repr(sg.tensor([1, 0], dtype=sg.bool)) == repr(torch.tensor([True, False]))
+    assert sg.ones(2).device == "cpu" and repr(sg.ones(2).device) == repr(torch.ones(2).device)
+    assert sg.ones(2, dtype=sg.float32).is_floating_point() and not sg.ones(2, dtype=sg.long).is_floating_point()
+
+
+def test_like_factories_keep_the_dtype_as_torch() -> None:
+    base, tbase = sg.ones(2, dtype=sg.float32), torch.ones(2, dtype=torch.float32)
+    for name in ("ones_like", "zeros_like", "rand_like", "randn_like"):
+        assert getattr(sg, name)(base).dtype == sg.float32
+        assert getattr(torch, name)(tbase).dtype == torch.float32
+    assert sg.full_like(base, 2.0).dtype == sg.float32
+    assert sg.zeros_like(base, dtype=sg.float64).dtype == sg.float64
+    assert sg.arange(3, dtype=sg.int64).tolist() == torch.arange(3).tolist()
+
+
+def test_devices_and_dtypes_that_do_not_exist_here_are_clear_errors() -> None:
+    with pytest.raises(sg.ArgumentError, match="CPU only"):
+        sg.tensor([1.0], device="cuda")
+    with pytest.raises(sg.ArgumentError, match="CPU only"):
+        sg.ones(2).to("cuda")
+    with pytest.raises(sg.ArgumentError, match="CPU only"):
+        sg.ones(2).cuda()
+    with pytest.raises(sg.AutogradError, match="Only Tensors of floating point"):
+        sg.tensor([1, 2], dtype=sg.int64, requires_grad=True)
+    with pytest.raises(RuntimeError, match="Only Tensors of floating point"):
+        torch.tensor([1, 2], requires_grad=True)
+    with pytest.raises(sg.ArgumentError, match="floating point dtype"):
+        sg.randn(2, dtype=sg.int64)

@@ -20,7 +20,7 @@ from ..core.opspec import fit_shape
 from ..core.shapes import Shape
 from ..numeric.backend import NumericBackend, mask, zero_upstream
 from .tensor import Tensor, apply_op, make_leaf, retain_used, set_grad_enabled, where_recorded
-from .recording import ELEMENTWISE
+from .recording import ELEMENTWISE, cast_like
 
 __all__ = ["grad", "backward"]
 
@@ -81,20 +81,21 @@ def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
     if not root._rg:
         raise AutogradError("this tensor does not require grad and has no grad_fn: nothing "
                             "was recorded; create its leaves with requires_grad=True")
+    kind = np.result_type(root._value)  # the seed has the output's type (float32 or float64)
     if gradient is None:
         if np.size(root._value) != 1:
             raise AutogradError(f"grad can be implicitly created only for scalar outputs: this "
                                 f"tensor has shape {root.shape}; pass gradient= (the v in v^T J) "
                                 "of the same shape")
-        value = np.ones(np.shape(root._value))
+        value = np.ones(np.shape(root._value), dtype=kind)
     else:
-        value = gradient._value if isinstance(gradient, Tensor) else np.asarray(gradient, dtype=np.float64)
+        value = gradient._value if isinstance(gradient, Tensor) else np.asarray(gradient, dtype=kind)
         if np.shape(value) != root.shape:
             raise ShapeError(f"the gradient has shape {np.shape(value)} but the output has "
                              f"shape {root.shape}; they must match")
     if create_graph:
-        return gradient if isinstance(gradient, Tensor) else make_leaf(np.array(value, dtype=np.float64))
-    return np.asarray(value, dtype=np.float64)
+        return gradient if isinstance(gradient, Tensor) else make_leaf(np.array(value, dtype=kind))
+    return np.asarray(value, dtype=kind)
 
 
 def _freed_error(node: Tensor) -> AutogradError:
@@ -182,7 +183,7 @@ def _sweep_tensors(nodes: list[Tensor], visit: Callable[[Tensor, Any], None], ke
             if zero is not None and type(contribution) is Tensor:
                 contribution = mask(_TENSORS, contribution, contribution._value, zero, 0)
             if type(contribution) is not Tensor:
-                contribution = make_leaf(np.asarray(contribution, dtype=np.float64))
+                contribution = make_leaf(np.asarray(contribution, dtype=np.result_type(item._value)))
             _add_adjoint(item, fit_shape(_TENSORS, contribution, item.shape))
 
 
@@ -209,17 +210,19 @@ def _run(roots: Sequence[Tensor], gradients: Sequence[Any] | None, retain_graph:
 def _accumulate(create_graph: bool) -> Callable[[Tensor, Any], None]:
     def accumulate(leaf: Tensor, adjoint: Any) -> None:
         current = leaf._grad
+        kind = np.result_type(leaf._value)  # a gradient has its leaf's type, as in PyTorch
         if create_graph:
+            adjoint = cast_like(adjoint, leaf)
             if current is None:
                 leaf._grad = adjoint.clone() if adjoint._rg else make_leaf(np.array(adjoint._value))
             else:
                 leaf._grad = current + adjoint
         elif current is None:
-            leaf._grad = make_leaf(np.array(adjoint, dtype=np.float64))
+            leaf._grad = make_leaf(np.array(adjoint, dtype=kind))
         elif current._rg:
             leaf._grad = make_leaf(current._value + adjoint)  # a recorded grad is not overwritten
         else:
-            _add_into(current, adjoint)
+            _add_into(current, np.asarray(adjoint, dtype=kind))
     return accumulate
 
 
@@ -282,8 +285,8 @@ def _result(adjoint: Any, target: Tensor, allow_unused: bool, create_graph: bool
                                 "used in the graph; pass allow_unused=True to get None for it")
         return None
     if create_graph:
-        recorded: Tensor = adjoint  # with create_graph the adjoints are recorded tensors
+        recorded: Tensor = cast_like(adjoint, target)  # recorded tensors, of the input's type
         return recorded
-    return make_leaf(np.array(adjoint, dtype=np.float64))
+    return make_leaf(np.array(adjoint, dtype=np.result_type(target._value)))
 
 

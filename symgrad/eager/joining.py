@@ -133,5 +133,5 @@ def meshgrid(*tensors: Tensor | Sequence[Tensor], indexing: str | None = None) -
     if any(item.requires_grad for item in items):
         raise ArgumentError("meshgrid of more than two tensors that require grad is not "
                             "supported yet: pass .detach() tensors")
-    grids = np.meshgrid(*(item.numpy() for item in items), indexing=indexing)
+    grids = np.meshgrid(*[item.numpy() for item in items], indexing="ij" if indexing == "ij" else "xy")
     return tuple(make_leaf(np.array(grid)) for grid in grids)

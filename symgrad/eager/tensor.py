@@ -9,6 +9,7 @@ symbolic node is built unless `.expr` asks for the DAG of the recorded computati
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import warnings
 from typing import Any, Callable, Sequence
@@ -25,6 +26,7 @@ from ..ops.functions import dot
 from ..ops.linalg import index_items
 from .recording import (ADD, DIV, MUL, NEG, POW, RSUB, SUB, EagerOp, GradFn, checked_constant,
                          constant_value, divide, eager_op, minus, plus, quiet, scalarized, times)
+from .dtypes import as_numpy_dtype, check_device, device, dtype
 from .values import TensorValues
 
 _grad_enabled = True
@@ -119,6 +121,12 @@ def _binary(op: EagerOp, compute: Callable[[Any, Any], Any], a: Any, b: Any) -> 
         if right is None:
             return NotImplemented  # type: ignore[no-any-return]
         b = right
+    kind_left, kind_right = type(left), type(right)
+    if kind_left is not kind_right:
+        if kind_left not in _WEAK and kind_right not in _WEAK:
+            left, right = torch_operands(left, right)
+    elif kind_left is np.ndarray and left.dtype != right.dtype:
+        left, right = torch_operands(left, right)
     try:
         value = compute(left, right)
     except ValueError as error:
@@ -129,6 +137,38 @@ def _binary(op: EagerOp, compute: Callable[[Any, Any], Any], a: Any, b: Any) -> 
     if record and _grad_enabled:
         return _make(value, op, (a, b), None)
     return _leaf(value)
+
+
+_CATEGORY = {"b": 0, "i": 1, "u": 1, "f": 2}
+_WEAK = (float, int, builtins.bool)  # Python numbers: numpy already treats them as PyTorch does
+
+
+def torch_operands(left: Any, right: Any) -> tuple[Any, Any]:
+    """Two numpy operands converted to the type PyTorch computes them in.
+
+    Of two operands of one kind (both with dimensions, or both 0-d) the higher category wins
+    (bool < int < float: int64 + float32 is float32, where numpy gives float64), else the
+    wider type. A 0-d tensor (a numpy scalar here) counts against one with dimensions only
+    when its category is higher: float32 vector * float64 0-d tensor is float32.
+    """
+    first, second = np.result_type(left), np.result_type(right)
+    if first == second:
+        return left, right
+    first_rank, second_rank = _CATEGORY.get(first.kind, 3), _CATEGORY.get(second.kind, 3)
+    shaped_left, shaped_right = type(left) is np.ndarray, type(right) is np.ndarray
+    if shaped_left != shaped_right and (second_rank <= first_rank if shaped_left else first_rank <= second_rank):
+        target = first if shaped_left else second  # the 0-d operand adapts
+    elif first_rank != second_rank:
+        target = first if first_rank > second_rank else second
+    else:
+        target = np.promote_types(first, second)
+    return _as_type(left, target), _as_type(right, target)
+
+
+def _as_type(value: Any, target: np.dtype) -> Any:
+    if type(value) is np.ndarray:
+        return value.astype(target, copy=False)
+    return target.type(value)
 
 
 def _too_large(name: str, values: Sequence[Any]) -> LimitError:
@@ -148,6 +188,8 @@ def apply_op(name: str, args: tuple[Any, ...], params: dict[str, Any], torch: st
     inputs = tuple(arg if type(arg) is Tensor else checked_constant(arg) for arg in args)
     values = [arg._value if type(arg) is Tensor else arg for arg in inputs]
     if spec.elementwise:
+        if len(values) == 2 and not isinstance(values[0], _WEAK) and not isinstance(values[1], _WEAK):
+            values = list(torch_operands(*values))
         try:
             value = quiet(spec.numpy, *values, **params)
         except ValueError as error:
@@ -211,12 +253,18 @@ class Tensor(TensorValues):
     _adj: Any  # the adjoint, only during a backward pass
     _mark: int  # the last backward pass that reached this tensor
 
-    def __init__(self, data: npt.ArrayLike, requires_grad: bool = False, name: str | None = None) -> None:
+    def __init__(self, data: npt.ArrayLike, requires_grad: bool = False, name: str | None = None, *,
+                 dtype: object = None, device: object = None) -> None:
+        check_device(device)
         value = data._value if isinstance(data, Tensor) else _numbers_of(data)
         try:
-            if np.asarray(value).dtype.kind not in "biuf":  # None or text would become nan
+            kind = np.asarray(value).dtype
+            if kind.kind not in "biuf":  # None or text would become nan
                 raise TypeError(value)
-            self._value = scalarized(np.array(value, dtype=np.float64))
+            # Python numbers (and ints and bools) give float64; float32 data stays float32.
+            target = (as_numpy_dtype(dtype) if dtype is not None else
+                      kind if kind == np.float32 else np.dtype(np.float64))
+            self._value = scalarized(np.array(value, dtype=target))
         except (TypeError, ValueError) as error:
             raise ArgumentError(f"a tensor needs numbers, not {data!r}") from error
         self._op, self._inputs, self._params, self._rg = None, (), None, False
@@ -251,8 +299,9 @@ class Tensor(TensorValues):
         if self._rg and self._op is not None:
             raise AutogradError("you can only change requires_grad of leaf tensors; this one "
                                 f"was computed ({self._op.torch}); use .detach() first")
-        if requires_grad and self._value.dtype == np.bool_:
-            raise AutogradError("only floating point tensors can require gradients")
+        if requires_grad and self._value.dtype.kind != "f":
+            raise AutogradError("Only Tensors of floating point and complex dtype can require "
+                                f"gradients (this one is {self.dtype})")
         self._rg = bool(requires_grad)
         return self
 
@@ -318,8 +367,10 @@ class Tensor(TensorValues):
 
     @data.setter
     def data(self, value: Any) -> None:
-        self._value = scalarized(np.array(value._value if isinstance(value, Tensor) else value,
-                                          dtype=np.float64))
+        if isinstance(value, Tensor):
+            self._value = value._value  # as PyTorch: the values (and their type) of `value`
+        else:
+            self._value = scalarized(np.array(value, dtype=np.float64))
 
     @property
     def expr(self) -> Expr:
@@ -341,9 +392,9 @@ class Tensor(TensorValues):
         self._check_writable()
         self._cut()
         if isinstance(self._value, np.ndarray):
-            self._value[...] = 0.0
+            self._value[...] = 0
         else:
-            self._value = np.float64(0.0)
+            self._value = self._value.dtype.type(0)
         return self
 
     def _cut(self) -> None:
@@ -367,7 +418,7 @@ class Tensor(TensorValues):
             self._value = array[()]
 
     def _assignable(self, value: Any) -> Any:
-        """`value` as float64 numbers, after checking that writing into this tensor is allowed."""
+        """`value` as numbers of this tensor's type, after checking that writing is allowed."""
         self._check_writable()
         if not self._rg:
             self._cut()  # a comparison's record no longer describes the new values
@@ -380,7 +431,7 @@ class Tensor(TensorValues):
                                 "recorded, so gradients would be lost; assign value.detach()")
         source = value._value if isinstance(value, Tensor) else value
         try:
-            return np.asarray(source, dtype=np.float64)
+            return np.asarray(source, dtype=np.result_type(self._value))
         except (TypeError, ValueError) as error:
             raise ArgumentError(f"cannot assign {source!r} into a tensor: not a number or "
                                 "array of numbers") from error
@@ -401,7 +452,7 @@ class Tensor(TensorValues):
         if isinstance(self._value, np.ndarray):
             self._value[...] = result
         else:
-            self._value = np.float64(result)
+            self._value = self._value.dtype.type(result)
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -542,10 +593,75 @@ class Tensor(TensorValues):
         _check_ndims("mv", (self, other), (2, 1))
         return _matmul(self, other)
 
+    # -- element type and device ------------------------------------------------------------
+    def to(self, *args: Any, dtype: object = None, device: object = None, copy: bool = False,
+           non_blocking: bool = False) -> Tensor:
+        """This tensor in another dtype and/or on a device, as PyTorch: `.to(sg.float32)`,
+        `.to("cpu")`, `.to("cpu", sg.float64)`, `.to(other)`. Itself when nothing changes;
+        otherwise a converted copy that gradients flow back through (ToCopyBackward0)."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif _is_dtype(arg):
+                dtype = arg
+            else:
+                check_device(arg)
+        check_device(device)
+        target = np.result_type(self._value) if dtype is None else as_numpy_dtype(dtype)
+        if target == np.result_type(self._value) and not copy:
+            return self
+        value = scalarized(np.array(self._value, dtype=target))
+        if self._rg and _grad_enabled and target.kind == "f":
+            return _make(value, _TO_COPY, (self,), None)
+        return _leaf(value)
+
+    def type(self, dtype: object = None) -> Any:  # noqa: A003
+        """With a dtype, `.to(dtype)`; without, the type's name as PyTorch spells it."""
+        if dtype is None:
+            return _TYPE_NAMES[self.dtype.name]
+        return self.to(dtype)
+
     def double(self) -> Tensor:
-        """This tensor as float64: itself, as every symgrad tensor is float64 (as PyTorch's
-        `double()` of a float64 tensor)."""
+        """This tensor as float64 (itself when it is float64, as PyTorch)."""
+        return self.to(_FLOAT64)
+
+    def float(self) -> Tensor:  # noqa: A003
+        """This tensor as float32 (PyTorch's `float` is float32)."""
+        return self.to(_FLOAT32)
+
+    def long(self) -> Tensor:
+        """This tensor as int64 (truncated toward 0)."""
+        return self.to(_INT64)
+
+    def bool(self) -> Tensor:  # noqa: A003
+        """This tensor as booleans (nonzero is True)."""
+        return self.to(_BOOL)
+
+    def cpu(self) -> Tensor:
+        """Itself: every symgrad tensor lives on the CPU."""
         return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Refused: symgrad runs on the CPU only."""
+        check_device("cuda")
+        return self
+
+    @property
+    def device(self) -> device:
+        """Where the values live: always `device(type='cpu')`."""
+        return _CPU
+
+    @property
+    def is_cuda(self) -> builtins.bool:  # builtins: the class's own `bool` method shadows it
+        return False
+
+    def is_floating_point(self) -> builtins.bool:
+        """Whether the dtype is float32 or float64."""
+        return bool(self.dtype.is_floating_point)
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return int(self.dtype.itemsize)
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         """Values limited to [min, max]; a missing bound is infinite."""
@@ -647,6 +763,22 @@ def _check_ndims(name: str, operands: tuple[Any, Any], ndims: tuple[int, int]) -
                          f"not {found[0]} and {found[1]}")
 
 
-def tensor(data: npt.ArrayLike, requires_grad: bool = False, name: str | None = None) -> Tensor:
-    """A float64 tensor holding a copy of `data`; `name` names its symbol in `.expr`."""
-    return Tensor(data, requires_grad=requires_grad, name=name)
+def tensor(data: npt.ArrayLike, requires_grad: bool = False, name: str | None = None, *,
+           dtype: object = None, device: object = None) -> Tensor:
+    """A tensor holding a copy of `data`: float64 for Python numbers (ints too), float32 for
+    float32 data, or `dtype`; `name` names its symbol in `.expr`."""
+    return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype, device=device)
+
+
+def _is_dtype(value: object) -> bool:
+    if isinstance(value, dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+        return True
+    return type(value).__name__ == "dtype" or isinstance(value, np.dtype)  # torch's, numpy's
+
+
+_FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
+_INT64, _BOOL = np.dtype(np.int64), np.dtype(np.bool_)
+_TYPE_NAMES = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
+               "int64": "torch.LongTensor", "bool": "torch.BoolTensor"}
+_CPU = device("cpu")
+_TO_COPY = eager_op("to_copy", "ToCopyBackward0")
