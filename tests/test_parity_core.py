@@ -375,3 +375,78 @@ def test_devices_and_dtypes_that_do_not_exist_here_are_clear_errors() -> None:
         torch.tensor([1, 2], requires_grad=True)
     with pytest.raises(sg.ArgumentError, match="floating point dtype"):
         sg.randn(2, dtype=sg.int64)
+
+
+# -- retain_grad, register_hook, next_functions -------------------------------------------------
+def _hooked(lib: Any) -> dict[str, Any]:
+    x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+    y = x * 3
+    y.retain_grad()
+    seen: list[Any] = []
+    handle = y.register_hook(lambda g: (seen.append(g.detach().clone()), g * 10)[1])
+    x.register_hook(lambda g: g + 1)
+    (y ** 2).sum().backward()
+    result = {"x": to_numpy(x.grad), "y": to_numpy(y.grad), "seen": to_numpy(seen[0]),
+              "retains": y.retains_grad}
+    handle.remove()
+    x.grad = None
+    ((x * 3) ** 2).sum().backward()  # the leaf's hook stays, the removed one is gone
+    result["again"] = to_numpy(x.grad)
+    (first,) = lib.autograd.grad((x ** 3).sum(), [x], create_graph=True)  # hooks in grad() too
+    result["grad"] = to_numpy(first)
+    return result
+
+
+def test_hooks_and_retain_grad_match_torch() -> None:
+    ours, theirs = _hooked(sg), _hooked(torch)
+    assert ours.keys() == theirs.keys()
+    for key in ours:
+        np.testing.assert_array_equal(ours[key], theirs[key], err_msg=key)
+
+
+def test_hooks_refuse_what_torch_refuses() -> None:
+    with pytest.raises(sg.AutogradError, match="doesn't require gradient"):
+        sg.ones(2).register_hook(lambda g: g)
+    with pytest.raises(sg.AutogradError, match="requires_grad=False"):
+        sg.ones(2).retain_grad()
+    x = sg.ones(2, requires_grad=True)
+    x.register_hook(lambda g: sg.ones(3))
+    with pytest.raises(sg.ShapeError, match="changed the size"):
+        (x * 2).sum().backward()
+
+
+def _graph(lib: Any) -> list[tuple[str, list[Any]]]:
+    w, c = lib.tensor(2.0, requires_grad=True), lib.tensor(1.0)
+    rows = []
+    for made in [w * 2, 2 * w, 2 + w, w + 2, 2 - w, w - 2, w / 2, w ** 2, 2 ** w, w ** w,
+                 lib.where(c > 0, w, w * 2), w.clamp(0, 1), w * c, c * w, w * 3 + w, lib.sin(w),
+                 -w, lib.stack([w, w * 2]).sum()]:
+        entries = []
+        for node, number in made.grad_fn.next_functions:
+            entries.append((None if node is None else node.name(), number,
+                            getattr(node, "variable", None) is w))
+        rows.append((made.grad_fn.name(), entries))
+    return rows
+
+
+def test_next_functions_list_torchs_nodes_in_torchs_order() -> None:
+    assert _graph(sg) == _graph(torch)
+
+
+def test_walking_the_graph_reaches_every_leaf_as_torch() -> None:
+    def leaves(root: Any) -> list[float]:
+        found, stack = [], [root.grad_fn]
+        while stack:
+            node = stack.pop()
+            if node is None:
+                continue
+            if hasattr(node, "variable"):
+                found.append(float(node.variable.detach()))
+            stack.extend(next_node for next_node, _ in node.next_functions)
+        return sorted(found)
+
+    def build(lib: Any) -> Any:
+        a, b = lib.tensor(2.0, requires_grad=True), lib.tensor(-3.0, requires_grad=True)
+        return (a * b + b ** 3) * (a + 1.0)
+
+    assert leaves(build(sg)) == leaves(build(torch)) == [-3.0, -3.0, 2.0, 2.0]

@@ -19,7 +19,8 @@ from ..core.errors import AutogradError, ShapeError
 from ..core.opspec import fit_shape
 from ..core.shapes import Shape
 from ..numeric.backend import NumericBackend, mask, zero_upstream
-from .tensor import Tensor, apply_op, make_leaf, retain_used, set_grad_enabled, where_recorded
+from .tensor import (Tensor, apply_op, hooks_used, make_leaf, retain_used, set_grad_enabled,
+                     where_recorded)
 from .recording import ELEMENTWISE, cast_like
 
 __all__ = ["grad", "backward"]
@@ -116,11 +117,14 @@ def _sweep_numbers(nodes: list[Tensor], visit: Callable[[Tensor, Any], None], ke
     backend = _NUMERIC
     masking = where_recorded()
     special = bool(keep) or retain_used()
+    hooking = hooks_used()
     for node in nodes:
         adjoint = node._adj
         if adjoint is None:
             continue
         node._adj = None
+        if hooking and node._hooks:
+            adjoint = _run_hooks(node, adjoint, False)
         op = node._op
         if op is None or (special and (node._retain or id(node) in keep)):
             visit(node, adjoint)
@@ -161,11 +165,14 @@ def _sweep_tensors(nodes: list[Tensor], visit: Callable[[Tensor, Any], None], ke
                    free: bool) -> None:
     """The backward pass recorded as tensor operations (create_graph=True)."""
     masking = where_recorded()
+    hooking = hooks_used()
     for node in nodes:
         adjoint = node._adj
         if adjoint is None:
             continue
         node._adj = None
+        if hooking and node._hooks:
+            adjoint = _run_hooks(node, adjoint, True)
         op = node._op
         if op is None or node._retain or id(node) in keep:
             visit(node, adjoint)
@@ -185,6 +192,24 @@ def _sweep_tensors(nodes: list[Tensor], visit: Callable[[Tensor, Any], None], ke
             if type(contribution) is not Tensor:
                 contribution = make_leaf(np.asarray(contribution, dtype=np.result_type(item._value)))
             _add_adjoint(item, fit_shape(_TENSORS, contribution, item.shape))
+
+
+def _run_hooks(node: Tensor, adjoint: Any, recorded: bool) -> Any:
+    """The gradient after `node`'s hooks (each may return a replacement), in their order."""
+    for hook in list(node._hooks):
+        given = adjoint if recorded else make_leaf(np.array(adjoint))
+        result = hook(given)
+        if result is None:
+            continue
+        if not isinstance(result, Tensor):
+            raise AutogradError(f"a hook returned a {type(result).__name__}; it must return a "
+                                "Tensor (the new gradient) or None")
+        if result.shape != node.shape:
+            raise ShapeError(f"hook 'hook' has changed the size of value: the gradient has "
+                             f"shape {node.shape}, the hook returned shape {result.shape}")
+        adjoint = cast_like(result, node) if recorded else np.array(
+            result._value, dtype=np.result_type(node._value))
+    return adjoint
 
 
 def _run(roots: Sequence[Tensor], gradients: Sequence[Any] | None, retain_graph: bool | None,

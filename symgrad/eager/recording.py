@@ -102,11 +102,21 @@ class GradFn:
         return self._tensor._op.torch  # type: ignore[union-attr]
 
     @property
-    def next_functions(self) -> tuple[tuple[GradFn | None, int], ...]:
-        """The backward nodes of the inputs (None for leaves and constants), as PyTorch."""
-        kind = type(self._tensor)  # the other inputs are constants: numpy values
-        return tuple((GradFn(item) if type(item) is kind and item._rg and item._op is not None else None, 0)
-                     for item in self._tensor._inputs)
+    def next_functions(self) -> tuple[tuple[GradFn | AccumulateGrad | None, int], ...]:
+        """The backward nodes of the inputs, in PyTorch's order and with PyTorch's entries:
+        a computed input's node, `AccumulateGrad` for a leaf that requires grad, None for a
+        tensor that does not and for a number in `+ - * /` (torch wraps those as tensors);
+        numbers other ops take as parameters (clamp's bounds, 2 - x, 2 ** x) and where's
+        condition have no entry."""
+        tensor = self._tensor
+        kind = type(tensor)  # the other inputs are constants: numpy values
+        op = tensor._op
+        inputs = tensor._inputs
+        if op is not None and op.name == "where":
+            inputs = inputs[1:]
+        if op is None or op.name not in _WRAPPED_NUMBERS or op.torch == "RsubBackward1":
+            inputs = tuple(item for item in inputs if type(item) is kind)
+        return tuple((_node_of(item) if type(item) is kind else None, 0) for item in inputs)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, GradFn) and other._tensor is self._tensor
@@ -116,6 +126,39 @@ class GradFn:
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
+
+
+# Ops whose PyTorch form wraps a Python number as a tensor argument (an entry None for it).
+_WRAPPED_NUMBERS = frozenset({"add", "sub", "mul", "div"})
+
+
+def _node_of(item: Tensor) -> GradFn | AccumulateGrad | None:
+    if not item._rg:
+        return None
+    return AccumulateGrad(item) if item._op is None else GradFn(item)
+
+
+class AccumulateGrad:
+    """The backward node of a leaf that requires grad: it adds the gradient into `.grad`."""
+
+    __slots__ = ("variable",)
+    next_functions: tuple[tuple[Any, int], ...] = ()
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        """PyTorch's name for this node."""
+        return "torch::autograd::AccumulateGrad"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AccumulateGrad) and other.variable is self.variable
+
+    def __hash__(self) -> int:
+        return id(self.variable)
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
 
 
 _NUMBERS = (int, float, bool, np.number, np.ndarray, np.bool_)

@@ -32,6 +32,7 @@ from .values import TensorValues
 _grad_enabled = True
 _where_recorded = False  # the backward pass masks zero adjoints only once `where` was used
 _retain_used = False  # and looks for retain_grad() only once it was called
+_hooks_used = False  # and for hooks only once one was registered
 _next_seq = itertools.count().__next__  # creation order: inputs always precede outputs
 
 
@@ -92,6 +93,24 @@ def _unpickled(value: Any, requires_grad: bool, name: str | None, grad: Tensor |
     if grad is not None:
         tensor._grad = grad
     return tensor
+
+
+def hooks_used() -> builtins.bool:
+    """Whether any tensor ever registered a hook (the backward pass then runs them)."""
+    return _hooks_used
+
+
+class RemovableHandle:
+    """What `register_hook` returns: `handle.remove()` unregisters the hook."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list[Any], hook: Any) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
 
 
 def retain_used() -> bool:
@@ -239,6 +258,7 @@ class Tensor(TensorValues):
     _grad: Tensor | None = None
     _name: str | None = None
     _retain = False
+    _hooks: list[Callable[[Tensor], Tensor | None]] = []  # replaced per tensor on first use
 
     __array_priority__ = 1000
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
@@ -335,8 +355,29 @@ class Tensor(TensorValues):
     def retain_grad(self) -> None:
         """Keep `.grad` of this non-leaf tensor during backward, as PyTorch does."""
         global _retain_used
+        if not self._rg:
+            raise AutogradError("can't retain_grad on Tensor that has requires_grad=False")
         _retain_used = True
         self._retain = True
+
+    @property
+    def retains_grad(self) -> builtins.bool:
+        """Whether retain_grad() was called on this non-leaf tensor."""
+        return self._retain and self._op is not None
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call `hook(grad)` each time the gradient with respect to this tensor is computed;
+        a tensor it returns replaces the gradient (for the leaf's `.grad` and for everything
+        upstream). Returns a handle whose `remove()` unregisters it."""
+        global _hooks_used
+        if not self._rg:
+            raise AutogradError("cannot register a hook on a tensor that doesn't require gradient")
+        if not callable(hook):
+            raise ArgumentError(f"register_hook takes a function, not {type(hook).__name__}")
+        hooks = self.__dict__.setdefault("_hooks", [])
+        hooks.append(hook)
+        _hooks_used = True
+        return RemovableHandle(hooks, hook)
 
     def backward(self, gradient: Any = None, retain_graph: bool | None = None,
                  create_graph: bool = False) -> None:
@@ -478,7 +519,7 @@ class Tensor(TensorValues):
         return _binary(ADD, plus, self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return _binary(ADD, plus, other, self)
+        return _binary(ADD, plus, self, other)  # torch's order: x.__radd__(2) is x + 2
 
     def __sub__(self, other: Any) -> Tensor:
         return _binary(SUB, minus, self, other)
@@ -490,7 +531,7 @@ class Tensor(TensorValues):
         return _binary(MUL, times, self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _binary(MUL, times, other, self)
+        return _binary(MUL, times, self, other)
 
     def __truediv__(self, other: Any) -> Tensor:
         return _binary(DIV, divide, self, other)
