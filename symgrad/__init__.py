@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from .core.errors import (ArgumentError, ArityError, AutogradError, DomainError, LimitError,
+from .core.errors import (ArgumentError, ArityError, AutogradError, DomainError, InPlaceError, LimitError,
                           NameLookupError, ParseError, ShapeError, SymgradError)
 from .core import limits
 from .core.expr import Expr, constant, size, symbols
@@ -52,7 +52,7 @@ __all__ = [
     "Tensor", "arange", "autograd", "no_grad", "ones", "randn", "reverse", "tensor", "trace",
     "zeros",
     "Kernel", "compile",
-    "ArgumentError", "ArityError", "AutogradError", "DomainError", "Expr", "LimitError",
+    "ArgumentError", "ArityError", "AutogradError", "DomainError", "Expr", "InPlaceError", "LimitError",
     "NameLookupError", "limits",
     "ParseError", "ShapeError", "SymgradError", "__version__", "abs", "acos", "asin", "atan",
     "atan2", "cbrt", "clamp", "constant", "cos", "cosh", "diff", "dot", "erf", "exp", "expm1", "grad",

@@ -450,3 +450,150 @@ def test_walking_the_graph_reaches_every_leaf_as_torch() -> None:
         return (a * b + b ** 3) * (a + 1.0)
 
     assert leaves(build(sg)) == leaves(build(torch)) == [-3.0, -3.0, 2.0, 2.0]
+
+
+# -- in-place operations and the version counter ------------------------------------------------
+def _outcome(lib: Any, body: Any) -> Any:
+    """What `body(lib)` gives: its numbers, or the first line of the error it raises."""
+    try:
+        result = body(lib)
+    except Exception as error:  # noqa: BLE001  (comparing symgrad's errors with torch's)
+        assert isinstance(error, RuntimeError), f"{type(error).__name__}: {error}"
+        return str(error).split(" Hint:")[0]
+    return [to_numpy(item) if hasattr(item, "detach") else item for item in result]
+
+
+def _leaf(lib: Any, values: list[float] = [1.0, 2.0, 3.0]) -> Any:  # noqa: B006
+    return lib.tensor(values, dtype=lib.float64, requires_grad=True)
+
+
+def _saved_result_changed(lib: Any) -> Any:
+    a = _leaf(lib)
+    b = lib.exp(a)
+    b.add_(1)
+    b.sum().backward()
+    return [a.grad]
+
+
+def _saved_input_changed(lib: Any) -> Any:
+    a = _leaf(lib)
+    b = a * 2
+    c = b * b
+    b.add_(1)
+    c.sum().backward()
+    return [a.grad]
+
+
+def _chain_of_in_place(lib: Any) -> Any:
+    a = _leaf(lib)
+    b = a.sin()
+    b.add_(1)
+    b.mul_(3)
+    b.div_(2.0)
+    b.sub_(a, alpha=0.5)
+    (b * b).sum().backward()
+    return [a.grad, b._version, b.grad_fn.name()]
+
+
+def _earlier_use_sees_the_old_node(lib: Any) -> Any:
+    a = _leaf(lib)
+    b = a * 2
+    y = b + a  # add saves nothing: b may change afterwards
+    b.mul_(5)
+    y.sum().backward()
+    return [a.grad, b.grad_fn.name(), b._version]
+
+
+def _leaf_changed_under_no_grad(lib: Any) -> Any:
+    w = _leaf(lib, [1.0, 2.0])
+    loss = (w * w).sum()
+    with lib.no_grad():
+        w -= 0.1
+    loss.backward()
+    return [w.grad]
+
+
+def _augmented_assignment_records(lib: Any) -> Any:
+    x = _leaf(lib, [1.0, 2.0])
+    y = x * 1.0
+    y += x
+    y *= x
+    y.sum().backward()
+    return [x.grad, y.grad_fn.name(), y._version]
+
+
+def _into_a_constant(lib: Any) -> Any:
+    x = lib.zeros(2, dtype=lib.float64)
+    w = _leaf(lib, [1.0, 2.0])
+    x += w * 3
+    x.sum().backward()
+    return [w.grad, x.grad_fn.name(), x.requires_grad, x.is_leaf]
+
+
+def _clamp_and_unary_in_place(lib: Any) -> Any:
+    a = _leaf(lib)
+    b = a.clone()
+    b.clamp_(1.5, 2.5)
+    c = (a * 1.0).tanh_()
+    (b + c).sum().backward()
+    return [a.grad, b.grad_fn.name(), c.grad_fn.name()]
+
+
+def _copy_into(lib: Any) -> Any:
+    a = _leaf(lib)
+    b = lib.zeros(3, dtype=lib.float64)
+    b.copy_(a * 2)
+    b.sum().backward()
+    return [a.grad, b.grad_fn.name()]
+
+
+def _leaf_in_place(lib: Any) -> Any:
+    _leaf(lib).add_(1)
+    return []
+
+
+def _gradient_descent_loop(lib: Any) -> Any:
+    w = _leaf(lib, [0.5, -1.0])
+    for _ in range(5):
+        loss = ((w * lib.tensor([1.0, 2.0], dtype=lib.float64) - 1.0) ** 2).sum()
+        loss.backward()
+        with lib.no_grad():
+            w -= 0.1 * w.grad
+            w.grad.zero_()
+    return [w, w._version]
+
+
+@pytest.mark.parametrize("body", [
+    _saved_result_changed, _saved_input_changed, _chain_of_in_place, _earlier_use_sees_the_old_node,
+    _leaf_changed_under_no_grad, _augmented_assignment_records, _into_a_constant,
+    _clamp_and_unary_in_place, _copy_into, _leaf_in_place, _gradient_descent_loop,
+], ids=lambda body: body.__name__.strip("_"))
+def test_in_place_operations_match_torch(body: Any) -> None:
+    ours, theirs = _outcome(sg, body), _outcome(torch, body)
+    if isinstance(theirs, str):
+        assert ours == theirs
+    else:
+        assert len(ours) == len(theirs)
+        for got, want in zip(ours, theirs):
+            if isinstance(want, np.ndarray):
+                np.testing.assert_allclose(got, want, rtol=1e-14)
+            else:
+                assert got == want
+
+
+def test_version_error_is_a_symgrad_error_and_a_runtime_error() -> None:
+    with pytest.raises(sg.InPlaceError) as info:
+        _saved_result_changed(sg)
+    assert isinstance(info.value, sg.SymgradError) and isinstance(info.value, RuntimeError)
+    assert "is at version 1; expected version 0 instead" in str(info.value)
+
+
+def test_in_place_result_must_fit_the_tensor_as_in_torch() -> None:
+    x = sg.ones(2, dtype=sg.long)
+    with pytest.raises(sg.ArgumentError, match="can't be cast to the desired output type Long"):
+        x += 1.5
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type Long"):
+        t = torch.ones(2, dtype=torch.long)
+        t += 1.5
+    with pytest.raises(sg.ShapeError):
+        sg.ones(2).add_(sg.ones(2, 2))

@@ -9,18 +9,20 @@ recorded and can be differentiated again. Both fit contributions to shapes with
 
 from __future__ import annotations
 
+import dis
 import itertools
+import re
 import operator
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..core.errors import AutogradError, ShapeError
+from ..core.errors import AutogradError, InPlaceError, ShapeError
 from ..core.opspec import fit_shape
 from ..core.shapes import Shape
 from ..numeric.backend import NumericBackend, mask, zero_upstream
-from .tensor import (Tensor, apply_op, hooks_used, make_leaf, retain_used, set_grad_enabled,
-                     where_recorded)
+from .tensor import (Tensor, apply_op, dtype_name, hooks_used, inplace_used, make_leaf, retain_used,
+                     set_grad_enabled, where_recorded)
 from .recording import ELEMENTWISE, cast_like
 
 __all__ = ["grad", "backward"]
@@ -64,14 +66,102 @@ def _order(roots: Sequence[Tensor]) -> list[Tensor]:
             nodes.append(root)
     stack = list(nodes)
     append, push, pop = nodes.append, stack.append, stack.pop
+    checking = inplace_used()
     while stack:
-        for item in pop()._inputs:
+        node = pop()
+        if checking and node._op is not None:
+            _check_versions(node)
+        for item in node._inputs:
             if type(item) is Tensor and item._rg and item._mark != epoch:
                 item._mark = epoch
                 append(item)
                 push(item)
     nodes.sort(key=_creation, reverse=True)
     return nodes
+
+
+def _check_versions(node: Tensor) -> None:
+    """After in-place operations: point `node` at the records its inputs held when it was
+    made, and refuse (as PyTorch) when values it needs were changed since."""
+    inputs = node._inputs
+    resolved = []
+    for item in inputs:
+        if type(item) is Tensor and item._history:
+            for when, before in item._history:
+                if when > node._seq:  # changed after `node` used it: use the record of then
+                    item = before
+                    break
+        resolved.append(item)
+    if any(new is not old for new, old in zip(resolved, inputs)):
+        node._inputs = tuple(resolved)
+    for position in _saved_positions(node):
+        item = node._inputs[position]
+        if type(item) is Tensor:
+            _check_unchanged(item, node._seq)
+    if _reads_out(node._op) and _needs_out(node):
+        _check_unchanged(node, node._seq)
+
+
+def _needs_out(node: Tensor) -> bool:
+    # a / b and a ** b read their value only for the partial by b.
+    if node._op.name in ("div", "power"):  # type: ignore[union-attr]
+        second = node._inputs[1]
+        return type(second) is Tensor and second._rg
+    return True
+
+
+def _check_unchanged(item: Tensor, since: int) -> None:
+    owner = item._snapshot_of or item  # whose storage (and version counter) it is
+    changes = owner._modified
+    if not changes or changes[-1] <= since:
+        return
+    expected = sum(1 for when in changes if when < since)
+    # PyTorch names the node that now produces the tensor (the one that saved it, for its output).
+    producer = item if item is not owner and _reads_out(item._op) else owner
+    source = "" if producer._op is None or not producer._rg else \
+        f", which is output 0 of {re.sub(r'Backward[0-9]*$', '', producer._op.torch)},"
+    raise InPlaceError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [torch.{dtype_name(item._value)}Tensor {list(np.shape(item._value))}]{source} "
+        f"is at version {len(changes)}; expected version {expected} instead. Hint: the "
+        "operation that modified it ran after this value was used; compute on a .clone() "
+        "or modify it after backward().")
+
+
+# Ops whose rule reads an input only to differentiate another one (PyTorch saves it only then).
+_CROSS = frozenset({"mul", "matmul", "outer"})
+
+
+def _saved_positions(node: Tensor) -> range | list[int]:
+    op = node._op
+    inputs = node._inputs
+    if op is None or not op.saves:
+        return []
+    name = op.name
+    if name in _CROSS or name == "div":
+        wanted = [position for position, item in enumerate(inputs)
+                  if any(type(other) is Tensor and other._rg
+                         for index, other in enumerate(inputs) if index != position)]
+        if name == "div" and type(inputs[0]) is Tensor and inputs[0]._rg and 1 not in wanted:
+            wanted.append(1)  # a / b needs b for d/da
+        return wanted
+    return range(len(inputs))
+
+
+_OUT_READERS: dict[Any, bool] = {}
+
+
+def _reads_out(op: Any) -> bool:
+    """Whether a rule uses the node's own value `out` (then changing it in place is an error)."""
+    rule = op.grad
+    found = _OUT_READERS.get(rule)
+    if found is None:
+        code = getattr(rule, "__code__", None)
+        found = code is not None and any(
+            instruction.opname.startswith("LOAD_FAST") and instruction.argval == "out"
+            for instruction in dis.get_instructions(code))
+        _OUT_READERS[rule] = found
+    return found
 
 
 _next_epoch = itertools.count(1).__next__

@@ -33,6 +33,7 @@ _grad_enabled = True
 _where_recorded = False  # the backward pass masks zero adjoints only once `where` was used
 _retain_used = False  # and looks for retain_grad() only once it was called
 _hooks_used = False  # and for hooks only once one was registered
+_inplace_used = False  # and checks versions only once an in-place operation ran
 _next_seq = itertools.count().__next__  # creation order: inputs always precede outputs
 
 
@@ -93,6 +94,11 @@ def _unpickled(value: Any, requires_grad: bool, name: str | None, grad: Tensor |
     if grad is not None:
         tensor._grad = grad
     return tensor
+
+
+def inplace_used() -> builtins.bool:
+    """Whether any in-place operation ever ran (the backward pass then checks versions)."""
+    return _inplace_used
 
 
 def hooks_used() -> builtins.bool:
@@ -259,6 +265,12 @@ class Tensor(TensorValues):
     _name: str | None = None
     _retain = False
     _hooks: list[Callable[[Tensor], Tensor | None]] = []  # replaced per tensor on first use
+    # In-place bookkeeping (see `_in_place`): how many in-place operations changed the values,
+    # when (creation-order numbers), and the records the tensor held before each of them.
+    _version_count = 0
+    _modified: tuple[int, ...] = ()
+    _history: tuple[tuple[int, Tensor], ...] = ()
+    _snapshot_of: Tensor | None = None  # a snapshot's owner: whose storage and versions it has
 
     __array_priority__ = 1000
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
@@ -436,6 +448,58 @@ class Tensor(TensorValues):
             self._value[...] = 0
         else:
             self._value = self._value.dtype.type(0)
+        self._bump()
+        return self
+
+    @property
+    def _version(self) -> int:
+        """How many in-place operations have changed this tensor (PyTorch's version counter)."""
+        return self._version_count
+
+    def _bump(self) -> int:
+        """Count one in-place change; returns its creation-order number."""
+        global _inplace_used
+        _inplace_used = True
+        when = _next_seq()
+        self._version_count += 1
+        self._modified = (*self._modified, when)
+        return when
+
+    def _in_place(self, compute: Callable[[], Tensor]) -> Tensor:
+        """Make this tensor hold `compute()` (an out-of-place result computed from it), as
+        PyTorch's in-place operations do: the values are written into this tensor's storage,
+        the version counter counts it, and when the result is recorded this tensor becomes
+        its node; the record it held before is kept for the operations that used it then."""
+        if self._rg and self._op is None and _grad_enabled:
+            raise AutogradError("a leaf Variable that requires grad is being used in an "
+                                "in-place operation.")
+        result = compute()
+        value = result._value
+        if np.shape(value) != self.shape:
+            raise ShapeError(f"output with shape {list(self.shape)} doesn't match the broadcast "
+                             f"shape {list(np.shape(value))}")
+        kind = np.result_type(self._value)
+        if not np.can_cast(np.result_type(value), kind, "same_kind"):
+            raise ArgumentError(f"result type {dtype_name(value)} can't be cast to the desired "
+                                f"output type {dtype_name(self._value)}")
+        recorded = result._rg and result._op is not None
+        before: Tensor | None = None
+        if recorded:  # what the result's record reads as "self": the record, or the old values
+            before = _snapshot(self) if self._rg and self._op is not None else _leaf(np.array(self._value))
+            if before._op is not None:
+                before._value = np.array(self._value)[()]  # the old values, as PyTorch saves them
+        if isinstance(self._value, np.ndarray):
+            self._value[...] = value
+        else:
+            self._value = kind.type(value)
+        when = self._bump()
+        if recorded:
+            inputs = result._inputs
+            inputs = tuple(before if item is self else item for item in inputs)
+            if before is not None and before._op is not None:
+                self._history = (*self._history, (when, before))
+            self._op, self._inputs, self._params, self._rg = result._op, inputs, result._params, True
+            self._seq = when  # after every input, the snapshot of itself included
         return self
 
     def _cut(self) -> None:
@@ -479,22 +543,83 @@ class Tensor(TensorValues):
 
     def _update(self, combine: Callable[[Any, Any], Any], other: Any,
                 recorded: Callable[[Any, Any], Tensor]) -> Tensor:
-        # In place, as PyTorch: `with sg.no_grad(): w -= lr * w.grad` keeps the same leaf.
-        # Where the update must be recorded (a computed tensor, or a tensor that requires grad
-        # on the right), `x -= y` rebinds x to the recorded result instead.
-        recording = _grad_enabled and (self._op is not None or
+        # In place, as PyTorch: `with sg.no_grad(): w -= lr * w.grad` keeps the same leaf;
+        # a recorded update (a computed tensor, or a tensor that requires grad on the right)
+        # is an in-place operation with its record, as PyTorch's `x += y`.
+        recording = _grad_enabled and ((self._rg and self._op is not None) or
                                        (isinstance(other, Tensor) and other._rg))
-        if recording and not (self._rg and self._op is None):
-            return recorded(self, other)
-        result = combine(self._value, self._assignable(other))
+        if recording or (self._rg and self._op is None and _grad_enabled):
+            return self._in_place(lambda: recorded(self, other))
+        self._assignable(other)  # the checks: writable, a number, not a recorded right side
+        right = other._value if isinstance(other, Tensor) else constant_value(other)
+        with np.errstate(all="ignore"):
+            result = combine(*torch_operands(self._value, right)) if not isinstance(right, _WEAK) \
+                else combine(self._value, right)
         if np.shape(result) != self.shape:
             raise ShapeError(f"an in-place update cannot change shape {self.shape} "
                              f"to {np.shape(result)}")
+        if not np.can_cast(np.result_type(result), np.result_type(self._value), "same_kind"):
+            raise ArgumentError(f"result type {dtype_name(result)} can't be cast to the desired "
+                                f"output type {dtype_name(self._value)}")
         if isinstance(self._value, np.ndarray):
             self._value[...] = result
         else:
             self._value = self._value.dtype.type(result)
+        self._bump()
         return self
+
+    # -- in-place operations (PyTorch's trailing underscore) -------------------------------------
+    def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """self += alpha * other, in place."""
+        return self._in_place(lambda: self + (other if alpha == 1 else alpha * other))
+
+    def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """self -= alpha * other, in place."""
+        return self._in_place(lambda: self - (other if alpha == 1 else alpha * other))
+
+    def mul_(self, other: Any) -> Tensor:
+        """self *= other, in place."""
+        return self._in_place(lambda: self * other)
+
+    def div_(self, other: Any) -> Tensor:
+        """self /= other, in place."""
+        return self._in_place(lambda: self / other)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        """self **= exponent, in place."""
+        return self._in_place(lambda: self ** exponent)
+
+    def neg_(self) -> Tensor:
+        """self = -self, in place."""
+        return self._in_place(lambda: -self)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        """Limit the values to [min, max] in place."""
+        return self._in_place(lambda: clamp(self, min, max))
+
+    def fill_(self, value: Any) -> Tensor:
+        """Set every element to `value` in place."""
+        self._check_writable()
+        self._cut()
+        number = value._value if isinstance(value, Tensor) else value
+        if isinstance(self._value, np.ndarray):
+            self._value[...] = number
+        else:
+            self._value = self._value.dtype.type(number)
+        self._bump()
+        return self
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy the values of `src` (broadcast to this shape) into this tensor, in place;
+        gradients flow to `src` when it requires grad."""
+        source = src if isinstance(src, Tensor) else Tensor(src)
+        if source.shape != self.shape:
+            source = apply_op("broadcast_to", (source,), {"shape": self.shape})
+        def copied() -> Tensor:
+            if source._rg and _grad_enabled:  # recorded: gradients reach `src`, not the old self
+                return apply_op("add", (self * 0.0, source), {}, "torch::autograd::CopyBackwards")
+            return _leaf(np.array(source._value))
+        return self._in_place(copied)
 
     def __iadd__(self, other: Any) -> Tensor:
         return self._update(np.add, other, lambda a, b: a + b)
@@ -768,6 +893,37 @@ def _numbers_of(data: Any) -> Any:
                 items[position] = list(item)
                 stack.append(items[position])
     return root
+
+
+def _in_place_method(name: str) -> Callable[..., Tensor]:
+    def method(self: Tensor, *others: Any) -> Tensor:
+        return self._in_place(lambda: Tensor.__symgrad_apply__(name, (self, *others), {}))
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = f"x.{name}() written into x, in place."
+    return method
+
+
+# PyTorch's in-place forms of the elementwise functions (x.exp_(), x.sigmoid_(), ...).
+for _spec in OPS.values():
+    if _spec.public and _spec.elementwise and not hasattr(Tensor, _spec.name + "_"):
+        setattr(Tensor, _spec.name + "_", _in_place_method(_spec.name))
+
+
+def _snapshot(tensor: Tensor) -> Tensor:
+    """A new tensor holding `tensor`'s record and storage as they are now (before an in-place
+    operation replaces them), with its creation-order number and version history."""
+    copy = _new(Tensor)
+    copy._value, copy._op, copy._inputs, copy._params = tensor._value, tensor._op, tensor._inputs, tensor._params
+    copy._rg, copy._seq, copy._adj, copy._mark = tensor._rg, tensor._seq, None, 0
+    copy._version_count, copy._modified = tensor._version_count, tensor._modified
+    copy._snapshot_of = tensor
+    return copy
+
+
+def dtype_name(value: Any) -> str:
+    """PyTorch's name of a value's type, as its messages write it (`Double`, `Float`, ...)."""
+    return {"float64": "Double", "float32": "Float", "int64": "Long", "bool": "Bool"}.get(
+        np.result_type(value).name, np.result_type(value).name)
 
 
 def _power_by_number(base: Tensor, exponent: float) -> Tensor:
