@@ -111,7 +111,8 @@ def _needs_out(node: Tensor) -> bool:
 
 
 def _check_unchanged(item: Tensor, since: int) -> None:
-    owner = item._snapshot_of or item  # whose storage (and version counter) it is
+    # whose storage (and version counter) it is
+    owner = item if item._snapshot_of is None else item._snapshot_of
     changes = owner._modified
     if not changes or changes[-1] <= since:
         return
