@@ -169,11 +169,17 @@ _next_epoch = itertools.count(1).__next__
 _creation = operator.attrgetter("_seq")
 
 
+def _type_of(value: Any) -> np.dtype:
+    """The numpy type of a tensor's values (a numpy array or scalar: `.dtype` is quickest)."""
+    kind = getattr(value, "dtype", None)
+    return kind if kind is not None else np.result_type(value)
+
+
 def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
     if not root._rg:
         raise AutogradError("this tensor does not require grad and has no grad_fn: nothing "
                             "was recorded; create its leaves with requires_grad=True")
-    kind = np.result_type(root._value)  # the seed has the output's type (float32 or float64)
+    kind = _type_of(root._value)  # the seed has the output's type (float32 or float64)
     if gradient is None:
         if np.size(root._value) != 1:
             raise AutogradError(f"grad can be implicitly created only for scalar outputs: this "
@@ -326,7 +332,7 @@ def _run(roots: Sequence[Tensor], gradients: Sequence[Any] | None, retain_graph:
 def _accumulate(create_graph: bool) -> Callable[[Tensor, Any], None]:
     def accumulate(leaf: Tensor, adjoint: Any) -> None:
         current = leaf._grad
-        kind = np.result_type(leaf._value)  # a gradient has its leaf's type, as in PyTorch
+        kind = _type_of(leaf._value)  # a gradient has its leaf's type, as in PyTorch
         if create_graph:
             adjoint = cast_like(adjoint, leaf)
             if current is None:
@@ -338,7 +344,7 @@ def _accumulate(create_graph: bool) -> Callable[[Tensor, Any], None]:
         elif current._rg:
             leaf._grad = make_leaf(current._value + adjoint)  # a recorded grad is not overwritten
         else:
-            _add_into(current, np.asarray(adjoint, dtype=kind))
+            _add_into(current, adjoint if _type_of(adjoint) == kind else np.asarray(adjoint, dtype=kind))
     return accumulate
 
 

@@ -148,9 +148,15 @@ def _binary(op: EagerOp, compute: Callable[[Any, Any], Any], a: Any, b: Any) -> 
         b = right
     kind_left, kind_right = type(left), type(right)
     if kind_left is not kind_right:
-        if kind_left not in _WEAK and kind_right not in _WEAK:
+        # A Python number beside a float64 scalar: as numpy scalars they compute faster (here
+        # and in the backward rules that reuse the constant); the type is float64 either way.
+        if kind_left is _F64 and kind_right in _PYTHON_NUMBERS:
+            right = b = _F64(right)
+        elif kind_right is _F64 and kind_left in _PYTHON_NUMBERS:
+            left = a = _F64(left)
+        elif kind_left not in _PYTHON_NUMBERS and kind_right not in _PYTHON_NUMBERS:
             left, right = torch_operands(left, right)
-    elif kind_left is np.ndarray and left.dtype != right.dtype:
+    elif kind_left is _NDARRAY and left.dtype != right.dtype:
         left, right = torch_operands(left, right)
     try:
         value = compute(left, right)
@@ -164,6 +170,8 @@ def _binary(op: EagerOp, compute: Callable[[Any, Any], Any], a: Any, b: Any) -> 
     return _leaf(value)
 
 
+_F64, _NDARRAY = np.float64, np.ndarray
+_PYTHON_NUMBERS = frozenset({float, int, builtins.bool})
 _CATEGORY = {"b": 0, "i": 1, "u": 1, "f": 2}
 _WEAK = (float, int, builtins.bool)  # Python numbers: numpy already treats them as PyTorch does
 
