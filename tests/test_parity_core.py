@@ -552,6 +552,16 @@ def _leaf_in_place(lib: Any) -> Any:
     return []
 
 
+def _leaf_zeroed(lib: Any) -> Any:
+    _leaf(lib).zero_()
+    return []
+
+
+def _leaf_filled(lib: Any) -> Any:
+    _leaf(lib).fill_(2.0)
+    return []
+
+
 def _gradient_descent_loop(lib: Any) -> Any:
     w = _leaf(lib, [0.5, -1.0])
     for _ in range(5):
@@ -566,7 +576,8 @@ def _gradient_descent_loop(lib: Any) -> Any:
 @pytest.mark.parametrize("body", [
     _saved_result_changed, _saved_input_changed, _chain_of_in_place, _earlier_use_sees_the_old_node,
     _leaf_changed_under_no_grad, _augmented_assignment_records, _into_a_constant,
-    _clamp_and_unary_in_place, _copy_into, _leaf_in_place, _gradient_descent_loop,
+    _clamp_and_unary_in_place, _copy_into, _leaf_in_place, _leaf_zeroed, _leaf_filled,
+    _gradient_descent_loop,
 ], ids=lambda body: body.__name__.strip("_"))
 def test_in_place_operations_match_torch(body: Any) -> None:
     ours, theirs = _outcome(sg, body), _outcome(torch, body)

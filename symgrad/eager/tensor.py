@@ -450,7 +450,7 @@ class Tensor(TensorValues):
 
     def zero_(self) -> Tensor:
         """Set every element to 0 in place (views see it); returns the tensor."""
-        self._check_writable()
+        self._check_leaf_in_place()
         self._cut()
         if isinstance(self._value, np.ndarray):
             self._value[...] = 0
@@ -478,9 +478,7 @@ class Tensor(TensorValues):
         PyTorch's in-place operations do: the values are written into this tensor's storage,
         the version counter counts it, and when the result is recorded this tensor becomes
         its node; the record it held before is kept for the operations that used it then."""
-        if self._rg and self._op is None and _grad_enabled:
-            raise AutogradError("a leaf Variable that requires grad is being used in an "
-                                "in-place operation.")
+        self._check_leaf_in_place()
         result = compute()
         value = result._value
         if np.shape(value) != self.shape:
@@ -514,6 +512,11 @@ class Tensor(TensorValues):
         # A computed tensor overwritten in place no longer depends on its inputs.
         if self._op is not None:
             self._op, self._inputs, self._params, self._rg = None, (), None, False
+
+    def _check_leaf_in_place(self) -> None:
+        if self._rg and self._op is None and _grad_enabled:
+            raise AutogradError("a leaf Variable that requires grad is being used in an "
+                                "in-place operation.")
 
     def _check_writable(self) -> None:
         if self._rg and self._op is None and _grad_enabled:
@@ -607,7 +610,7 @@ class Tensor(TensorValues):
 
     def fill_(self, value: Any) -> Tensor:
         """Set every element to `value` in place."""
-        self._check_writable()
+        self._check_leaf_in_place()
         self._cut()
         number = value._value if isinstance(value, Tensor) else value
         if isinstance(self._value, np.ndarray):

@@ -30,8 +30,10 @@ def _differentiable_mod(sympy: Any) -> Any:
     kind = _MOD_CLASSES.get(id(sympy))
     if kind is None:
         def fdiff(self: Any, argindex: int = 1) -> Any:
+            # -floor(a/b) written as (Mod(a, b) - a)/b: SymPy can differentiate it again
+            # (to 0) and print it, where floor's derivative stays unevaluated.
             a, b = self.args
-            return sympy.Integer(1) if argindex == 1 else -sympy.floor(a / b)
+            return sympy.Integer(1) if argindex == 1 else (self - a) / b
         kind = type("Mod", (sympy.Mod,), {"fdiff": fdiff})
         _MOD_CLASSES[id(sympy)] = kind
     return kind
