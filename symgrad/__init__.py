@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from .core.errors import (ArgumentError, ArityError, AutogradError, DomainError, LimitError,
+from .core.errors import (ArgumentError, ArityError, AutogradError, DomainError, InPlaceError, LimitError,
                           NameLookupError, ParseError, ShapeError, SymgradError)
 from .core import limits
 from .core.expr import Expr, constant, size, symbols
@@ -16,7 +16,7 @@ from .ops.functions import (abs, acos, asin, atan, atan2, cbrt, clamp, cos, cosh
                             sigmoid, sign, sin, sinh, softplus, sqrt, sum, tan, tanh, transpose,
                             where)
 from .ops.functions import (acosh, acot, acoth, acsc, acsch, asec, asech, asinh, atanh, cot,
-                            coth, csc, csch, exp2, log1p, sec, sech, sinc)
+                            coth, csc, csch, exp2, fmod, log1p, remainder, sec, sech, sinc)
 from .calculus.differentiate import diff, grad, hessian, jacobian, vjp
 from .language.parse import parse
 from .language.latex import parse_latex
@@ -29,6 +29,8 @@ from .ops.torch_names import (absolute, arccos, arccosh, arcsin, arcsinh, arctan
                               true_divide)
 from .eager.factories import (arange, empty, eye, full, full_like, linspace, normal, ones, ones_like,
                               rand, rand_like, randn, randn_like, zeros, zeros_like)
+from .eager.dtypes import bool_, device, dtype, float32, float64, int64
+from .eager.joining import cat, concat, concatenate, meshgrid, stack
 from .eager.tracing import trace
 from .eager import autograd
 from .language.sympy_bridge import from_sympy
@@ -38,6 +40,13 @@ from .checking.verify import verify
 from .checking.implicit import verify_implicit
 from .calculus.steps import Derivation, steps
 
+# PyTorch's other spellings (sg.float is float32 and sg.bool the bool dtype, shadowing the
+# builtins inside this namespace only, as torch.float and torch.bool do).
+float = float32  # noqa: A001
+double = float64
+long = int64
+bool = bool_  # noqa: A001
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -46,7 +55,7 @@ __all__ = [
     "Tensor", "arange", "autograd", "no_grad", "ones", "randn", "reverse", "tensor", "trace",
     "zeros",
     "Kernel", "compile",
-    "ArgumentError", "ArityError", "AutogradError", "DomainError", "Expr", "LimitError",
+    "ArgumentError", "ArityError", "AutogradError", "DomainError", "Expr", "InPlaceError", "LimitError",
     "NameLookupError", "limits",
     "ParseError", "ShapeError", "SymgradError", "__version__", "abs", "acos", "asin", "atan",
     "atan2", "cbrt", "clamp", "constant", "cos", "cosh", "diff", "dot", "erf", "exp", "expm1", "grad",
@@ -59,4 +68,6 @@ __all__ = [
     "multiply", "negative", "pow", "rad2deg", "reciprocal", "square", "true_divide",
     "empty", "eye", "full", "full_like", "linspace", "normal", "ones_like", "rand", "rand_like",
     "randn_like", "zeros_like",
+    "cat", "concat", "concatenate", "meshgrid", "stack", "fmod", "remainder",
+    "bool", "device", "double", "dtype", "float", "float32", "float64", "int64", "long",
 ]

@@ -35,6 +35,7 @@ SYMPY_COMPOSITE = {
     "expm1",  # exp(x) - 1: SymPy's own expm1 lives in codegen, which simplify does not know
     "exp2", "log1p",  # 2**x and log(1 + x), for the same reason
     "sinc",  # SymPy's sinc is unnormalized: ours (numpy's, torch's) is sinc(pi*x) there
+    "fmod",  # sign(a)*Mod(|a|, |b|): SymPy has no fmod
     "sigmoid", "softplus", "relu", "clamp", "where",  # exp/log, Piecewise, Min(Max(...))
     "matmul", "transpose", "outer", "sum_to", "broadcast_to", "index", "scatter", "stack",
     "sum", "mean", "prod", "prod_except", "norm",  # arrays of element expressions

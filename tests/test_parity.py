@@ -210,13 +210,17 @@ def test_normal_with_tensor_arguments_samples_elementwise() -> None:
     lambda **k: sg.normal(0.0, 1.0, size=(2,), **k), lambda **k: sg.ones_like(sg.ones(2), **k),
     lambda **k: sg.randn_like(sg.ones(2), **k), lambda **k: sg.full_like(sg.ones(2), 3.0, **k),
 ])
-def test_factories_accept_cpu_and_float64_and_refuse_the_rest_clearly(make: Any) -> None:
-    for dtype in (None, torch.float64, np.float64, "float64"):
-        for device in (None, "cpu", torch.device("cpu")):
-            assert make(dtype=dtype, device=device).shape[0] >= 2
-    for float32 in (torch.float32, np.float32, "float32"):
-        with pytest.raises(sg.ArgumentError, match="float32 is not supported yet"):
-            make(dtype=float32)
+def test_factories_accept_cpu_float64_and_float32_and_refuse_the_rest_clearly(make: Any) -> None:
+    for dtype in (None, torch.float64, np.float64, "float64", sg.float64, sg.double):
+        for device in (None, "cpu", torch.device("cpu"), sg.device("cpu")):
+            made = make(dtype=dtype, device=device)
+            assert made.shape[0] >= 2 and made.dtype == sg.float64
+    for float32 in (torch.float32, np.float32, "float32", sg.float32, sg.float):
+        made = make(dtype=float32)
+        assert made.dtype == sg.float32 and made.numpy().dtype == np.float32
+    for unsupported in (torch.float16, np.complex128, "int8"):
+        with pytest.raises(sg.ArgumentError, match="is not supported"):
+            make(dtype=unsupported)
     for device in ("cuda", torch.device("meta"), "mps"):
         with pytest.raises(sg.ArgumentError, match="CPU only"):
             make(device=device)

@@ -330,14 +330,23 @@ class TestPytorchConventions:
         _, g = sg.reverse(sg.parse("atan2(y, x)"), at={"x": 0.0, "y": 0.0})
         assert close(g["x"], 0.0) and close(g["y"], 0.0)
 
-    @pytest.mark.xfail(strict=True, reason="deliberate: d/dy x**y is the textbook x**y*log(x), "
-                       "nan at x = 0 where PyTorch masks it to 0; masking would print "
-                       "d/dx x**x as where(x == 0, ...) (see the pow entry's note)")
-    def test_pow_exponent_gradient_at_zero_base(self):
+    @pytest.mark.xfail(strict=True, reason="deliberate: the symbolic d/dy x**y is the textbook "
+                       "x**y*log(x), nan at x = 0 where PyTorch masks it to 0; masking would print "
+                       "d/dx x**x as where(x == 0, ...) (see the power entry's note)")
+    def test_symbolic_pow_exponent_derivative_at_zero_base(self):
         d = sg.diff(sg.parse("x**y"), "y")
         assert close(d.eval(x=0.0, y=2.0), 0.0)
+
+    def test_pow_exponent_gradient_at_zero_base_is_torchs_zero(self):
         _, g = sg.reverse(sg.parse("x**y"), at={"x": 0.0, "y": 2.0})
         assert close(g["y"], 0.0) and close(g["x"], 0.0)
+        _, g = sg.reverse(sg.parse("x**y"), at={"x": 0.0, "y": 0.0})  # torch: both 0
+        assert close(g["y"], 0.0) and close(g["x"], 0.0)
+        _, g = sg.reverse(sg.parse("x**y"), at={"x": 0.0, "y": -1.0})  # torch: -inf, -inf
+        assert g["x"] == -np.inf and g["y"] == -np.inf
+
+    def test_textbook_derivative_of_x_to_the_x_is_unmasked(self):
+        assert str(sg.diff(sg.parse("x**x"), "x")) == "log(x)*x**x + x*x**(x - 1)"
 
     def test_prod_gradient_with_a_zero_matches_torch(self):
         f = sg.parse("prod(x)", shapes={"x": (3,)})

@@ -9,6 +9,7 @@
     ├── ArgumentError     (TypeError, ValueError)  a bad argument to a symgrad function
     ├── LimitError        (ValueError)  work beyond a documented limit (symgrad.limits)
     └── AutogradError     (RuntimeError)  tensor misuse: backward twice, no grad, in-place ...
+        └── InPlaceError  a value backward needs was changed in place (torch's version error)
 """
 
 from __future__ import annotations
@@ -70,3 +71,8 @@ class LimitError(SymgradError, ValueError):
 
 class AutogradError(SymgradError, RuntimeError):
     """Misuse of eager tensors: backward without a seed, through a freed graph, and so on."""
+
+
+class InPlaceError(AutogradError):
+    """A value backward needs was changed by an in-place operation after it was used (PyTorch's
+    version-counter error); also a RuntimeError, as PyTorch raises it."""

@@ -9,18 +9,21 @@ recorded and can be differentiated again. Both fit contributions to shapes with
 
 from __future__ import annotations
 
+import dis
 import itertools
+import re
 import operator
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..core.errors import AutogradError, ShapeError
+from ..core.errors import AutogradError, InPlaceError, ShapeError
 from ..core.opspec import fit_shape
 from ..core.shapes import Shape
 from ..numeric.backend import NumericBackend, mask, zero_upstream
-from .tensor import Tensor, apply_op, make_leaf, retain_used, set_grad_enabled, where_recorded
-from .recording import ELEMENTWISE
+from .tensor import (Tensor, apply_op, dtype_name, hooks_used, inplace_used, make_leaf, retain_used,
+                     set_grad_enabled, where_recorded)
+from .recording import ELEMENTWISE, cast_like
 
 __all__ = ["grad", "backward"]
 
@@ -63,8 +66,12 @@ def _order(roots: Sequence[Tensor]) -> list[Tensor]:
             nodes.append(root)
     stack = list(nodes)
     append, push, pop = nodes.append, stack.append, stack.pop
+    checking = inplace_used()
     while stack:
-        for item in pop()._inputs:
+        node = pop()
+        if checking and node._op is not None:
+            _check_versions(node)
+        for item in node._inputs:
             if type(item) is Tensor and item._rg and item._mark != epoch:
                 item._mark = epoch
                 append(item)
@@ -73,28 +80,120 @@ def _order(roots: Sequence[Tensor]) -> list[Tensor]:
     return nodes
 
 
+def _check_versions(node: Tensor) -> None:
+    """After in-place operations: point `node` at the records its inputs held when it was
+    made, and refuse (as PyTorch) when values it needs were changed since."""
+    inputs = node._inputs
+    resolved = []
+    for item in inputs:
+        if type(item) is Tensor and item._history:
+            for when, before in item._history:
+                if when > node._seq:  # changed after `node` used it: use the record of then
+                    item = before
+                    break
+        resolved.append(item)
+    if any(new is not old for new, old in zip(resolved, inputs)):
+        node._inputs = tuple(resolved)
+    for position in _saved_positions(node):
+        item = node._inputs[position]
+        if type(item) is Tensor:
+            _check_unchanged(item, node._seq)
+    if _reads_out(node._op) and _needs_out(node):
+        _check_unchanged(node, node._seq)
+
+
+def _needs_out(node: Tensor) -> bool:
+    # a / b and a ** b read their value only for the partial by b.
+    if node._op.name in ("div", "power"):  # type: ignore[union-attr]
+        second = node._inputs[1]
+        return type(second) is Tensor and second._rg
+    return True
+
+
+def _check_unchanged(item: Tensor, since: int) -> None:
+    # whose storage (and version counter) it is
+    owner = item if item._snapshot_of is None else item._snapshot_of
+    changes = owner._modified
+    if not changes or changes[-1] <= since:
+        return
+    expected = sum(1 for when in changes if when < since)
+    # PyTorch names the node that now produces the tensor (the one that saved it, for its output).
+    producer = item if item is not owner and _reads_out(item._op) else owner
+    source = "" if producer._op is None or not producer._rg else \
+        f", which is output 0 of {re.sub(r'Backward[0-9]*$', '', producer._op.torch)},"
+    raise InPlaceError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [torch.{dtype_name(item._value)}Tensor {list(np.shape(item._value))}]{source} "
+        f"is at version {len(changes)}; expected version {expected} instead. Hint: the "
+        "operation that modified it ran after this value was used; compute on a .clone() "
+        "or modify it after backward().")
+
+
+# Ops whose rule reads an input only to differentiate another one (PyTorch saves it only then).
+_CROSS = frozenset({"mul", "matmul", "outer"})
+
+
+def _saved_positions(node: Tensor) -> range | list[int]:
+    op = node._op
+    inputs = node._inputs
+    if op is None or not op.saves:
+        return []
+    name = op.name
+    if name in _CROSS or name == "div":
+        wanted = [position for position, item in enumerate(inputs)
+                  if any(type(other) is Tensor and other._rg
+                         for index, other in enumerate(inputs) if index != position)]
+        if name == "div" and type(inputs[0]) is Tensor and inputs[0]._rg and 1 not in wanted:
+            wanted.append(1)  # a / b needs b for d/da
+        return wanted
+    return range(len(inputs))
+
+
+_OUT_READERS: dict[Any, bool] = {}
+
+
+def _reads_out(op: Any) -> bool:
+    """Whether a rule uses the node's own value `out` (then changing it in place is an error)."""
+    rule = op.grad
+    found = _OUT_READERS.get(rule)
+    if found is None:
+        code = getattr(rule, "__code__", None)
+        found = code is not None and any(
+            instruction.opname.startswith("LOAD_FAST") and instruction.argval == "out"
+            for instruction in dis.get_instructions(code))
+        _OUT_READERS[rule] = found
+    return found
+
+
 _next_epoch = itertools.count(1).__next__
 _creation = operator.attrgetter("_seq")
+
+
+def _type_of(value: Any) -> np.dtype:
+    """The numpy type of a tensor's values (a numpy array or scalar: `.dtype` is quickest)."""
+    kind = getattr(value, "dtype", None)
+    return kind if kind is not None else np.result_type(value)
 
 
 def _seed(root: Tensor, gradient: Any, create_graph: bool) -> Any:
     if not root._rg:
         raise AutogradError("this tensor does not require grad and has no grad_fn: nothing "
                             "was recorded; create its leaves with requires_grad=True")
+    kind = _type_of(root._value)  # the seed has the output's type (float32 or float64)
     if gradient is None:
         if np.size(root._value) != 1:
             raise AutogradError(f"grad can be implicitly created only for scalar outputs: this "
                                 f"tensor has shape {root.shape}; pass gradient= (the v in v^T J) "
                                 "of the same shape")
-        value = np.ones(np.shape(root._value))
+        value = np.ones(np.shape(root._value), dtype=kind)
     else:
-        value = gradient._value if isinstance(gradient, Tensor) else np.asarray(gradient, dtype=np.float64)
+        value = gradient._value if isinstance(gradient, Tensor) else np.asarray(gradient, dtype=kind)
         if np.shape(value) != root.shape:
             raise ShapeError(f"the gradient has shape {np.shape(value)} but the output has "
                              f"shape {root.shape}; they must match")
     if create_graph:
-        return gradient if isinstance(gradient, Tensor) else make_leaf(np.array(value, dtype=np.float64))
-    return np.asarray(value, dtype=np.float64)
+        return gradient if isinstance(gradient, Tensor) else make_leaf(np.array(value, dtype=kind))
+    return np.asarray(value, dtype=kind)
 
 
 def _freed_error(node: Tensor) -> AutogradError:
@@ -115,11 +214,14 @@ def _sweep_numbers(nodes: list[Tensor], visit: Callable[[Tensor, Any], None], ke
     backend = _NUMERIC
     masking = where_recorded()
     special = bool(keep) or retain_used()
+    hooking = hooks_used()
     for node in nodes:
         adjoint = node._adj
         if adjoint is None:
             continue
         node._adj = None
+        if hooking and node._hooks:
+            adjoint = _run_hooks(node, adjoint, False)
         op = node._op
         if op is None or (special and (node._retain or id(node) in keep)):
             visit(node, adjoint)
@@ -160,11 +262,14 @@ def _sweep_tensors(nodes: list[Tensor], visit: Callable[[Tensor, Any], None], ke
                    free: bool) -> None:
     """The backward pass recorded as tensor operations (create_graph=True)."""
     masking = where_recorded()
+    hooking = hooks_used()
     for node in nodes:
         adjoint = node._adj
         if adjoint is None:
             continue
         node._adj = None
+        if hooking and node._hooks:
+            adjoint = _run_hooks(node, adjoint, True)
         op = node._op
         if op is None or node._retain or id(node) in keep:
             visit(node, adjoint)
@@ -182,8 +287,26 @@ def _sweep_tensors(nodes: list[Tensor], visit: Callable[[Tensor, Any], None], ke
             if zero is not None and type(contribution) is Tensor:
                 contribution = mask(_TENSORS, contribution, contribution._value, zero, 0)
             if type(contribution) is not Tensor:
-                contribution = make_leaf(np.asarray(contribution, dtype=np.float64))
+                contribution = make_leaf(np.asarray(contribution, dtype=np.result_type(item._value)))
             _add_adjoint(item, fit_shape(_TENSORS, contribution, item.shape))
+
+
+def _run_hooks(node: Tensor, adjoint: Any, recorded: bool) -> Any:
+    """The gradient after `node`'s hooks (each may return a replacement), in their order."""
+    for hook in list(node._hooks):
+        given = adjoint if recorded else make_leaf(np.array(adjoint))
+        result = hook(given)
+        if result is None:
+            continue
+        if not isinstance(result, Tensor):
+            raise AutogradError(f"a hook returned a {type(result).__name__}; it must return a "
+                                "Tensor (the new gradient) or None")
+        if result.shape != node.shape:
+            raise ShapeError(f"hook 'hook' has changed the size of value: the gradient has "
+                             f"shape {node.shape}, the hook returned shape {result.shape}")
+        adjoint = cast_like(result, node) if recorded else np.array(
+            result._value, dtype=np.result_type(node._value))
+    return adjoint
 
 
 def _run(roots: Sequence[Tensor], gradients: Sequence[Any] | None, retain_graph: bool | None,
@@ -209,17 +332,19 @@ def _run(roots: Sequence[Tensor], gradients: Sequence[Any] | None, retain_graph:
 def _accumulate(create_graph: bool) -> Callable[[Tensor, Any], None]:
     def accumulate(leaf: Tensor, adjoint: Any) -> None:
         current = leaf._grad
+        kind = _type_of(leaf._value)  # a gradient has its leaf's type, as in PyTorch
         if create_graph:
+            adjoint = cast_like(adjoint, leaf)
             if current is None:
                 leaf._grad = adjoint.clone() if adjoint._rg else make_leaf(np.array(adjoint._value))
             else:
                 leaf._grad = current + adjoint
         elif current is None:
-            leaf._grad = make_leaf(np.array(adjoint, dtype=np.float64))
+            leaf._grad = make_leaf(np.array(adjoint, dtype=kind))
         elif current._rg:
             leaf._grad = make_leaf(current._value + adjoint)  # a recorded grad is not overwritten
         else:
-            _add_into(current, adjoint)
+            _add_into(current, adjoint if _type_of(adjoint) == kind else np.asarray(adjoint, dtype=kind))
     return accumulate
 
 
@@ -282,8 +407,8 @@ def _result(adjoint: Any, target: Tensor, allow_unused: bool, create_graph: bool
                                 "used in the graph; pass allow_unused=True to get None for it")
         return None
     if create_graph:
-        recorded: Tensor = adjoint  # with create_graph the adjoints are recorded tensors
+        recorded: Tensor = cast_like(adjoint, target)  # recorded tensors, of the input's type
         return recorded
-    return make_leaf(np.array(adjoint, dtype=np.float64))
+    return make_leaf(np.array(adjoint, dtype=np.result_type(target._value)))
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from ..core import limits
 from ..core.errors import ArgumentError
 from ..core.shapes import Shape
+from .dtypes import as_numpy_dtype, check_device
 from .tensor import Tensor, make_leaf
 
 
@@ -27,38 +28,19 @@ def _shape_of(shape: tuple[Any, ...]) -> Shape:
     return result
 
 
-def _leaf(values: np.ndarray, requires_grad: bool) -> Tensor:
-    leaf = make_leaf(values)
+def _leaf(values: np.ndarray, requires_grad: bool, numpy_type: np.dtype | None = None) -> Tensor:
+    leaf = make_leaf(values if numpy_type is None else values.astype(numpy_type, copy=False))
     return leaf.requires_grad_(True) if requires_grad else leaf
 
 
-_FLOAT64_NAMES = frozenset({"float64", "double"})
-_FLOAT32_NAMES = frozenset({"float32", "float"})
-
-
-def _dtype_name(dtype: object) -> str:
-    """'float64' for np.float64, np.dtype('float64'), 'float64', torch.float64, ..."""
-    if isinstance(dtype, str):
-        return dtype
-    if isinstance(dtype, type) and issubclass(dtype, np.generic):
-        return np.dtype(dtype).name
-    if isinstance(dtype, np.dtype):
-        return dtype.name
-    return str(dtype).rsplit(".", 1)[-1]  # torch.float64 prints as 'torch.float64'
-
-
-def _check_placement(dtype: object, device: object) -> None:
-    """Accept PyTorch's `dtype=` and `device=` where they describe what symgrad computes in."""
-    if dtype is not None:
-        name = _dtype_name(dtype)
-        if name in _FLOAT32_NAMES:
-            raise ArgumentError("dtype float32 is not supported yet: symgrad tensors are float64 "
-                                "(leave dtype out, or pass float64)")
-        if name not in _FLOAT64_NAMES:
-            raise ArgumentError(f"dtype {dtype!r} is not supported: symgrad tensors are float64")
-    if device is not None and _dtype_name(device) != "cpu" and str(device) != "cpu":
-        raise ArgumentError(f"device {device!r} is not supported: symgrad runs on the CPU only "
-                            "(device='cpu' or leave it out)")
+def _placement(dtype: object, device: object, floating: bool = False) -> np.dtype:
+    """The numpy type for PyTorch's `dtype=` (float64 when left out), after checking that
+    `device=` is the CPU; `floating` factories (random samples) refuse int64 and bool."""
+    check_device(device)
+    numpy_type = np.dtype(np.float64) if dtype is None else as_numpy_dtype(dtype)
+    if floating and numpy_type.kind != "f":
+        raise ArgumentError(f"random samples need a floating point dtype, not {dtype!r}")
+    return numpy_type
 
 
 def _size_of(size: tuple[Any, ...], keyword: Sequence[int] | None, name: str) -> Shape:
@@ -73,52 +55,52 @@ def _size_of(size: tuple[Any, ...], keyword: Sequence[int] | None, name: str) ->
 def ones(*size: int | Sequence[int], dtype: object = None, device: object = None,
          requires_grad: bool = False) -> Tensor:
     """A tensor of ones: `sg.ones(2, 2)` or `sg.ones((2, 2))`."""
-    _check_placement(dtype, device)
-    return _leaf(np.ones(_shape_of(size)), requires_grad)
+    kind = _placement(dtype, device)
+    return _leaf(np.ones(_shape_of(size)), requires_grad, kind)
 
 
 def zeros(*size: int | Sequence[int], dtype: object = None, device: object = None,
           requires_grad: bool = False) -> Tensor:
     """A tensor of zeros."""
-    _check_placement(dtype, device)
-    return _leaf(np.zeros(_shape_of(size)), requires_grad)
+    kind = _placement(dtype, device)
+    return _leaf(np.zeros(_shape_of(size)), requires_grad, kind)
 
 
 def empty(*size: int | Sequence[int], dtype: object = None, device: object = None,
           requires_grad: bool = False) -> Tensor:
     """A tensor to be overwritten; symgrad fills it with zeros (PyTorch leaves it undefined)."""
-    _check_placement(dtype, device)
-    return _leaf(np.zeros(_shape_of(size)), requires_grad)
+    kind = _placement(dtype, device)
+    return _leaf(np.zeros(_shape_of(size)), requires_grad, kind)
 
 
 def full(size: int | Sequence[int], fill_value: float, *, dtype: object = None, device: object = None,
          requires_grad: bool = False) -> Tensor:
     """A tensor of shape `size` holding `fill_value` everywhere."""
-    _check_placement(dtype, device)
-    return _leaf(np.full(_shape_of((size,)), _number("full", fill_value)), requires_grad)
+    kind = _placement(dtype, device)
+    return _leaf(np.full(_shape_of((size,)), _number("full", fill_value)), requires_grad, kind)
 
 
 def eye(n: int, m: int | None = None, *, dtype: object = None, device: object = None,
         requires_grad: bool = False) -> Tensor:
     """The n x m (default n x n) matrix with ones on the diagonal."""
-    _check_placement(dtype, device)
+    kind = _placement(dtype, device)
     rows, columns = _shape_of((n, n if m is None else m))
-    return _leaf(np.eye(rows, columns), requires_grad)
+    return _leaf(np.eye(rows, columns), requires_grad, kind)
 
 
 def linspace(start: float, end: float, steps: int, *, dtype: object = None, device: object = None,
              requires_grad: bool = False) -> Tensor:
     """`steps` evenly spaced values from `start` to `end`, both included, with PyTorch's values:
     the first half counts up from `start`, the second half down from `end`."""
-    _check_placement(dtype, device)
+    kind = _placement(dtype, device, floating=True)
     (count,) = _shape_of((steps,))
     low, high = _number("linspace", start), _number("linspace", end)
     if count == 1:
-        return _leaf(np.array([low]), requires_grad)
+        return _leaf(np.array([low]), requires_grad, kind)
     step = (high - low) / (count - 1)
     index = np.arange(count, dtype=np.float64)
     values = np.where(index < count // 2, low + index * step, high - (count - 1 - index) * step)
-    return _leaf(values, requires_grad)
+    return _leaf(values, requires_grad, kind)
 
 
 def _number(name: str, value: object) -> float:
@@ -130,20 +112,65 @@ def _number(name: str, value: object) -> float:
 
 def arange(start: float, end: float | None = None, step: float = 1, *, dtype: object = None,
            device: object = None, requires_grad: bool = False) -> Tensor:
-    """Values from `start` (or 0) up to but excluding `end`, as float64."""
-    _check_placement(dtype, device)
-    if step == 0:
-        raise ArgumentError("arange needs a step that is not 0")
+    """Values from `start` (or 0) up to but excluding `end`, with PyTorch's length and values.
+
+    The length is ceil((end - start) / step); element i is start + i*step as PyTorch's x86
+    kernel rounds it (see `_torch_arange_values`), so `sg.arange(-8.0, 8.0, 0.1)` has exactly
+    torch's float64 numbers.
+    """
+    kind = _placement(dtype, device)
     low, high = (0.0, start) if end is None else (start, end)
     try:
-        steps = (float(high) - float(low)) / float(step)
+        first, last, stride = float(low), float(high), float(step)
     except (TypeError, ValueError) as error:
         raise ArgumentError(f"arange takes numbers, not {start!r}, {end!r}, {step!r}") from error
-    if steps > 0 and not math.isfinite(steps):
+    if stride == 0:
+        raise ArgumentError("arange needs a step that is not 0 (torch: step must be nonzero)")
+    if not (math.isfinite(first) and math.isfinite(last)):
+        raise ArgumentError(f"arange needs finite bounds, not {first} and {last}")
+    if (stride > 0 and last < first) or (stride < 0 and last > first):
+        raise ArgumentError("upper bound and larger bound inconsistent with step sign")
+    steps = (last - first) / stride
+    if not math.isfinite(steps):
         raise ArgumentError(f"arange from {low} to {high} by {step} never ends")
-    limits.check_elements((max(math.ceil(steps), 0) if math.isfinite(steps) else 0,), "arange")
-    values = np.arange(low, high, step, dtype=np.float64)
-    return _leaf(values.astype(np.float64), requires_grad)
+    count = math.ceil(steps)
+    limits.check_elements((count,), "arange")
+    return _leaf(_torch_arange_values(first, stride, count), requires_grad, kind)
+
+
+def _torch_arange_values(start: float, step: float, count: int) -> np.ndarray:
+    """start + i*step rounded as PyTorch's x86 (AVX2) arange kernel rounds it.
+
+    That kernel fills blocks of 8 with two 4-lane vectors: lane j of the vector starting at
+    index c holds fma(j, step, fma(step, c, start)) (the compiler fuses the multiply-adds);
+    the elements after the last whole block of 8 are scalar fma(step, i, start). numpy's
+    start + i*step differs from that in the last bit at some elements (e.g. the one at 0 in
+    arange(-8, 8, 0.1)), and relu' there is then 0 instead of torch's 1.
+    """
+    index = np.arange(count, dtype=np.float64)
+    vectorized = count // 8 * 8
+    lane = np.where(index < vectorized, index % 4, 0.0)
+    block = index - lane
+    return _fma(lane, step, _fma(np.full(count, step), block, np.full(count, start)))
+
+
+def _fma(x: np.ndarray | float, y: np.ndarray | float, z: np.ndarray) -> np.ndarray:
+    """x*y + z with one rounding (numpy has no fma): exact product and sum pieces (Dekker's
+    and Knuth's error-free transformations), added from the smallest."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    product = x * y
+    split = 134217729.0  # 2**27 + 1
+    xs = split * x
+    x_high = xs - (xs - x)
+    x_low = x - x_high
+    ys = split * y
+    y_high = ys - (ys - y)
+    y_low = y - y_high
+    product_error = ((x_high * y_high - product) + x_high * y_low + x_low * y_high) + x_low * y_low
+    total = product + z
+    virtual = total - product
+    sum_error = (product - (total - virtual)) + (z - virtual)
+    return np.asarray(total + (sum_error + product_error), dtype=np.float64)
 
 
 _RANDOM = np.random.default_rng()
@@ -158,18 +185,18 @@ def randn(*size: int | Sequence[int], dtype: object = None, device: object = Non
           **keywords: Sequence[int] | int) -> Tensor:
     """Standard normal samples: `sg.randn(2, 3)` or `sg.randn(size=(2, 3))`; `seed` makes them
     reproducible (symgrad's own generator: the numbers are not torch's)."""
-    _check_placement(dtype, device)
+    kind = _placement(dtype, device, floating=True)
     shape = _size_of(size, _size_keyword("randn", keywords), "randn")
-    return _leaf(_generator(seed).standard_normal(shape), requires_grad)
+    return _leaf(_generator(seed).standard_normal(shape), requires_grad, kind)
 
 
 def rand(*size: int | Sequence[int], dtype: object = None, device: object = None,
          requires_grad: bool = False, seed: int | None = None,
          **keywords: Sequence[int] | int) -> Tensor:
     """Samples uniform on [0, 1): `sg.rand(2, 3)` or `sg.rand(size=(2, 3))`."""
-    _check_placement(dtype, device)
+    kind = _placement(dtype, device, floating=True)
     shape = _size_of(size, _size_keyword("rand", keywords), "rand")
-    return _leaf(_generator(seed).random(shape), requires_grad)
+    return _leaf(_generator(seed).random(shape), requires_grad, kind)
 
 
 def normal(mean: float | Tensor = 0.0, std: float | Tensor = 1.0, size: Sequence[int] | None = None, *,
@@ -177,7 +204,7 @@ def normal(mean: float | Tensor = 0.0, std: float | Tensor = 1.0, size: Sequence
            seed: int | None = None) -> Tensor:
     """Normal samples with the given mean and standard deviation: `sg.normal(0.0, 1.0, size=(3,))`,
     or elementwise means and deviations given as tensors (their broadcast shape)."""
-    _check_placement(dtype, device)
+    kind = _placement(dtype, device, floating=True)
     centre = mean.numpy() if isinstance(mean, Tensor) else np.float64(_number("normal", mean))
     spread = std.numpy() if isinstance(std, Tensor) else np.float64(_number("normal", std))
     if np.any(spread < 0):
@@ -189,7 +216,7 @@ def normal(mean: float | Tensor = 0.0, std: float | Tensor = 1.0, size: Sequence
     else:
         shape = _size_of((), size, "normal")
     samples = centre + spread * _generator(seed).standard_normal(shape)
-    return _leaf(np.asarray(samples, dtype=np.float64), requires_grad)
+    return _leaf(np.asarray(samples, dtype=np.float64), requires_grad, kind)
 
 
 def _size_keyword(name: str, keywords: dict[str, Sequence[int] | int]) -> Sequence[int] | None:
@@ -210,31 +237,35 @@ def _shape_like(input: Tensor) -> Shape:  # noqa: A002
     return tuple(input.shape)
 
 
+def _like_dtype(input: Tensor, dtype: object) -> object:  # noqa: A002
+    return input.dtype if dtype is None else dtype  # as PyTorch: the input's dtype by default
+
+
 def ones_like(input: Tensor, *, dtype: object = None, device: object = None,  # noqa: A002
               requires_grad: bool = False) -> Tensor:
     """Ones in the shape of `input`."""
-    return ones(_shape_like(input), dtype=dtype, device=device, requires_grad=requires_grad)
+    return ones(_shape_like(input), dtype=_like_dtype(input, dtype), device=device, requires_grad=requires_grad)
 
 
 def zeros_like(input: Tensor, *, dtype: object = None, device: object = None,  # noqa: A002
                requires_grad: bool = False) -> Tensor:
     """Zeros in the shape of `input`."""
-    return zeros(_shape_like(input), dtype=dtype, device=device, requires_grad=requires_grad)
+    return zeros(_shape_like(input), dtype=_like_dtype(input, dtype), device=device, requires_grad=requires_grad)
 
 
 def full_like(input: Tensor, fill_value: float, *, dtype: object = None,  # noqa: A002
               device: object = None, requires_grad: bool = False) -> Tensor:
     """`fill_value` in the shape of `input`."""
-    return full(_shape_like(input), fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+    return full(_shape_like(input), fill_value, dtype=_like_dtype(input, dtype), device=device, requires_grad=requires_grad)
 
 
 def rand_like(input: Tensor, *, dtype: object = None, device: object = None,  # noqa: A002
               requires_grad: bool = False, seed: int | None = None) -> Tensor:
     """Uniform samples on [0, 1) in the shape of `input`."""
-    return rand(_shape_like(input), dtype=dtype, device=device, requires_grad=requires_grad, seed=seed)
+    return rand(_shape_like(input), dtype=_like_dtype(input, dtype), device=device, requires_grad=requires_grad, seed=seed)
 
 
 def randn_like(input: Tensor, *, dtype: object = None, device: object = None,  # noqa: A002
                requires_grad: bool = False, seed: int | None = None) -> Tensor:
     """Standard normal samples in the shape of `input`."""
-    return randn(_shape_like(input), dtype=dtype, device=device, requires_grad=requires_grad, seed=seed)
+    return randn(_shape_like(input), dtype=_like_dtype(input, dtype), device=device, requires_grad=requires_grad, seed=seed)

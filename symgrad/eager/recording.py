@@ -35,7 +35,7 @@ class EagerOp:
 
 
 # Ops whose backward needs no saved values: PyTorch lets their graph be walked twice.
-_STATELESS = frozenset({"add", "sub", "neg", "sum", "mean", "index", "transpose", "clone",
+_STATELESS = frozenset({"add", "sub", "neg", "sum", "mean", "index", "transpose", "clone", "to_copy",
                         "broadcast_to", "sum_to", "stack", "scatter"})
 
 # Operators Python offers beyond the table's canonical ops (a - b is add(a, -1*b) there).
@@ -44,14 +44,26 @@ _EXTRA: dict[str, tuple[GradRule, Callable[..., Expr]]] = {
     "div": (lambda F, g, out, a, b: (g / b, -g * out / b), lambda a, b: a / b),
     "neg": (lambda F, g, out, a: (-g,), lambda a: -a),
     "clone": (lambda F, g, out, a: (g,), lambda a: a),
+    "to_copy": (lambda F, g, out, a: (cast_like(g, a),), lambda a: a),
 }
+
+
+def cast_like(value: Any, like: Any) -> Any:
+    """`value` in the element type of `like` (numpy values, or tensors in a recorded pass):
+    the gradient of a type conversion converts back."""
+    if hasattr(value, "to"):  # a tensor: its conversion is recorded too
+        return value.to(like.dtype)
+    target = np.result_type(like)
+    if getattr(value, "dtype", None) == target:
+        return value
+    return scalarized(np.asarray(value, dtype=target))
 _EAGER: dict[tuple[str, str], EagerOp] = {}
 # The table's add rule takes any number of terms; eager sums always have two.
 _FAST_RULES: dict[str, GradRule] = {"add": lambda F, g, out, a, b: (g, g)}
 
 # Ops the backward pass treats elementwise when it masks zero adjoints.
 ELEMENTWISE = frozenset(name for name, spec in OPS.items() if spec.elementwise) | {
-    "sub", "div", "neg", "clone"}
+    "sub", "div", "neg", "clone", "to_copy"}
 
 
 def eager_op(name: str, torch: str = "") -> EagerOp:
@@ -90,11 +102,21 @@ class GradFn:
         return self._tensor._op.torch  # type: ignore[union-attr]
 
     @property
-    def next_functions(self) -> tuple[tuple[GradFn | None, int], ...]:
-        """The backward nodes of the inputs (None for leaves and constants), as PyTorch."""
-        kind = type(self._tensor)  # the other inputs are constants: numpy values
-        return tuple((GradFn(item) if type(item) is kind and item._rg and item._op is not None else None, 0)
-                     for item in self._tensor._inputs)
+    def next_functions(self) -> tuple[tuple[GradFn | AccumulateGrad | None, int], ...]:
+        """The backward nodes of the inputs, in PyTorch's order and with PyTorch's entries:
+        a computed input's node, `AccumulateGrad` for a leaf that requires grad, None for a
+        tensor that does not and for a number in `+ - * /` (torch wraps those as tensors);
+        numbers other ops take as parameters (clamp's bounds, 2 - x, 2 ** x) and where's
+        condition have no entry."""
+        tensor = self._tensor
+        kind = type(tensor)  # the other inputs are constants: numpy values
+        op = tensor._op
+        inputs = tensor._inputs
+        if op is not None and op.name == "where":
+            inputs = inputs[1:]
+        if op is None or op.name not in _WRAPPED_NUMBERS or op.torch == "RsubBackward1":
+            inputs = tuple(item for item in inputs if type(item) is kind)
+        return tuple((_node_of(item) if type(item) is kind else None, 0) for item in inputs)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, GradFn) and other._tensor is self._tensor
@@ -106,16 +128,58 @@ class GradFn:
         return f"<{self.name()}>"
 
 
+# Ops whose PyTorch form wraps a Python number as a tensor argument (an entry None for it).
+_WRAPPED_NUMBERS = frozenset({"add", "sub", "mul", "div"})
+
+
+def _node_of(item: Tensor) -> GradFn | AccumulateGrad | None:
+    if not item._rg:
+        return None
+    return AccumulateGrad(item) if item._op is None else GradFn(item)
+
+
+class AccumulateGrad:
+    """The backward node of a leaf that requires grad: it adds the gradient into `.grad`."""
+
+    __slots__ = ("variable",)
+    next_functions: tuple[tuple[Any, int], ...] = ()
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        """PyTorch's name for this node."""
+        return "torch::autograd::AccumulateGrad"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AccumulateGrad) and other.variable is self.variable
+
+    def __hash__(self) -> int:
+        return id(self.variable)
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
+
+
 _NUMBERS = (int, float, bool, np.number, np.ndarray, np.bool_)
 
 
 def constant_value(value: Any) -> Any:
-    """A non-tensor operand as a numpy value, or None when it is not a number."""
+    """A non-tensor operand as a number numpy computes with, or None when it is not a number.
+
+    Python floats and ints stay as they are: numpy treats them as weakly typed, as PyTorch
+    does, so a float32 tensor times 2.0 stays float32. Float arrays keep their type; other
+    numbers become float64.
+    """
     kind = type(value)
     if kind is float or kind is int:
-        return np.float64(value)
-    if isinstance(value, _NUMBERS) and np.asarray(value).dtype.kind in "biuf":
-        return scalarized(np.asarray(value, dtype=np.float64))
+        return value
+    if isinstance(value, _NUMBERS):
+        array = np.asarray(value)
+        if array.dtype.kind == "f":
+            return scalarized(array)
+        if array.dtype.kind in "biu":
+            return scalarized(np.asarray(value, dtype=np.float64))
     return None
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..core.errors import ArgumentError
 from ..core.shapes import Shape
+from .dtypes import dtype, dtype_of
 from .formatting import format_tensor
 
 if TYPE_CHECKING:
@@ -36,8 +37,9 @@ class TensorValues:
         return int(np.ndim(self._value))
 
     @property
-    def dtype(self) -> np.dtype:
-        return np.asarray(self._value).dtype
+    def dtype(self) -> dtype:
+        """The element type: `sg.float64` (the default), `sg.float32`, `sg.int64` or `sg.bool`."""
+        return dtype_of(self._value)
 
     def dim(self) -> int:
         return self.ndim
@@ -106,7 +108,10 @@ class TensorValues:
             suffixes.append(f"grad_fn=<{self._op.torch}>")
         elif self._rg:
             suffixes.append("requires_grad=True")
-        return format_tensor(np.asarray(self._value), suffixes)
+        values = np.asarray(self._value)
+        if values.dtype == np.float32:  # float64 is symgrad's default, as float32 is torch's
+            suffixes.insert(0, "dtype=sg.float32")
+        return format_tensor(values, suffixes)
 
     __str__ = __repr__
 

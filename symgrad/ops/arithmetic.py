@@ -280,6 +280,19 @@ def _pow_grad(F: Backend, g: Any, out: Any, x: Any, exponent: float) -> tuple[An
     return (g * exponent * x ** (exponent - 1),)
 
 
+def _power_grad(F: Backend, g: Any, out: Any, base: Any, exponent: Any) -> tuple[Any, Any]:
+    by_base = g * exponent * base ** (exponent - 1)
+    by_exponent = g * out * F.log(base)
+    if isinstance(by_exponent, Expr) or isinstance(by_base, Expr):
+        return by_base, by_exponent  # the textbook form, for printing
+    # PyTorch's values where the formulas are 0 * inf: an exponent 0 contributes nothing to
+    # d/dx, and at base 0 with exponent >= 0 the exponent's partial is 0 (0**y is constant 0).
+    by_base = F.where(F.eq(exponent, 0.0), 0.0, by_base)
+    at_zero = F.where(F.eq(base, 0.0), F.ge(exponent, 0.0), 0.0 * base)
+    by_exponent = F.where(at_zero, 0.0, by_exponent)
+    return by_base, by_exponent
+
+
 register(OpSpec(
     name="add", arity=-1, numpy=_add_numpy, build=build_add, public=False,
     grad=lambda F, g, out, *args: tuple(g for _ in args), commutative=True,
@@ -298,9 +311,9 @@ register(OpSpec(
 ))
 register(OpSpec(
     name="power", arity=2, numpy=np.power, fold=True, public=False,
-    grad=lambda F, g, out, base, exponent: (g * exponent * base ** (exponent - 1),
-                                            g * out * F.log(base)),
+    grad=_power_grad,
     sympy="Pow", latex=r"{0}^{{{1}}}", torch="Pow", domain=((0.2, 3), (-2, 2)),
-    note="d/dy x**y = x**y*log(x) is nan at x = 0 (PyTorch takes 0 there); kept unmasked so "
-         "x**x differentiates to the textbook x**x*log(x) + x*x**(x - 1)",
+    note="numerically (eager backward, sg.reverse) d/dy 0**y is 0 for y >= 0 and d/dx x**0 is "
+         "0, as PyTorch; the symbolic derivative stays the textbook x**y*log(x) (nan at x = 0 "
+         "when evaluated), so x**x differentiates to x**x*log(x) + x*x**(x - 1)",
 ))

@@ -17,7 +17,8 @@ _UNIT = ((-0.9, 0.9),)
 
 
 def _erf_numpy(x: np.ndarray) -> np.ndarray:
-    return np.asarray(_erf(x), dtype=np.float64)
+    kind = np.result_type(x)
+    return np.asarray(_erf(x), dtype=kind if kind.kind == "f" else np.float64)
 
 
 def unary(name: str, numpy: Callable[..., Any], grad: Callable[[Backend, Any, Any, Any], tuple[Any]],

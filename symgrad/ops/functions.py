@@ -148,6 +148,18 @@ def atan2(y: Expr | Tensor | Numeric, x: Expr | Tensor | Numeric) -> Expr | Tens
 
 
 @_binary
+def remainder(a: Expr | Tensor | Numeric, b: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric:
+    """a - b*floor(a/b), elementwise: the sign of b, as Python's % and torch.remainder."""
+    return call("remainder", a, b)
+
+
+@_binary
+def fmod(a: Expr | Tensor | Numeric, b: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric:
+    """a - b*trunc(a/b), elementwise: the sign of a, as C's fmod and torch.fmod."""
+    return call("fmod", a, b)
+
+
+@_binary
 def min(a: Expr | Tensor | Numeric, b: Expr | Tensor | Numeric) -> Expr | Tensor | Numeric:  # noqa: A001
     """The elementwise minimum; at a tie each argument gets half of the gradient."""
     return call("min", a, b)

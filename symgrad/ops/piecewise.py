@@ -17,9 +17,16 @@ from ..core.opspec import OPS, Backend, OpSpec, register
 _NO_GRAD = lambda F, g, out, *args: tuple(None for _ in args)  # noqa: E731
 
 
+def float_type(*values: Any) -> np.dtype:
+    """The floating type values of these types compute in: float32 only when every float
+    among them is float32 (Python numbers adapt), otherwise float64."""
+    found = np.result_type(*values)
+    return found if found.kind == "f" else np.dtype(np.float64)
+
+
 def _comparison(name: str, numpy: Any, relation: str, latex: str, sympy_class: str) -> None:
     register(OpSpec(
-        name=name, arity=2, numpy=lambda a, b: numpy(a, b).astype(np.float64), grad=_NO_GRAD,
+        name=name, arity=2, numpy=lambda a, b: numpy(a, b).astype(float_type(a, b)), grad=_NO_GRAD,
         fold=True, public=False, latex="{0} " + latex + " {1}", torch=name.capitalize(),
         commutative=name in ("eq", "ne"), from_sympy=sympy_class,
         sympy=lambda sympy, a, b: sympy.Piecewise((1, getattr(sympy, relation)(a, b)), (0, True)),
