@@ -29,7 +29,7 @@ from .ops.torch_names import (absolute, arccos, arccosh, arcsin, arcsinh, arctan
 from .eager.factories import (arange, empty, eye, full, full_like, linspace, normal, ones, ones_like,
                               rand, rand_like, randn, randn_like, zeros, zeros_like)
 from .eager.tracing import trace
-from .eager import autograd
+from .eager import autograd_namespace as autograd
 from .language.sympy_bridge import from_sympy
 from .checking.check import CheckReport, check
 from .checking.verify import Verdict, verify
