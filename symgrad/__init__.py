@@ -30,6 +30,8 @@ from .eager.factories import (arange, empty, eye, full, full_like, linspace, nor
                               rand, rand_like, randn, randn_like, zeros, zeros_like)
 from .eager.tracing import trace
 from .eager import autograd_namespace as autograd
+from .eager.seeding import manual_seed
+from . import nn, optim
 from .language.sympy_bridge import from_sympy
 from .checking.check import CheckReport, check
 from .checking.verify import Verdict, verify
@@ -56,4 +58,5 @@ __all__ = [
     "multiply", "negative", "pow", "rad2deg", "reciprocal", "square", "true_divide",
     "empty", "eye", "full", "full_like", "linspace", "normal", "ones_like", "rand", "rand_like",
     "randn_like", "zeros_like",
+    "manual_seed", "nn", "optim",
 ]

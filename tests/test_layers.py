@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "symgrad"
-LAYERS = ("core", "ops", "language", "calculus", "numeric", "eager", "checking")
+LAYERS = ("core", "ops", "language", "calculus", "numeric", "eager", "nn", "optim", "checking")
 TOP_MODULES = ("cli", "demo", "__main__")  # one layer, above checking
 PACKAGE_INIT = "symgrad"                 # the public surface may import anything
 
