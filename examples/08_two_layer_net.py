@@ -29,7 +29,7 @@ with sg.no_grad():
 loss_function = sg.nn.BCEWithLogitsLoss()
 optimizer = sg.optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
 
-for epoch in range(1, 401):
+for epoch in range(1, 301):
     optimizer.zero_grad()
     loss = loss_function(model(inputs), labels)
     loss.backward()
