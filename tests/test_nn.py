@@ -283,6 +283,19 @@ def test_optimizer_param_groups_and_closure_as_torch() -> None:
     assert w.is_leaf and w.requires_grad  # updated in place, not rebound
 
 
+def test_zero_grad_without_none_keeps_zero_tensors_as_torch() -> None:
+    w, tw = both(1.5, requires_grad=True)
+    v, tv = both([1.0, 2.0], requires_grad=True)
+    optimizer = sg.optim.SGD([w, v], lr=0.1)
+    reference = torch.optim.SGD([tw, tv], lr=0.1)
+    (w * v).sum().backward()
+    (tw * tv).sum().backward()
+    optimizer.zero_grad(set_to_none=False)
+    reference.zero_grad(set_to_none=False)
+    assert w.grad.item() == tw.grad.item() == 0.0
+    assert v.grad.tolist() == tv.grad.tolist() == [0.0, 0.0]
+
+
 def test_optimizer_refuses_bad_hyperparameters() -> None:
     w = sg.tensor([1.0], requires_grad=True)
     with pytest.raises(sg.ArgumentError, match="Invalid learning rate: -0.1"):

@@ -118,16 +118,11 @@ class Function:
         return _recorded(cls, ctx, args, outputs, None, 1)
 
 
-def _has_own_setup_context(cls: type[Function]) -> bool:
-    return "setup_context" in {name for klass in cls.__mro__ if klass is not Function
-                               for name in vars(klass)}
-
-
 def _run_forward(cls: type[Function], ctx: FunctionCtx, args: tuple[Any, ...]) -> Any:
     """forward(ctx, *args), or PyTorch 2's split form forward(*args) + setup_context."""
-    if _has_own_setup_context(cls):
+    if hasattr(cls, "setup_context"):
         outputs = cls.forward(*args)
-        cls.setup_context(ctx, args, outputs)  # type: ignore[attr-defined]
+        cls.setup_context(ctx, args, outputs)
         return outputs
     return cls.forward(ctx, *args)
 

@@ -86,7 +86,7 @@ class Module:
 
     # -- registration ------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
-        if "_parameters" not in self.__dict__ and isinstance(value, (Tensor, Module)):
+        if "_parameters" not in self.__dict__ and isinstance(value, (Parameter, Module)):
             raise AttributeError("cannot assign parameters or modules before Module.__init__() call")
         parameters, modules = self.__dict__.get("_parameters"), self.__dict__.get("_modules")
         if parameters is not None and modules is not None:
