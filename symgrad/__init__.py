@@ -32,7 +32,9 @@ from .eager.factories import (arange, empty, eye, full, full_like, linspace, nor
 from .eager.dtypes import bool_, device, dtype, float32, float64, int64
 from .eager.joining import cat, concat, concatenate, meshgrid, stack
 from .eager.tracing import trace
-from .eager import autograd
+from .eager import autograd_namespace as autograd
+from .eager.seeding import manual_seed
+from . import nn, optim
 from .language.sympy_bridge import from_sympy
 from .checking.check import CheckReport, check
 from .checking.verdict import Verdict
@@ -70,4 +72,5 @@ __all__ = [
     "randn_like", "zeros_like",
     "cat", "concat", "concatenate", "meshgrid", "stack", "fmod", "remainder",
     "bool", "device", "double", "dtype", "float", "float32", "float64", "int64", "long",
+    "manual_seed", "nn", "optim",
 ]

@@ -17,7 +17,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "symgrad"
-LAYERS = ("core", "ops", "language", "calculus", "numeric", "eager", "checking", "web")
+LAYERS = ("core", "ops", "language", "calculus", "numeric", "eager", "nn", "optim", "checking",
+          "web")
 TOP_MODULES = ("cli", "demo", "__main__")  # one layer, above web
 PACKAGE_INIT = "symgrad"                 # the public surface may import anything
 

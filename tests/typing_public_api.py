@@ -7,7 +7,7 @@ gives Tensor out, a number gives a float).
 
 from __future__ import annotations
 
-from typing import assert_type
+from typing import Any, assert_type
 
 import numpy as np
 
@@ -54,3 +54,18 @@ assert_type(t.float().double().long().bool(), sg.Tensor)
 assert_type(t.add_(1.0), sg.Tensor)
 assert_type(t._version, int)
 assert_type(sg.ones(2, dtype=sg.float32, device="cpu"), sg.Tensor)
+
+# sg.autograd, sg.nn, sg.optim (PyTorch parity)
+assert_type(sg.autograd.grad(t.sum(), [t]), tuple[sg.Tensor | None, ...])
+assert_type(sg.autograd.Function.apply(t), Any)
+assert_type(sg.autograd.functional.vjp(sg.exp, t, t), tuple[Any, Any])
+assert_type(sg.nn.Parameter(t), sg.nn.Parameter)
+layer = sg.nn.Linear(2, 1)
+assert_type(layer.forward(t), sg.Tensor)
+assert_type(layer.weight, sg.nn.Parameter)
+assert_type(list(layer.parameters()), list[sg.Tensor])
+assert_type(sg.nn.functional.mse_loss(t, t), sg.Tensor)
+assert_type(sg.nn.functional.cross_entropy(t, t), sg.Tensor)
+assert_type(sg.optim.SGD(layer.parameters(), lr=0.1).step(), Any)
+assert_type(sg.optim.Adam(layer.parameters()).zero_grad(), None)
+assert_type(sg.manual_seed(0), None)
