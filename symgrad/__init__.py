@@ -18,10 +18,12 @@ from .ops.functions import (abs, acos, asin, atan, atan2, cbrt, clamp, cos, cosh
 from .ops.functions import (acosh, acot, acoth, acsc, acsch, asec, asech, asinh, atanh, cot,
                             coth, csc, csch, exp2, log1p, sec, sech, sinc)
 from .calculus.differentiate import diff, grad, hessian, jacobian, vjp
+from .calculus.series import series
 from .language.parse import parse
 from .numeric.kernel import Kernel, compile  # noqa: A004  (shadows the builtin in this namespace only)
 
 from .numeric.reverse import reverse
+from .numeric.taylor import taylor
 from .eager.tensor import Tensor, no_grad, tensor
 from .ops.torch_names import (absolute, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, deg2rad,
                               divide, multiply, negative, pow, rad2deg, reciprocal, square,
@@ -56,4 +58,5 @@ __all__ = [
     "multiply", "negative", "pow", "rad2deg", "reciprocal", "square", "true_divide",
     "empty", "eye", "full", "full_like", "linspace", "normal", "ones_like", "rand", "rand_like",
     "randn_like", "zeros_like",
+    "series", "taylor",
 ]
