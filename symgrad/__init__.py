@@ -18,11 +18,13 @@ from .ops.functions import (abs, acos, asin, atan, atan2, cbrt, clamp, cos, cosh
 from .ops.functions import (acosh, acot, acoth, acsc, acsch, asec, asech, asinh, atanh, cot,
                             coth, csc, csch, exp2, fmod, log1p, remainder, sec, sech, sinc)
 from .calculus.differentiate import diff, grad, hessian, jacobian, vjp
+from .calculus.series import series
 from .language.parse import parse
 from .language.latex import parse_latex
 from .numeric.kernel import Kernel, compile  # noqa: A004  (shadows the builtin in this namespace only)
 
 from .numeric.reverse import reverse
+from .numeric.taylor import taylor
 from .eager.tensor import Tensor, no_grad, tensor
 from .ops.torch_names import (absolute, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, deg2rad,
                               divide, multiply, negative, pow, rad2deg, reciprocal, square,
@@ -73,4 +75,5 @@ __all__ = [
     "cat", "concat", "concatenate", "meshgrid", "stack", "fmod", "remainder",
     "bool", "device", "double", "dtype", "float", "float32", "float64", "int64", "long",
     "manual_seed", "nn", "optim",
+    "series", "taylor",
 ]

@@ -19,6 +19,7 @@ from .core.errors import ArgumentError, SymgradError
 from .core.expr import Expr
 from .core.shapes import Shape
 from .calculus.differentiate import diff, grad, resolve_symbols, sole_symbol
+from .calculus.series import series
 from .calculus.steps import steps
 from .checking.check import check
 from .checking.verify import verify
@@ -319,6 +320,16 @@ def _clip(text: str, limit: int = 50) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _series(args: argparse.Namespace) -> int:
+    expr = parse(args.expr, shapes=parse_shapes(args.shapes))
+    point = parse(args.at)
+    if point.symbols:
+        raise ArgumentError(f"--at takes a number such as 0 or pi/2, not {args.at!r}")
+    polynomial = series(expr, _only_variable(expr, args.wrt), at=point, order=args.order)
+    print(polynomial.latex() if args.latex else str(polynomial))
+    return EXIT_OK
+
+
 # -- the parser ---------------------------------------------------------------------------------------------
 Handler = Callable[[argparse.Namespace], int]
 
@@ -332,6 +343,8 @@ _COMMANDS: list[tuple[str, str, str, Handler]] = [
     ("verify", "is CLAIMED the derivative of EXPR? exit 1 (with a counterexample) if not, "
      "3 if it cannot tell; --wrt x,y checks a mixed partial",
      'symgrad verify "sin(x^2)" "2x cos(x^2)" --wrt x', _verify),
+    ("series", "the Taylor polynomial, exact where the numbers are",
+     'symgrad series "exp(x) sin(x)" --wrt x --at 0 --order 6', _series),
     ("steps", "the derivation, rule by rule", 'symgrad steps "x sin(x^2)" --wrt x', _steps),
     ("compile", "print the generated numpy kernel", 'symgrad compile "sin(x) y" --grad', _compile),
     ("graph", "the expression DAG as Graphviz text (or SVG with the dot program)",
@@ -360,7 +373,7 @@ def _add_options(name: str, sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--latex-input", action="store_true",
                      help="read EXPR" + (" and CLAIMED" if name == "verify" else "")
                      + r" as LaTeX, e.g. \frac{1}{2}\sin^2 x")
-    if name in ("diff", "steps", "verify", "plot", "check"):
+    if name in ("diff", "steps", "verify", "plot", "check", "series"):
         sub.add_argument("--wrt", help="the variable (optional when there is only one)"
                          + ("; several separated by commas" if name == "check" else ""))
     if name in ("diff", "verify"):
@@ -368,9 +381,12 @@ def _add_options(name: str, sub: argparse.ArgumentParser) -> None:
     if name == "verify":
         sub.add_argument("--at", help="where to check: an interval x=5:10 or a point x=7")
         sub.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    if name == "series":
+        sub.add_argument("--at", default="0", help="the point to expand about (default 0)")
+        sub.add_argument("--order", type=int, default=6, help="the highest power (default 6)")
     if name in ("diff", "grad", "eval", "check", "plot"):
         sub.add_argument("--at", help="the point: x=3,u=2 (vectors as w=[1,2,3])")
-    if name in ("diff", "grad", "steps"):
+    if name in ("diff", "grad", "steps", "series"):
         sub.add_argument("--latex", action="store_true", help="print LaTeX")
     if name == "compile":
         sub.add_argument("--grad", action="store_true", help="the value and gradient kernel")

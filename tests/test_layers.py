@@ -32,6 +32,7 @@ FACADES = frozenset({
     ("symgrad.core.expr", "Expr.to_sympy"),
     ("symgrad.core.expr", "Expr.simplify"),
     ("symgrad.core.expr", "Expr.diff"),
+    ("symgrad.calculus.series", "_check_regular"),  # numbers decide where a series exists
 })
 # Imports under `if TYPE_CHECKING:` that name a higher layer's type in annotations only.
 TYPING_ONLY = frozenset({

@@ -53,6 +53,8 @@ def missing_pieces(spec: OpSpec) -> list[str]:
         missing.append("a domain interval per argument")
     if spec.grad is None:
         missing.append("a derivative rule")
+    if spec.taylor is None and not spec.elementwise:
+        missing.append("a Taylor-mode rule (elementwise ops derive theirs from the derivative rule)")
     if spec.sympy is None:
         missing.append("a SymPy mapping")
     if spec.latex is None and spec.name not in LAID_OUT_BY_PRINTING:

@@ -7,6 +7,7 @@ function's size. `diff`, `jacobian` and `hessian` are built on this sweep.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -18,6 +19,7 @@ from ..core.opspec import fit_shape
 from ..core.shapes import Shape, broadcast, size_of
 from ..language.parse import as_expression
 from ..core.traverse import topological
+from .jets import JetAlgebra, is_zero, propagate
 
 
 class SymbolicBackend:
@@ -220,8 +222,34 @@ def _elementwise_derivative(expr: Expr, symbol: Expr) -> Expr:
     return fitted
 
 
+# Orders 1 and 2 repeat the reverse sweep (the forms textbooks print); from order 3 on, Taylor
+# mode gives the n-th derivative as n! times the n-th Taylor coefficient at x itself, whose
+# size grows as n**2 times the function's, where repeated sweeps grow geometrically.
+TAYLOR_FROM_ORDER = 3
+
+
+def _by_taylor_mode(expr: Expr, symbol: Expr, order: int) -> Expr:
+    algebra = JetAlgebra(SYMBOLIC)
+    (coefficients,) = propagate(
+        algebra, [expr], lambda node: algebra.variable(node) if node is symbol
+        else algebra.constant(node), order)
+    coefficient = coefficients[order]
+    if is_zero(coefficient):
+        return constant(0.0)
+    scale = math.factorial(order)
+    result = as_expr(coefficient)
+    # n! distributed over a sum, as SymPy writes a number times a sum.
+    terms = result.args if result.op == "add" else (result,)
+    derivative = apply("add", *(term * scale for term in terms)) if len(terms) > 1 else result * scale
+    limits.check("MAX_NODES", derivative.size, f"the derivative of order {order}")
+    return derivative
+
+
 def diff(expr: Expr | str, wrt: str | Expr, order: int = 1) -> Expr:
     """The derivative of `expr` with respect to `wrt`, `order` times.
+
+    From order 3 on, a scalar `wrt` is handled in Taylor mode (see `TAYLOR_FROM_ORDER`), so
+    high orders stay compact.
 
     A scalar expression of a vector symbol gives its gradient (the symbol's shape); a vector
     expression of a scalar symbol gives the elementwise derivative (the expression's shape).
@@ -234,6 +262,8 @@ def diff(expr: Expr | str, wrt: str | Expr, order: int = 1) -> Expr:
         raise ArgumentError(f"wrt takes one symbol name, not {wrt!r}")
     limits.check("MAX_ORDER", order, "the derivative order")
     (symbol,) = resolve_symbols(expr, wrt)
+    if order >= TAYLOR_FROM_ORDER and symbol.shape == () and expr.shape == ():
+        return _by_taylor_mode(expr, symbol, order)
     for done in range(order):
         expr = _derivative(expr, symbol)
         if done + 1 < order:

@@ -43,6 +43,7 @@ class Backend(Protocol):
     def sinh(self, x: Value) -> Value: ...
     def cosh(self, x: Value) -> Value: ...
     def sqrt(self, x: Value) -> Value: ...
+    def pow(self, x: Value, *, exponent: Any) -> Value: ...
     def exp(self, x: Value) -> Value: ...
     def log(self, x: Value) -> Value: ...
     def sigmoid(self, x: Value) -> Value: ...
@@ -74,6 +75,30 @@ class GradRule(Protocol):
 
 
 ShapeRule = Callable[..., Shape]
+
+
+class Jets(Protocol):
+    """The `J` a Taylor-mode rule sees (`calculus.jets.JetAlgebra`): truncated Taylor series
+    ("jets") whose coefficients are values of its base backend `F`. `ZERO` (the int 0) is a
+    coefficient known to be zero."""
+
+    F: Backend
+    backend: Backend
+
+    def constant(self, value: Value) -> Any: ...
+    def series(self, compute: Callable[[int], Value]) -> Any: ...
+    def add(self, *terms: Any) -> Any: ...
+    def multiply(self, *factors: Any) -> Any: ...
+    def divide(self, numerator: Any, denominator: Any) -> Any: ...
+    def coefficientwise(self, name: str, *jets: Any, **params: Any) -> Any: ...
+    def bilinear(self, name: str, a: Any, b: Any, **params: Any) -> Any: ...
+
+
+class TaylorRule(Protocol):
+    """A Taylor-mode rule: `rule(J, *arg_jets, **params)` -> the node's jet. Elementwise ops
+    without one derive it from their derivative rule (see `calculus.jets`)."""
+
+    def __call__(self, J: Jets, /, *args: Any, **params: Any) -> Any: ...
 
 
 def fit_shape(F: Backend, value: Value, shape: Shape, exact: bool = True) -> Value:
@@ -112,6 +137,8 @@ class OpSpec:
     - `commutative`: the arguments can be swapped (DOT draws their edges unnumbered).
     - `public`: callable by name in the expression language, as `sg.<name>` and as a Tensor
       method (`x.sin()`, `y.atan2(x)`: the tensor is the first argument).
+    - `taylor`: the Taylor-mode rule (`TaylorRule`); None for an elementwise op, whose rule
+      derives from `grad`. Every non-elementwise op gives one.
     - `build`: the canonicalising constructor (simplification while building), if any; it ends
       in `expr.make_node`. Ops without one fold constants when `fold` is set.
     """
@@ -129,6 +156,7 @@ class OpSpec:
     domain: tuple[tuple[float, float], ...] = ()
     commutative: bool = False
     public: bool = True
+    taylor: TaylorRule | None = None
     build: Callable[..., Any] | None = None
     fold: bool = False
     note: str = ""

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..core.expr import Expr, apply, constant, constant_value, make_node
-from ..core.opspec import Backend, OpSpec, register
+from ..core.opspec import Backend, Jets, OpSpec, register
 from ..core.shapes import Shape, broadcast
 
 FLATTEN_LIMIT = 64
@@ -293,20 +293,52 @@ def _power_grad(F: Backend, g: Any, out: Any, base: Any, exponent: Any) -> tuple
     return by_base, by_exponent
 
 
+def _pow_taylor(J: Jets, x: Any, exponent: Any) -> Any:
+    # Whole exponents multiply (exact, and right where x is 0); others follow the recurrence
+    # of x*y' = a*x'*y: y_k = sum_{j=1..k} (a*j - (k - j)) x_j y_{k-j} / (k x_0).
+    if float(exponent).is_integer():
+        whole = int(exponent)
+        if whole == 0:
+            return J.constant(J.F.pow(x[0], exponent=exponent))
+        if whole < 0:
+            return J.divide(1, _pow_taylor(J, x, -whole))
+        power, factor, result = whole, x, None
+        while power:
+            if power & 1:
+                result = factor if result is None else J.multiply(result, factor)
+            power >>= 1
+            if power:
+                factor = J.multiply(factor, factor)
+        return result
+
+    def coefficient(k: int) -> Any:
+        if k == 0:
+            return J.F.pow(x[0], exponent=exponent)
+        total: Any = 0
+        for j in range(1, k + 1):
+            weight = exponent * j - (k - j)
+            if weight != 0 and not (type(x[j]) is int and x[j] == 0):
+                total = total + weight * x[j] * y[k - j]
+        return total / (k * x[0])
+    y = J.series(coefficient)
+    return y
+
+
 register(OpSpec(
     name="add", arity=-1, numpy=_add_numpy, build=build_add, public=False,
     grad=lambda F, g, out, *args: tuple(g for _ in args), commutative=True,
+    taylor=lambda J, *args: J.add(*args),
     sympy="Add", torch="Add", domain=((-3, 3), (-3, 3)),
 ))
 register(OpSpec(
     name="mul", arity=-1, numpy=_mul_numpy, build=build_mul, public=False,
-    grad=_mul_grad, commutative=True, sympy="Mul", torch="Mul", domain=((-3, 3), (-3, 3)),
+    grad=_mul_grad, taylor=lambda J, *args: J.multiply(*args), commutative=True, sympy="Mul", torch="Mul", domain=((-3, 3), (-3, 3)),
 ))
 register(OpSpec(
     name="pow", arity=1, public=False,
     numpy=lambda x, exponent: np.power(x, exponent),
     build=lambda base, exponent: build_pow(base, exponent),
-    grad=_pow_grad, sympy=_sympy_pow, torch="Pow", domain=((0.2, 3),),
+    grad=_pow_grad, taylor=_pow_taylor, sympy=_sympy_pow, torch="Pow", domain=((0.2, 3),),
     note="x**n with a constant n; 0**0 is 1 as in numpy",
 ))
 register(OpSpec(

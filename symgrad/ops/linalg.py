@@ -9,7 +9,7 @@ import numpy as np
 
 from ..core.errors import ShapeError
 from ..core.expr import Expr, build_plain, constant, constant_value
-from ..core.opspec import OPS, Backend, OpSpec, register
+from ..core.opspec import OPS, Backend, Jets, OpSpec, register
 from ..core.shapes import Shape, broadcast, summed_axes
 
 MAX_RANK = 32  # numpy's limit on array dimensions is 64; nobody differentiates past 32
@@ -138,6 +138,15 @@ def _stack_numpy(*values: np.ndarray, nb: int) -> np.ndarray:
     return np.stack(np.broadcast_arrays(*aligned), axis=nb)
 
 
+def _sympy_stack(items: tuple[Any, ...]) -> np.ndarray:
+    # Filled element by element: np.array of 0-d object arrays would nest arrays, not elements.
+    shape = np.broadcast_shapes(*(np.shape(item) for item in items))
+    result = np.empty((len(items),) + shape, dtype=object)
+    for position, item in enumerate(items):
+        result[position, ...] = np.broadcast_to(np.asarray(item, dtype=object), shape)
+    return result
+
+
 def build_stack(*items: Expr) -> Expr:
     """An array literal; all-constant items fold into one constant."""
     if not items:
@@ -154,19 +163,29 @@ def build_stack(*items: Expr) -> Expr:
     return build_plain(OPS["stack"], items, {})
 
 
+def _linear(name: str) -> Any:
+    """The Taylor rule of an op linear in its arguments: it acts on each coefficient."""
+    return lambda J, *args, **params: J.coefficientwise(name, *args, **params)
+
+
+def _bilinear(name: str) -> Any:
+    """The Taylor rule of an op linear in each argument: a Cauchy product through it."""
+    return lambda J, a, b, **params: J.bilinear(name, a, b, **params)
+
+
 register(OpSpec(
-    name="matmul", arity=2, elementwise=False, shape=_matmul_shape, numpy=_matmul_numpy,
+    name="matmul", taylor=_bilinear("matmul"), arity=2, elementwise=False, shape=_matmul_shape, numpy=_matmul_numpy,
     grad=_matmul_grad, sympy=_sympy_matmul, fold=True, public=False, torch="Dot",
     latex=r"{0} \cdot {1}", domain=((-3, 3), (-3, 3)),
 ))
 register(OpSpec(
-    name="transpose", arity=1, elementwise=False, numpy=_transpose_numpy, build=build_transpose,
+    name="transpose", taylor=_linear("transpose"), arity=1, elementwise=False, numpy=_transpose_numpy, build=build_transpose,
     shape=lambda shape: shape[:-2] + shape[:-3:-1], grad=lambda F, g, out, x: (F.transpose(g),),
     sympy=lambda sympy, x: np.swapaxes(x, -1, -2) if np.ndim(x) >= 2 else x, fold=True,
     latex=r"{0}^{{T}}", torch="T", domain=((-3, 3),),
 ))
 register(OpSpec(
-    name="outer", arity=2, elementwise=False, shape=_outer_shape, fold=True,
+    name="outer", taylor=_bilinear("outer"), arity=2, elementwise=False, shape=_outer_shape, fold=True,
     numpy=lambda a, b, nb: a[..., :, None] * b[..., None, :],
     grad=lambda F, g, out, a, b: (F.matmul(g, b), F.matmul(a, g)),
     sympy=lambda sympy, a, b: np.multiply.outer(np.asarray(a, dtype=object),
@@ -174,7 +193,7 @@ register(OpSpec(
     latex=r"{0} \otimes {1}", torch="Mul", domain=((-3, 3), (-3, 3)),  # torch.outer records a Mul
 ))
 register(OpSpec(
-    name="sum_to", arity=1, elementwise=False, numpy=_sum_to_numpy, fold=True, public=False,
+    name="sum_to", taylor=_linear("sum_to"), arity=1, elementwise=False, numpy=_sum_to_numpy, fold=True, public=False,
     build=build_reshaping("sum_to"), shape=_check_sum_to,
     grad=lambda F, g, out, x, shape: (F.broadcast_to(g, F.shape(x)),),
     sympy=lambda sympy, x, shape: _sympy_sum_to(x, shape), torch="SumTo",
@@ -182,21 +201,21 @@ register(OpSpec(
     note="sums broadcast axes away: the adjoint of broadcasting",
 ))
 register(OpSpec(
-    name="broadcast_to", arity=1, elementwise=False, numpy=_broadcast_to_numpy, fold=True,
+    name="broadcast_to", taylor=_linear("broadcast_to"), arity=1, elementwise=False, numpy=_broadcast_to_numpy, fold=True,
     public=False, build=build_reshaping("broadcast_to"), shape=_check_broadcast_to,
     grad=lambda F, g, out, x, shape: (F.sum_to(g, F.shape(x)),),
     sympy=lambda sympy, x, shape: np.broadcast_to(np.asarray(x, dtype=object), shape),
     latex=r"{0}", torch="Expand", domain=((-3, 3),),
 ))
 register(OpSpec(
-    name="index", arity=1, elementwise=False, numpy=_index_numpy, fold=True, public=False,
+    name="index", taylor=_linear("index"), arity=1, elementwise=False, numpy=_index_numpy, fold=True, public=False,
     shape=_indexed_shape, torch="Select",
     grad=lambda F, g, out, x, index: (F.scatter(g, index=index, shape=F.shape(x)),),
     sympy=lambda sympy, x, index: _sympy_item(np.asarray(x, dtype=object)[index_items(index)]),
     latex=r"{0}_{{\ldots}}", domain=((-3, 3),),
 ))
 register(OpSpec(
-    name="scatter", arity=1, elementwise=False, numpy=_scatter_numpy, fold=True, public=False,
+    name="scatter", taylor=_linear("scatter"), arity=1, elementwise=False, numpy=_scatter_numpy, fold=True, public=False,
     shape=lambda source, index, shape: shape, torch="Scatter",
     grad=lambda F, g, out, x, index, shape: (F.index(g, index=index),),
     sympy=lambda sympy, x, index, shape: _sympy_scatter(x, index, shape),
@@ -204,14 +223,11 @@ register(OpSpec(
     note="zeros of `shape` with x placed at `index`: the adjoint of indexing",
 ))
 register(OpSpec(
-    name="stack", arity=-1, elementwise=False, numpy=_stack_numpy, build=build_stack,
+    name="stack", taylor=_linear("stack"), arity=-1, elementwise=False, numpy=_stack_numpy, build=build_stack,
     shape=_stack_shape, public=False, torch="Stack",
     grad=lambda F, g, out, *items: tuple(F.index(g, index=(position,))
                                          for position in range(len(items))),
-    sympy=lambda sympy, *items: np.array(
-        [np.broadcast_to(np.asarray(item, dtype=object),
-                         np.broadcast_shapes(*(np.shape(i) for i in items))) for item in items],
-        dtype=object),
+    sympy=lambda sympy, *items: _sympy_stack(items),
     latex=r"\left[{0}\right]", domain=((-3, 3), (-3, 3)),
 ))
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..core.expr import Expr, build_plain, constant_value
-from ..core.opspec import OPS, Backend, OpSpec, register
+from ..core.opspec import OPS, Backend, Jets, OpSpec, register
 
 _NO_GRAD = lambda F, g, out, *args: tuple(None for _ in args)  # noqa: E731
 
@@ -112,8 +112,23 @@ register(OpSpec(
     domain=((-0.9, 0.9), (-3, -1), (1, 3)),
     note="the gradient passes to x at its bounds, as PyTorch",
 ))
+def _where_taylor(J: Jets, condition: Any, chosen: Any, other: Any) -> Any:
+    # Coefficient by coefficient, on the condition at the expansion point: the branch not
+    # taken never contributes, so its nan or inf stays out (as in the derivative rule).
+    def coefficient(k: int) -> Any:
+        a, b = chosen[k], other[k]
+        if _known_zero(a) and _known_zero(b):
+            return 0
+        return J.F.where(condition[0], 0.0 if _known_zero(a) else a, 0.0 if _known_zero(b) else b)
+    return J.series(coefficient)
+
+
+def _known_zero(value: Any) -> bool:
+    return type(value) is int and value == 0
+
+
 register(OpSpec(
-    name="where", arity=3, numpy=lambda c, a, b: np.where(c != 0, a, b), build=build_where,
+    name="where", taylor=_where_taylor, arity=3, numpy=lambda c, a, b: np.where(c != 0, a, b), build=build_where,
     grad=lambda F, g, out, c, a, b: (None, F.where(c, g, 0.0), F.where(c, 0.0, g)),
     sympy=lambda sympy, c, a, b: sympy.Piecewise((a, sympy_condition(sympy, c)), (b, True)),
     latex=r"\begin{{cases}} {1} & {0} \\ {2} & \text{{otherwise}} \end{{cases}}", torch="Where",

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.opspec import Backend, OpSpec, register
+from ..core.opspec import Backend, Jets, OpSpec, register
 from ..core.shapes import Shape, size_of
 
 
@@ -47,35 +47,60 @@ def _sympy_prod_except(sympy: Any, x: Any) -> Any:
     return np.array(others, dtype=object).reshape(np.shape(x))
 
 
+def _element_jets(J: Jets, x: Any) -> tuple[list[Any], Shape]:
+    # x's elements as separate jets, in C order, with x's core shape.
+    shape = J.F.shape(x[0])
+    return [J.backend.index(x, index=position) for position in np.ndindex(*shape)], shape
+
+
+def _prod_taylor(J: Jets, x: Any) -> Any:
+    elements, _ = _element_jets(J, x)
+    return J.multiply(*elements) if elements else J.constant(1.0)
+
+
+def _prod_except_taylor(J: Jets, x: Any) -> Any:
+    # Each element's product of the others by prefix and suffix products, placed back.
+    elements, shape = _element_jets(J, x)
+    count = len(elements)
+    prefix, suffix = [J.constant(1)] * count, [J.constant(1)] * count
+    for position in range(1, count):
+        prefix[position] = J.multiply(prefix[position - 1], elements[position - 1])
+    for position in range(count - 2, -1, -1):
+        suffix[position] = J.multiply(suffix[position + 1], elements[position + 1])
+    placed = [J.backend.scatter(J.multiply(prefix[i], suffix[i]), index=position, shape=shape)
+              for i, position in enumerate(np.ndindex(*shape))]
+    return J.add(*placed)
+
+
 register(OpSpec(
-    name="sum", arity=1, elementwise=False, shape=_to_scalar, torch="Sum",
+    name="sum", arity=1, taylor=lambda J, x: J.coefficientwise("sum", x), elementwise=False, shape=_to_scalar, torch="Sum",
     numpy=lambda x, nb: np.sum(x, axis=core_axes(x, nb)),
     grad=lambda F, g, out, x: (F.broadcast_to(g, F.shape(x)),),
     sympy=lambda sympy, x: sympy.Add(*np.ravel(x)),
     latex=r"\sum {0}", domain=((-3, 3),),
 ))
 register(OpSpec(
-    name="mean", arity=1, elementwise=False, shape=_to_scalar, torch="Mean",
+    name="mean", arity=1, taylor=lambda J, x: J.coefficientwise("mean", x), elementwise=False, shape=_to_scalar, torch="Mean",
     numpy=lambda x, nb: np.mean(x, axis=core_axes(x, nb)),
     grad=lambda F, g, out, x: (F.broadcast_to(g, F.shape(x)) / size_of(F.shape(x)),),
     sympy=lambda sympy, x: sympy.Add(*np.ravel(x)) / np.size(x),
     latex=r"\operatorname{{mean}}\left({0}\right)", domain=((-3, 3),),
 ))
 register(OpSpec(
-    name="prod", arity=1, elementwise=False, shape=_to_scalar, torch="Prod",
+    name="prod", arity=1, taylor=_prod_taylor, elementwise=False, shape=_to_scalar, torch="Prod",
     numpy=lambda x, nb: np.prod(x, axis=core_axes(x, nb)),
     grad=lambda F, g, out, x: (F.broadcast_to(g, F.shape(x)) * F.prod_except(x),),
     sympy=lambda sympy, x: sympy.Mul(*np.ravel(x)),
     latex=r"\prod {0}", domain=((-3, 3),),
 ))
 register(OpSpec(
-    name="prod_except", arity=1, elementwise=False, shape=lambda shape: shape, public=False,
+    name="prod_except", arity=1, taylor=_prod_except_taylor, elementwise=False, shape=lambda shape: shape, public=False,
     numpy=_exclusive_products, grad=_prod_except_grad, torch="Prod",
     sympy=_sympy_prod_except, latex=r"\operatorname{{prod\_except}}\left({0}\right)",
     domain=((0.2, 3),), note="each element's product of all the others",
 ))
 register(OpSpec(
-    name="norm", arity=1, elementwise=False, shape=_to_scalar, torch="LinalgVectorNorm",
+    name="norm", arity=1, taylor=lambda J, x: J.backend.sqrt(J.backend.sum(x * x)), elementwise=False, shape=_to_scalar, torch="LinalgVectorNorm",
     numpy=lambda x, nb: np.sqrt(np.sum(x * x, axis=core_axes(x, nb))),
     grad=_norm_grad,
     sympy=lambda sympy, x: sympy.sqrt(sympy.Add(*(item**2 for item in np.ravel(x)))),
