@@ -171,9 +171,20 @@ def _convert(derivative: Expr, claim: Expr) -> tuple[list[Any], list[Any]]:
 
 def _elements(value: Any) -> list[Any]:
     import sympy
-    if isinstance(value, sympy.NDimArray):
-        return list(sympy.flatten(value.tolist()))
-    return [value]
+    items = list(sympy.flatten(value.tolist())) if isinstance(value, sympy.NDimArray) else [value]
+    return [_exact_constants(sympy, item) for item in items]
+
+
+def _exact_constants(sympy: Any, expression: Any) -> Any:
+    """Floats that are decimal fractions as written (`1/2e8` is stored as the float 5e-9) as
+    those exact fractions, so that high precision sees what the user wrote, not its rounding."""
+    exact = {}
+    for number in expression.atoms(sympy.Float):
+        value = float(number)
+        fraction = Fraction(value).limit_denominator(10 ** 15)
+        if math.isfinite(value) and float(fraction) == value:
+            exact[number] = sympy.Rational(fraction.numerator, fraction.denominator)
+    return expression.xreplace(exact) if exact else expression
 
 
 def _differ(converted: tuple[list[Any], list[Any]], point: Mapping[str, np.ndarray]) -> bool | None:
