@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any, Mapping, Protocol
 
 import numpy as np
 
@@ -41,6 +41,14 @@ class Comparison:
     reason: str | None = None
 
 
+class Confirmer(Protocol):
+    """Tells whether two values differ at a point in high precision (None: cannot tell)."""
+
+    trouble: str
+
+    def differ(self, point: Mapping[str, np.ndarray]) -> bool | None: ...
+
+
 def tight_close(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Elementwise agreement to about 12 significant digits (`a == b` covers infinities)."""
     with np.errstate(all="ignore"):
@@ -60,7 +68,7 @@ def relative_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def compare(samples: Samples, derivative: Expr, claim: Expr,
-            exact: "HighPrecision | None" = None) -> Comparison:
+            exact: Confirmer | None = None) -> Comparison:
     """Decide from the samples, confirming differences in high precision (see the module)."""
     expected, claimed = samples.expected, samples.claimed
     defined = np.all(np.isfinite(expected), axis=1)
@@ -74,7 +82,8 @@ def compare(samples: Samples, derivative: Expr, claim: Expr,
         return Comparison("wrong", int(undefined[0]))
     if np.all(agree):
         return Comparison("correct")
-    exact = exact or HighPrecision(derivative, claim)
+    if exact is None:
+        exact = HighPrecision(derivative, claim)
     relative = relative_difference(expected, claimed)
     suspects = _suspects(agree, relative, _plainness(samples.batch, len(agree)))
     unconfirmed = []

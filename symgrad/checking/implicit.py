@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -237,7 +237,8 @@ def _differ_on_curve(parts: tuple[Expr, Expr, Expr], dependent: str,
 
 # -- wrong claims -----------------------------------------------------------------------------------
 def _wrong(curve: Expr, reference: Expr, claim: Expr, wrt: str, dependent: str,
-           samples: Samples, comparison: Comparison, verdict: Any) -> Verdict:
+           samples: Samples, comparison: Comparison,
+           verdict: Callable[..., Verdict]) -> Verdict:
     index = comparison.index
     point = point_dict(samples.batch, index)
     diagnosis = _diagnose(curve, reference, claim, wrt, dependent, samples)
