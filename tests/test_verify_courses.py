@@ -429,3 +429,29 @@ def test_cli_verify_json(capsys):
     assert main(["verify", "abs(x-10)", "-1", "--wrt", "x", "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["status"] == "wrong" and data["counterexample"]["x"] > 10
+
+
+# -- diagnoses in the student's terms ------------------------------------------------------------------
+@pytest.mark.parametrize("function, claim, options, words", [
+    ("x^3", "3x^2", {"order": 2}, "first derivative, but the second was asked"),
+    ("sin(x^2)", "2x cos(x^2)", {"order": 2}, "first derivative, but the second"),
+    ("ln(x - 5)", "1/(x - 5)", {"order": 2}, "differentiate"),
+    ("x^4", "12x^2", {"order": 3}, "second derivative, but the third"),
+    ("x^4", "24x", {"order": 2}, "once too often"),
+    ("x^3", "x^3", {"order": 2}, "function itself"),
+    ("e^(3x)", "-9e^(3x)", {"order": 2}, "wrong sign"),
+    ("x^2 y^3", "2x y^3", {"wrt": ("x", "y")}, "again by y"),
+    ("x^2 y^3", "2 y^3", {"wrt": ("x", "y")}, "not the mixed partial"),
+    ("x^2 y^3", "-6x y^2", {"wrt": ("x", "y")}, "wrong sign"),
+    ("sin^2 x", "2 sin x", {}, "chain-rule factor"),
+    ("ln(x^2 + 1)", "1/(x^2 + 1)", {}, "chain-rule factor"),
+    ("arcsin(2x)", "1/√(1 - 4x²)", {}, "chain-rule factor d/dx(2*x) = 2"),
+    ("e^x sin x", "e^x cos x", {}, "product of the derivatives"),
+    ("x ln x", "ln x", {}, "off by the constant -1"),
+    ("tan x", "-sec^2 x", {}, "wrong sign"),
+    ("log_2(x - 3)", "1/(x - 3)", {}, "times the derivative"),
+])
+def test_diagnoses_name_the_mistake_in_the_verdict(function, claim, options, words):
+    verdict = sg.verify(function, claim, **options)
+    assert verdict.status == "wrong"
+    assert words in verdict.diagnosis and verdict.diagnosis in str(verdict), verdict.diagnosis

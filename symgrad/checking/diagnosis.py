@@ -99,6 +99,7 @@ class _Context:
     samples: Samples
     valid: np.ndarray          # points where the derivative and the claim are both finite
     use_sympy: bool
+    variables: tuple[str, ...] = ()   # differentiated by, in order (one name: first derivative)
 
     @property
     def expected(self) -> np.ndarray:
@@ -129,7 +130,7 @@ def diagnose(function: Expr, variables: str | tuple[str, ...], claim: Expr, deri
     name for a first derivative)."""
     names = (variables,) if isinstance(variables, str) else variables
     valid = np.all(np.isfinite(samples.expected) & np.isfinite(samples.claimed), axis=1)
-    context = _Context(function, names[-1], claim, derivative, samples, valid, use_sympy)
+    context = _Context(function, names[-1], claim, derivative, samples, valid, use_sympy, names)
     for diagnosis in DIAGNOSES if len(names) == 1 else HIGHER_DIAGNOSES:
         message = diagnosis(context)
         if message is not None:
@@ -306,7 +307,65 @@ DIAGNOSES: tuple[Diagnosis, ...] = (
     _constant_factor, _product_rule, _quotient_rule, _constant_term, _missing_term, _extra_term,
     _second_derivative, _integrated, _difference,
 )
-HIGHER_DIAGNOSES: tuple[Diagnosis, ...] = (_undefined, _zero, _difference)
+
+
+# -- higher derivatives and mixed partials ------------------------------------------------------------
+def _ordinal(order: int) -> str:
+    return {1: "first", 2: "second", 3: "third"}.get(order, f"order-{order}")
+
+
+def _lower_order(c: _Context) -> str | None:
+    """The claim is an earlier derivative in the chain: f, f', ... (stopped too soon)."""
+    order = len(c.variables)
+    mixed = len(set(c.variables)) > 1
+    partial = c.function
+    for done in range(order):
+        if done and partial.shape == c.derivative.shape and c.matches(c.values(partial)):
+            left = order - done
+            if mixed:
+                again = ", ".join(c.variables[done:])
+                return (f"that is the partial derivative by {', '.join(c.variables[:done])} "
+                        f"only: the mixed partial differentiates it again by {again}")
+            times = "once more" if left == 1 else f"{left} more times"
+            return (f"that is the {_ordinal(done)} derivative, but the {_ordinal(order)} was "
+                    f"asked: differentiate {to_text(partial, 60)} {times}")
+        partial = diff(partial, c.variables[done])
+    if c.function.shape == c.derivative.shape and c.matches(c.values(c.function)):
+        return "your answer is the function itself, not its derivative"
+    return None
+
+
+def _too_many_times(c: _Context) -> str | None:
+    if not c.matches(c.values(diff(c.derivative, c.variables[-1]))):
+        return None
+    return (f"that is the {_ordinal(len(c.variables) + 1)} derivative: you differentiated "
+            "once too often")
+
+
+def _pure_instead_of_mixed(c: _Context) -> str | None:
+    if len(set(c.variables)) == 1:
+        return None
+    order = len(c.variables)
+    for name in dict.fromkeys(c.variables):
+        pure = c.function
+        for _ in range(order):
+            pure = diff(pure, name)
+        if c.matches(c.values(pure)):
+            return (f"that is d^{order}/d{name}^{order}, the {_ordinal(order)} derivative by "
+                    f"{name} alone, not the mixed partial by {', '.join(c.variables)}")
+    return None
+
+
+def _higher_sign(c: _Context) -> str | None:
+    if not c.matches(-c.expected):
+        return None
+    return "your answer has the wrong sign: it is the negative of the derivative"
+
+
+HIGHER_DIAGNOSES: tuple[Diagnosis, ...] = (
+    _undefined, _zero, _lower_order, _too_many_times, _pure_instead_of_mixed, _higher_sign,
+    _constant_factor, _constant_term, _missing_term, _extra_term, _difference,
+)
 
 
 # -- the structure of the function --------------------------------------------------------------------
