@@ -35,12 +35,14 @@ from .checking.check import CheckReport, check
 from .checking.verdict import Verdict
 from .checking.verify import verify
 from .checking.implicit import verify_implicit
+from .checking.grade import GradeReport, Graded, grade, read_answers
 from .calculus.steps import Derivation, steps
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CheckReport", "Derivation", "Verdict", "check", "steps", "verify", "verify_implicit",
+    "GradeReport", "Graded", "grade", "read_answers",
     "from_sympy",
     "Tensor", "arange", "autograd", "no_grad", "ones", "randn", "reverse", "tensor", "trace",
     "zeros",

@@ -21,6 +21,7 @@ from .core.shapes import Shape
 from .calculus.differentiate import diff, grad, resolve_symbols, sole_symbol
 from .calculus.steps import steps
 from .checking.check import check
+from .checking.grade import grade, read_answers
 from .checking.verify import verify
 from .demo import run as run_demo
 from .language.parse import parse
@@ -178,6 +179,17 @@ def _verify(args: argparse.Namespace) -> int:
     return {"correct": EXIT_OK, "wrong": EXIT_DIFFERENT}.get(verdict.status, EXIT_INCONCLUSIVE)
 
 
+def _grade(args: argparse.Namespace) -> int:
+    report = grade(read_answers(args.expr))
+    if args.output:
+        report.write(args.output)
+        counts = ", ".join(f"{count} {status}" for status, count in report.counts.items() if count)
+        print(f"graded {len(report.rows)} answers ({counts}); wrote {args.output}")
+    else:
+        print(report)
+    return EXIT_OK
+
+
 def _steps(args: argparse.Namespace) -> int:
     expr, _ = _inputs(args)
     derivation = steps(expr, _only_variable(expr, args.wrt))
@@ -308,6 +320,9 @@ _COMMANDS: list[tuple[str, str, str, Handler]] = [
     ("verify", "is CLAIMED the derivative of EXPR? exit 1 (with a counterexample) if not, "
      "3 if it cannot tell; --wrt x,y checks a mixed partial",
      'symgrad verify "sin(x^2)" "2x cos(x^2)" --wrt x', _verify),
+    ("grade", "grade a class: ANSWERS is a CSV (columns id, function, variable, answer, "
+     "optional order) or JSON lines; one verdict per answer, with the diagnosis",
+     "symgrad grade answers.csv -o report.html", _grade),
     ("steps", "the derivation, rule by rule", 'symgrad steps "x sin(x^2)" --wrt x', _steps),
     ("compile", "print the generated numpy kernel", 'symgrad compile "sin(x) y" --grad', _compile),
     ("graph", "the expression DAG as Graphviz text (or SVG with the dot program)",
@@ -320,6 +335,10 @@ _COMMANDS: list[tuple[str, str, str, Handler]] = [
 
 def _add_options(name: str, sub: argparse.ArgumentParser) -> None:
     if name == "demo":
+        return
+    if name == "grade":
+        sub.add_argument("expr", metavar="ANSWERS", help="the answers: a .csv or .jsonl file")
+        sub.add_argument("-o", "--output", help="write the report: .html, .csv or .json")
         return
     sub.add_argument("expr", metavar="EXPR", help="the expression, e.g. \"3x^2 + sin(x y)\"")
     if name == "verify":

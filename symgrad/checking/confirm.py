@@ -21,7 +21,7 @@ import numpy as np
 from ..core.errors import SymgradError
 from ..core.expr import Expr
 from ..language.sympy_bridge import SympyTimeout, sympy_symbol, to_sympy, within
-from .diagnosis import Samples
+from .diagnosis import Samples, load_sympy
 
 TIGHT_RTOL, TIGHT_ATOL = 1e-12, 1e-14   # floats this close agree without more ado
 EXACT_RTOL = 1e-12                      # a difference beyond this in high precision is real
@@ -159,6 +159,7 @@ class HighPrecision:
 
     def _sympy(self) -> tuple[list[Any], list[Any]] | None:
         if self._converted is None and not self._failed:
+            load_sympy()
             try:
                 self._converted = within(CONFIRM_SECONDS, _convert, self.derivative, self.claim)
             except SympyTimeout:

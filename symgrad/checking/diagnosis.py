@@ -62,10 +62,18 @@ def shown(value: Any) -> str:
 
 
 # -- SymPy's view -------------------------------------------------------------------------------
+def load_sympy() -> None:
+    """Import SymPy (a second or more, once per process) before a time limit starts, so the
+    limit measures the work and not the import."""
+    import sympy  # noqa: F401
+    import sympy.calculus.util  # noqa: F401
+
+
 def sympy_difference(derivative: Expr, claim: Expr) -> Any:
     """SymPy's simplified `claim - derivative`, or None (unmappable, too big, out of time)."""
     if derivative.size + claim.size > 400:
         return None
+    load_sympy()
 
     def work() -> Any:
         import sympy
@@ -432,3 +440,39 @@ def _fraction(value: float) -> str:
     if abs(float(fraction) - value) <= 1e-9 * max(1.0, abs(value)):
         return str(fraction)
     return f"{value:.6g}"
+
+
+# -- kinds of mistake, for a class summary --------------------------------------------------------------
+MISTAKE_KINDS: tuple[tuple[str, str], ...] = (
+    # (words in a diagnosis, the kind of mistake), first match wins
+    ("not defined", "answer undefined where the derivative exists"),
+    ("is 0, but", "answered 0"),
+    ("function itself", "gave the function itself"),
+    ("but the", "stopped a derivative too soon"),
+    ("again by", "stopped a derivative too soon"),
+    ("once too often", "differentiated too often"),
+    ("you differentiated twice", "differentiated too often"),
+    ("not the mixed partial", "pure instead of mixed partial"),
+    ("with respect to", "differentiated by the wrong variable"),
+    ("chain-rule", "missing chain-rule factor"),
+    ("power rule lowers", "power rule: exponent not lowered"),
+    ("quotient", "quotient rule"),
+    ("product", "product rule"),
+    ("wrong sign", "sign"),
+    ("upside down", "implicit: reciprocal of the slope"),
+    ("stopped at F_", "implicit: did not divide by F_y"),
+    ("times the derivative", "constant factor"),
+    ("constant term", "derivative of a constant term"),
+    ("off by the constant", "off by a constant"),
+    ("missing the term", "missing term"),
+    ("extra term", "extra term"),
+    ("antiderivative", "integrated instead"),
+)
+
+
+def mistake_kind(diagnosis: str) -> str:
+    """A short name for the kind of mistake a diagnosis describes ("other" if none fits)."""
+    for words, kind in MISTAKE_KINDS:
+        if words in diagnosis:
+            return kind
+    return "other"

@@ -24,7 +24,7 @@ from ..language.printing import to_text
 from ..language.sympy_bridge import SympyTimeout, to_sympy, within
 from ..numeric.evaluate import evaluate
 from .confirm import CONFIRM_SECONDS, DIGITS, EXACT_RTOL, Comparison, compare
-from .diagnosis import Samples, close, sympy_difference
+from .diagnosis import Samples, close, load_sympy, sympy_difference
 from .domains import At, sample_domain
 from .sampling import LARGE, format_point, point_dict
 from .verdict import CORRECT, INCONCLUSIVE, WRONG, Verdict
@@ -203,6 +203,7 @@ class OnCurve:
 
     def differ(self, point: Mapping[str, np.ndarray]) -> bool | None:
         """True, False, or None when high precision cannot tell (see `confirm.HighPrecision`)."""
+        load_sympy()
         try:
             return within(CONFIRM_SECONDS, _differ_on_curve, self.parts, self.dependent,
                           {name: float(value) for name, value in point.items()})
