@@ -7,7 +7,7 @@ gives Tensor out, a number gives a float).
 
 from __future__ import annotations
 
-from typing import assert_type
+from typing import Any, assert_type
 
 import numpy as np
 
@@ -42,3 +42,16 @@ assert_type(sg.transpose(x), sg.Expr)
 assert_type(sg.parse("x*y"), sg.Expr)
 assert_type(sg.ones(2, 2), sg.Tensor)
 assert_type(x.diff("x"), sg.Expr)
+
+# Homework verification and grading.
+verdict = sg.verify("x^2", "2x", wrt="x", order=1, at={"x": (5, 10)})
+assert_type(verdict, sg.Verdict)
+assert_type(verdict.ok, "bool | None")
+assert_type(verdict.status, str)
+assert_type(verdict.to_dict(), "dict[str, Any]")
+assert_type(sg.verify("x^2 y", {"x": "2 x y", "y": "x^2"}), sg.Verdict)
+assert_type(sg.verify_implicit("x^2 + y^2 = 25", "-x/y", wrt="x", dependent="y"), sg.Verdict)
+report = sg.grade([{"id": "1", "function": "x^2", "variable": "x", "answer": "2x"}])
+assert_type(report, sg.GradeReport)
+assert_type(report.rows[0], sg.Graded)
+assert_type(sg.read_answers("answers.csv"), "list[dict[str, Any]]")
