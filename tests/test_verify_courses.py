@@ -455,3 +455,20 @@ def test_diagnoses_name_the_mistake_in_the_verdict(function, claim, options, wor
     verdict = sg.verify(function, claim, **options)
     assert verdict.status == "wrong"
     assert words in verdict.diagnosis and verdict.diagnosis in str(verdict), verdict.diagnosis
+
+
+def test_implicit_regions_restrict_either_variable():
+    upper = sg.verify_implicit("x^2 + y^2 = 25", "-x/sqrt(25 - x^2)", at={"y": (0, 6)})
+    assert upper.status == "correct"  # on the upper half the explicit form is right
+    lower = sg.verify_implicit("x^2 + y^2 = 25", "-x/sqrt(25 - x^2)", at={"y": (-6, 0)})
+    assert lower.status == "wrong" and lower.counterexample["y"] < 0
+    at_three = sg.verify_implicit("x^2 + y^2 = 25", "x/y", at={"x": 3})
+    assert at_three.counterexample["x"] == 3 and abs(abs(at_three.counterexample["y"]) - 4) < 1e-12
+
+
+def test_a_claim_that_overflows_far_out_is_not_called_undefined():
+    # sinh(x)/cosh(x) is inf/inf = nan in floats beyond x = 710, where tanh(x) is 1.
+    assert sg.verify("ln(cosh(x))", "sinh(x)/cosh(x)", wrt="x").status == "correct"
+    assert sg.verify("x", "exp(x) exp(-x)", wrt="x").status == "correct"
+    # ... while leaving the real numbers is a mistake: x^1.5 has no real value for x < 0.
+    assert sg.verify("x^2", "2 x^1.5/sqrt(x)", wrt="x").status == "wrong"

@@ -20,7 +20,9 @@ import numpy as np
 
 from ..core.errors import SymgradError
 from ..core.expr import Expr
+from ..core.traverse import topological
 from ..language.sympy_bridge import SympyTimeout, sympy_symbol, to_sympy, within
+from ..numeric.evaluate import finish, forward_values
 from .diagnosis import Samples, load_sympy
 
 TIGHT_RTOL, TIGHT_ATOL = 1e-12, 1e-14   # floats this close agree without more ado
@@ -77,9 +79,15 @@ def compare(samples: Samples, derivative: Expr, claim: Expr,
                           "at any point checked")
     agree = np.all(tight_close(expected, claimed), axis=1) | ~defined
     # NaN is the claim leaving the real numbers (sqrt of a negative): no rounding does that.
-    undefined = np.flatnonzero(~agree & np.any(np.isnan(claimed), axis=1))
-    if len(undefined):
-        return Comparison("wrong", int(undefined[0]))
+    # A NaN made from an overflow (inf/inf where sinh(x)/cosh(x) meets x = 800) says nothing.
+    not_a_number = np.flatnonzero(~agree & np.any(np.isnan(claimed), axis=1))
+    if len(not_a_number):
+        real_exit = leaves_the_reals(claim, samples.batch, not_a_number)
+        if real_exit.any():
+            return Comparison("wrong", int(not_a_number[np.argmax(real_exit)]))
+        agree[not_a_number] = True
+        if np.all(agree):
+            return Comparison("correct")
     if np.all(agree):
         return Comparison("correct")
     if exact is None:
@@ -102,6 +110,28 @@ def compare(samples: Samples, derivative: Expr, claim: Expr,
     return Comparison("inconclusive", reason=(
         f"the values agree only to about {digits} significant digits, and neither higher "
         f"precision nor SymPy could tell whether that is rounding ({exact.trouble})"))
+
+
+def leaves_the_reals(expr: Expr, batch: Mapping[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """For each of `rows` (points of `batch`): does `expr` first go wrong there by leaving the
+    real numbers (a node turns NaN from finite arguments), rather than by overflowing?"""
+    points = {name: array[rows] for name, array in batch.items() if name in expr.symbols}
+    count = len(rows)
+    computed, shape = forward_values([expr], points, keep_all=True)
+    decided = np.zeros(count, dtype=bool)
+    real_exit = np.zeros(count, dtype=bool)
+    finite: dict[Expr, np.ndarray] = {}
+    for node in topological([expr]):
+        value = np.broadcast_to(finish(computed[node], shape, node.shape),
+                                (count, *node.shape)).reshape(count, -1)
+        finite[node] = np.all(np.isfinite(value), axis=1)
+        arguments_finite = np.ones(count, dtype=bool)
+        for argument in node.args:
+            arguments_finite &= finite[argument]
+        first = ~decided & ~finite[node] & arguments_finite
+        real_exit |= first & np.any(np.isnan(value), axis=1)
+        decided |= first
+    return real_exit
 
 
 def _plainness(batch: Mapping[str, np.ndarray], count: int) -> np.ndarray:

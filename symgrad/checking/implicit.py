@@ -57,7 +57,8 @@ def verify_implicit(equation: Any, claimed: Any, wrt: str = "x", dependent: str 
     reference = -diff(curve, wrt) / diff(curve, dependent)
 
     def verdict(status: str, message: str, **fields: Any) -> Verdict:
-        return Verdict(status, curve, wrt, claim, reference, message=message, **fields)
+        return Verdict(status, curve, wrt, claim, reference, message=message,
+                       dependent=dependent, **fields)
 
     try:
         samples = _points_on_curve(curve, reference, claim, wrt, dependent, at, seed)
@@ -100,21 +101,12 @@ def _points_on_curve(curve: Expr, reference: Expr, claim: Expr, wrt: str, depend
     rng = np.random.default_rng(seed)
     # Solve for y at sampled x, and for x at sampled y: a curve such as cos(y) = x - 100
     # lies in a strip that sampled x values rarely hit.
-    xs = _abscissas(curve, {name: () for name in names if name != dependent}, at, rng)
-    roots = _roots(curve, xs, dependent)
-    if not at or not isinstance(at.get(wrt), (int, float)):
-        ys = _abscissas(curve, {name: () for name in names if name != wrt},
-                        {name: value for name, value in (at or {}).items() if name != wrt}, rng)
-        more = _roots(curve, ys, wrt)
-        if more is not None and at and wrt in at:
-            low, high = at[wrt]
-            more = {name: array[(more[wrt] >= low) & (more[wrt] <= high)]
-                    for name, array in more.items()}
-        roots = more if roots is None else roots if more is None else {
-            name: np.concatenate([roots[name], more[name]]) for name in roots}
-    if roots is None or not len(roots[dependent]):
+    found = [roots for solved in (dependent, wrt)
+             if (roots := _solved(curve, names, solved, at or {}, rng)) is not None]
+    if not found:
         raise DomainError(f"found no point on the curve where it crosses a line of constant "
                           f"{wrt}; give a region with at=")
+    roots = {name: np.concatenate([part[name] for part in found]) for name in found[0]}
     batch = _usable(roots, [curve, reference, diff(curve, wrt), diff(curve, dependent)])
     if not len(batch[dependent]):
         raise DomainError(f"found no point on the curve where d{dependent}/d{wrt} is finite")
@@ -122,6 +114,23 @@ def _points_on_curve(curve: Expr, reference: Expr, claim: Expr, wrt: str, depend
         expected = _values(reference, batch)
         claimed = _values(claim, batch)
     return Samples(batch, expected, claimed)
+
+
+def _solved(curve: Expr, names: list[str], solved: str, at: At,
+            rng: np.random.Generator) -> dict[str, np.ndarray] | None:
+    """Points of the curve found by solving for `solved` at sampled values of the others,
+    inside the region `at` (a fixed value of `solved` leaves this way nothing to solve)."""
+    region = at.get(solved)
+    if region is not None and not isinstance(region, (tuple, list)):
+        return None
+    given = {name: value for name, value in at.items() if name != solved}
+    others = _abscissas(curve, {name: () for name in names if name != solved}, given, rng)
+    roots = _roots(curve, others, solved)
+    if roots is None or region is None:
+        return roots
+    low, high = region
+    inside = (roots[solved] >= low) & (roots[solved] <= high)
+    return {name: array[inside] for name, array in roots.items()} if inside.any() else None
 
 
 def _abscissas(curve: Expr, shapes: Mapping[str, tuple[int, ...]], at: At | None,
