@@ -362,6 +362,7 @@ def test_undecided_by_sympy_but_equal_everywhere_is_correct_unproved(monkeypatch
 def test_small_differences_that_cannot_be_confirmed_are_inconclusive(monkeypatch):
     from symgrad.checking import confirm
     monkeypatch.setattr(confirm.HighPrecision, "differ", lambda self, point: None)
+    monkeypatch.setattr(confirm.HighPrecision, "available", property(lambda self: False))
     verdict = sg.verify("exp(x)", "exp(x) (1 + 1e-9)", wrt="x", use_sympy=False)
     assert verdict.status == "inconclusive" and verdict.ok is None
     assert "significant digits" in verdict.reason
@@ -472,3 +473,16 @@ def test_a_claim_that_overflows_far_out_is_not_called_undefined():
     assert sg.verify("x", "exp(x) exp(-x)", wrt="x").status == "correct"
     # ... while leaving the real numbers is a mistake: x^1.5 has no real value for x < 0.
     assert sg.verify("x^2", "2 x^1.5/sqrt(x)", wrt="x").status == "wrong"
+
+
+@pytest.mark.parametrize("function, claim, order", [
+    ("exp(x)/(1 + exp(x))", "exp(x)/(exp(x) + 1)^2", 1),
+    ("exp(x)/(1 + exp(x))", "exp(x)/(exp(2x) + 2exp(x) + 1)", 1),
+    ("1/(1 + exp(-x))", "(1 - exp(x)) exp(x)/(exp(x) + 1)^3", 2),
+    ("log(exp(x) + 1)", "1/(4 cosh(x/2)^2)", 2),
+])
+def test_floats_that_overflow_on_the_way_are_not_counterexamples(function, claim, order):
+    # Far out (x = 650) exp(x)^2 overflows and the float values are garbage; the claim is right.
+    assert sg.verify(function, claim, wrt="x", order=order, prove=False).status == "correct"
+    wrong = sg.verify(function, f"({claim}) (1 + 1e-7)", wrt="x", order=order, prove=False)
+    assert wrong.status == "wrong"

@@ -209,6 +209,12 @@ class OnCurve:
         self.parts = (curve, reference, claim)
         self.dependent = dependent
         self.trouble = ""
+        self._available = True
+
+    @property
+    def available(self) -> bool:
+        """False once SymPy failed on these expressions (not merely ran out of time)."""
+        return self._available
 
     def differ(self, point: Mapping[str, np.ndarray]) -> bool | None:
         """True, False, or None when high precision cannot tell (see `confirm.HighPrecision`)."""
@@ -221,6 +227,7 @@ class OnCurve:
         except (SymgradError, ArithmeticError, ValueError, TypeError, AttributeError,
                 RecursionError, NotImplementedError, ZeroDivisionError) as error:
             self.trouble = f"higher precision failed: {type(error).__name__}"
+            self._available = False
         return None
 
 
