@@ -42,6 +42,7 @@ from .checking.check import CheckReport, check
 from .checking.verdict import Verdict
 from .checking.verify import verify
 from .checking.implicit import verify_implicit
+from .checking.grade import GradeReport, Graded, grade, read_answers
 from .calculus.steps import Derivation, steps
 
 # PyTorch's other spellings (sg.float is float32 and sg.bool the bool dtype, shadowing the
@@ -55,6 +56,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CheckReport", "Derivation", "Verdict", "check", "steps", "verify", "verify_implicit",
+    "GradeReport", "Graded", "grade", "read_answers",
     "from_sympy",
     "Tensor", "arange", "autograd", "no_grad", "ones", "randn", "reverse", "tensor", "trace",
     "zeros",

@@ -22,6 +22,7 @@ from .calculus.differentiate import diff, grad, resolve_symbols, sole_symbol
 from .calculus.series import series
 from .calculus.steps import steps
 from .checking.check import check
+from .checking.grade import grade, read_answers
 from .checking.verify import verify
 from .demo import run as run_demo
 from .language.latex import parse_latex
@@ -188,6 +189,17 @@ def _verify(args: argparse.Namespace) -> int:
     return {"correct": EXIT_OK, "wrong": EXIT_DIFFERENT}.get(verdict.status, EXIT_INCONCLUSIVE)
 
 
+def _grade(args: argparse.Namespace) -> int:
+    report = grade(read_answers(args.expr))
+    if args.output:
+        report.write(args.output)
+        counts = ", ".join(f"{count} {status}" for status, count in report.counts.items() if count)
+        print(f"graded {len(report.rows)} answers ({counts}); wrote {args.output}")
+    else:
+        print(report)
+    return EXIT_OK
+
+
 def _steps(args: argparse.Namespace) -> int:
     expr, _ = _inputs(args)
     derivation = steps(expr, _only_variable(expr, args.wrt))
@@ -345,6 +357,9 @@ _COMMANDS: list[tuple[str, str, str, Handler]] = [
      'symgrad verify "sin(x^2)" "2x cos(x^2)" --wrt x', _verify),
     ("series", "the Taylor polynomial, exact where the numbers are",
      'symgrad series "exp(x) sin(x)" --wrt x --at 0 --order 6', _series),
+    ("grade", "grade a class: ANSWERS is a CSV (columns id, function, variable, answer, "
+     "optional order) or JSON lines; one verdict per answer, with the diagnosis",
+     "symgrad grade answers.csv -o report.html", _grade),
     ("steps", "the derivation, rule by rule", 'symgrad steps "x sin(x^2)" --wrt x', _steps),
     ("compile", "print the generated numpy kernel", 'symgrad compile "sin(x) y" --grad', _compile),
     ("graph", "the expression DAG as Graphviz text (or SVG with the dot program)",
@@ -366,6 +381,10 @@ def _add_options(name: str, sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--host", default="127.0.0.1",
                          help="the address to listen on (default 127.0.0.1: this computer only)")
         sub.add_argument("--open", action="store_true", help="open the page in a web browser")
+        return
+    if name == "grade":
+        sub.add_argument("expr", metavar="ANSWERS", help="the answers: a .csv or .jsonl file")
+        sub.add_argument("-o", "--output", help="write the report: .html, .csv or .json")
         return
     sub.add_argument("expr", metavar="EXPR", help="the expression, e.g. \"3x^2 + sin(x y)\"")
     if name == "verify":

@@ -326,3 +326,163 @@ def test_implicit_curve_without_real_points_is_inconclusive():
 def test_implicit_diagnoses_the_usual_mistakes():
     assert "wrong sign" in sg.verify_implicit("x^2 + y^2 = 25", "x/y").diagnosis
     assert "upside down" in sg.verify_implicit("x^2/4 + y^2/9 = 1", "-4y/(9x)").diagnosis
+
+
+# -- honest verdicts -------------------------------------------------------------------------------
+@pytest.mark.parametrize("function, claim", [
+    ("exp(x)", "exp(x) + 1e-9*exp(x)"),
+    ("exp(x)", "exp(x) (1 + 1e-6)"),
+    ("sin(x)", "cos(x) (1 - 1e-9)"),
+    ("x^2", "2.000000001 x"),
+    ("log(x - 5)", "1/(x - 5) + 1e-9/(x - 5)"),
+    ("x^3", "3x^2 + 1e-6"),
+])
+def test_near_misses_are_wrong(function, claim):
+    verdict = sg.verify(function, claim, wrt="x")
+    assert verdict.status == "wrong", str(verdict)
+    assert not math.isclose(verdict.expected, verdict.claimed, rel_tol=1e-10, abs_tol=0)
+
+
+def test_rounding_noise_is_never_called_a_mistake():
+    # ((x + 1e8)^2 - x^2 - 1e16) / 2e8 is exactly x, but floats lose 8 digits computing it.
+    verdict = sg.verify("x^2/2", "((x + 1e8)^2 - x^2 - 1e16)/(2e8)", wrt="x", prove=False)
+    assert verdict.status == "correct", str(verdict)
+    assert sg.verify("exp(x)", "exp(x/2)^2", wrt="x").status == "correct"
+
+
+def test_undecided_by_sympy_but_equal_everywhere_is_correct_unproved(monkeypatch):
+    import symgrad.checking.diagnosis as diagnosis
+    monkeypatch.setattr(diagnosis, "SYMPY_SECONDS", 0.001)
+    verdict = sg.verify("sin(x)^2 cos(x)^3", "2 sin(x) cos(x)^4 - 3 sin(x)^3 cos(x)^2", wrt="x")
+    assert verdict.status == "correct" and verdict.proved is False and verdict.ok is True
+    monkeypatch.undo()
+    assert sg.verify("sin(x)^2", "sin(2x)", wrt="x").proved is True
+
+
+def test_small_differences_that_cannot_be_confirmed_are_inconclusive(monkeypatch):
+    from symgrad.checking import confirm
+    monkeypatch.setattr(confirm.HighPrecision, "differ", lambda self, point: None)
+    monkeypatch.setattr(confirm.HighPrecision, "available", property(lambda self: False))
+    verdict = sg.verify("exp(x)", "exp(x) (1 + 1e-9)", wrt="x", use_sympy=False)
+    assert verdict.status == "inconclusive" and verdict.ok is None
+    assert "significant digits" in verdict.reason
+    loud = sg.verify("exp(x)", "2 exp(x)", wrt="x", use_sympy=False)
+    assert loud.status == "wrong"  # far beyond rounding: wrong even unconfirmed
+
+
+@pytest.mark.parametrize("function, at", [
+    ("log(-x^2 - 1)", None),
+    ("sqrt(-1 - x^4)", None),
+    ("log(x)", {"x": (-5, -1)}),
+    ("asin(x)", {"x": (2, 3)}),
+])
+def test_impossible_domains_are_inconclusive_with_a_reason(function, at):
+    verdict = sg.verify(function, "1", wrt="x", at=at)
+    assert verdict.status == "inconclusive" and verdict.ok is None
+    assert "no point" in verdict.reason and verdict.counterexample is None
+    assert json.loads(json.dumps(verdict.to_dict()))["reason"] == verdict.reason
+
+
+def test_at_an_interval_and_at_a_point():
+    assert sg.verify("abs(x - 10)", "-1", wrt="x", at={"x": (0, 9)}).status == "correct"
+    wrong = sg.verify("abs(x - 10)", "-1", wrt="x", at={"x": (5, 20)})
+    assert wrong.status == "wrong" and 10 < wrong.counterexample["x"] < 20
+    assert sg.verify("x^2", "14", wrt="x", at={"x": 7}).status == "correct"
+    assert sg.verify("x^2", "15", wrt="x", at={"x": 7}).counterexample == {"x": 7.0}
+    assert sg.verify("x^2 y", "2 x y", wrt="x", at={"y": 3}).status == "correct"
+    with pytest.raises(sg.ArgumentError):
+        sg.verify("x^2", "2x", wrt="x", at={"z": 1})
+    with pytest.raises(sg.ArgumentError):
+        sg.verify("x^2", "2x", wrt="x", at={"x": (3, 1)})
+
+
+def test_to_dict_is_json_ready():
+    verdict = sg.verify("sin(x^2)", "cos(x^2)", wrt="x")
+    data = json.loads(json.dumps(verdict.to_dict(), allow_nan=False))
+    assert data["status"] == "wrong" and data["ok"] is False and data["proved"] is False
+    assert set(data["counterexample"]) == {"x"} and isinstance(data["expected"], float)
+    assert data["claim"]["text"] == "cos(x**2)" and "\\cos" in data["claim"]["latex"]
+    assert data["derivative"]["text"] == "2*x*cos(x**2)" and "chain" in data["diagnosis"]
+    undefined = sg.verify("x^2", "2 x^1.5 / sqrt(x)", wrt="x").to_dict()
+    assert undefined["claimed"] is None
+    json.dumps(undefined, allow_nan=False)
+
+
+@pytest.mark.parametrize("arguments, code", [
+    (["log(x-5)", "1/(x-5)", "--wrt", "x"], 0),
+    (["abs(x-10)", "-1", "--wrt", "x"], 1),
+    (["abs(x-10)", "-1", "--wrt", "x", "--at", "x=0:9"], 0),
+    (["x^2", "14", "--at", "x=7"], 0),
+    (["x^3", "6x", "--order", "2"], 0),
+    (["x^3", "3x^2", "--order", "2"], 1),
+    (["x^2 y^3", "6x y^2", "--wrt", "x,y"], 0),
+    (["log(-x^2-1)", "x", "--wrt", "x"], 3),
+    (["sin(x", "x", "--wrt", "x"], 2),
+    (["x^2", "2x", "--at", "x=5:"], 2),
+])
+def test_cli_verify_exit_codes_for_courses(arguments, code, capsys):
+    from symgrad.cli import main
+    assert main(["verify", *arguments]) == code
+
+
+def test_cli_verify_json(capsys):
+    from symgrad.cli import main
+    assert main(["verify", "abs(x-10)", "-1", "--wrt", "x", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["status"] == "wrong" and data["counterexample"]["x"] > 10
+
+
+# -- diagnoses in the student's terms ------------------------------------------------------------------
+@pytest.mark.parametrize("function, claim, options, words", [
+    ("x^3", "3x^2", {"order": 2}, "first derivative, but the second was asked"),
+    ("sin(x^2)", "2x cos(x^2)", {"order": 2}, "first derivative, but the second"),
+    ("ln(x - 5)", "1/(x - 5)", {"order": 2}, "differentiate"),
+    ("x^4", "12x^2", {"order": 3}, "second derivative, but the third"),
+    ("x^4", "24x", {"order": 2}, "once too often"),
+    ("x^3", "x^3", {"order": 2}, "function itself"),
+    ("e^(3x)", "-9e^(3x)", {"order": 2}, "wrong sign"),
+    ("x^2 y^3", "2x y^3", {"wrt": ("x", "y")}, "again by y"),
+    ("x^2 y^3", "2 y^3", {"wrt": ("x", "y")}, "not the mixed partial"),
+    ("x^2 y^3", "-6x y^2", {"wrt": ("x", "y")}, "wrong sign"),
+    ("sin^2 x", "2 sin x", {}, "chain-rule factor"),
+    ("ln(x^2 + 1)", "1/(x^2 + 1)", {}, "chain-rule factor"),
+    ("arcsin(2x)", "1/√(1 - 4x²)", {}, "chain-rule factor d/dx(2*x) = 2"),
+    ("e^x sin x", "e^x cos x", {}, "product of the derivatives"),
+    ("x ln x", "ln x", {}, "off by the constant -1"),
+    ("tan x", "-sec^2 x", {}, "wrong sign"),
+    ("log_2(x - 3)", "1/(x - 3)", {}, "times the derivative"),
+])
+def test_diagnoses_name_the_mistake_in_the_verdict(function, claim, options, words):
+    verdict = sg.verify(function, claim, **options)
+    assert verdict.status == "wrong"
+    assert words in verdict.diagnosis and verdict.diagnosis in str(verdict), verdict.diagnosis
+
+
+def test_implicit_regions_restrict_either_variable():
+    upper = sg.verify_implicit("x^2 + y^2 = 25", "-x/sqrt(25 - x^2)", at={"y": (0, 6)})
+    assert upper.status == "correct"  # on the upper half the explicit form is right
+    lower = sg.verify_implicit("x^2 + y^2 = 25", "-x/sqrt(25 - x^2)", at={"y": (-6, 0)})
+    assert lower.status == "wrong" and lower.counterexample["y"] < 0
+    at_three = sg.verify_implicit("x^2 + y^2 = 25", "x/y", at={"x": 3})
+    assert at_three.counterexample["x"] == 3 and abs(abs(at_three.counterexample["y"]) - 4) < 1e-12
+
+
+def test_a_claim_that_overflows_far_out_is_not_called_undefined():
+    # sinh(x)/cosh(x) is inf/inf = nan in floats beyond x = 710, where tanh(x) is 1.
+    assert sg.verify("ln(cosh(x))", "sinh(x)/cosh(x)", wrt="x").status == "correct"
+    assert sg.verify("x", "exp(x) exp(-x)", wrt="x").status == "correct"
+    # ... while leaving the real numbers is a mistake: x^1.5 has no real value for x < 0.
+    assert sg.verify("x^2", "2 x^1.5/sqrt(x)", wrt="x").status == "wrong"
+
+
+@pytest.mark.parametrize("function, claim, order", [
+    ("exp(x)/(1 + exp(x))", "exp(x)/(exp(x) + 1)^2", 1),
+    ("exp(x)/(1 + exp(x))", "exp(x)/(exp(2x) + 2exp(x) + 1)", 1),
+    ("1/(1 + exp(-x))", "(1 - exp(x)) exp(x)/(exp(x) + 1)^3", 2),
+    ("log(exp(x) + 1)", "1/(4 cosh(x/2)^2)", 2),
+])
+def test_floats_that_overflow_on_the_way_are_not_counterexamples(function, claim, order):
+    # Far out (x = 650) exp(x)^2 overflows and the float values are garbage; the claim is right.
+    assert sg.verify(function, claim, wrt="x", order=order, prove=False).status == "correct"
+    wrong = sg.verify(function, f"({claim}) (1 + 1e-7)", wrt="x", order=order, prove=False)
+    assert wrong.status == "wrong"

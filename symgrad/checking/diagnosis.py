@@ -62,10 +62,18 @@ def shown(value: Any) -> str:
 
 
 # -- SymPy's view -------------------------------------------------------------------------------
+def load_sympy() -> None:
+    """Import SymPy (a second or more, once per process) before a time limit starts, so the
+    limit measures the work and not the import."""
+    import sympy  # noqa: F401
+    import sympy.calculus.util  # noqa: F401
+
+
 def sympy_difference(derivative: Expr, claim: Expr) -> Any:
     """SymPy's simplified `claim - derivative`, or None (unmappable, too big, out of time)."""
     if derivative.size + claim.size > 400:
         return None
+    load_sympy()
 
     def work() -> Any:
         import sympy
@@ -99,6 +107,7 @@ class _Context:
     samples: Samples
     valid: np.ndarray          # points where the derivative and the claim are both finite
     use_sympy: bool
+    variables: tuple[str, ...] = ()   # differentiated by, in order (one name: first derivative)
 
     @property
     def expected(self) -> np.ndarray:
@@ -129,9 +138,10 @@ def diagnose(function: Expr, variables: str | tuple[str, ...], claim: Expr, deri
     name for a first derivative)."""
     names = (variables,) if isinstance(variables, str) else variables
     valid = np.all(np.isfinite(samples.expected) & np.isfinite(samples.claimed), axis=1)
-    context = _Context(function, names[-1], claim, derivative, samples, valid, use_sympy)
+    context = _Context(function, names[-1], claim, derivative, samples, valid, use_sympy, names)
     for diagnosis in DIAGNOSES if len(names) == 1 else HIGHER_DIAGNOSES:
-        message = diagnosis(context)
+        with np.errstate(all="ignore"):  # values far out overflow; such points just do not fit
+            message = diagnosis(context)
         if message is not None:
             return "wrong: " + message
     return "wrong: your answer differs from the derivative"
@@ -306,7 +316,65 @@ DIAGNOSES: tuple[Diagnosis, ...] = (
     _constant_factor, _product_rule, _quotient_rule, _constant_term, _missing_term, _extra_term,
     _second_derivative, _integrated, _difference,
 )
-HIGHER_DIAGNOSES: tuple[Diagnosis, ...] = (_undefined, _zero, _difference)
+
+
+# -- higher derivatives and mixed partials ------------------------------------------------------------
+def _ordinal(order: int) -> str:
+    return {1: "first", 2: "second", 3: "third"}.get(order, f"order-{order}")
+
+
+def _lower_order(c: _Context) -> str | None:
+    """The claim is an earlier derivative in the chain: f, f', ... (stopped too soon)."""
+    order = len(c.variables)
+    mixed = len(set(c.variables)) > 1
+    partial = c.function
+    for done in range(order):
+        if done and partial.shape == c.derivative.shape and c.matches(c.values(partial)):
+            left = order - done
+            if mixed:
+                again = ", ".join(c.variables[done:])
+                return (f"that is the partial derivative by {', '.join(c.variables[:done])} "
+                        f"only: the mixed partial differentiates it again by {again}")
+            times = "once more" if left == 1 else f"{left} more times"
+            return (f"that is the {_ordinal(done)} derivative, but the {_ordinal(order)} was "
+                    f"asked: differentiate {to_text(partial, 60)} {times}")
+        partial = diff(partial, c.variables[done])
+    if c.function.shape == c.derivative.shape and c.matches(c.values(c.function)):
+        return "your answer is the function itself, not its derivative"
+    return None
+
+
+def _too_many_times(c: _Context) -> str | None:
+    if not c.matches(c.values(diff(c.derivative, c.variables[-1]))):
+        return None
+    return (f"that is the {_ordinal(len(c.variables) + 1)} derivative: you differentiated "
+            "once too often")
+
+
+def _pure_instead_of_mixed(c: _Context) -> str | None:
+    if len(set(c.variables)) == 1:
+        return None
+    order = len(c.variables)
+    for name in dict.fromkeys(c.variables):
+        pure = c.function
+        for _ in range(order):
+            pure = diff(pure, name)
+        if c.matches(c.values(pure)):
+            return (f"that is d^{order}/d{name}^{order}, the {_ordinal(order)} derivative by "
+                    f"{name} alone, not the mixed partial by {', '.join(c.variables)}")
+    return None
+
+
+def _higher_sign(c: _Context) -> str | None:
+    if not c.matches(-c.expected):
+        return None
+    return "your answer has the wrong sign: it is the negative of the derivative"
+
+
+HIGHER_DIAGNOSES: tuple[Diagnosis, ...] = (
+    _undefined, _zero, _lower_order, _too_many_times, _pure_instead_of_mixed, _higher_sign,
+    _constant_factor, _constant_term, _missing_term, _extra_term, _difference,
+)
 
 
 # -- the structure of the function --------------------------------------------------------------------
@@ -373,3 +441,39 @@ def _fraction(value: float) -> str:
     if abs(float(fraction) - value) <= 1e-9 * max(1.0, abs(value)):
         return str(fraction)
     return f"{value:.6g}"
+
+
+# -- kinds of mistake, for a class summary --------------------------------------------------------------
+MISTAKE_KINDS: tuple[tuple[str, str], ...] = (
+    # (words in a diagnosis, the kind of mistake), first match wins
+    ("not defined", "answer undefined where the derivative exists"),
+    ("is 0, but", "answered 0"),
+    ("function itself", "gave the function itself"),
+    ("but the", "stopped a derivative too soon"),
+    ("again by", "stopped a derivative too soon"),
+    ("once too often", "differentiated too often"),
+    ("you differentiated twice", "differentiated too often"),
+    ("not the mixed partial", "pure instead of mixed partial"),
+    ("with respect to", "differentiated by the wrong variable"),
+    ("chain-rule", "missing chain-rule factor"),
+    ("power rule lowers", "power rule: exponent not lowered"),
+    ("quotient", "quotient rule"),
+    ("product", "product rule"),
+    ("wrong sign", "sign"),
+    ("upside down", "implicit: reciprocal of the slope"),
+    ("stopped at F_", "implicit: did not divide by F_y"),
+    ("times the derivative", "constant factor"),
+    ("constant term", "derivative of a constant term"),
+    ("off by the constant", "off by a constant"),
+    ("missing the term", "missing term"),
+    ("extra term", "extra term"),
+    ("antiderivative", "integrated instead"),
+)
+
+
+def mistake_kind(diagnosis: str) -> str:
+    """A short name for the kind of mistake a diagnosis describes ("other" if none fits)."""
+    for words, kind in MISTAKE_KINDS:
+        if words in diagnosis:
+            return kind
+    return "other"

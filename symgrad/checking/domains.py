@@ -18,6 +18,7 @@ from ..core.errors import ArgumentError, DomainError
 from ..core.expr import Expr
 from ..core.shapes import Shape
 from ..language.sympy_bridge import SympyTimeout, to_sympy, within
+from .diagnosis import load_sympy
 from .sampling import count_points, finite_points
 
 At = Mapping[str, Any]
@@ -32,7 +33,7 @@ WIDE: tuple[tuple[float, float, float], ...] = (
 )
 MIN_POINTS = 30        # fewer valid points than this: ask SymPy where the domain is
 ROUNDS = 8
-DOMAIN_SECONDS = 2.0
+DOMAIN_SECONDS = 5.0     # SymPy's first domain search in a process is slow
 
 
 def sample_domain(roots: Sequence[Expr], shapes: Mapping[str, Shape], at: At | None,
@@ -40,6 +41,7 @@ def sample_domain(roots: Sequence[Expr], shapes: Mapping[str, Shape], at: At | N
     """`nice` round (one-decimal) points, then up to `rest` more, where all `roots` are finite:
     batched values, name -> array of shape (points, *shape). Raises `DomainError` when there
     is none."""
+    _TROUBLE.clear()
     regions = _regions(shapes, at or {})
     if all(isinstance(region, np.ndarray) for region in regions.values()):
         point = {name: np.asarray(region, dtype=np.float64)[None] for name, region in regions.items()}
@@ -53,8 +55,9 @@ def sample_domain(roots: Sequence[Expr], shapes: Mapping[str, Shape], at: At | N
             batch = _joined(batch, extra)
     if count_points(batch) == 0:
         where = " in the region given with at=" if at else ""
+        trouble = f" ({_TROUBLE[0]})" if _TROUBLE else ""
         raise DomainError("found no point where the function and its derivative are both "
-                          f"real and finite{where}; give one with at=")
+                          f"real and finite{where}{trouble}; give one with at=")
     return batch
 
 
@@ -171,6 +174,8 @@ def _joined(first: Mapping[str, np.ndarray], second: Mapping[str, np.ndarray]) -
 
 
 # -- SymPy's domain -----------------------------------------------------------------------------------
+_TROUBLE: list[str] = []   # why SymPy's domain did not help, for the message (one process, one call)
+
 def _sympy_regions(roots: Sequence[Expr], shapes: Mapping[str, Shape],
                    regions: Mapping[str, Region]) -> dict[str, Region] | None:
     """The free scalar variable's intervals from SymPy's domain of the roots (one variable
@@ -179,9 +184,13 @@ def _sympy_regions(roots: Sequence[Expr], shapes: Mapping[str, Shape],
     if len(free) != 1 or shapes[free[0]] != ():
         return None
     (name,) = free
+    load_sympy()
     try:
         intervals = within(DOMAIN_SECONDS, _domain_intervals, list(roots), name, regions)
-    except (SympyTimeout, DomainError, ArithmeticError, ValueError, TypeError, AttributeError,
+    except SympyTimeout:
+        _TROUBLE.append(f"SymPy's search for the domain took over {DOMAIN_SECONDS:g} s")
+        return None
+    except (DomainError, ArithmeticError, ValueError, TypeError, AttributeError,
             NotImplementedError, RecursionError):
         return None
     if not intervals:

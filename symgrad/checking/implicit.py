@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from ..language.printing import to_text
 from ..language.sympy_bridge import SympyTimeout, to_sympy, within
 from ..numeric.evaluate import evaluate
 from .confirm import CONFIRM_SECONDS, DIGITS, EXACT_RTOL, Comparison, compare
-from .diagnosis import Samples, close, sympy_difference
+from .diagnosis import Samples, close, load_sympy, sympy_difference
 from .domains import At, sample_domain
 from .sampling import LARGE, format_point, point_dict
 from .verdict import CORRECT, INCONCLUSIVE, WRONG, Verdict
@@ -57,7 +57,8 @@ def verify_implicit(equation: Any, claimed: Any, wrt: str = "x", dependent: str 
     reference = -diff(curve, wrt) / diff(curve, dependent)
 
     def verdict(status: str, message: str, **fields: Any) -> Verdict:
-        return Verdict(status, curve, wrt, claim, reference, message=message, **fields)
+        return Verdict(status, curve, wrt, claim, reference, message=message,
+                       dependent=dependent, **fields)
 
     try:
         samples = _points_on_curve(curve, reference, claim, wrt, dependent, at, seed)
@@ -100,21 +101,12 @@ def _points_on_curve(curve: Expr, reference: Expr, claim: Expr, wrt: str, depend
     rng = np.random.default_rng(seed)
     # Solve for y at sampled x, and for x at sampled y: a curve such as cos(y) = x - 100
     # lies in a strip that sampled x values rarely hit.
-    xs = _abscissas(curve, {name: () for name in names if name != dependent}, at, rng)
-    roots = _roots(curve, xs, dependent)
-    if not at or not isinstance(at.get(wrt), (int, float)):
-        ys = _abscissas(curve, {name: () for name in names if name != wrt},
-                        {name: value for name, value in (at or {}).items() if name != wrt}, rng)
-        more = _roots(curve, ys, wrt)
-        if more is not None and at and wrt in at:
-            low, high = at[wrt]
-            more = {name: array[(more[wrt] >= low) & (more[wrt] <= high)]
-                    for name, array in more.items()}
-        roots = more if roots is None else roots if more is None else {
-            name: np.concatenate([roots[name], more[name]]) for name in roots}
-    if roots is None or not len(roots[dependent]):
+    found = [roots for solved in (dependent, wrt)
+             if (roots := _solved(curve, names, solved, at or {}, rng)) is not None]
+    if not found:
         raise DomainError(f"found no point on the curve where it crosses a line of constant "
                           f"{wrt}; give a region with at=")
+    roots = {name: np.concatenate([part[name] for part in found]) for name in found[0]}
     batch = _usable(roots, [curve, reference, diff(curve, wrt), diff(curve, dependent)])
     if not len(batch[dependent]):
         raise DomainError(f"found no point on the curve where d{dependent}/d{wrt} is finite")
@@ -122,6 +114,23 @@ def _points_on_curve(curve: Expr, reference: Expr, claim: Expr, wrt: str, depend
         expected = _values(reference, batch)
         claimed = _values(claim, batch)
     return Samples(batch, expected, claimed)
+
+
+def _solved(curve: Expr, names: list[str], solved: str, at: At,
+            rng: np.random.Generator) -> dict[str, np.ndarray] | None:
+    """Points of the curve found by solving for `solved` at sampled values of the others,
+    inside the region `at` (a fixed value of `solved` leaves this way nothing to solve)."""
+    region = at.get(solved)
+    if region is not None and not isinstance(region, (tuple, list)):
+        return None
+    given = {name: value for name, value in at.items() if name != solved}
+    others = _abscissas(curve, {name: () for name in names if name != solved}, given, rng)
+    roots = _roots(curve, others, solved)
+    if roots is None or region is None:
+        return roots
+    low, high = region
+    inside = (roots[solved] >= low) & (roots[solved] <= high)
+    return {name: array[inside] for name, array in roots.items()} if inside.any() else None
 
 
 def _abscissas(curve: Expr, shapes: Mapping[str, tuple[int, ...]], at: At | None,
@@ -200,9 +209,16 @@ class OnCurve:
         self.parts = (curve, reference, claim)
         self.dependent = dependent
         self.trouble = ""
+        self._available = True
+
+    @property
+    def available(self) -> bool:
+        """False once SymPy failed on these expressions (not merely ran out of time)."""
+        return self._available
 
     def differ(self, point: Mapping[str, np.ndarray]) -> bool | None:
         """True, False, or None when high precision cannot tell (see `confirm.HighPrecision`)."""
+        load_sympy()
         try:
             return within(CONFIRM_SECONDS, _differ_on_curve, self.parts, self.dependent,
                           {name: float(value) for name, value in point.items()})
@@ -211,6 +227,7 @@ class OnCurve:
         except (SymgradError, ArithmeticError, ValueError, TypeError, AttributeError,
                 RecursionError, NotImplementedError, ZeroDivisionError) as error:
             self.trouble = f"higher precision failed: {type(error).__name__}"
+            self._available = False
         return None
 
 
@@ -237,7 +254,8 @@ def _differ_on_curve(parts: tuple[Expr, Expr, Expr], dependent: str,
 
 # -- wrong claims -----------------------------------------------------------------------------------
 def _wrong(curve: Expr, reference: Expr, claim: Expr, wrt: str, dependent: str,
-           samples: Samples, comparison: Comparison, verdict: Any) -> Verdict:
+           samples: Samples, comparison: Comparison,
+           verdict: Callable[..., Verdict]) -> Verdict:
     index = comparison.index
     point = point_dict(samples.batch, index)
     diagnosis = _diagnose(curve, reference, claim, wrt, dependent, samples)

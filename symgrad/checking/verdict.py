@@ -48,6 +48,7 @@ class Verdict:
     reason: str | None = None
     order: int = 1
     parts: Mapping[str, "Verdict"] | None = None
+    dependent: str | None = None    # implicit curves: y in dy/dx, and `expr` is F of F = 0
 
     @property
     def ok(self) -> bool | None:
@@ -68,7 +69,10 @@ class Verdict:
         if self.status == WRONG and self.counterexample is not None:
             lines.append(f"  at {format_point(self.counterexample)}: the derivative is "
                          f"{_shown(self.expected)}, your answer gives {_shown(self.claimed)}")
-        if self.status != CORRECT and not self.parts:
+        if self.status != CORRECT and self.dependent is not None:
+            lines.append(f"  d{self.dependent}/d{self.wrt} on the curve {to_text(self.expr, 100)}"
+                         f" = 0 is {to_text(self.derivative, 100)}")
+        elif self.status != CORRECT and not self.parts:
             lines.append(f"  {derivative_name(self.variables)} {to_text(self.expr, 100)} = "
                          f"{to_text(self.derivative, 100)}")
         return "\n".join(lines)
@@ -83,6 +87,7 @@ class Verdict:
             "function": _formula(self.expr),
             "wrt": list(self.wrt) if isinstance(self.wrt, tuple) else self.wrt,
             "order": self.order,
+            "dependent": self.dependent,
             "claim": _formula(self.claim),
             "derivative": _formula(self.derivative),
             "counterexample": None if self.counterexample is None

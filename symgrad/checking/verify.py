@@ -40,8 +40,11 @@ def verify(expr: Any, claimed: Any, wrt: Wrt = None, order: int = 1, at: At | No
     Both may be strings (parsed, with `shapes` for vector symbols) or Exprs. Equivalent forms
     count as right. `at` restricts the check: `{"x": (5, 10)}` an interval, `{"x": 7}` a
     point; without it the points come from the expression's real domain wherever it lies.
-    `use_sympy=False` never asks SymPy; `prove=False` asks it only when the numbers cannot
-    decide (faster; `proved` then stays False for answers the numbers settle).
+    `use_sympy=False` skips SymPy's simplification (the proof, and the simplified difference
+    in a diagnosis; differences are still confirmed with SymPy's arbitrary precision);
+    `prove=False` simplifies only when the numbers cannot decide (faster; `proved` then stays
+    False for answers the numbers settle). Wrong far from 0 is wrong: the points reach out to
+    ±1000, and a claim NaN where the derivative is real (x^1.5 at x < 0) is wrong there.
     """
     function = as_expression(expr, shapes)
     if isinstance(claimed, Mapping):
