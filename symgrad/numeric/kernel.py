@@ -27,7 +27,9 @@ from typing import Any, Callable, Mapping, Sequence, Union
 import numpy as np
 
 from ..calculus.differentiate import resolve_symbols, vjp
-from .emit_numpy import emit_kernel
+from .arrays import NUMPY64, Kind, from_compute, kind_of, to_compute, to_host
+from .blocks import call_blocks
+from .emit_numpy import emit_kernel, namespace_for
 from ..core import limits
 from ..core.errors import ArgumentError
 from .evaluate import ERRORS, batch_inputs, check_batch, finish, forward_values, largest_core
@@ -68,21 +70,24 @@ class Kernel:
         limits.check("MAX_KERNEL_OPERANDS", sum(len(node.args) for node in order),
                      "compiling this kernel")
         self._largest = largest_core(order)
-        self._variants: dict[int, tuple[Callable[..., Any], tuple[bool, ...]]] = {}
+        self._variants: dict[tuple[int, str, str], tuple[Callable[..., Any], tuple[bool, ...]]] = {}
         everything = (1 << len(symbols)) - 1
-        emitted = self._variant(everything)
+        emitted = self._variant(everything, NUMPY64)
         self.source: str = emitted.source
 
-    def _variant(self, full: int) -> Any:
-        """The kernel specialised for the symbols in bit mask `full` having the whole batch shape.
+    def _variant(self, full: int, kind: Kind) -> Any:
+        """The kernel specialised for the symbols in bit mask `full` having the whole batch
+        shape, computing in `kind`'s dtype with its array module (numpy or CuPy).
 
-        Only the reuse of dead arrays differs between variants; `source` shows the one where
-        every argument has the whole batch shape.
+        Only the reuse of dead arrays differs between masks, and only the namespace's constant
+        arrays between kinds; `source` shows the one where every argument has the whole batch
+        shape.
         """
         emitted = emit_kernel(self._roots, self._symbols, full)
-        function, filename = _load(emitted.source, emitted.namespace)
+        function, filename = _load(emitted.source, namespace_for(emitted, kind.dtype, kind.xp))
         weakref.finalize(self, linecache.cache.pop, filename, None)
-        self._variants[full] = (function, emitted.owned)
+        library = "cupy" if kind.library == "cupy" else "numpy"
+        self._variants[(full, kind.dtype.char, library)] = (function, emitted.owned)
         return emitted
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -95,25 +100,38 @@ class Kernel:
         return f"<symgrad.Kernel ({', '.join(self.args)}): {len(self._roots)} output(s)>"
 
     def __call__(self, /, *positional: Any, **values: Any) -> Any:
-        named = self._named(positional, values)
-        inputs, batch = batch_inputs(self._symbols, named)
+        return _rebuild(self._template, self._flat(self._named(positional, values)))
+
+    def _flat(self, named: dict[str, Any]) -> list[Any]:
+        """Every output, in the kind of the arguments (dask arrays: lazily, by blocks)."""
+        kind = kind_of([named[name] for name in self.args if name in named])
+        if kind.library == "dask":
+            return call_blocks(self._flat, self._symbols, [root.shape for root in self._roots],
+                               named)
+        if kind.library != "numpy":
+            named = {name: to_compute(value, kind) if name in self.args else value
+                     for name, value in named.items()}
+        inputs, batch = batch_inputs(self._symbols, named, kind.dtype, kind.xp)
         check_batch(batch, self._largest)
         arrays = [inputs[name] for name in self.args]
         if not batch:
             # One size-1 batch axis keeps every value an array (ufuncs return scalars for 0-d).
             arrays = [array[np.newaxis] for array in arrays]
         with np.errstate(all="ignore"):
-            results = self._run(arrays, batch)
+            results = self._run(arrays, batch, kind)
         if self.errors == "raise":
             self._raise_where_not_finite(results, named)
-        return _rebuild(self._template, results)
+        if kind.library != "numpy":
+            results = [from_compute(result, kind) for result in results]
+        return results
 
     def _raise_where_not_finite(self, results: list[Any], values: dict[str, Any]) -> None:
         # The kernel runs unchecked; an output that is not finite is traced again by evaluate,
         # which names the operation where the first non-finite value reaching it was made.
         for root, result in zip(self._roots, results):
             if not np.all(np.isfinite(result)):
-                forward_values([root], values, errors="raise")
+                host = {name: to_host(value) for name, value in values.items()}
+                forward_values([root], host, errors="raise")
 
     def _named(self, positional: tuple[Any, ...], values: dict[str, Any]) -> dict[str, Any]:
         if len(positional) > len(self.args):
@@ -127,29 +145,32 @@ class Kernel:
             values[name] = value
         return values
 
-    def _run(self, arrays: list[np.ndarray], batch: Shape) -> list[Any]:
+    def _run(self, arrays: list[np.ndarray], batch: Shape, kind: Kind) -> list[Any]:
         nb = max(1, len(batch))
         rows = max(1, self.chunk // max(1, size_of(batch[1:]))) if self.chunk else 0
-        if rows and batch and batch[0] >= 2 * rows:
-            return self._run_chunked(arrays, batch, rows)
-        function, owned = self._specialised(arrays, batch)
+        if rows and batch and batch[0] >= 2 * rows and kind.library != "cupy":
+            return self._run_chunked(arrays, batch, rows, kind)
+        function, owned = self._specialised(arrays, batch, kind)
         raw = function(nb, *arrays)
-        return [self._finish(value, batch, root.shape, fresh)
+        return [self._finish(value, batch, root.shape, fresh, kind)
                 for value, root, fresh in zip(raw, self._roots, owned)]
 
-    def _specialised(self, arrays: list[np.ndarray], batch: Shape) -> tuple[Callable[..., Any], tuple[bool, ...]]:
+    def _specialised(self, arrays: list[np.ndarray], batch: Shape,
+                     kind: Kind) -> tuple[Callable[..., Any], tuple[bool, ...]]:
         full = 0
         for position, array in enumerate(arrays):
             if array.shape[:len(batch)] == batch:
                 full |= 1 << position
-        if full not in self._variants:
-            self._variant(full)
-        return self._variants[full]
+        key = (full, kind.dtype.char, "cupy" if kind.library == "cupy" else "numpy")
+        if key not in self._variants:
+            self._variant(full, kind)
+        return self._variants[key]
 
-    def _run_chunked(self, arrays: list[np.ndarray], batch: Shape, rows: int) -> list[np.ndarray]:
+    def _run_chunked(self, arrays: list[np.ndarray], batch: Shape, rows: int,
+                     kind: Kind) -> list[np.ndarray]:
         """Evaluate blocks of `rows` along the first batch axis into preallocated results."""
-        results = [np.empty(batch + root.shape) for root in self._roots]
-        function, _ = self._specialised(arrays, batch)
+        results = [np.empty(batch + root.shape, dtype=kind.dtype) for root in self._roots]
+        function, _ = self._specialised(arrays, batch, kind)
         for start in range(0, batch[0], rows):
             block = slice(start, start + rows)
             parts = [array[block] if array.shape[0] != 1 else array for array in arrays]
@@ -158,13 +179,14 @@ class Kernel:
         return results
 
     @staticmethod
-    def _finish(value: Any, batch: Shape, shape: Shape, fresh: bool) -> Any:
-        """A result of shape (*batch, *shape): our own fresh array as it is, anything else copied."""
+    def _finish(value: Any, batch: Shape, shape: Shape, fresh: bool, kind: Kind) -> Any:
+        """A result of shape (*batch, *shape) and the call's dtype: our own fresh array as it
+        is, anything else copied."""
         if not batch and np.ndim(value) > len(shape):
             value = value.reshape(shape)  # drop the size-1 batch axis added for 0-d inputs
-        if fresh and np.shape(value) == batch + shape:
+        if fresh and np.shape(value) == batch + shape and value.dtype == kind.dtype:
             return value[()] if not batch and not shape else value
-        return finish(np.asarray(value), batch, shape)
+        return finish(kind.xp.asarray(value), batch, shape, kind.dtype, kind.xp)
 
 
 def _unpickle_kernel(state: Any, count: int, template: Any, errors: str, chunk: int) -> Kernel:
@@ -172,11 +194,29 @@ def _unpickle_kernel(state: Any, count: int, template: Any, errors: str, chunk: 
     return Kernel(nodes[:count], template, nodes[count:], errors, chunk)
 
 
+# Compiled array libraries import lazily through the builtins of the frame that calls them
+# (CPython's PyImport_Import reads `__builtins__` from the calling frame's globals), so a kernel
+# with no builtins at all breaks CuPy's ufuncs (KeyError: '__import__'). The kernel's only
+# builtin is an `__import__` limited to the array libraries; the source never names it (it
+# holds only generated names and literals).
+_KERNEL_IMPORTABLE = frozenset({"numpy", "cupy", "cupyx", "cupy_backends", "fastrlock"})
+
+
+def _kernel_import(name: str, globals: Any = None, locals: Any = None,
+                   fromlist: Sequence[str] = (), level: int = 0) -> Any:
+    """`__import__` for code called from a kernel: array library modules only."""
+    if level != 0 or name.partition(".")[0] not in _KERNEL_IMPORTABLE:
+        raise ImportError(f"code called from a symgrad kernel may import only its array "
+                          f"library's modules, not {name!r}")
+    return builtins.__import__(name, globals, locals, fromlist, level)
+
+
 def _load(source: str, namespace: dict[str, Any]) -> tuple[Callable[..., Any], str]:
-    """Compile `source` with no builtins; register it so tracebacks show generated lines."""
+    """Compile `source` with one builtin (`_kernel_import`); register it so tracebacks show
+    generated lines."""
     filename = f"<symgrad-kernel-{next(_COUNTER)}>"
     code = builtins.compile(source, filename, "exec")
-    scope: dict[str, Any] = {"__builtins__": {}, **namespace}
+    scope: dict[str, Any] = {"__builtins__": {"__import__": _kernel_import}, **namespace}
     exec(code, scope)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     return scope["kernel"], filename
