@@ -30,6 +30,8 @@ from ..calculus.differentiate import resolve_symbols, vjp
 from .arrays import NUMPY64, Kind, from_compute, kind_of, to_compute, to_host
 from .blocks import call_blocks
 from .emit_numpy import emit_kernel, namespace_for
+from .emit_scalar import CUDA, PYTHON, scalar_program
+from .fused import BACKENDS, CupyElementwise, NumbaLoop, require
 from ..core import limits
 from ..core.errors import ArgumentError
 from .evaluate import ERRORS, batch_inputs, check_batch, finish, forward_values, largest_core
@@ -59,10 +61,12 @@ class Kernel:
     """
 
     def __init__(self, roots: list[Expr], template: Any, symbols: list[Expr], errors: str,
-                 chunk: int) -> None:
+                 chunk: int, backend: str = "numpy") -> None:
         self.args: list[str] = [symbol_name(symbol) for symbol in symbols]
         self.errors = errors
         self.chunk = chunk
+        self.backend = backend
+        self.fallback: str | None = None  # why a fused backend runs the numpy source instead
         self._roots = roots
         self._template = template
         self._symbols = symbols
@@ -72,8 +76,24 @@ class Kernel:
         self._largest = largest_core(order)
         self._variants: dict[tuple[int, str, str], tuple[Callable[..., Any], tuple[bool, ...]]] = {}
         everything = (1 << len(symbols)) - 1
+        self.source: str = ""
+        self._engine: NumbaLoop | CupyElementwise | None = None
+        if backend != "numpy":
+            dialect = PYTHON if backend == "numba" else CUDA
+            program = scalar_program(roots, symbols, dialect) if symbols else "it has no inputs"
+            if isinstance(program, str):
+                self.fallback = program
+            else:
+                self._engine = NumbaLoop(program) if backend == "numba" else CupyElementwise(program)
+                self.source = self._engine.source
+                return
         emitted = self._variant(everything, NUMPY64)
-        self.source: str = emitted.source
+        self.source = emitted.source
+        if self.fallback is not None:
+            if backend == "numba":
+                require("numba", "numba", "pip install symgrad[numba]")
+            self.source = (f"# backend={backend!r} runs this numpy source instead of a fused "
+                           f"kernel: {self.fallback}\n" + emitted.source)
 
     def _variant(self, full: int, kind: Kind) -> Any:
         """The kernel specialised for the symbols in bit mask `full` having the whole batch
@@ -94,10 +114,11 @@ class Kernel:
         # Rebuilt from its DAG (pickled by structure) and compiled again where it is loaded.
         state = dag_records([*self._roots, *self._symbols])
         return (_unpickle_kernel, (state, len(self._roots), self._template, self.errors,
-                                   self.chunk))
+                                   self.chunk, self.backend))
 
     def __repr__(self) -> str:
-        return f"<symgrad.Kernel ({', '.join(self.args)}): {len(self._roots)} output(s)>"
+        backend = "" if self.backend == "numpy" else f", backend={self.backend!r}"
+        return f"<symgrad.Kernel ({', '.join(self.args)}): {len(self._roots)} output(s){backend}>"
 
     def __call__(self, /, *positional: Any, **values: Any) -> Any:
         return _rebuild(self._template, self._flat(self._named(positional, values)))
@@ -146,6 +167,9 @@ class Kernel:
         return values
 
     def _run(self, arrays: list[np.ndarray], batch: Shape, kind: Kind) -> list[Any]:
+        if self._engine is not None:
+            return [self._finish(value, batch, root.shape, True, kind)
+                    for value, root in zip(self._engine.run(arrays, batch, kind), self._roots)]
         nb = max(1, len(batch))
         rows = max(1, self.chunk // max(1, size_of(batch[1:]))) if self.chunk else 0
         if rows and batch and batch[0] >= 2 * rows and kind.library != "cupy":
@@ -189,9 +213,10 @@ class Kernel:
         return finish(kind.xp.asarray(value), batch, shape, kind.dtype, kind.xp)
 
 
-def _unpickle_kernel(state: Any, count: int, template: Any, errors: str, chunk: int) -> Kernel:
+def _unpickle_kernel(state: Any, count: int, template: Any, errors: str, chunk: int,
+                     backend: str = "numpy") -> Kernel:
     nodes = from_dag_records(state)
-    return Kernel(nodes[:count], template, nodes[count:], errors, chunk)
+    return Kernel(nodes[:count], template, nodes[count:], errors, chunk, backend)
 
 
 # Compiled array libraries import lazily through the builtins of the frame that calls them
@@ -291,7 +316,8 @@ def _chunk_points(chunk: int | str | None) -> int:
 
 
 def compile(outputs: Outputs, wrt: str | Sequence[str | Expr] | None = None, grad: bool = False,
-            errors: str = "ignore", *, chunk: int | str | None = "auto") -> Kernel:
+            errors: str = "ignore", *, chunk: int | str | None = "auto",
+            backend: str = "numpy") -> Kernel:
     """A numpy kernel computing `outputs` (an Expr, or a list or dict of them) over batches.
 
     With `grad=True` it returns `(value, {name: gradient})` (or the outputs' structure with a
@@ -301,7 +327,18 @@ def compile(outputs: Outputs, wrt: str | Sequence[str | Expr] | None = None, gra
     where a value leaves an operation's domain; the default gives nan/inf silently.
     Batches larger than `chunk` points (default CHUNK_POINTS) are evaluated in blocks of that
     size; `chunk=None` never splits. Kernels are cached by the identity of their DAG.
+
+    `backend` chooses how the kernel is built: "numpy" (the readable source of numpy
+    statements), "numba" (one fused loop over points, compiled by numba) or "cupy" (one fused
+    CuPy ElementwiseKernel, built on the first call). A graph a fused backend does not cover
+    (core axes, an operation without a fused form) runs the numpy source; `kernel.fallback`
+    and the first line of `kernel.source` say why.
     """
+    if backend not in BACKENDS:
+        raise ArgumentError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, "
+                            f"not {backend!r}")
+    if backend == "numba":
+        require("numba", "numba", "pip install symgrad[numba]")
     if errors not in ERRORS:
         raise ArgumentError(f"errors must be 'ignore' or 'raise', not {errors!r}")
     if wrt is not None and not grad:
@@ -312,10 +349,10 @@ def compile(outputs: Outputs, wrt: str | Sequence[str | Expr] | None = None, gra
     if not leaves:
         raise ArgumentError("nothing to compile: give an Expr, or a non-empty list or dict")
     wrt_key = wrt if wrt is None or isinstance(wrt, (str, Expr)) else tuple(wrt)
-    key = (structure, bool(grad), wrt_key, errors, points)
+    key = (structure, bool(grad), wrt_key, errors, points, backend)
     kernel = _CACHE.get(key)
     if kernel is None:
-        kernel = _build(template, leaves, wrt, bool(grad), errors, points)
+        kernel = _build(template, leaves, wrt, bool(grad), errors, points, backend)
         _CACHE[key] = kernel
     _RECENT[key] = kernel  # a few strong references, so a loop that recompiles hits the cache
     _RECENT.move_to_end(key)
@@ -325,12 +362,12 @@ def compile(outputs: Outputs, wrt: str | Sequence[str | Expr] | None = None, gra
 
 
 def _build(template: Template, leaves: list[Expr], wrt: Any, grad: bool, errors: str,
-           points: int) -> Kernel:
+           points: int, backend: str) -> Kernel:
     if not grad:
-        return Kernel(leaves, template, _kernel_symbols(leaves), errors, points)
+        return Kernel(leaves, template, _kernel_symbols(leaves), errors, points, backend)
     differentiated = resolve_symbols(leaves, wrt)
     values = list(leaves)
     gradients = _with_gradients(template, leaves, differentiated)
     # A differentiated name the outputs do not use has partial 0 and needs no value.
     symbols = _kernel_symbols(values)
-    return Kernel(leaves, (template, gradients), symbols, errors, points)
+    return Kernel(leaves, (template, gradients), symbols, errors, points, backend)
