@@ -43,6 +43,10 @@ _COMMON_STEPS = {
     "divide": "({0} / {1})", "negative": "(-{0})", "square": "({0} * {0})",
 }
 
+# asec(x) = acos(1/x), as the operation table computes it; the others alike.
+_INVERSE_RECIPROCALS = {"asec": "acos", "acsc": "asin", "acot": "atan", "asech": "acosh",
+                        "acsch": "asinh", "acoth": "atanh"}
+
 PYTHON = Dialect("numba", {
     **_COMMON_STEPS, "sqrt": "math.sqrt({0})", "power": "({0} ** {1})",
     **{name: f"math.{name}({{0}})" for name in (
@@ -62,6 +66,7 @@ PYTHON = Dialect("numba", {
     "sec": "(1.0 / math.cos({0}))", "csc": "(1.0 / math.sin({0}))",
     "cot": "(math.cos({0}) / math.sin({0}))", "sech": "(1.0 / math.cosh({0}))",
     "csch": "(1.0 / math.sinh({0}))", "coth": "(1.0 / math.tanh({0}))",
+    **{name: f"math.{inverse}(1.0 / {{0}})" for name, inverse in _INVERSE_RECIPROCALS.items()},
 }, nan="math.nan", inf="math.inf")
 
 CUDA = Dialect("cuda", {
@@ -82,6 +87,7 @@ CUDA = Dialect("cuda", {
     "eq": "({0} == {1} ? 1.0 : 0.0)", "ne": "({0} != {1} ? 1.0 : 0.0)",
     "sec": "(1.0 / cos({0}))", "csc": "(1.0 / sin({0}))", "cot": "(cos({0}) / sin({0}))",
     "sech": "(1.0 / cosh({0}))", "csch": "(1.0 / sinh({0}))", "coth": "(1.0 / tanh({0}))",
+    **{name: f"{inverse}(1.0 / {{0}})" for name, inverse in _INVERSE_RECIPROCALS.items()},
 }, nan="__longlong_as_double(0x7ff8000000000000LL)",
     inf="__longlong_as_double(0x7ff0000000000000LL)")
 

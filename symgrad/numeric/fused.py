@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import os
+import sys
 import tempfile
 import types
 from pathlib import Path
@@ -98,6 +99,8 @@ def load_numba(source: str) -> Callable[..., Any]:
         temporary.replace(path)  # atomic: a concurrent process sees the old or the new file
     module = types.ModuleType(f"symgrad_kernel_{digest}")
     module.__file__ = str(path)
+    # numba's cache finds a function's globals again by importing its module's name
+    sys.modules[module.__name__] = module
     exec(compile(source, str(path), "exec"), module.__dict__)  # our generated text only
     made: Callable[..., Any] = module.__dict__["kernel"]
     _LOADED[digest] = made
