@@ -8,6 +8,7 @@ import pickle
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -131,3 +132,13 @@ class TestNumba:
         value, gradient = fused(v=points, x=2.0)
         np.testing.assert_allclose(value, 2 * points.sum(axis=1))
         np.testing.assert_allclose(gradient["v"], np.full((4, 3), 2.0))
+
+
+def test_the_gpu_benchmark_exits_with_a_clear_message_without_a_gpu():
+    if importlib.util.find_spec("cupy") is not None:
+        pytest.skip("CuPy is installed: the benchmark would run")
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_gpu.py"
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2
+    assert "needs CuPy and a CUDA GPU: CuPy is not installed" in done.stderr

@@ -8,7 +8,10 @@ Batch semantics are those of `Expr.eval` (API.md section 3): a symbol of shape `
 array of shape `(*batch, *s)`, the batch shapes of all arguments broadcast together, and every
 result, constants included, has shape `(*batch, *result_shape)`.
 
-Numerics: float64 throughout. With `errors="ignore"` (the default) a value outside an
+Arrays (API.md section 3, "Arrays and engines"): results have the kind and dtype of the
+arguments (`arrays.py`: float32 in gives float32 out; torch tensors give torch tensors; dask
+arrays give lazy dask arrays, block by block, `blocks.py`). `backend="numba"` or `"cupy"`
+runs a fused kernel (`emit_scalar.py`, `fused.py`) where the graph allows. With `errors="ignore"` (the default) a value outside an
 operation's domain is nan or ±inf as numpy computes it, with numpy's warnings silenced; with
 `errors="raise"` an output that is not finite raises `DomainError` naming the operation where
 the first non-finite value reaching it was made, and the point (found by evaluating again, so
@@ -53,11 +56,13 @@ _RECENT_SIZE = 64
 
 
 class Kernel:
-    """A compiled numpy function of named arrays; build it with `sg.compile`.
+    """A compiled function of named arrays; build it with `sg.compile`.
 
     Call it with keyword arguments (the symbols' names) or positionally in the order of
     `kernel.args` (the sorted names). Values for names the kernel does not use are ignored,
-    as `.eval` ignores them. `kernel.source` is the generated Python source.
+    as `.eval` ignores them. `kernel.source` is the generated source (numpy statements, a
+    numba module or CUDA C); `kernel.backend` the backend asked for, and `kernel.fallback`
+    why a fused backend runs the numpy source instead (None when it does not).
     """
 
     def __init__(self, roots: list[Expr], template: Any, symbols: list[Expr], errors: str,
