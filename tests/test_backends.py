@@ -123,15 +123,32 @@ class TestNumba:
         assert loaded.backend == "numba" and loaded.source == fused.source
         np.testing.assert_allclose(loaded(x=np.array([1.0, 2.0]), w=2.0), 2 * np.log([1.0, 2.0]))
 
-    def test_core_axes_fall_back_to_the_numpy_source_and_say_so(self):
+    def test_core_axes_unroll_into_the_loop_and_reductions_and_matmul_match(self):
         vector = sg.symbols("v", shape=(3,))
+        matrix = sg.symbols("M", shape=(2, 3))
+        expr = sg.sum(sg.tanh(matrix @ vector) * x) + sg.norm(vector) * sg.mean(vector)
+        fused = sg.compile(expr, grad=True, backend="numba")
+        assert fused.fallback is None and "s1_2 = a1[i, 2]" in fused.source
+        rng = np.random.default_rng(3)
+        arguments = {"M": rng.standard_normal((2, 3)), "v": rng.standard_normal((6, 3)),
+                     "x": rng.standard_normal(6)}
+        value, gradient = fused(**arguments)
+        expected_value, expected_gradient = sg.compile(expr, grad=True)(**arguments)
+        assert gradient["M"].shape == (6, 2, 3) and gradient["v"].shape == (6, 3)
+        np.testing.assert_allclose(value, expected_value, rtol=1e-12)
+        for name in ("M", "v", "x"):
+            np.testing.assert_allclose(gradient[name], expected_gradient[name], rtol=1e-12,
+                                       atol=1e-14)
+
+    def test_large_core_axes_fall_back_to_the_numpy_source_and_say_so(self):
+        vector = sg.symbols("big", shape=(100,))
         fused = sg.compile(sg.sum(vector * x), grad=True, backend="numba")
-        assert fused.fallback is not None and "core shape (3,)" in fused.fallback
+        assert fused.fallback is not None and "unrolls at most 64" in fused.fallback
         assert fused.source.startswith("# backend='numba' runs this numpy source instead")
-        points = np.arange(12.0).reshape(4, 3)
-        value, gradient = fused(v=points, x=2.0)
+        points = np.arange(400.0).reshape(4, 100)
+        value, gradient = fused(big=points, x=2.0)
         np.testing.assert_allclose(value, 2 * points.sum(axis=1))
-        np.testing.assert_allclose(gradient["v"], np.full((4, 3), 2.0))
+        np.testing.assert_allclose(gradient["big"], np.full((4, 100), 2.0))
 
 
 def test_the_gpu_benchmark_exits_with_a_clear_message_without_a_gpu():

@@ -69,15 +69,18 @@ class NumbaLoop:
         points = size_of(shape)
         flat: list[np.ndarray] = []
         hoisted = 0
-        for position, array in enumerate(arrays):
-            if array.size == 1:
-                flat.append(array.reshape(1))
+        for position, (array, core) in enumerate(zip(arrays, self.program.inputs)):
+            elements = size_of(core)
+            if array.size == elements:
+                flat.append(array.reshape((1, elements) if core else (1,)))
                 hoisted |= 1 << position
             else:  # a view when the array already has the whole batch shape
-                flat.append(np.ascontiguousarray(np.broadcast_to(array, shape)).reshape(-1))
-        outputs = [np.empty(points, dtype=kind.dtype) for _ in self.program.outputs]
+                full = np.ascontiguousarray(np.broadcast_to(array, shape + core))
+                flat.append(full.reshape((points, elements) if core else (points,)))
+        outputs = [np.empty((points, size_of(core)) if core else (points,), dtype=kind.dtype)
+                   for core in self.program.shapes]
         self._loop(hoisted)(points, *flat, *outputs)
-        return [output.reshape(shape) for output in outputs]
+        return [output.reshape(shape + core) for output, core in zip(outputs, self.program.shapes)]
 
     def _loop(self, hoisted: int) -> Callable[..., Any]:
         loop = self._loops.get(hoisted)
