@@ -8,10 +8,11 @@ without importing any of them) and which floating dtype the results get:
 - Python numbers and integer or boolean arrays do not choose: they take the others' dtype,
   float64 when alone (as numpy, torch and JAX promote a weak scalar).
 
-numpy and CuPy arrays are computed on directly (the generated numpy source runs on CuPy
-arrays through numpy's dispatch). A torch tensor on the CPU or a JAX array is viewed (or
-copied) as a numpy array, computed on, and given back through its array namespace
-(`xp.asarray(result, device=...)`), so the caller gets its own kind on its own device. dask
+numpy and CuPy arrays are computed on directly by kernels (the generated numpy source runs
+on CuPy arrays through numpy's dispatch). A torch tensor (viewed when on the CPU, copied from
+a GPU) or a JAX array is computed on as a numpy array and given back through its array
+namespace (`xp.asarray(result, device=...)`), so the caller gets its own kind on its own
+device. `.eval` and `sg.reverse` compute every kind on the host this way. dask
 arrays are lazy: kernels map them block by block (`kernel.py`).
 """
 
@@ -113,11 +114,9 @@ def to_compute(value: Any, kind: Kind) -> Any:
     if kind.library == "cupy":
         return value
     if kind.library == "torch":
-        value = value.detach()
-        if value.device.type != "cpu":
-            raise ArgumentError(f"torch tensors on {value.device} are not supported yet; "
-                                "give CPU tensors (or CuPy arrays for the GPU)")
-        return value.numpy()
+        # A CPU tensor is viewed, not copied; a CUDA tensor is copied to the host and its
+        # results go back to its device (for GPU speed, give CuPy arrays).
+        return value.detach().cpu().numpy()
     return np.asarray(value)
 
 
