@@ -6,7 +6,8 @@
 dask: a `distributed.LocalCluster` of 2 worker processes (1 thread each) maps the compiled
 gradient kernel over blocks of points generated on the workers (never stored), then sums the
 per-point gradients; dask's progress bar shows the run. numpy: one process generates the same
-kind of blocks in a loop and calls the same kernel on each. Printed: wall time, ns per point,
+kind of blocks in a loop and calls the same kernel on each (`--backend numba`: the fused loop
+in both runs; generating the points costs about as much as the numpy kernel). Printed: wall time, ns per point,
 and each worker's peak resident memory (ru_maxrss), which depends on the block size, not on
 the number of points. Results also go to benchmarks/results/dask.json.
 """
@@ -76,11 +77,13 @@ def main() -> None:
     parser.add_argument("--points", type=float, default=2e7, help="points for the dask run")
     parser.add_argument("--numpy-points", type=float, default=2e7, help="points for numpy")
     parser.add_argument("--block", type=float, default=1e6, help="points per block")
+    parser.add_argument("--backend", default="numpy", choices=["numpy", "numba"],
+                        help="the kernel's backend (both runs)")
     parser.add_argument("--output", type=Path,
                         default=Path(__file__).parent / "results" / "dask.json")
     options = parser.parse_args()
     points, numpy_points, block = int(options.points), int(options.numpy_points), int(options.block)
-    kernel = sg.compile(loss(), wrt=["w"], grad=True)
+    kernel = sg.compile(loss(), wrt=["w"], grad=True, backend=options.backend)
     numpy_run = run_numpy(kernel, numpy_points, block)
     dask_run = run_dask(kernel, points, block)
     # Both sums estimate points * E[gradient]: per point they agree to sampling noise.
@@ -96,7 +99,7 @@ def main() -> None:
           f"{np.max(np.abs(per_point - numpy_per_point)):.1e} (sampling noise)")
     options.output.parent.mkdir(parents=True, exist_ok=True)
     meta = {"numpy": np.__version__, "dask": dask.__version__, "python": platform.python_version(),
-            "block": block}
+            "block": block, "backend": options.backend}
     options.output.write_text(json.dumps({"meta": meta, "numpy": numpy_run, "dask": dask_run,
                                           "points": points, "numpy_points": numpy_points},
                                          indent=2) + "\n")
