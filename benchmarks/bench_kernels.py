@@ -1,8 +1,9 @@
 """Value plus full gradient at N points, one thread: symgrad kernels against the alternatives.
 
-    python benchmarks/bench_kernels.py [--points 1000000] [--repeats 7]
+    python benchmarks/bench_kernels.py [--points 1000000] [--repeats 7] [--no-chunk-study]
 
-Columns, all measured in this one run: the symgrad kernel (default chunking, and unchunked),
+Columns, all measured in this one run: the symgrad kernel (default chunking, and unchunked;
+"numba": `backend="numba"`, its fused loop, when numba is importable; NUMBA_NUM_THREADS=1),
 SymPy `lambdify` of the per-variable gradient with and without `cse=True`, hand-written numpy
 (shared subexpressions by hand), and torch / JAX `jit(vmap(value_and_grad))` when importable.
 Times are ns per point (median of the repeats); "ratio" is kernel / hand-written numpy; "build"
@@ -14,11 +15,13 @@ from __future__ import annotations
 
 import os
 
-for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                  "NUMBA_NUM_THREADS"):
     os.environ[_variable] = "1"
 
 import argparse  # noqa: E402
 import importlib  # noqa: E402
+import importlib.util  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
@@ -186,14 +189,14 @@ def median_time(function: Callable[[], Any], repeats: int) -> float:
     return median_times({"f": function}, repeats)["f"]
 
 
-def build_symgrad(case: Case, chunk: Any) -> tuple[sg.Kernel, float]:
+def build_symgrad(case: Case, chunk: Any, backend: str = "numpy") -> tuple[sg.Kernel, float]:
     symbols = [sg.symbols(name) for name in case.names]
     expr = case.build(SYMGRAD, symbols)
     one_point = {name: value if np.ndim(value) == 0 else value[:1] for name, value in case.data(1).items()}
     compile_module._CACHE.clear()
     compile_module._RECENT.clear()
     start = time.perf_counter()
-    kernel = sg.compile(expr, wrt=case.wrt, grad=True, chunk=chunk)
+    kernel = sg.compile(expr, wrt=case.wrt, grad=True, chunk=chunk, backend=backend)
     kernel(**one_point)
     return kernel, time.perf_counter() - start
 
@@ -267,28 +270,38 @@ def run_case(case: Case, points: int, repeats: int) -> dict[str, Any]:
     shared, shared_build = build_lambdify(case, cse=True)
     arguments = [data[name] for name in case.names]
     hand_result = case.hand(data)
-    timed = median_times({
+    columns = {
         "symgrad": lambda: kernel(**data), "symgrad_unchunked": lambda: unchunked(**data),
         "lambdify": lambda: plain(*arguments), "lambdify_cse": lambda: shared(*arguments),
-        "hand_numpy": lambda: case.hand(data)}, repeats)
+        "hand_numpy": lambda: case.hand(data)}
+    fused, fused_build = None, None
+    if importlib.util.find_spec("numba") is not None:
+        fused, fused_build = build_symgrad(case, None, backend="numba")  # first call compiles
+        columns["numba"] = lambda: fused(**data)
+    timed = median_times(columns, repeats)
     row: dict[str, Any] = {
         "case": case.name, "points": points, "statements": kernel.source.count("\n") - 2,
         **timed, "build_ms": build * 1e3, "lambdify_build_ms": plain_build * 1e3,
         "lambdify_cse_build_ms": shared_build * 1e3,
         "max_abs_difference_vs_hand": check_agreement(kernel, data, case, hand_result),
+        "numba": timed.get("numba"), "numba_build_s": fused_build,
+        "numba_max_abs_difference_vs_hand":
+            None if fused is None else check_agreement(fused, data, case, hand_result),
     }
-    for key in ("symgrad", "symgrad_unchunked", "lambdify", "lambdify_cse", "hand_numpy"):
-        row[key] = row[key] / points * 1e9
+    for key in ("symgrad", "symgrad_unchunked", "lambdify", "lambdify_cse", "hand_numpy", "numba"):
+        row[key] = None if row[key] is None else row[key] / points * 1e9
     row.update(optional_columns(case, data, repeats, points))
+    row["numba_vs_jax"] = (None if row["numba"] is None or row["jax"] is None
+                           else row["numba"] / row["jax"])
     row["ratio"] = row["symgrad"] / row["hand_numpy"]
     row["ratio_unchunked"] = row["symgrad_unchunked"] / row["hand_numpy"]
     return row
 
 
-COLUMNS = [("symgrad", "symgrad"), ("symgrad_unchunked", "unchunked"), ("lambdify", "lambdify"),
-           ("lambdify_cse", "lamb cse"), ("hand_numpy", "hand np"), ("torch", "torch"),
-           ("jax", "jax"), ("ratio", "ratio"), ("ratio_unchunked", "ratio nc"),
-           ("build_ms", "build ms")]
+COLUMNS = [("symgrad", "symgrad"), ("symgrad_unchunked", "unchunked"), ("numba", "numba"),
+           ("lambdify", "lambdify"), ("lambdify_cse", "lamb cse"), ("hand_numpy", "hand np"),
+           ("torch", "torch"), ("jax", "jax"), ("ratio", "ratio"), ("ratio_unchunked", "ratio nc"),
+           ("numba_vs_jax", "ratio nj"), ("build_ms", "build ms")]
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
@@ -326,14 +339,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=10**6)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--no-chunk-study", action="store_true", help="skip the chunk size table")
     parser.add_argument("--output", type=Path, default=Path(__file__).parent / "results" / "kernels.json")
     options = parser.parse_args()
     rows = [run_case(case, options.points, options.repeats) for case in CASES]
     print(f"ns per point, N = {options.points}, one thread, median of {options.repeats}; "
           f"chunk = {compile_module.CHUNK_POINTS} points")
     print_table(rows)
-    chunks = chunk_study(options.points, options.repeats)
-    print_chunk_table(chunks)
+    print("ratio = symgrad / hand numpy; ratio nc = unchunked / hand numpy; "
+          "ratio nj = numba backend / JAX")
+    chunks = [] if options.no_chunk_study else chunk_study(options.points, options.repeats)
+    if chunks:
+        print_chunk_table(chunks)
     options.output.parent.mkdir(parents=True, exist_ok=True)
     meta = {"numpy": np.__version__, "sympy": sympy.__version__, "python": platform.python_version(),
             "machine": platform.processor() or platform.machine(), "chunk_points": compile_module.CHUNK_POINTS}

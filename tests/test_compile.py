@@ -350,11 +350,18 @@ def test_errors_raise_names_the_operation_that_reaches_the_output():
     np.testing.assert_array_equal(gradient["x"], [0.0, 0.25])
 
 
-def test_kernel_runs_without_builtins():
+def test_kernel_runs_with_no_builtin_but_an_import_of_array_libraries():
+    # Issue 15: compiled array libraries (CuPy) import through the calling frame's builtins,
+    # so the one builtin is an __import__ limited to array library modules.
     x = sg.symbols("x")
     kernel = sg.compile(sg.sin(x))
-    function = kernel._variants[1][0]
-    assert function.__globals__["__builtins__"] == {}
+    function = kernel._variants[(1, "d", "numpy")][0]
+    builtins_of_kernel = function.__globals__["__builtins__"]
+    assert list(builtins_of_kernel) == ["__import__"]
+    guarded = builtins_of_kernel["__import__"]
+    assert guarded("numpy.linalg", fromlist=["norm"]).__name__ == "numpy.linalg"
+    with pytest.raises(ImportError, match="only its array library"):
+        guarded("os")
     assert function.__code__.co_filename.startswith("<symgrad-kernel-")
 
 

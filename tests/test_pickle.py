@@ -90,3 +90,17 @@ def test_a_corrupt_expr_pickle_is_a_symgrad_error():
 def test_a_nan_exponent_pickles_back_to_the_same_node():
     e = sg.parse("x^(0*1e999)")
     assert pickle.loads(pickle.dumps(e)) is e
+
+
+def test_a_gradient_kernel_rebuilds_in_spawned_processes_with_float32_points():
+    # A spawned process shares no memory with this one: the kernel is rebuilt from its DAG.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    kernel = sg.compile(sg.parse("sin(x)*y"), grad=True)
+    blocks = [np.linspace(0, 1, 4, dtype=np.float32), np.linspace(1, 2, 4, dtype=np.float32)]
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = list(pool.map(kernel, blocks, [2.0, 2.0]))
+    for xs, (value, gradient) in zip(blocks, results):
+        assert value.dtype == gradient["x"].dtype == np.float32
+        np.testing.assert_allclose(gradient["x"], 2 * np.cos(xs.astype(float)), rtol=1e-6)
+        np.testing.assert_allclose(gradient["y"], np.sin(xs.astype(float)), rtol=1e-6)

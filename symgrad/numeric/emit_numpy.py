@@ -85,6 +85,7 @@ class Emitted:
     source: str
     namespace: dict[str, Any]
     owned: tuple[bool, ...]         # per root: its returned array is fresh and full-shaped
+    constants: dict[str, np.ndarray] = field(default_factory=dict)  # in `namespace` too
 
 
 @dataclass
@@ -256,13 +257,25 @@ class Emitter:
             "np": SimpleNamespace(**dict(sorted(self.ufuncs.items()))),
             "op": SimpleNamespace(**self.operations), "lift": lift, **self.constants,
         }
-        return Emitted(source, namespace, tuple(owned))
+        return Emitted(source, namespace, tuple(owned), dict(self.constants))
 
 
-def lift(value: Any, nb: int) -> np.ndarray:
+def lift(value: Any, nb: int, dtype: np.dtype[Any] = np.dtype(np.float64), xp: Any = np) -> np.ndarray:
     """A constant with `nb` leading size-1 batch axes, for a non-elementwise operation."""
-    array = np.asarray(value, dtype=np.float64)
+    array: np.ndarray = xp.asarray(value, dtype=dtype)
     return array.reshape((1,) * nb + array.shape)
+
+
+def namespace_for(emitted: Emitted, dtype: np.dtype[Any], xp: Any) -> dict[str, Any]:
+    """`emitted`'s namespace with its constant arrays made `dtype` arrays of `xp` (numpy or
+    CuPy), so a float32 or GPU kernel computes in its own dtype, on its own device."""
+    if dtype == np.float64 and xp is np:
+        return emitted.namespace
+    namespace = dict(emitted.namespace)
+    for name, array in emitted.constants.items():
+        namespace[name] = xp.asarray(array, dtype=dtype)
+    namespace["lift"] = functools.partial(lift, dtype=dtype, xp=xp)
+    return namespace
 
 
 def _last_uses(live: list[Expr], absorbed: set[Expr], roots: set[Expr]) -> dict[Expr, int]:

@@ -17,6 +17,7 @@ from ..core.expr import Expr, as_expr, constant_value, rebuild, symbol_name
 from ..core.shapes import Shape, size_of
 from ..core.traverse import topological
 from ..language.printing import to_text
+from .arrays import FLOAT64, Kind, from_compute, kind_of, to_host
 from .backend import align, compute
 from .semantics import PREV, STEPPED, operands, share_products, steps_of
 
@@ -44,8 +45,11 @@ def node_value(node: Expr, value_of: Callable[[Expr], np.ndarray], nb: int) -> n
     return result
 
 
-def batch_inputs(symbols: list[Expr], values: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], Shape]:
-    """Each symbol's value as float64 with a common batch rank, and the broadcast batch shape.
+def batch_inputs(symbols: list[Expr], values: Mapping[str, Any], dtype: np.dtype[Any] = FLOAT64,
+                 xp: Any = np) -> tuple[dict[str, np.ndarray], Shape]:
+    """Each symbol's value as `dtype` with a common batch rank, and the broadcast batch shape.
+
+    `xp` makes the arrays: numpy, or CuPy for a kernel called with CuPy arrays.
 
     A value for a name the expression does not use is ignored, and so is its shape: the
     expression does not know that name's core shape, so it cannot tell batch axes from core
@@ -60,7 +64,7 @@ def batch_inputs(symbols: list[Expr], values: Mapping[str, Any]) -> tuple[dict[s
         if node.name not in values:
             raise ArgumentError(f"no value given for the variable {node.name!r} "
                                 f"(given: {', '.join(sorted(values)) or 'none'})")
-        array = _as_float_array(node.name, values[node.name])
+        array = _as_float_array(node.name, values[node.name], dtype, xp)
         core = node.shape
         if array.shape[array.ndim - len(core):] != core or array.ndim < len(core):
             raise ShapeError(f"{node.name} has shape {core}, so its value needs shape "
@@ -92,20 +96,28 @@ def check_batch(batch: Shape, largest: int) -> None:
                               f"evaluating {points:,} point(s) of a value of {largest:,} element(s)")
 
 
-def _as_float_array(name: str, value: Any) -> np.ndarray:
+def _as_float_array(name: str, value: Any, dtype: np.dtype[Any] = FLOAT64,
+                    xp: Any = np) -> np.ndarray:
+    if xp is not np:
+        array: np.ndarray = xp.asarray(value, dtype=dtype)
+        return array
     if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
         value = value.numpy()
     try:
         if np.asarray(value).dtype.kind not in "biuf":  # None or text would become nan
             raise TypeError(value)
-        return np.asarray(value, dtype=np.float64)
+        return np.asarray(value, dtype=dtype)
     except (TypeError, ValueError) as error:
         raise ArgumentError(f"the value of {name!r} is not a number or array of numbers") from error
 
 
 def forward_values(roots: list[Expr], values: Mapping[str, Any], errors: str = "ignore",
-                   keep_all: bool = False) -> tuple[dict[Expr, np.ndarray], Shape]:
+                   keep_all: bool = False, dtype: np.dtype[Any] = FLOAT64,
+                   ) -> tuple[dict[Expr, np.ndarray], Shape]:
     """The value of every node needed for `roots` (only the roots' unless `keep_all`).
+
+    The symbols' values are numpy arrays or numbers, made `dtype` (constants stay float64, so
+    a float32 computation may widen; `finish` gives the results `dtype` again).
 
     With `errors="raise"`, a root that is not finite raises `DomainError` naming the operation
     where the first non-finite value that reaches it was made (an unselected `where` branch
@@ -116,7 +128,7 @@ def forward_values(roots: list[Expr], values: Mapping[str, Any], errors: str = "
     # The same products regrouped as in a kernel of these roots, so the numbers are the same.
     shared, rebuilt = share_products(roots)
     order = topological(shared)
-    inputs, batch = batch_inputs([node for node in order if node.op == "symbol"], values)
+    inputs, batch = batch_inputs([node for node in order if node.op == "symbol"], values, dtype)
     check_batch(batch, largest_core(order))
     nb = len(batch)
     keep_all = keep_all or errors == "raise"
@@ -206,16 +218,42 @@ def _at(array: np.ndarray, batch_position: tuple[int, ...]) -> Any:
     return item.tolist() if isinstance(item, np.ndarray) else float(item)
 
 
-def finish(value: np.ndarray, batch: Shape, shape: Shape) -> np.ndarray:
-    """A result with its full shape `(*batch, *shape)`, as a fresh array (or numpy scalar)."""
-    result = np.array(np.broadcast_to(value, batch + shape), dtype=np.float64)
+def finish(value: np.ndarray, batch: Shape, shape: Shape, dtype: np.dtype[Any] = FLOAT64,
+           xp: Any = np) -> np.ndarray:
+    """A result with its full shape `(*batch, *shape)`, as a fresh `dtype` array (or numpy
+    scalar); `xp` is numpy, or CuPy for results on a GPU."""
+    if xp is not np:
+        copied: np.ndarray = xp.array(xp.broadcast_to(xp.asarray(value, dtype=dtype), batch + shape),
+                                      copy=True)
+        return copied
+    result = np.array(np.broadcast_to(value, batch + shape), dtype=dtype)
     return result[()] if result.ndim == 0 else result
 
 
+def call_kind(expr: Expr | list[Expr], values: Mapping[str, Any]) -> tuple[Kind, dict[str, Any]]:
+    """The kind of the results at `values` (only the names `expr` uses count), and the values
+    as numpy arrays or numbers (torch, JAX and CuPy arrays copied or viewed on the host)."""
+    roots = expr if isinstance(expr, list) else [expr]
+    names = {symbol_name(node) for node in topological(roots) if node.op == "symbol"}
+    kind = kind_of(value for name, value in values.items() if name in names)
+    if kind.library == "numpy" or kind.library == "dask":
+        return kind, dict(values)
+    return kind, {name: to_host(value) if name in names else value
+                  for name, value in values.items()}
+
+
 def evaluate(expr: Expr, values: Mapping[str, Any], errors: str = "ignore") -> np.ndarray:
-    """The value of `expr` at `values`, with shape `(*batch, *expr.shape)`."""
-    computed, batch = forward_values([expr], values, errors=errors)
-    return finish(computed[expr], batch, expr.shape)
+    """The value of `expr` at `values`, with shape `(*batch, *expr.shape)`, as an array of the
+    kind and dtype given (`arrays`); dask arrays give a lazy dask array, through a kernel."""
+    kind, host = call_kind(expr, values)
+    if kind.library == "dask":
+        from .kernel import compile as compile_kernel  # kernel imports this module
+        lazy: np.ndarray = compile_kernel(expr, errors=errors)(**host)
+        return lazy
+    computed, batch = forward_values([expr], host, errors=errors, dtype=kind.dtype)
+    # Typed as numpy's (the common case); torch, CuPy, JAX and dask give their own arrays.
+    result: np.ndarray = from_compute(finish(computed[expr], batch, expr.shape, kind.dtype), kind)
+    return result
 
 
 def substitute(expr: Expr, mapping: Mapping[str, Any]) -> Expr:

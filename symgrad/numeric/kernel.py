@@ -8,7 +8,10 @@ Batch semantics are those of `Expr.eval` (API.md section 3): a symbol of shape `
 array of shape `(*batch, *s)`, the batch shapes of all arguments broadcast together, and every
 result, constants included, has shape `(*batch, *result_shape)`.
 
-Numerics: float64 throughout. With `errors="ignore"` (the default) a value outside an
+Arrays (API.md section 3, "Arrays and engines"): results have the kind and dtype of the
+arguments (`arrays.py`: float32 in gives float32 out; torch tensors give torch tensors; dask
+arrays give lazy dask arrays, block by block, `blocks.py`). `backend="numba"` or `"cupy"`
+runs a fused kernel (`emit_scalar.py`, `fused.py`) where the graph allows. With `errors="ignore"` (the default) a value outside an
 operation's domain is nan or ±inf as numpy computes it, with numpy's warnings silenced; with
 `errors="raise"` an output that is not finite raises `DomainError` naming the operation where
 the first non-finite value reaching it was made, and the point (found by evaluating again, so
@@ -27,7 +30,11 @@ from typing import Any, Callable, Mapping, Sequence, Union
 import numpy as np
 
 from ..calculus.differentiate import resolve_symbols, vjp
-from .emit_numpy import emit_kernel
+from .arrays import NUMPY64, Kind, from_compute, kind_of, to_compute, to_host
+from .blocks import call_blocks
+from .emit_numpy import emit_kernel, namespace_for
+from .emit_scalar import CUDA, PYTHON, scalar_program
+from .fused import BACKENDS, CupyElementwise, NumbaLoop, require
 from ..core import limits
 from ..core.errors import ArgumentError
 from .evaluate import ERRORS, batch_inputs, check_batch, finish, forward_values, largest_core
@@ -49,18 +56,22 @@ _RECENT_SIZE = 64
 
 
 class Kernel:
-    """A compiled numpy function of named arrays; build it with `sg.compile`.
+    """A compiled function of named arrays; build it with `sg.compile`.
 
     Call it with keyword arguments (the symbols' names) or positionally in the order of
     `kernel.args` (the sorted names). Values for names the kernel does not use are ignored,
-    as `.eval` ignores them. `kernel.source` is the generated Python source.
+    as `.eval` ignores them. `kernel.source` is the generated source (numpy statements, a
+    numba module or CUDA C); `kernel.backend` the backend asked for, and `kernel.fallback`
+    why a fused backend runs the numpy source instead (None when it does not).
     """
 
     def __init__(self, roots: list[Expr], template: Any, symbols: list[Expr], errors: str,
-                 chunk: int) -> None:
+                 chunk: int, backend: str = "numpy") -> None:
         self.args: list[str] = [symbol_name(symbol) for symbol in symbols]
         self.errors = errors
         self.chunk = chunk
+        self.backend = backend
+        self.fallback: str | None = None  # why a fused backend runs the numpy source instead
         self._roots = roots
         self._template = template
         self._symbols = symbols
@@ -68,52 +79,85 @@ class Kernel:
         limits.check("MAX_KERNEL_OPERANDS", sum(len(node.args) for node in order),
                      "compiling this kernel")
         self._largest = largest_core(order)
-        self._variants: dict[int, tuple[Callable[..., Any], tuple[bool, ...]]] = {}
+        self._variants: dict[tuple[int, str, str], tuple[Callable[..., Any], tuple[bool, ...]]] = {}
         everything = (1 << len(symbols)) - 1
-        emitted = self._variant(everything)
-        self.source: str = emitted.source
+        self.source: str = ""
+        self._engine: NumbaLoop | CupyElementwise | None = None
+        if backend != "numpy":
+            dialect = PYTHON if backend == "numba" else CUDA
+            program = scalar_program(roots, symbols, dialect) if symbols else "it has no inputs"
+            if isinstance(program, str):
+                self.fallback = program
+            else:
+                self._engine = NumbaLoop(program) if backend == "numba" else CupyElementwise(program)
+                self.source = self._engine.source
+                return
+        emitted = self._variant(everything, NUMPY64)
+        self.source = emitted.source
+        if self.fallback is not None:
+            if backend == "numba":
+                require("numba", "numba", "pip install symgrad[numba]")
+            self.source = (f"# backend={backend!r} runs this numpy source instead of a fused "
+                           f"kernel: {self.fallback}\n" + emitted.source)
 
-    def _variant(self, full: int) -> Any:
-        """The kernel specialised for the symbols in bit mask `full` having the whole batch shape.
+    def _variant(self, full: int, kind: Kind) -> Any:
+        """The kernel specialised for the symbols in bit mask `full` having the whole batch
+        shape, computing in `kind`'s dtype with its array module (numpy or CuPy).
 
-        Only the reuse of dead arrays differs between variants; `source` shows the one where
-        every argument has the whole batch shape.
+        Only the reuse of dead arrays differs between masks, and only the namespace's constant
+        arrays between kinds; `source` shows the one where every argument has the whole batch
+        shape.
         """
         emitted = emit_kernel(self._roots, self._symbols, full)
-        function, filename = _load(emitted.source, emitted.namespace)
+        function, filename = _load(emitted.source, namespace_for(emitted, kind.dtype, kind.xp))
         weakref.finalize(self, linecache.cache.pop, filename, None)
-        self._variants[full] = (function, emitted.owned)
+        library = "cupy" if kind.library == "cupy" else "numpy"
+        self._variants[(full, kind.dtype.char, library)] = (function, emitted.owned)
         return emitted
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Rebuilt from its DAG (pickled by structure) and compiled again where it is loaded.
         state = dag_records([*self._roots, *self._symbols])
         return (_unpickle_kernel, (state, len(self._roots), self._template, self.errors,
-                                   self.chunk))
+                                   self.chunk, self.backend))
 
     def __repr__(self) -> str:
-        return f"<symgrad.Kernel ({', '.join(self.args)}): {len(self._roots)} output(s)>"
+        backend = "" if self.backend == "numpy" else f", backend={self.backend!r}"
+        return f"<symgrad.Kernel ({', '.join(self.args)}): {len(self._roots)} output(s){backend}>"
 
     def __call__(self, /, *positional: Any, **values: Any) -> Any:
-        named = self._named(positional, values)
-        inputs, batch = batch_inputs(self._symbols, named)
+        return _rebuild(self._template, self._flat(self._named(positional, values)))
+
+    def _flat(self, named: dict[str, Any]) -> list[Any]:
+        """Every output, in the kind of the arguments (dask arrays: lazily, by blocks)."""
+        kind = kind_of([named[name] for name in self.args if name in named])
+        if kind.library == "dask":
+            return call_blocks(self._flat, self._symbols, [root.shape for root in self._roots],
+                               named)
+        if kind.library != "numpy":
+            named = {name: to_compute(value, kind) if name in self.args else value
+                     for name, value in named.items()}
+        inputs, batch = batch_inputs(self._symbols, named, kind.dtype, kind.xp)
         check_batch(batch, self._largest)
         arrays = [inputs[name] for name in self.args]
         if not batch:
             # One size-1 batch axis keeps every value an array (ufuncs return scalars for 0-d).
             arrays = [array[np.newaxis] for array in arrays]
         with np.errstate(all="ignore"):
-            results = self._run(arrays, batch)
+            results = self._run(arrays, batch, kind)
         if self.errors == "raise":
             self._raise_where_not_finite(results, named)
-        return _rebuild(self._template, results)
+        if kind.library != "numpy":
+            results = [from_compute(result, kind) for result in results]
+        return results
 
     def _raise_where_not_finite(self, results: list[Any], values: dict[str, Any]) -> None:
         # The kernel runs unchecked; an output that is not finite is traced again by evaluate,
         # which names the operation where the first non-finite value reaching it was made.
         for root, result in zip(self._roots, results):
             if not np.all(np.isfinite(result)):
-                forward_values([root], values, errors="raise")
+                host = {name: to_host(value) for name, value in values.items()}
+                forward_values([root], host, errors="raise")
 
     def _named(self, positional: tuple[Any, ...], values: dict[str, Any]) -> dict[str, Any]:
         if len(positional) > len(self.args):
@@ -127,29 +171,35 @@ class Kernel:
             values[name] = value
         return values
 
-    def _run(self, arrays: list[np.ndarray], batch: Shape) -> list[Any]:
+    def _run(self, arrays: list[np.ndarray], batch: Shape, kind: Kind) -> list[Any]:
+        if self._engine is not None:
+            return [self._finish(value, batch, root.shape, True, kind)
+                    for value, root in zip(self._engine.run(arrays, batch, kind), self._roots)]
         nb = max(1, len(batch))
         rows = max(1, self.chunk // max(1, size_of(batch[1:]))) if self.chunk else 0
-        if rows and batch and batch[0] >= 2 * rows:
-            return self._run_chunked(arrays, batch, rows)
-        function, owned = self._specialised(arrays, batch)
+        if rows and batch and batch[0] >= 2 * rows and kind.library != "cupy":
+            return self._run_chunked(arrays, batch, rows, kind)
+        function, owned = self._specialised(arrays, batch, kind)
         raw = function(nb, *arrays)
-        return [self._finish(value, batch, root.shape, fresh)
+        return [self._finish(value, batch, root.shape, fresh, kind)
                 for value, root, fresh in zip(raw, self._roots, owned)]
 
-    def _specialised(self, arrays: list[np.ndarray], batch: Shape) -> tuple[Callable[..., Any], tuple[bool, ...]]:
+    def _specialised(self, arrays: list[np.ndarray], batch: Shape,
+                     kind: Kind) -> tuple[Callable[..., Any], tuple[bool, ...]]:
         full = 0
         for position, array in enumerate(arrays):
             if array.shape[:len(batch)] == batch:
                 full |= 1 << position
-        if full not in self._variants:
-            self._variant(full)
-        return self._variants[full]
+        key = (full, kind.dtype.char, "cupy" if kind.library == "cupy" else "numpy")
+        if key not in self._variants:
+            self._variant(full, kind)
+        return self._variants[key]
 
-    def _run_chunked(self, arrays: list[np.ndarray], batch: Shape, rows: int) -> list[np.ndarray]:
+    def _run_chunked(self, arrays: list[np.ndarray], batch: Shape, rows: int,
+                     kind: Kind) -> list[np.ndarray]:
         """Evaluate blocks of `rows` along the first batch axis into preallocated results."""
-        results = [np.empty(batch + root.shape) for root in self._roots]
-        function, _ = self._specialised(arrays, batch)
+        results = [np.empty(batch + root.shape, dtype=kind.dtype) for root in self._roots]
+        function, _ = self._specialised(arrays, batch, kind)
         for start in range(0, batch[0], rows):
             block = slice(start, start + rows)
             parts = [array[block] if array.shape[0] != 1 else array for array in arrays]
@@ -158,25 +208,45 @@ class Kernel:
         return results
 
     @staticmethod
-    def _finish(value: Any, batch: Shape, shape: Shape, fresh: bool) -> Any:
-        """A result of shape (*batch, *shape): our own fresh array as it is, anything else copied."""
+    def _finish(value: Any, batch: Shape, shape: Shape, fresh: bool, kind: Kind) -> Any:
+        """A result of shape (*batch, *shape) and the call's dtype: our own fresh array as it
+        is, anything else copied."""
         if not batch and np.ndim(value) > len(shape):
             value = value.reshape(shape)  # drop the size-1 batch axis added for 0-d inputs
-        if fresh and np.shape(value) == batch + shape:
+        if fresh and np.shape(value) == batch + shape and value.dtype == kind.dtype:
             return value[()] if not batch and not shape else value
-        return finish(np.asarray(value), batch, shape)
+        return finish(kind.xp.asarray(value), batch, shape, kind.dtype, kind.xp)
 
 
-def _unpickle_kernel(state: Any, count: int, template: Any, errors: str, chunk: int) -> Kernel:
+def _unpickle_kernel(state: Any, count: int, template: Any, errors: str, chunk: int,
+                     backend: str = "numpy") -> Kernel:
     nodes = from_dag_records(state)
-    return Kernel(nodes[:count], template, nodes[count:], errors, chunk)
+    return Kernel(nodes[:count], template, nodes[count:], errors, chunk, backend)
+
+
+# Compiled array libraries import lazily through the builtins of the frame that calls them
+# (CPython's PyImport_Import reads `__builtins__` from the calling frame's globals), so a kernel
+# with no builtins at all breaks CuPy's ufuncs (KeyError: '__import__'). The kernel's only
+# builtin is an `__import__` limited to the array libraries; the source never names it (it
+# holds only generated names and literals).
+_KERNEL_IMPORTABLE = frozenset({"numpy", "cupy", "cupyx", "cupy_backends", "fastrlock"})
+
+
+def _kernel_import(name: str, globals: Any = None, locals: Any = None,
+                   fromlist: Sequence[str] = (), level: int = 0) -> Any:
+    """`__import__` for code called from a kernel: array library modules only."""
+    if level != 0 or name.partition(".")[0] not in _KERNEL_IMPORTABLE:
+        raise ImportError(f"code called from a symgrad kernel may import only its array "
+                          f"library's modules, not {name!r}")
+    return builtins.__import__(name, globals, locals, fromlist, level)
 
 
 def _load(source: str, namespace: dict[str, Any]) -> tuple[Callable[..., Any], str]:
-    """Compile `source` with no builtins; register it so tracebacks show generated lines."""
+    """Compile `source` with one builtin (`_kernel_import`); register it so tracebacks show
+    generated lines."""
     filename = f"<symgrad-kernel-{next(_COUNTER)}>"
     code = builtins.compile(source, filename, "exec")
-    scope: dict[str, Any] = {"__builtins__": {}, **namespace}
+    scope: dict[str, Any] = {"__builtins__": {"__import__": _kernel_import}, **namespace}
     exec(code, scope)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     return scope["kernel"], filename
@@ -251,7 +321,8 @@ def _chunk_points(chunk: int | str | None) -> int:
 
 
 def compile(outputs: Outputs, wrt: str | Sequence[str | Expr] | None = None, grad: bool = False,
-            errors: str = "ignore", *, chunk: int | str | None = "auto") -> Kernel:
+            errors: str = "ignore", *, chunk: int | str | None = "auto",
+            backend: str = "numpy") -> Kernel:
     """A numpy kernel computing `outputs` (an Expr, or a list or dict of them) over batches.
 
     With `grad=True` it returns `(value, {name: gradient})` (or the outputs' structure with a
@@ -261,7 +332,18 @@ def compile(outputs: Outputs, wrt: str | Sequence[str | Expr] | None = None, gra
     where a value leaves an operation's domain; the default gives nan/inf silently.
     Batches larger than `chunk` points (default CHUNK_POINTS) are evaluated in blocks of that
     size; `chunk=None` never splits. Kernels are cached by the identity of their DAG.
+
+    `backend` chooses how the kernel is built: "numpy" (the readable source of numpy
+    statements), "numba" (one fused loop over points, compiled by numba) or "cupy" (one fused
+    CuPy ElementwiseKernel, built on the first call). A graph a fused backend does not cover
+    (core axes, an operation without a fused form) runs the numpy source; `kernel.fallback`
+    and the first line of `kernel.source` say why.
     """
+    if backend not in BACKENDS:
+        raise ArgumentError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, "
+                            f"not {backend!r}")
+    if backend == "numba":
+        require("numba", "numba", "pip install symgrad[numba]")
     if errors not in ERRORS:
         raise ArgumentError(f"errors must be 'ignore' or 'raise', not {errors!r}")
     if wrt is not None and not grad:
@@ -272,10 +354,10 @@ def compile(outputs: Outputs, wrt: str | Sequence[str | Expr] | None = None, gra
     if not leaves:
         raise ArgumentError("nothing to compile: give an Expr, or a non-empty list or dict")
     wrt_key = wrt if wrt is None or isinstance(wrt, (str, Expr)) else tuple(wrt)
-    key = (structure, bool(grad), wrt_key, errors, points)
+    key = (structure, bool(grad), wrt_key, errors, points, backend)
     kernel = _CACHE.get(key)
     if kernel is None:
-        kernel = _build(template, leaves, wrt, bool(grad), errors, points)
+        kernel = _build(template, leaves, wrt, bool(grad), errors, points, backend)
         _CACHE[key] = kernel
     _RECENT[key] = kernel  # a few strong references, so a loop that recompiles hits the cache
     _RECENT.move_to_end(key)
@@ -285,12 +367,12 @@ def compile(outputs: Outputs, wrt: str | Sequence[str | Expr] | None = None, gra
 
 
 def _build(template: Template, leaves: list[Expr], wrt: Any, grad: bool, errors: str,
-           points: int) -> Kernel:
+           points: int, backend: str) -> Kernel:
     if not grad:
-        return Kernel(leaves, template, _kernel_symbols(leaves), errors, points)
+        return Kernel(leaves, template, _kernel_symbols(leaves), errors, points, backend)
     differentiated = resolve_symbols(leaves, wrt)
     values = list(leaves)
     gradients = _with_gradients(template, leaves, differentiated)
     # A differentiated name the outputs do not use has partial 0 and needs no value.
     symbols = _kernel_symbols(values)
-    return Kernel(leaves, (template, gradients), symbols, errors, points)
+    return Kernel(leaves, (template, gradients), symbols, errors, points, backend)

@@ -18,7 +18,9 @@ from ..core.opspec import fit_shape
 from ..core.shapes import Shape
 from ..core.traverse import topological
 from .backend import NumericBackend, align, batched_value, mask, zero_upstream
-from .evaluate import finish, forward_values
+from .arrays import FLOAT64, Kind, from_compute
+from .evaluate import call_kind, finish, forward_values
+from .kernel import compile as compile_kernel
 from ..language.printing import to_text
 
 
@@ -115,9 +117,12 @@ def reverse(expr: Expr, at: Mapping[str, Any], wrt: str | Expr | Sequence[str | 
     if not isinstance(at, Mapping):
         raise ArgumentError(f"at takes a mapping of names to values, not {type(at).__name__}")
     symbols = resolve_symbols(expr, wrt)
+    kind, host = call_kind(expr, at)
+    if kind.library == "dask":
+        return _reverse_dask(expr, host, symbols, seed, errors)
     seed_value = _seed_array(expr, seed)
     order = topological([expr])
-    values, batch = forward_values([expr], at, errors=errors, keep_all=True)
+    values, batch = forward_values([expr], host, errors=errors, keep_all=True, dtype=kind.dtype)
     values, full = _with_batch(values, batch, seed_value, expr.shape)
     nb = len(full)
     sweep = _Sweep(order, values, nb, depends(order, set(symbols)), watch=errors == "raise")
@@ -126,23 +131,38 @@ def reverse(expr: Expr, at: Mapping[str, Any], wrt: str | Expr | Sequence[str | 
         for node in reversed(order):
             if node in sweep.live:
                 sweep.propagate(node)
-    value = _plain(finish(values[expr], full, expr.shape))
-    gradients = {symbol_name(symbol): _plain(_gradient(sweep, symbol, full)) for symbol in symbols}
+    value = _plain(finish(values[expr], full, expr.shape, kind.dtype), kind)
+    gradients = {symbol_name(symbol): _plain(_gradient(sweep, symbol, full, kind.dtype), kind)
+                 for symbol in symbols}
     if errors == "raise":
-        _check_gradients(gradients, at, sweep.first_bad)
+        _check_gradients(gradients, host, sweep.first_bad)
     return value, gradients
 
 
-def _gradient(sweep: _Sweep, symbol: Expr, batch: Shape) -> np.ndarray:
+def _reverse_dask(expr: Expr, at: Mapping[str, Any], symbols: list[Expr], seed: Any,
+                  errors: str) -> tuple[Any, dict[str, Any]]:
+    """Lazy dask results, through a gradient kernel mapped over the blocks."""
+    if seed is not None or expr.shape != ():
+        raise ArgumentError("with dask arrays, reverse takes a scalar expression and no seed; "
+                            "compile sg.jacobian(...) for other derivatives")
+    kernel = compile_kernel(expr, wrt=list(symbols), grad=True, errors=errors)
+    value, gradients = kernel(**at)
+    return value, dict(gradients)
+
+
+def _gradient(sweep: _Sweep, symbol: Expr, batch: Shape, dtype: np.dtype[Any]) -> np.ndarray:
     adjoint = sweep.adjoints.get(symbol)
     if adjoint is None:
-        return finish(np.zeros(symbol.shape), batch, symbol.shape)
-    return finish(fit_shape(sweep.backend, adjoint, symbol.shape), batch, symbol.shape)
+        return finish(np.zeros(symbol.shape), batch, symbol.shape, dtype)
+    return finish(fit_shape(sweep.backend, adjoint, symbol.shape), batch, symbol.shape, dtype)
 
 
-def _plain(value: Any) -> Any:
-    """A 0-d result as a Python float, as the API shows it (51.0, not np.float64(51.0))."""
-    return float(value) if np.ndim(value) == 0 else value
+def _plain(value: Any, kind: Kind) -> Any:
+    """A result of the caller's kind; a 0-d float64 numpy result as a Python float, as the API
+    shows it (51.0, not np.float64(51.0)); a float32 one stays np.float32."""
+    if kind.library == "numpy" and kind.dtype == FLOAT64 and np.ndim(value) == 0:
+        return float(value)
+    return from_compute(value, kind)
 
 
 def _check_gradients(gradients: Mapping[str, Any], at: Mapping[str, Any], culprit: Expr | None) -> None:

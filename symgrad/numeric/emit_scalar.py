@@ -1,0 +1,354 @@
+"""Fused kernel source: one scalar statement per shared DAG node, for one point at a time.
+
+The walk is the numpy emitter's (`emit_numpy`): products regrouped by `share_products`,
+topological order, the symbols each node depends on, constants folded once, negations and
+reciprocals absorbed, and sums, products and powers as the steps of `semantics`. Only the
+text differs: each statement computes one point's number, in a dialect (`PYTHON` for numba,
+`CUDA` for CuPy's ElementwiseKernel), so the numbers are those of `eval` up to the last bits
+of the elementary functions' implementations.
+
+Graphs whose operations all have a dialect template fuse. In the numba dialect a value with
+core axes (up to MAX_UNROLLED elements) is one scalar per element, and a non-elementwise
+operation (sum, mean, norm, @, index, transpose, ...) is unrolled by running its own numpy
+function on arrays of `Term`s, which write its arithmetic as text; the CUDA dialect takes
+scalars per point only. For any other graph `scalar_program` returns the reason, and the
+kernel falls back to the numpy source (see `kernel.py`). The text holds only names made here
+(`s0` symbol values, `t3` temporaries, `s0_2` and `t3_1` elements) and numeric literals.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Union
+
+import numpy as np
+
+from ..core.expr import Expr, constant_value
+from ..core.shapes import Shape, size_of
+from ..core.traverse import topological
+from .emit_numpy import absorbed_nodes, dependency_masks
+from .evaluate import node_value
+from .semantics import PREV, Operand, STEPPED, operands, share_products, steps_of
+
+MAX_UNROLLED = 64  # elements per point of one value in a fused loop
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one language writes literals and each step or operation on named scalars."""
+
+    name: str
+    templates: dict[str, str]          # ufunc step or op name -> format with {0}, {1}, ...
+    nan: str
+    inf: str
+    unrolls: bool = False              # values with core axes become one scalar per element
+
+
+_COMMON_STEPS = {
+    "add": "({0} + {1})", "subtract": "({0} - {1})", "multiply": "({0} * {1})",
+    "divide": "({0} / {1})", "negative": "(-{0})", "square": "({0} * {0})",
+}
+
+# asec(x) = acos(1/x), as the operation table computes it; the others alike.
+_INVERSE_RECIPROCALS = {"asec": "acos", "acsc": "asin", "acot": "atan", "asech": "acosh",
+                        "acsch": "asinh", "acoth": "atanh"}
+
+PYTHON = Dialect("numba", {
+    **_COMMON_STEPS, "sqrt": "math.sqrt({0})", "power": "({0} ** {1})",
+    **{name: f"math.{name}({{0}})" for name in (
+        "sin", "cos", "tan", "asin", "acos", "atan", "asinh", "acosh", "atanh", "sinh", "cosh",
+        "tanh", "exp", "expm1", "log", "log2", "log10", "log1p", "erf")},
+    "exp2": "(2.0 ** {0})", "cbrt": "np.cbrt({0})", "atan2": "math.atan2({0}, {1})",
+    "abs": "abs({0})", "sigmoid": "(1.0 / (1.0 + math.exp(-{0})))",
+    "softplus": "({0} + math.log1p(math.exp(-{0})) if {0} > 0.0 else math.log1p(math.exp({0})))",
+    "sign": "(1.0 if {0} > 0.0 else (-1.0 if {0} < 0.0 else {0}))",
+    "relu": "({0} if {0} > 0.0 or {0} != {0} else 0.0)",
+    "min": "({0} if {0} <= {1} or {0} != {0} else {1})",
+    "max": "({0} if {0} >= {1} or {0} != {0} else {1})",
+    "where": "({1} if {0} != 0.0 else {2})",
+    "lt": "(1.0 if {0} < {1} else 0.0)", "le": "(1.0 if {0} <= {1} else 0.0)",
+    "gt": "(1.0 if {0} > {1} else 0.0)", "ge": "(1.0 if {0} >= {1} else 0.0)",
+    "eq": "(1.0 if {0} == {1} else 0.0)", "ne": "(1.0 if {0} != {1} else 0.0)",
+    "sec": "(1.0 / math.cos({0}))", "csc": "(1.0 / math.sin({0}))",
+    "cot": "(math.cos({0}) / math.sin({0}))", "sech": "(1.0 / math.cosh({0}))",
+    "csch": "(1.0 / math.sinh({0}))", "coth": "(1.0 / math.tanh({0}))",
+    **{name: f"math.{inverse}(1.0 / {{0}})" for name, inverse in _INVERSE_RECIPROCALS.items()},
+}, nan="math.nan", inf="math.inf", unrolls=True)
+
+CUDA = Dialect("cuda", {
+    **_COMMON_STEPS, "sqrt": "sqrt({0})", "power": "pow({0}, {1})",
+    **{name: f"{name}({{0}})" for name in (
+        "sin", "cos", "tan", "asin", "acos", "atan", "asinh", "acosh", "atanh", "sinh", "cosh",
+        "tanh", "exp", "expm1", "log", "log2", "log10", "log1p", "erf", "exp2", "cbrt")},
+    "atan2": "atan2({0}, {1})", "abs": "fabs({0})",
+    "sigmoid": "(1.0 / (1.0 + exp(-{0})))",
+    "softplus": "({0} > 0.0 ? {0} + log1p(exp(-{0})) : log1p(exp({0})))",
+    "sign": "({0} > 0.0 ? 1.0 : ({0} < 0.0 ? -1.0 : {0}))",
+    "relu": "(({0} > 0.0 || {0} != {0}) ? {0} : 0.0)",
+    "min": "(({0} <= {1} || {0} != {0}) ? {0} : {1})",
+    "max": "(({0} >= {1} || {0} != {0}) ? {0} : {1})",
+    "where": "({0} != 0.0 ? {1} : {2})",
+    "lt": "({0} < {1} ? 1.0 : 0.0)", "le": "({0} <= {1} ? 1.0 : 0.0)",
+    "gt": "({0} > {1} ? 1.0 : 0.0)", "ge": "({0} >= {1} ? 1.0 : 0.0)",
+    "eq": "({0} == {1} ? 1.0 : 0.0)", "ne": "({0} != {1} ? 1.0 : 0.0)",
+    "sec": "(1.0 / cos({0}))", "csc": "(1.0 / sin({0}))", "cot": "(cos({0}) / sin({0}))",
+    "sech": "(1.0 / cosh({0}))", "csch": "(1.0 / sinh({0}))", "coth": "(1.0 / tanh({0}))",
+    **{name: f"{inverse}(1.0 / {{0}})" for name, inverse in _INVERSE_RECIPROCALS.items()},
+}, nan="__longlong_as_double(0x7ff8000000000000LL)",
+    inf="__longlong_as_double(0x7ff0000000000000LL)")
+
+# clamp(x, low, high) = min(max(x, low), high), written through the two templates.
+_COMPOSED: dict[str, Callable[[Dialect, list[str]], str]] = {
+    "clamp": lambda dialect, texts: dialect.templates["min"].format(
+        dialect.templates["max"].format(texts[0], texts[1]), texts[2]),
+}
+
+
+@dataclass(frozen=True)
+class ScalarProgram:
+    """One point's computation: statements `(target, expression, first)` in order (`first`:
+    the target's first assignment, where C declares it), then the roots' element texts.
+
+    A value with core axes is one scalar per element (`t3_0`, `t3_1`, ...: the inner loops
+    over core axes unrolled, MAX_UNROLLED elements at most); the input `a{k}` of a symbol with
+    core axes and the output `o{r}` of such a root are read and written as `[i, j]`, j the
+    flat element index.
+    """
+
+    inputs: tuple[Shape, ...]                      # each symbol's core shape
+    statements: tuple[tuple[str, str, bool], ...]
+    outputs: tuple[tuple[str, ...], ...]           # per root, its elements' texts, flat
+    shapes: tuple[Shape, ...]                      # per root, its core shape
+
+    @property
+    def symbols(self) -> int:
+        return len(self.inputs)
+
+
+Program = Union[ScalarProgram, str]
+
+
+def scalar_program(roots: list[Expr], symbols: list[Expr], dialect: Dialect) -> Program:
+    """The fused program computing `roots` from `symbols`, or why there is none."""
+    roots, _ = share_products(roots)
+    order = topological(roots)
+    for node in order:
+        if node.shape != () and not dialect.unrolls:
+            return (f"a value has core shape {node.shape} ({node.op}); the fused "
+                    f"{dialect.name} kernel handles scalars per point only")
+        if size_of(node.shape) > MAX_UNROLLED:
+            return (f"a value has {size_of(node.shape)} elements per point ({node.op}); the "
+                    f"fused {dialect.name} loop unrolls at most {MAX_UNROLLED}")
+    masks = dependency_masks(order, symbols)
+    absorbed = absorbed_nodes(order, set(roots), masks)
+    names: dict[Expr, np.ndarray] = {symbol: _element_names(f"s{position}", symbol.shape)
+                                     for position, symbol in enumerate(symbols)}
+    folded: dict[Expr, np.ndarray] = {}
+    statements: list[tuple[str, str, bool]] = []
+    computed = 0
+    with np.errstate(all="ignore"):
+        for node in order:
+            if not masks[node]:
+                value = (constant_value(node) if node.op == "const"
+                         else np.asarray(node_value(node, folded.__getitem__, 0), dtype=np.float64))
+                folded[node] = value
+                names[node] = _literals(value, dialect)
+            elif node.op != "symbol" and node not in absorbed:
+                targets = _element_names(f"t{computed}", node.shape)
+                made = _statements(node, targets, names, dialect)
+                if isinstance(made, str):
+                    return made
+                statements.extend(made)
+                names[node] = targets
+                computed += 1
+    return ScalarProgram(tuple(symbol.shape for symbol in symbols), tuple(statements),
+                         tuple(tuple(names[root].ravel()) for root in roots),
+                         tuple(root.shape for root in roots))
+
+
+def _element_names(stem: str, shape: Shape) -> np.ndarray:
+    """`stem` for a scalar; `stem_0`, `stem_1`, ... (in `shape`) for one with core axes."""
+    if shape == ():
+        return np.array(stem, dtype=object)
+    return np.array([f"{stem}_{j}" for j in range(size_of(shape))], dtype=object).reshape(shape)
+
+
+def _literals(value: np.ndarray, dialect: Dialect) -> np.ndarray:
+    texts = [_literal(float(item), dialect) for item in np.ravel(value)]
+    return np.array(texts, dtype=object).reshape(np.shape(value))
+
+
+def _aligned(texts: np.ndarray, shape: Shape) -> np.ndarray:
+    """Element texts broadcast to core `shape` (core axes aligned on the right)."""
+    return np.broadcast_to(texts, shape)
+
+
+def _statements(node: Expr, targets: np.ndarray, names: dict[Expr, np.ndarray],
+                dialect: Dialect) -> list[tuple[str, str, bool]] | str:
+    """The statements computing every element of `node` into `targets`, or why not."""
+    if not node.spec.elementwise:
+        return _unrolled(node, targets, names, dialect)
+    if node.params and node.op not in STEPPED:
+        return f"{node.op} with parameters has no fused {dialect.name} form"
+    if node.op not in STEPPED and node.op not in _COMPOSED and node.op not in dialect.templates:
+        return f"{node.op} has no fused {dialect.name} form"
+    try:
+        args = {arg: _aligned(names[arg], node.shape) for arg in operands(node)}
+    except ValueError:
+        return f"{node.op}'s operands do not broadcast element by element"
+    made: list[tuple[str, str, bool]] = []
+    for element in np.ndindex(*node.shape):
+        target = str(targets[element])
+        if node.op in STEPPED:
+            for ufunc, items in steps_of(node):
+                texts = [_operand(operand, target, args, element, dialect) for operand in items]
+                made.append((target, dialect.templates[ufunc].format(*texts), not made))
+            continue
+        texts = [str(args[arg][element]) for arg in node.args]
+        formula = (_COMPOSED[node.op](dialect, texts) if node.op in _COMPOSED
+                   else dialect.templates[node.op].format(*texts))
+        made.append((target, formula, True))
+    return made
+
+
+def _unrolled(node: Expr, targets: np.ndarray, names: dict[Expr, np.ndarray],
+              dialect: Dialect) -> list[tuple[str, str, bool]] | str:
+    """A non-elementwise operation (sum, @, index, transpose, ...) element by element: its own
+    numpy function applied to arrays of `Term`s, which write the arithmetic it does as text."""
+    if not dialect.unrolls:
+        return f"{node.op} has no fused {dialect.name} form"
+    arguments = [np.vectorize(Term, otypes=[object])(names[arg]) if names[arg].ndim
+                 else Term(str(names[arg])) for arg in node.args]
+    try:
+        result = np.asarray(node.spec.numpy(*arguments, nb=0, **node.kwargs), dtype=object)
+    except (TypeError, ValueError, AttributeError) as error:
+        return f"{node.op} could not be unrolled for the fused {dialect.name} loop ({error})"
+    if result.shape != node.shape:
+        return f"{node.op} could not be unrolled for the fused {dialect.name} loop"
+    return [(str(targets[element]), _term_text(result[element], dialect), True)
+            for element in np.ndindex(*node.shape)]
+
+
+class Term:
+    """A scalar written as Python text: numpy's object-dtype loops call these operators (and
+    `sqrt`), so an operation's own numpy function writes out its arithmetic."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def _with(self, template: str, other: object, reflected: bool = False) -> Term:
+        texts = (_term_text(other, PYTHON), self.text)
+        return Term(template.format(*(texts if reflected else texts[::-1])))
+
+    def __add__(self, other: object) -> Term:
+        return self._with("({0} + {1})", other)
+
+    def __radd__(self, other: object) -> Term:
+        # einsum and sum start from 0; 0 + x is x
+        return self if isinstance(other, int) and other == 0 else self._with("({0} + {1})", other, True)
+
+    def __sub__(self, other: object) -> Term:
+        return self._with("({0} - {1})", other)
+
+    def __rsub__(self, other: object) -> Term:
+        return self._with("({0} - {1})", other, True)
+
+    def __mul__(self, other: object) -> Term:
+        return self._with("({0} * {1})", other)
+
+    def __rmul__(self, other: object) -> Term:
+        return self._with("({0} * {1})", other, True)
+
+    def __truediv__(self, other: object) -> Term:
+        return self._with("({0} / {1})", other)
+
+    def __rtruediv__(self, other: object) -> Term:
+        return self._with("({0} / {1})", other, True)
+
+    def __neg__(self) -> Term:
+        return Term(f"(-{self.text})")
+
+    def sqrt(self) -> Term:
+        return Term(f"math.sqrt({self.text})")
+
+
+def _term_text(item: object, dialect: Dialect) -> str:
+    if isinstance(item, Term):
+        return item.text
+    if isinstance(item, (int, float, np.number)):
+        return _literal(float(item), dialect)
+    raise TypeError(f"an unexpected {type(item).__name__} in an unrolled operation")
+
+
+def _operand(operand: Operand, previous: str, args: dict[Expr, np.ndarray],
+             element: tuple[int, ...], dialect: Dialect) -> str:
+    if operand is PREV:
+        return previous
+    if isinstance(operand, float):
+        return _literal(operand, dialect)
+    assert isinstance(operand, Expr)
+    return str(args[operand][element])
+
+
+def _literal(value: float, dialect: Dialect) -> str:
+    if math.isfinite(value):
+        return repr(float(value))
+    if math.isnan(value):
+        return dialect.nan
+    return dialect.inf if value > 0 else f"(-{dialect.inf})"
+
+
+# -- the two renderings ------------------------------------------------------------------------------
+def numba_source(program: ScalarProgram, hoisted: int = 0) -> str:
+    """A module defining `kernel(n, a0, ..., o0, ...)`: one loop over n points of flat arrays
+    (`(n,)` for scalars per point, `(n, elements)` for values with core axes).
+
+    The symbols in bit mask `hoisted` have one value for every point (read once, before the
+    loop); the others have n values.
+    """
+    inputs = [f"a{position}" for position in range(program.symbols)]
+    outputs = [f"o{position}" for position in range(len(program.outputs))]
+    lines = ["import math", "", "import numba", "import numpy as np", "", "",
+             "@numba.njit(fastmath=False, cache=True, error_model='numpy')",
+             f"def kernel({', '.join(['n'] + inputs + outputs)}):"]
+    for position, shape in enumerate(program.inputs):
+        if hoisted >> position & 1:
+            lines += [f"    {name} = a{position}[{index}]"
+                      for name, index in _elements(f"s{position}", shape, "0")]
+    lines.append("    for i in range(n):")
+    for position, shape in enumerate(program.inputs):
+        if not hoisted >> position & 1:
+            lines += [f"        {name} = a{position}[{index}]"
+                      for name, index in _elements(f"s{position}", shape, "i")]
+    lines += [f"        {target} = {expression}" for target, expression, _ in program.statements]
+    for position, (texts, shape) in enumerate(zip(program.outputs, program.shapes)):
+        lines += [f"        o{position}[{index}] = {text}"
+                  for text, (_, index) in zip(texts, _elements("", shape, "i"))]
+    return "\n".join(lines) + "\n"
+
+
+def _elements(stem: str, shape: Shape, point: str) -> list[tuple[str, str]]:
+    """(element name, index text) for each element of a value of core `shape` at `point`."""
+    if shape == ():
+        return [(stem, point)]
+    return [(f"{stem}_{j}", f"{point}, {j}") for j in range(size_of(shape))]
+
+
+def cuda_source(program: ScalarProgram) -> str:
+    """The body of a `cupy.ElementwiseKernel` with inputs `T a0, ...` and outputs `T o0, ...`,
+    computing in double and storing in the arrays' type T."""
+    lines = [f"double s{position} = a{position};" for position in range(program.symbols)]
+    for target, expression, first in program.statements:
+        lines.append(f"{'double ' if first else ''}{target} = {expression};")
+    lines += [f"o{position} = {texts[0]};" for position, texts in enumerate(program.outputs)]
+    return "\n".join(lines) + "\n"
+
+
+def cuda_parameters(program: ScalarProgram) -> tuple[str, str]:
+    """The ElementwiseKernel's input and output parameter lists."""
+    inputs = ", ".join(f"T a{position}" for position in range(program.symbols))
+    outputs = ", ".join(f"T o{position}" for position in range(len(program.outputs)))
+    return inputs, outputs

@@ -1,0 +1,161 @@
+"""`sg.compile(..., backend=...)` (issue 15): the fused numba loop and the CuPy kernel's CUDA
+source, generated from the DAG walk of the numpy source; the numpy kernel is the oracle."""
+
+from __future__ import annotations
+
+import importlib.util
+import pickle
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import symgrad as sg
+
+from optional import need
+
+x, w, y = sg.symbols("x w y")
+LOSS = sg.log(1 + sg.exp(-y * (w * x))) + sg.where(x > 0, sg.sqrt(x), 0) + sg.sigmoid(x) ** 2
+XS = np.linspace(-1.5, 2.0, 9)
+
+# Every name the generated numba module and CUDA body may contain.
+NUMBA_WORDS = {"import", "math", "numba", "numpy", "as", "np", "njit", "fastmath", "False",
+               "cache", "True", "error_model", "def", "kernel", "for", "in", "range", "n", "i",
+               "if", "else", "or", "abs"}
+CUDA_WORDS = {"double", "T", "cupy", "ElementwiseKernel", "in_params", "out_params", "name",
+              "symgrad_fused", "__longlong_as_double"}
+GENERATED = re.compile(r"[asot]\d+")
+IDENTIFIER = re.compile(r"\b[A-Za-z_]\w*")
+
+
+def words(source: str) -> set[str]:
+    """Identifiers of `source` that are not generated names (a0, s1, t2, o3)."""
+    return {word for word in IDENTIFIER.findall(source) if not GENERATED.fullmatch(word)}
+
+
+def math_words(dialect: str) -> set[str]:
+    """The function names the dialect's templates use (math.sin, sin, ...)."""
+    from symgrad.numeric.emit_scalar import CUDA, PYTHON
+    templates = (PYTHON if dialect == "numba" else CUDA).templates.values()
+    return {word for template in templates for word in IDENTIFIER.findall(template)}
+
+
+def test_an_unknown_backend_is_an_argument_error():
+    with pytest.raises(sg.ArgumentError, match="backend must be one of 'numpy', 'numba', 'cupy'"):
+        sg.compile(LOSS, backend="jax")
+
+
+def test_a_missing_numba_is_a_clear_symgrad_error(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba now raises ImportError
+    with pytest.raises(sg.ArgumentError, match=r"needs numba.*pip install symgrad\[numba\]"):
+        sg.compile(sg.cos(x) * 3, backend="numba")
+
+
+def test_the_cuda_source_exists_without_cupy_and_a_call_says_what_is_missing():
+    kernel = sg.compile(LOSS, grad=True, backend="cupy")
+    assert kernel.fallback is None and "double t0 = " in kernel.source
+    assert "out_params='T o0, T o1, T o2, T o3'" in kernel.source
+    assert words(kernel.source) <= CUDA_WORDS | math_words("cuda")
+    if importlib.util.find_spec("cupy") is None:
+        with pytest.raises(sg.ArgumentError, match="needs cupy"):
+            kernel(x=XS, w=0.5, y=1.0)
+
+
+def test_fused_sources_hold_no_user_text_and_are_the_same_in_every_process():
+    hostile = sg.symbols("__import__ os exec")
+    expr = sg.exp(hostile[0]) * sg.sin(hostile[1]) / (1 + hostile[2] ** 2)
+    program = ("import symgrad as sg\n"
+               "a, b, c = sg.symbols('__import__ os exec')\n"
+               "e = sg.exp(a) * sg.sin(b) / (1 + c ** 2)\n"
+               "import sys; sys.stdout.write(sg.compile(e, grad=True, backend=sys.argv[1]).source)\n")
+    for backend, allowed in (("cupy", CUDA_WORDS | math_words("cuda")),
+                             ("numba", NUMBA_WORDS | math_words("numba"))):
+        if backend == "numba":
+            need("numba")
+        source = sg.compile(expr, grad=True, backend=backend).source
+        assert words(source) <= allowed, words(source) - allowed
+        assert "__import__" not in source and "os" not in words(source)
+        done = subprocess.run([sys.executable, "-c", program, backend], capture_output=True,
+                              text=True, check=True, env={"PYTHONHASHSEED": "123"})
+        assert done.stdout == source
+
+
+class TestNumba:
+    @pytest.fixture(autouse=True)
+    def _numba(self) -> None:
+        need("numba")
+
+    def test_the_fused_loop_matches_the_numpy_kernel_and_keeps_float32(self):
+        fused = sg.compile(LOSS, grad=True, backend="numba")
+        assert fused.fallback is None and fused.backend == "numba"
+        assert "@numba.njit(fastmath=False, cache=True" in fused.source
+        assert "    for i in range(n):" in fused.source
+        value, gradient = fused(x=XS, w=0.5, y=1.0)
+        expected_value, expected_gradient = sg.compile(LOSS, grad=True)(x=XS, w=0.5, y=1.0)
+        np.testing.assert_allclose(value, expected_value, rtol=1e-12)
+        for name in ("w", "x", "y"):
+            np.testing.assert_allclose(gradient[name], expected_gradient[name], rtol=1e-12)
+        single, single_gradient = fused(x=XS.astype(np.float32), w=0.5, y=1.0)
+        assert single.dtype == single_gradient["x"].dtype == np.float32
+        np.testing.assert_allclose(single, expected_value, rtol=1e-5)
+
+    def test_batch_shapes_broadcast_and_scalars_stay_scalars(self):
+        fused = sg.compile(LOSS, grad=True, backend="numba")
+        plain = sg.compile(LOSS, grad=True)
+        arguments = {"x": XS.reshape(9, 1), "w": np.linspace(0.1, 0.5, 4), "y": 1.0}
+        value, gradient = fused(**arguments)
+        expected_value, expected_gradient = plain(**arguments)
+        assert value.shape == gradient["y"].shape == (9, 4)
+        np.testing.assert_allclose(value, expected_value, rtol=1e-12)
+        np.testing.assert_allclose(gradient["w"], expected_gradient["w"], rtol=1e-12)
+        one, one_gradient = fused(x=2.0, w=0.5, y=1.0)
+        assert np.ndim(one) == 0 and one == pytest.approx(float(plain(x=2.0, w=0.5, y=1.0)[0]),
+                                                           rel=1e-12)
+
+    def test_errors_raise_and_pickling_keep_the_backend(self):
+        fused = sg.compile(sg.log(x) * w, errors="raise", backend="numba")
+        with pytest.raises(sg.DomainError, match="log is not finite at"):
+            fused(x=np.array([1.0, -1.0]), w=2.0)
+        loaded = pickle.loads(pickle.dumps(fused))
+        assert loaded.backend == "numba" and loaded.source == fused.source
+        np.testing.assert_allclose(loaded(x=np.array([1.0, 2.0]), w=2.0), 2 * np.log([1.0, 2.0]))
+
+    def test_core_axes_unroll_into_the_loop_and_reductions_and_matmul_match(self):
+        vector = sg.symbols("v", shape=(3,))
+        matrix = sg.symbols("M", shape=(2, 3))
+        expr = sg.sum(sg.tanh(matrix @ vector) * x) + sg.norm(vector) * sg.mean(vector)
+        fused = sg.compile(expr, grad=True, backend="numba")
+        assert fused.fallback is None and "s1_2 = a1[i, 2]" in fused.source
+        rng = np.random.default_rng(3)
+        arguments = {"M": rng.standard_normal((2, 3)), "v": rng.standard_normal((6, 3)),
+                     "x": rng.standard_normal(6)}
+        value, gradient = fused(**arguments)
+        expected_value, expected_gradient = sg.compile(expr, grad=True)(**arguments)
+        assert gradient["M"].shape == (6, 2, 3) and gradient["v"].shape == (6, 3)
+        np.testing.assert_allclose(value, expected_value, rtol=1e-12)
+        for name in ("M", "v", "x"):
+            np.testing.assert_allclose(gradient[name], expected_gradient[name], rtol=1e-12,
+                                       atol=1e-14)
+
+    def test_large_core_axes_fall_back_to_the_numpy_source_and_say_so(self):
+        vector = sg.symbols("big", shape=(100,))
+        fused = sg.compile(sg.sum(vector * x), grad=True, backend="numba")
+        assert fused.fallback is not None and "unrolls at most 64" in fused.fallback
+        assert fused.source.startswith("# backend='numba' runs this numpy source instead")
+        points = np.arange(400.0).reshape(4, 100)
+        value, gradient = fused(big=points, x=2.0)
+        np.testing.assert_allclose(value, 2 * points.sum(axis=1))
+        np.testing.assert_allclose(gradient["big"], np.full((4, 100), 2.0))
+
+
+def test_the_gpu_benchmark_exits_with_a_clear_message_without_a_gpu():
+    if importlib.util.find_spec("cupy") is not None:
+        pytest.skip("CuPy is installed: the benchmark would run")
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_gpu.py"
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2
+    assert "needs CuPy and a CUDA GPU: CuPy is not installed" in done.stderr
