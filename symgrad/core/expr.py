@@ -196,7 +196,8 @@ class Expr:
         return to_latex(self)
 
     def _repr_latex_(self) -> str:
-        return f"${self.latex()}$"
+        # \displaystyle: inline math would shrink fractions to the size of subscripts.
+        return rf"$\displaystyle {self.latex()}$"
 
     def to_dot(self) -> str:
         """Graphviz text of the DAG, one node per shared subexpression."""
