@@ -38,7 +38,7 @@ SHAPES = {"w": (3,)}
     ("1 - x**2", r"1 - x^{2}"),
     ("exp(-x**2/2)", r"e^{-\frac{x^{2}}{2}}"),
     ("(x + 1)**(y + 2)", r"\left(x + 1\right)^{y + 2}"),
-    ("alpha*theta + foo", r"\mathrm{foo} + \alpha \cdot \theta"),
+    ("alpha*theta + foo", r"\alpha \cdot \theta + \mathrm{foo}"),
     ("sum((w + 1)**2)", r"\sum \left(w + 1\right)^{2}"),
     ("sum(w + 1)", r"\sum \left(w + 1\right)"),
 ])
@@ -274,7 +274,7 @@ def test_named_parts_never_take_a_symbols_name() -> None:
 
 def test_small_shared_expressions_print_in_full() -> None:
     expr = sg.parse("sin(x + 1)*(x + 1)**2 + (x + 1)")
-    assert str(expr) == "x + sin(x + 1)*(x + 1)**2 + 1"
+    assert str(expr) == "x + (x + 1)**2*sin(x + 1) + 1"  # SymPy prints it so
     assert "where" not in expr.latex()
 
 

@@ -92,6 +92,7 @@ def _format_array(value: np.ndarray, number: Callable[[float], str] = format_num
 # SHARED_LENGTH is written once, and the output is linear in the DAG's size.
 NAMING_LENGTH = 2000
 SHARED_LENGTH = 16
+START_LENGTH = 160  # the text that stands in for a subexpression in the sort keys
 
 @dataclass(slots=True)
 class Ref:
@@ -122,6 +123,7 @@ class _Templates:
         self.render = render
         self.brackets = brackets
         self.templates: dict[Expr, Template] = {}
+        self.starts: dict[Expr, str] = {}  # each node's first START_LENGTH characters
 
     def precedence(self, node: Expr) -> int:
         return self.templates[node].precedence
@@ -139,6 +141,27 @@ class _Templates:
             digit = (self.starts_with_digit(first.node) or first.strip) and bare
         return Template(pieces, precedence, negative, digit)
 
+    def _start(self, node: Expr) -> str:
+        """The first START_LENGTH characters of the node's output, from its arguments' (so
+        each node costs a bounded time, however deep the DAG)."""
+        out: list[str] = []
+        length = 0
+        for piece in self._expanded(Ref(node)):
+            if length > START_LENGTH:
+                break
+            text = piece if isinstance(piece, str) else self._start_of(piece)
+            out.append(text)
+            length += len(text)
+        return "".join(out)[:START_LENGTH]
+
+    def _start_of(self, ref: Ref) -> str:
+        text = self.starts[ref.node]
+        if ref.strip and text.startswith("-"):
+            text = text[1:]
+        if self.templates[ref.node].precedence < ref.minimum:
+            text = self.brackets[0] + text
+        return text
+
     def starts_with_digit(self, node: Expr) -> bool:
         return self.templates[node].digit
 
@@ -152,6 +175,7 @@ class _Templates:
                 continue
             if expanded:
                 templates[node] = self.render(node, self)
+                self.starts[node] = self._start(node)
                 continue
             stack.append((node, True))
             stack.extend((arg, False) for arg in node.args if arg not in templates)
@@ -241,12 +265,16 @@ def _is_reciprocal(factor: Expr) -> bool:
             and float(factor.params[0][1]).is_integer() and factor.args[0].op != "const")
 
 
-def _coefficient(node: Expr) -> tuple[float, list[Expr]]:
-    """A product's scalar constant factor (1 if none) and its other factors."""
+def _coefficient(node: Expr, texts: _Templates | None = None) -> tuple[float, list[Expr]]:
+    """A product's scalar constant factor (1 if none) and its other factors (in SymPy's order
+    when `texts` is given)."""
     factors = list(node.args)
+    coefficient = 1.0
     if factors[0].op == "const" and factors[0].shape == ():
-        return float(factors.pop(0).value), factors  # type: ignore[arg-type]
-    return 1.0, factors
+        coefficient = float(factors.pop(0).value)  # type: ignore[arg-type]
+    if texts is not None and len(factors) > 1 and all(f.shape == () for f in factors):
+        factors = _sorted_factors(factors, texts)
+    return coefficient, factors
 
 
 def _fraction(magnitude: float) -> tuple[float, int]:
@@ -266,13 +294,78 @@ def _fraction(magnitude: float) -> tuple[float, int]:
     return magnitude, 1
 
 
+# -- SymPy's order of terms and factors ------------------------------------------------------------
+# SymPy orders a product's factors by a sort key whose first part is the kind of the factor
+# (symbols and their powers, then sums and products, then functions, exp and log first) and a
+# sum's terms by their monomials in the sorted factors, highest first. These keys follow it; the
+# text of a factor (cut to KEY_LENGTH characters, so that keys stay bounded on deep DAGs)
+# stands in for SymPy's comparison of arguments.
+KEY_LENGTH = 40
+_FUNCTION_RANK = {"exp": 10, "log": 11, "sin": 20, "cos": 21, "tan": 22, "cot": 23, "sinh": 30,
+                  "cosh": 31, "tanh": 32, "coth": 33}
+FactorKey = tuple[tuple[int, int, str], str, float]
+
+
+def _power_parts(node: Expr) -> tuple[Expr, float]:
+    """A factor as base and numeric exponent (x**3 is (x, 3); anything else is (itself, 1))."""
+    if node.op == "pow":
+        return node.args[0], float(node.params[0][1])
+    return node, 1.0
+
+
+def _factor_key(node: Expr, texts: _Templates) -> FactorKey:
+    base, exponent = _power_parts(node)
+    if base.op == "power":  # x**y sorts with its base, as SymPy's Pow does
+        base = base.args[0]
+    if base.op == "symbol":
+        kind = (1, 0, "Symbol")
+    elif base.op == "const":
+        kind = (1, 0, "Number")
+    elif base.op in ("add", "mul"):
+        kind = (3, 1 if base.op == "add" else 0, base.op)
+    else:
+        kind = (4, _FUNCTION_RANK.get(base.op, 10_000), base.op)
+    return kind, texts.starts[base][:KEY_LENGTH], exponent
+
+
+def _sorted_factors(factors: list[Expr], texts: _Templates) -> list[Expr]:
+    return sorted(factors, key=lambda factor: _factor_key(factor, texts))
+
+
+def _sorted_terms(terms: tuple[Expr, ...], texts: _Templates) -> list[Expr]:
+    """`terms` as SymPy orders them: by monomial over the sorted generators, highest first,
+    then by coefficient; `1 - x**2` (a positive number and one negative term) keeps the
+    number first, as SymPy's printer does."""
+    monomials: list[tuple[float, dict[tuple[FactorKey, str], float]]] = []
+    generators: set[tuple[FactorKey, str]] = set()
+    for term in terms:
+        coefficient, factors = _coefficient(term) if term.op == "mul" else \
+            ((float(term.value), []) if term.op == "const" and term.shape == () and  # type: ignore[arg-type]
+             term.value is not None else (1.0, [term]))
+        monomial: dict[tuple[FactorKey, str], float] = {}
+        for factor in factors:
+            base, exponent = _power_parts(factor)
+            key = _factor_key(base, texts)
+            text = texts.starts[base]
+            if base.op == "exp" and texts.negative(base.args[0]):
+                # SymPy holds exp(-x) as exp(x)**-1: `1 + exp(-x)`, as it prints it
+                exponent, text = -exponent, text.replace("(-", "(", 1)
+            generator = (key, text)
+            monomial[generator] = monomial.get(generator, 0.0) + exponent
+            generators.add(generator)
+        monomials.append((coefficient, monomial))
+    order = sorted(generators)
+    keys = [tuple(-monomial.get(generator, 0.0) for generator in order) for _, monomial in monomials]
+    ranked = sorted(range(len(terms)), key=lambda i: (keys[i], monomials[i][0]))
+    result = [terms[i] for i in ranked]
+    if len(result) == 2 and result[1].op == "const" and not texts.negative(result[1]) \
+            and texts.negative(result[0]) and result[0].op == "mul":
+        result.reverse()
+    return result
+
+
 def _add(node: Expr, texts: _Templates) -> Template:
-    terms = sorted(node.args, key=lambda term: term.op == "const")
-    # Lead with a positive term where there is one: `1 - x**2`, not `-x**2 + 1`.
-    positive = next((term for term in terms if not texts.negative(term)), None)
-    if positive is not None and positive is not terms[0]:
-        terms.remove(positive)
-        terms.insert(0, positive)
+    terms = _sorted_terms(node.args, texts)
     pieces: list[Piece] = []
     for position, term in enumerate(terms):
         if position and texts.negative(term) and texts.precedence(term) >= SLOT["subtrahend"]:
@@ -314,7 +407,7 @@ def _divisor(factor: Expr) -> list[Piece]:
 
 
 def _mul(node: Expr, texts: _Templates) -> Template:
-    coefficient, factors = _coefficient(node)
+    coefficient, factors = _coefficient(node, texts)
     parts: list[list[Piece]] = [[Ref(f, SLOT["factor"] + (f.op in ("mul", "matmul")))]
                                 for f in factors if not _is_reciprocal(f)]
     divisors = [_divisor(f) for f in factors if _is_reciprocal(f)]
@@ -521,7 +614,7 @@ def _latex_product(number: float, factors: list[list[Piece]], texts: _Templates)
 
 
 def _latex_mul(node: Expr, texts: _Templates) -> Template:
-    coefficient, factors = _coefficient(node)
+    coefficient, factors = _coefficient(node, texts)
     top = [f for f in factors if not _is_reciprocal(f)]
     bottom = [f for f in factors if _is_reciprocal(f)]
     numerator, denominator = _latex_fraction(abs(coefficient))
