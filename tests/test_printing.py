@@ -265,6 +265,16 @@ def test_a_deep_shared_tower_displays_in_well_under_a_second() -> None:
     assert pickle.loads(pickle.dumps(tower)) is tower
 
 
+@pytest.mark.parametrize("show", [str, repr, lambda d: d.latex(), lambda d: d._repr_latex_()])
+def test_the_derivation_of_a_deep_shared_tower_displays_in_under_a_second(show: Any) -> None:
+    import time
+    derivation = sg.steps(_tower(60), wrt="y")
+    start = time.perf_counter()
+    output = show(derivation)
+    assert time.perf_counter() - start < 1.0
+    assert len(output) < 200_000
+
+
 def test_named_parts_never_take_a_symbols_name() -> None:
     t0, t1 = sg.symbols("t0 t1")
     expr = _tower(12, "t0") * t1
