@@ -40,6 +40,7 @@ from ..core.expr import Expr, apply, constant, symbol_name
 from .finite_differences import Column, Probe, finite_differences
 from ..language.parse import as_expression
 from .sampling import count_points, format_point, format_value, point_dict, sample_points
+from .display import report_html
 from ..core.shapes import size_of
 from ..calculus.differentiate import grad
 from ..eager.tracing import recorded_order
@@ -99,6 +100,9 @@ class CheckReport:
     values: tuple[Any, ...] = field(default=())
     shared: tuple[str, ...] = ()
     independent: tuple[str, ...] = ()
+
+    def _repr_html_(self) -> str:
+        return report_html(self)
 
     def __str__(self) -> str:
         text = to_text(self.expr, 70)

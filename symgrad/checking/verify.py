@@ -23,6 +23,7 @@ from ..numeric.evaluate import evaluate
 from ..core.expr import Expr
 from ..language.printing import to_text
 from .sampling import count_points, format_point, point_dict, sample_points
+from .display import verdict_html
 from ..core.shapes import Shape
 
 NICE_POINTS, RANDOM_POINTS = 40, 160
@@ -47,6 +48,9 @@ class Verdict:
     claimed: Any
     message: str
     proved: bool = False
+
+    def _repr_html_(self) -> str:
+        return verdict_html(self)
 
     def __str__(self) -> str:
         if self.ok:

@@ -18,6 +18,7 @@ a nan in an unselected `where` branch is no error).
 from __future__ import annotations
 
 import builtins
+import html
 import itertools
 import linecache
 import weakref
@@ -28,6 +29,7 @@ import numpy as np
 
 from ..calculus.differentiate import resolve_symbols, vjp
 from .emit_numpy import emit_kernel
+from ..language.display import code_html
 from ..core import limits
 from ..core.errors import ArgumentError
 from .evaluate import ERRORS, batch_inputs, check_batch, finish, forward_values, largest_core
@@ -90,6 +92,10 @@ class Kernel:
         state = dag_records([*self._roots, *self._symbols])
         return (_unpickle_kernel, (state, len(self._roots), self._template, self.errors,
                                    self.chunk))
+
+    def _repr_html_(self) -> str:
+        heading = html.escape(repr(self))
+        return f"<div><p><code>{heading}</code></p>{code_html(self.source)}</div>"
 
     def __repr__(self) -> str:
         return f"<symgrad.Kernel ({', '.join(self.args)}): {len(self._roots)} output(s)>"
