@@ -5,13 +5,12 @@ and tensors; HTML for check reports, verdicts and kernels; SVG for the DAG where
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from needs import module
+from needs import module, program
 
 nbformat: Any = module("nbformat", "the notebook test writes a notebook")
 nbclient: Any = module("nbclient", "the notebook test runs a notebook in a real kernel")
@@ -77,6 +76,5 @@ def test_reports_verdicts_and_kernels_show_as_html(bundles: dict[str, dict[str, 
 
 
 def test_the_dag_shows_as_svg_where_graphviz_is_installed(bundles: dict[str, dict[str, Any]]) -> None:
-    if shutil.which("dot") is None:
-        pytest.skip("Graphviz `dot` is not installed: no DAG picture (apt-get install graphviz)")
+    program("dot", "Graphviz draws the DAG picture (apt-get install graphviz)")
     assert "<svg" in bundles["dag"]["image/svg+xml"]

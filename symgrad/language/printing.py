@@ -339,9 +339,12 @@ def _sorted_terms(terms: tuple[Expr, ...], texts: _Templates) -> list[Expr]:
     monomials: list[tuple[float, dict[tuple[FactorKey, str], float]]] = []
     generators: set[tuple[FactorKey, str]] = set()
     for term in terms:
-        coefficient, factors = _coefficient(term) if term.op == "mul" else \
-            ((float(term.value), []) if term.op == "const" and term.shape == () and  # type: ignore[arg-type]
-             term.value is not None else (1.0, [term]))
+        if term.op == "mul":
+            coefficient, factors = _coefficient(term)
+        elif term.op == "const" and term.shape == () and term.value is not None:
+            coefficient, factors = float(term.value), []
+        else:
+            coefficient, factors = 1.0, [term]
         monomial: dict[tuple[FactorKey, str], float] = {}
         for factor in factors:
             base, exponent = _power_parts(factor)
@@ -679,6 +682,7 @@ def _latex_cases(node: Expr, texts: _Templates) -> Template:
     analysis, `\begin{cases} a & x > 0 \\ b & \text{otherwise} \end{cases}`; a `where` in the
     otherwise branch adds rows."""
     rows: list[list[Piece]] = []
+    otherwise: list[Piece]
     if node.op in _RELATION_LATEX:
         rows.append(["1 & ", *_latex_condition(node)])
         otherwise = ["0"]
@@ -717,7 +721,7 @@ def _latex_stack(node: Expr, texts: _Templates) -> Template:
                                 or arg.op == "const") for arg in args):
         rows = []
         for arg in args:
-            cells = [[Ref(a)] for a in arg.args] if arg.op == "stack" else \
+            cells: list[list[Piece]] = [[Ref(a)] for a in arg.args] if arg.op == "stack" else \
                 [[latex_number(v)] for v in (arg.value.tolist() if arg.value is not None else [])]
             rows.append(_joined(cells, " & "))
     else:
