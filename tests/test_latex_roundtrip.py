@@ -237,3 +237,35 @@ if __name__ == "__main__":  # the count of wrong strings, for the record
     found = _corpus_problems()
     print(len(found), "wrong of", sum(len(_with_derivatives(t)) for t in CORPUS))
     print("\n".join(found))
+
+
+# -- forms of arrays, indices and case analyses ------------------------------------------------------
+@pytest.mark.parametrize(("text", "shapes", "latex"), [
+    ("[[1, 2], [3, 4]]", {}, r"\begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix}"),
+    ("[x, 2*y]", {}, r"\begin{bmatrix} x \\ 2 y \end{bmatrix}"),
+    ("index(A, 1, 0)*index(x, 0)**2", {"A": (2, 2), "x": (3,)}, r"A_{1,0} \cdot x_{0}^{2}"),
+    ("x1 + theta_0", {}, r"\theta_{0} + x_{1}"),
+    ("where(x > 0, x**2, 0)", {}, r"\begin{cases} x^{2} & x > 0 \\ 0 & \text{otherwise} \end{cases}"),
+    ("2*2**x", {}, r"2 \cdot 2^{x}"),
+    ("exp(x)**2", {}, r"\left(e^{x}\right)^{2}"),
+    ("sin(x)**2", {}, r"\sin^{2}\left(x\right)"),
+    ("1/(x + 1)**2", {}, r"\frac{1}{\left(x + 1\right)^{2}}"),
+])
+def test_latex_forms(text: str, shapes: dict[str, tuple[int, ...]], latex: str) -> None:
+    assert sg.parse(text, shapes=shapes).latex() == latex
+
+
+def test_derivatives_of_max_and_relu_are_case_analyses_not_comparisons_as_factors() -> None:
+    assert sg.diff("relu(x)", "x").latex() == r"\begin{cases} 1 & x > 0 \\ 0 & \text{otherwise} \end{cases}"
+    latex = sg.diff("max(x, y)", "x").latex()
+    assert latex.startswith(r"\frac{1}{2} \begin{cases} 1 & x = y")
+    assert r"\frac{x = y}" not in latex
+
+
+def test_gradient_of_a_matrix_entry_shows_the_unit_array_not_an_index_list() -> None:
+    e = sg.parse("index(A, 1, 0)*index(x, 0)**2", shapes={"A": (2, 2), "x": (3,)})
+    assert sg.grad(e)["A"].latex() == r"x_{0}^{2} \, \mathbf{e}_{1,0}"
+
+
+def test_repr_latex_is_display_style() -> None:
+    assert sg.parse("1/x")._repr_latex_() == r"$\displaystyle \frac{1}{x}$"

@@ -696,16 +696,34 @@ def _latex_cases(node: Expr, texts: _Templates) -> Template:
     return texts.make([r"\begin{cases} ", *_joined(rows, r" \\ "), r" \end{cases}"], CALL)
 
 
-def _latex_index(node: Expr, texts: _Templates) -> Template:
-    """`x_{0}`, `A_{1,0}`, `x_{1{:}3}` (a range as NumPy writes it)."""
+def _latex_index_items(index: tuple[int | tuple[int, int, int], ...]) -> str:
     items = []
-    for item in node.kwargs["index"]:
+    for item in index:
         if isinstance(item, int):
             items.append(str(item))
         else:
             start, stop, step = item
             bounds = [str(start), "" if stop < 0 else str(stop)] + ([str(step)] if step != 1 else [])
             items.append("{:}".join(bounds))
+    return ",".join(items)
+
+
+def _latex_scatter(node: Expr, texts: _Templates) -> Template:
+    r"""The adjoint of indexing: a scalar placed at one entry is that multiple of the unit
+    array `\mathbf{e}_{1,0}`; a block placed at a range is written with its place and shape."""
+    index, shape = node.kwargs["index"], node.kwargs["shape"]
+    place = _latex_index_items(index)
+    if all(isinstance(item, int) for item in index) and node.args[0].shape == ():
+        return texts.make([Ref(node.args[0], SLOT["factor"]), r" \, \mathbf{e}_{" + place + "}"],
+                          PRODUCT)
+    size = r" \times ".join(map(str, shape))
+    return texts.make([r"\operatorname{scatter}_{" + place + r" \to " + size + r"}\left(",
+                       Ref(node.args[0]), r"\right)"], CALL)
+
+
+def _latex_index(node: Expr, texts: _Templates) -> Template:
+    """`x_{0}`, `A_{1,0}`, `x_{1{:}3}` (a range as NumPy writes it)."""
+    items = [_latex_index_items(node.kwargs["index"])]
     inner = node.args[0]
     subscripted = inner.op == "index" or (inner.op == "symbol" and "_" in _latex_symbol(inner.name or ""))
     base: list[Piece] = [r"\left(", Ref(inner), r"\right)"] if subscripted else [Ref(inner, ATOM)]
@@ -747,6 +765,8 @@ def _latex_render(node: Expr, texts: _Templates) -> Template:
         return _latex_stack(node, texts)
     if op == "index":
         return _latex_index(node, texts)
+    if op == "scatter":
+        return _latex_scatter(node, texts)
     if op in _RELATION_LATEX or op == "where":
         return _latex_cases(node, texts)
     return _latex_call(node, texts)
