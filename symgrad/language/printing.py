@@ -780,7 +780,14 @@ def _latex_call(node: Expr, texts: _Templates) -> Template:
     layout, precedence = _latex_layout(template, node.op in _RELATION_TEXT)
     pieces: list[Piece] = [item if isinstance(item, str) else Ref(node.args[item[0]], item[1])
                            for item in layout]
-    return texts.make(pieces, precedence)
+    for position, piece in enumerate(pieces):
+        before = pieces[position - 1] if position else ""
+        # `-{0}` of a negated product: e^{x}, not e^{-\left(-x\right)}
+        if isinstance(piece, Ref) and isinstance(before, str) and before.endswith("-") \
+                and texts.negative(piece.node) and texts.precedence(piece.node) >= PRODUCT:
+            pieces[position - 1] = before[:-1]
+            pieces[position] = Ref(piece.node, PRODUCT, strip=True)
+    return texts.make([piece for piece in pieces if piece != ""], precedence)
 
 
 def _default_latex(op: str, arity: int) -> str:
