@@ -146,11 +146,53 @@ def test_broken_rule_is_restored_after_the_test():
 
 
 def test_only_finite_differences_differ_at_a_kink():
+    # Issue 12: where SymPy's independent column agrees with symgrad, finite differences
+    # alone do not make the methods "disagree"; the report says why they differ.
     report = sg.check("where(x > 0, sqrt(x), 0)", at={"x": 0.0})
-    assert not report.ok
+    assert report.ok
     (row,) = report.rows
     assert row.values[CLOSED] == 0.0 == row.values[REVERSE] == row.values[SYMPY]
+    assert row.values[FINITE] != pytest.approx(0.0)
+    assert any("kink" in note and "SymPy's column decides" in note for note in report.notes)
+
+
+def test_finite_differences_alone_fail_the_check_without_sympy():
+    report = sg.check("where(x > 0, sqrt(x), 0)", at={"x": 0.0}, use_sympy=False)
+    assert not report.ok
     assert any("not be differentiable" in note for note in report.notes)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_fast_oscillation_is_resolved_by_finite_differences(seed):
+    # The first steps are multiples of the period of sin(1000*x) at some points: their
+    # differences agree with each other and are all wrong; smaller steps must win.
+    report = sg.check("sin(1000*x)", seed=seed)
+    assert report.ok, str(report)
+    for row in report.rows:
+        x = report.points[row.point]["x"]
+        assert row.values[FINITE] == pytest.approx(1000 * np.cos(1000 * x), rel=1e-8, abs=1e-8)
+    assert not report.notes
+
+
+@pytest.mark.parametrize("x", [1e-4, 1e-6, 3e-3])
+def test_finite_differences_near_the_edge_of_the_domain(x):
+    report = sg.check("sqrt(x)*log(x)", at={"x": x})
+    assert report.ok, str(report)
+    (row,) = report.rows
+    expected = (np.log(x) + 2) / (2 * np.sqrt(x))   # by hand
+    assert row.values[FINITE] == pytest.approx(expected, rel=1e-8)
+    assert row.values[CLOSED] == pytest.approx(expected, rel=1e-12)
+
+
+def test_one_sided_differences_where_no_central_step_fits():
+    from symgrad.checking.finite_differences import Probe, finite_differences
+    x = sg.symbols("x")
+    probe = Probe("", None, "x", "x", np.array(1.0))
+    # sqrt(x)**2 + sin(x) is undefined for x < 0: at 0 every central step leaves the domain;
+    # from the right its slope is 1 + cos(0) = 2.
+    column, errors = finite_differences(sg.sqrt(x) ** 2 + sg.sin(x), [probe], {"x": np.array([0.0])})
+    assert column[(0, 0)] == pytest.approx(2.0, rel=1e-8)
+    assert errors[(0, 0)] < 1e-6
 
 
 def test_eager_tensor_is_checked_at_its_leaf_values():

@@ -106,7 +106,8 @@ def test_check_help_and_demo_say_which_columns_are_independent(capsys):
 
 
 def test_check_exit_code_is_1_when_methods_disagree(capsys):
-    assert main(["check", "where(x > 0, sqrt(x), 0)", "--at", "x=0"]) == 1
+    # at a bound clamp passes the gradient (PyTorch); finite differences and SymPy say 1/2
+    assert main(["check", "clamp(x, 0, 1)", "--at", "x=0"]) == 1
     assert "differs" in capsys.readouterr().out
 
 
@@ -279,10 +280,12 @@ class TestCLI:
 
 class TestMoreContract:
     def test_cli_check_exit_1_when_methods_disagree(self):
-        # at relu's kink the closed form (PyTorch's 0) and central differences (0.5) differ
-        r = run_cli("check", "relu(x)", "--at", "x=0")
+        # at clamp's bound the closed form (PyTorch's 1) differs from central differences
+        # and SymPy (both 1/2). (At relu's kink SymPy agrees with PyTorch's 0: no alarm.)
+        r = run_cli("check", "clamp(x, 0, 1)", "--at", "x=0")
         assert r.returncode == 1
-        assert not sg.check(sg.parse("relu(x)"), at={"x": 0.0}).ok
+        assert not sg.check(sg.parse("clamp(x, 0, 1)"), at={"x": 0.0}).ok
+        assert sg.check(sg.parse("relu(x)"), at={"x": 0.0}).ok
 
     def test_cli_vector_point(self):
         r = run_cli("grad", "3*dot(x, [1, 7, 5]) + x @ x", "--at", "x=[1,7,-2]")

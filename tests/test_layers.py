@@ -27,6 +27,7 @@ FACADES = frozenset({
     ("symgrad.core.expr", "Expr.__str__"),
     ("symgrad.core.expr", "Expr.latex"),
     ("symgrad.core.expr", "Expr.to_dot"),
+    ("symgrad.core.expr", "Expr.dag"),
     ("symgrad.core.expr", "Expr.eval"),
     ("symgrad.core.expr", "Expr.subs"),
     ("symgrad.core.expr", "Expr.to_sympy"),

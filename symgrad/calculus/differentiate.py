@@ -20,6 +20,7 @@ from ..core.shapes import Shape, broadcast, size_of
 from ..language.parse import as_expression
 from ..core.traverse import topological
 from .jets import JetAlgebra, is_zero, propagate
+from .results import DerivativeMatrix, Gradient
 
 
 class SymbolicBackend:
@@ -165,7 +166,7 @@ def grad(expr: Expr | str, wrt: Sequence[str | Expr] | str | None = None) -> dic
                          "use jacobian, or vjp with a seed")
     symbols = resolve_symbols(expr, wrt)
     partials = vjp([expr], [constant(1.0)], symbols)
-    return {symbol.name: partial for symbol, partial in zip(symbols, partials)}  # type: ignore[misc]
+    return Gradient({symbol.name: partial for symbol, partial in zip(symbols, partials)})  # type: ignore[misc]
 
 
 _PROBE = "symgrad_probe"
@@ -285,7 +286,7 @@ def jacobian(functions: Expr | str | Sequence[Expr | str], wrt: Sequence[str | E
     symbols = resolve_symbols(rows, wrt)
     entries = len(rows) * sum(size_of(symbol.shape) for symbol in symbols)
     limits.check("MAX_NODES", entries, "the Jacobian's entries")
-    return [vjp([row], [constant(1.0)], symbols) for row in rows]
+    return DerivativeMatrix([vjp([row], [constant(1.0)], symbols) for row in rows])
 
 
 def _scalar_outputs(functions: Expr | Sequence[Expr | str]) -> list[Expr]:
@@ -316,4 +317,4 @@ def hessian(expr: Expr | str, wrt: Sequence[str | Expr] | str | None = None) -> 
     for i, partial in enumerate(first):
         later = vjp([partial], [constant(1.0)], symbols[i:])
         rows.append([rows[j][i] for j in range(i)] + later)
-    return rows
+    return DerivativeMatrix(rows)

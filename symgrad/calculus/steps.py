@@ -65,6 +65,18 @@ class Step:
     formula: Formula
     result: Expr
 
+    def __repr__(self) -> str:
+        # Bounded: a step of a deep DAG would otherwise print its whole subject and result.
+        return (f"Step({self.number}, {self.rule!r}, subject={_short(self.subject)}, "
+                f"result={_short(self.result)})")
+
+
+REPR_LENGTH = 80  # characters of an expression in a repr
+
+
+def _short(expr: Expr) -> str:
+    return repr(to_text(expr, REPR_LENGTH))
+
 
 @dataclass(frozen=True, slots=True)
 class Derivation:
@@ -88,6 +100,10 @@ class Derivation:
 
     def _repr_latex_(self) -> str:
         return "$$" + self.latex() + "$$"
+
+    def __repr__(self) -> str:
+        return (f"Derivation(d/d{self.wrt} {_short(self.expr)}, {len(self.steps)} steps, "
+                f"result={_short(self.result)})")
 
 
 # -- which rule applies -------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..core.expr import Expr
 from ..language.printing import to_latex, to_text
+from .display import verdict_html
 from .sampling import format_point
 
 CORRECT, WRONG, INCONCLUSIVE = "correct", "wrong", "inconclusive"
@@ -76,6 +77,9 @@ class Verdict:
             lines.append(f"  {derivative_name(self.variables)} {to_text(self.expr, 100)} = "
                          f"{to_text(self.derivative, 100)}")
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return verdict_html(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The verdict as JSON-ready data (`json.dumps` takes it): numbers as floats (null

@@ -196,7 +196,14 @@ class Expr:
         return to_latex(self)
 
     def _repr_latex_(self) -> str:
-        return f"${self.latex()}$"
+        # \displaystyle: inline math would shrink fractions to the size of subscripts.
+        return rf"$\displaystyle {self.latex()}$"
+
+    def dag(self) -> Any:
+        """The DAG as a picture for a notebook (`_repr_svg_`, drawn by Graphviz `dot` when it
+        is installed); `str()` of it is the Graphviz text."""
+        from ..language.display import DagPicture
+        return DagPicture(self)
 
     def to_dot(self) -> str:
         """Graphviz text of the DAG, one node per shared subexpression."""

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from ..language.printing import latex_number
+
 _LINE_WIDTH, _PRECISION, _THRESHOLD, _EDGE_ITEMS = 80, 4, 1000, 3
 
 
@@ -87,3 +89,19 @@ def _edges(values: np.ndarray) -> np.ndarray:
             tail = np.take(values, range(values.shape[axis] - _EDGE_ITEMS, values.shape[axis]), axis=axis)
             values = np.concatenate([head, tail], axis=axis)
     return values
+
+
+LATEX_ELEMENTS = 200  # the largest tensor a notebook shows as a matrix
+
+
+def latex_tensor(values: np.ndarray) -> str | None:
+    """A number, a vector (a column) or a matrix in LaTeX (4 significant digits, as the text);
+    None past two axes or LATEX_ELEMENTS elements."""
+    if values.ndim > 2 or values.size > LATEX_ELEMENTS:
+        return None
+    def number(value: Any) -> str:
+        return latex_number(float(f"{float(value):.4g}"))
+    if values.ndim == 0:
+        return number(values)
+    rows = [[number(v) for v in row] for row in (values[:, None] if values.ndim == 1 else values)]
+    return r"\begin{bmatrix} " + r" \\ ".join(" & ".join(row) for row in rows) + r" \end{bmatrix}"

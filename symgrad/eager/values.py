@@ -13,7 +13,7 @@ import numpy as np
 from ..core.errors import ArgumentError
 from ..core.shapes import Shape
 from .dtypes import dtype, dtype_of
-from .formatting import format_tensor
+from .formatting import format_tensor, latex_tensor
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -114,6 +114,12 @@ class TensorValues:
         return format_tensor(values, suffixes)
 
     __str__ = __repr__
+
+    def _repr_latex_(self) -> str | None:
+        """A notebook shows a small tensor as a matrix; a large one as its text."""
+        suffix = r"\quad \text{(requires grad)}" if self._rg else ""
+        matrix = latex_tensor(np.asarray(self._value))
+        return None if matrix is None else rf"$\displaystyle {matrix}{suffix}$"
 
     def __format__(self, spec: str) -> str:
         if np.ndim(self._value) == 0:  # as PyTorch: f"{t}" of a 0-d tensor is its number

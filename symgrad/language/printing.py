@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import string
 from dataclasses import dataclass
 from fractions import Fraction
@@ -29,7 +30,9 @@ from ..core.traverse import topological
 # Python's precedences, higher binding tighter. Each rendered node has the precedence of its
 # outermost operator; an argument is put in parentheses when its precedence is below the
 # minimum of the slot it fills (SLOT below).
-COMPARE, SUM, PRODUCT, UNARY, POWER, ATOM = 5, 10, 20, 30, 40, 50
+COMPARE, SUM, PRODUCT, UNARY, POWER, CALL, ATOM = 5, 10, 20, 30, 40, 45, 50
+# CALL: a function applied to parenthesized arguments. In text it is an atom (`sin(x)**2`); in
+# LaTeX `\sin\left(x\right)^{2}` could be read as sin(x^2), so as a base it gets parentheses.
 
 SLOT = {
     "comparand": SUM,          # a < b
@@ -89,6 +92,7 @@ def _format_array(value: np.ndarray, number: Callable[[float], str] = format_num
 # SHARED_LENGTH is written once, and the output is linear in the DAG's size.
 NAMING_LENGTH = 2000
 SHARED_LENGTH = 16
+START_LENGTH = 160  # the text that stands in for a subexpression in the sort keys
 
 @dataclass(slots=True)
 class Ref:
@@ -108,6 +112,7 @@ class Template:
     pieces: list[Piece]
     precedence: int
     negative: bool = False  # the output starts with "-"
+    digit: bool = False     # the output starts with a digit (a number needs `\cdot` before it)
 
 
 class _Templates:
@@ -118,6 +123,7 @@ class _Templates:
         self.render = render
         self.brackets = brackets
         self.templates: dict[Expr, Template] = {}
+        self.starts: dict[Expr, str] = {}  # each node's first START_LENGTH characters
 
     def precedence(self, node: Expr) -> int:
         return self.templates[node].precedence
@@ -128,11 +134,36 @@ class _Templates:
     def make(self, pieces: list[Piece], precedence: int) -> Template:
         first = pieces[0] if pieces else ""
         if isinstance(first, str):
-            negative = first.startswith("-")
+            negative, digit = first.startswith("-"), first[:1].isdigit()
         else:
-            negative = (not first.strip and self.negative(first.node)
-                        and self.precedence(first.node) >= first.minimum)
-        return Template(pieces, precedence, negative)
+            bare = self.precedence(first.node) >= first.minimum
+            negative = not first.strip and self.negative(first.node) and bare
+            digit = (self.starts_with_digit(first.node) or first.strip) and bare
+        return Template(pieces, precedence, negative, digit)
+
+    def _start(self, node: Expr) -> str:
+        """The first START_LENGTH characters of the node's output, from its arguments' (so
+        each node costs a bounded time, however deep the DAG)."""
+        out: list[str] = []
+        length = 0
+        for piece in self._expanded(Ref(node)):
+            if length > START_LENGTH:
+                break
+            text = piece if isinstance(piece, str) else self._start_of(piece)
+            out.append(text)
+            length += len(text)
+        return "".join(out)[:START_LENGTH]
+
+    def _start_of(self, ref: Ref) -> str:
+        text = self.starts[ref.node]
+        if ref.strip and text.startswith("-"):
+            text = text[1:]
+        if self.templates[ref.node].precedence < ref.minimum:
+            text = self.brackets[0] + text
+        return text
+
+    def starts_with_digit(self, node: Expr) -> bool:
+        return self.templates[node].digit
 
     def add(self, root: Expr) -> None:
         """Render every node under `root` not rendered yet, arguments first."""
@@ -144,6 +175,7 @@ class _Templates:
                 continue
             if expanded:
                 templates[node] = self.render(node, self)
+                self.starts[node] = self._start(node)
                 continue
             stack.append((node, True))
             stack.extend((arg, False) for arg in node.args if arg not in templates)
@@ -233,12 +265,16 @@ def _is_reciprocal(factor: Expr) -> bool:
             and float(factor.params[0][1]).is_integer() and factor.args[0].op != "const")
 
 
-def _coefficient(node: Expr) -> tuple[float, list[Expr]]:
-    """A product's scalar constant factor (1 if none) and its other factors."""
+def _coefficient(node: Expr, texts: _Templates | None = None) -> tuple[float, list[Expr]]:
+    """A product's scalar constant factor (1 if none) and its other factors (in SymPy's order
+    when `texts` is given)."""
     factors = list(node.args)
+    coefficient = 1.0
     if factors[0].op == "const" and factors[0].shape == ():
-        return float(factors.pop(0).value), factors  # type: ignore[arg-type]
-    return 1.0, factors
+        coefficient = float(factors.pop(0).value)  # type: ignore[arg-type]
+    if texts is not None and len(factors) > 1 and all(f.shape == () for f in factors):
+        factors = _sorted_factors(factors, texts)
+    return coefficient, factors
 
 
 def _fraction(magnitude: float) -> tuple[float, int]:
@@ -258,13 +294,81 @@ def _fraction(magnitude: float) -> tuple[float, int]:
     return magnitude, 1
 
 
+# -- SymPy's order of terms and factors ------------------------------------------------------------
+# SymPy orders a product's factors by a sort key whose first part is the kind of the factor
+# (symbols and their powers, then sums and products, then functions, exp and log first) and a
+# sum's terms by their monomials in the sorted factors, highest first. These keys follow it; the
+# text of a factor (cut to KEY_LENGTH characters, so that keys stay bounded on deep DAGs)
+# stands in for SymPy's comparison of arguments.
+KEY_LENGTH = 40
+_FUNCTION_RANK = {"exp": 10, "log": 11, "sin": 20, "cos": 21, "tan": 22, "cot": 23, "sinh": 30,
+                  "cosh": 31, "tanh": 32, "coth": 33}
+FactorKey = tuple[tuple[int, int, str], str, float]
+
+
+def _power_parts(node: Expr) -> tuple[Expr, float]:
+    """A factor as base and numeric exponent (x**3 is (x, 3); anything else is (itself, 1))."""
+    if node.op == "pow":
+        return node.args[0], float(node.params[0][1])
+    return node, 1.0
+
+
+def _factor_key(node: Expr, texts: _Templates) -> FactorKey:
+    base, exponent = _power_parts(node)
+    if base.op == "power":  # x**y sorts with its base, as SymPy's Pow does
+        base = base.args[0]
+    if base.op == "symbol":
+        kind = (1, 0, "Symbol")
+    elif base.op == "const":
+        kind = (1, 0, "Number")
+    elif base.op in ("add", "mul"):
+        kind = (3, 1 if base.op == "add" else 0, base.op)
+    else:
+        kind = (4, _FUNCTION_RANK.get(base.op, 10_000), base.op)
+    return kind, texts.starts[base][:KEY_LENGTH], exponent
+
+
+def _sorted_factors(factors: list[Expr], texts: _Templates) -> list[Expr]:
+    return sorted(factors, key=lambda factor: _factor_key(factor, texts))
+
+
+def _sorted_terms(terms: tuple[Expr, ...], texts: _Templates) -> list[Expr]:
+    """`terms` as SymPy orders them: by monomial over the sorted generators, highest first,
+    then by coefficient; `1 - x**2` (a positive number and one negative term) keeps the
+    number first, as SymPy's printer does."""
+    monomials: list[tuple[float, dict[tuple[FactorKey, str], float]]] = []
+    generators: set[tuple[FactorKey, str]] = set()
+    for term in terms:
+        if term.op == "mul":
+            coefficient, factors = _coefficient(term)
+        elif term.op == "const" and term.shape == () and term.value is not None:
+            coefficient, factors = float(term.value), []
+        else:
+            coefficient, factors = 1.0, [term]
+        monomial: dict[tuple[FactorKey, str], float] = {}
+        for factor in factors:
+            base, exponent = _power_parts(factor)
+            key = _factor_key(base, texts)
+            text = texts.starts[base]
+            if base.op == "exp" and texts.negative(base.args[0]):
+                # SymPy holds exp(-x) as exp(x)**-1: `1 + exp(-x)`, as it prints it
+                exponent, text = -exponent, text.replace("(-", "(", 1)
+            generator = (key, text)
+            monomial[generator] = monomial.get(generator, 0.0) + exponent
+            generators.add(generator)
+        monomials.append((coefficient, monomial))
+    order = sorted(generators)
+    keys = [tuple(-monomial.get(generator, 0.0) for generator in order) for _, monomial in monomials]
+    ranked = sorted(range(len(terms)), key=lambda i: (keys[i], monomials[i][0]))
+    result = [terms[i] for i in ranked]
+    if len(result) == 2 and result[1].op == "const" and not texts.negative(result[1]) \
+            and texts.negative(result[0]) and result[0].op == "mul":
+        result.reverse()
+    return result
+
+
 def _add(node: Expr, texts: _Templates) -> Template:
-    terms = sorted(node.args, key=lambda term: term.op == "const")
-    # Lead with a positive term where there is one: `1 - x**2`, not `-x**2 + 1`.
-    positive = next((term for term in terms if not texts.negative(term)), None)
-    if positive is not None and positive is not terms[0]:
-        terms.remove(positive)
-        terms.insert(0, positive)
+    terms = _sorted_terms(node.args, texts)
     pieces: list[Piece] = []
     for position, term in enumerate(terms):
         if position and texts.negative(term) and texts.precedence(term) >= SLOT["subtrahend"]:
@@ -306,7 +410,7 @@ def _divisor(factor: Expr) -> list[Piece]:
 
 
 def _mul(node: Expr, texts: _Templates) -> Template:
-    coefficient, factors = _coefficient(node)
+    coefficient, factors = _coefficient(node, texts)
     parts: list[list[Piece]] = [[Ref(f, SLOT["factor"] + (f.op in ("mul", "matmul")))]
                                 for f in factors if not _is_reciprocal(f)]
     divisors = [_divisor(f) for f in factors if _is_reciprocal(f)]
@@ -443,44 +547,91 @@ def _latex_constant(node: Expr, texts: _Templates) -> Template:
     value = node.value
     assert value is not None
     if value.ndim:
-        return texts.make([_format_array(value, latex_number, (r"\left[", r"\right]"))], ATOM)
+        return texts.make([_latex_array(value)], ATOM)
     text = latex_number(float(value))
     precedence = UNARY if text.startswith("-") else PRODUCT if r"\cdot" in text else ATOM
     return texts.make([text], precedence)
 
 
+def _latex_array(value: np.ndarray) -> str:
+    """A vector as a column, a matrix by rows (`bmatrix`); higher ranks as lists of matrices."""
+    if value.ndim == 1:
+        return r"\begin{bmatrix} " + r" \\ ".join(map(latex_number, value.tolist())) + \
+            r" \end{bmatrix}"
+    if value.ndim == 2:
+        rows = (" & ".join(map(latex_number, row)) for row in value.tolist())
+        return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
+    return r"\left[" + ", ".join(_latex_array(item) for item in value) + r"\right]"
+
+
 def _latex_symbol(name: str) -> str:
-    return _GREEK.get(name, name if len(name) == 1 else rf"\mathrm{{{name}}}")
+    r"""`x`, `\alpha`, `x_{1}` for x1 and x_1, `\theta_{0}`, `\mathrm{rate}`."""
+    base, underscore, subscript = name.partition("_")
+    if not underscore:
+        stripped = base.rstrip(string.digits)
+        if stripped and stripped != base:
+            base, subscript = stripped, base[len(stripped):]
+    if base in _GREEK or len(base) == 1:
+        text = _GREEK.get(base, base)
+    else:
+        text = rf"\mathrm{{{base}}}"
+    if not subscript:
+        return text
+    return f"{text}_{{{_latex_symbol(subscript) if not subscript.isdigit() else subscript}}}"
 
 
-def _latex_power(base: Expr, exponent: float, minimum: int) -> list[Piece]:
+# Functions a textbook raises to a power on the name: sin^2(x) is (sin x)^2.
+_POWERED_NAME = re.compile(r"\\(?:sin|cos|tan|sec|csc|cot|sinh|cosh|tanh|coth|log|ln)\\left\($")
+
+
+def _latex_power(base: Expr, exponent: float, minimum: int, texts: _Templates) -> list[Piece]:
     """`base` to a positive `exponent`; at exponent 1 the base alone, wrapped below `minimum`."""
     if exponent == 1.0:
         return [Ref(base, minimum)]
     if exponent == 0.5:
         return [r"\sqrt{", Ref(base), "}"]
-    return [Ref(base, SLOT["base"]), "^{" + latex_number(exponent) + "}"]
+    power = "^{" + latex_number(exponent) + "}"
+    pieces = texts.templates[base].pieces
+    if float(exponent).is_integer() and pieces and isinstance(pieces[0], str) \
+            and _POWERED_NAME.match(pieces[0]):
+        name = pieces[0][: -len(r"\left(")]
+        return [name + power + r"\left(", *pieces[1:]]
+    return [Ref(base, SLOT["base"]), power]
 
 
-def _latex_product(number: float, factors: list[list[Piece]]) -> list[Piece]:
-    r"""`3 x \cdot y`: the number (unless 1) then the factors."""
+def _leads_with_digit(piece: Piece, texts: _Templates) -> bool:
+    if isinstance(piece, str):
+        return piece[:1].isdigit()
+    return texts.starts_with_digit(piece.node) and texts.precedence(piece.node) >= piece.minimum
+
+
+def _latex_product(number: float, factors: list[list[Piece]], texts: _Templates) -> list[Piece]:
+    r"""`3 x \cdot y`: the number (unless 1) then the factors; `2 \cdot 2^{x}` where the first
+    factor starts with a digit, which a space would join into one number."""
     pieces = _joined(factors, r" \cdot ")
     if number != 1.0:
-        pieces = [latex_number(number), *([" ", *pieces] if pieces else [])]
+        lead = latex_number(number)
+        separator = r" \cdot " if pieces and _leads_with_digit(pieces[0], texts) else " "
+        pieces = [lead, *([separator, *pieces] if pieces else [])]
     return pieces or ["1"]
 
 
 def _latex_mul(node: Expr, texts: _Templates) -> Template:
-    coefficient, factors = _coefficient(node)
+    coefficient, factors = _coefficient(node, texts)
     top = [f for f in factors if not _is_reciprocal(f)]
     bottom = [f for f in factors if _is_reciprocal(f)]
     numerator, denominator = _latex_fraction(abs(coefficient))
+    top_parts: list[list[Piece]] = [[Ref(f, SLOT["factor"])] for f in top]
     if not bottom and denominator == 1:
-        pieces = _latex_product(numerator, [[Ref(f, SLOT["factor"])] for f in top])
+        pieces = _latex_product(numerator, top_parts, texts)
+    elif not bottom and any(f.op in _RELATION_TEXT for f in top):
+        # \frac{1}{2} \begin{cases}...\end{cases}, not a case analysis inside a numerator
+        pieces = [r"\frac{" + latex_number(numerator) + "}{" + str(denominator) + "} ",
+                  *_latex_product(1.0, top_parts, texts)]
     else:
-        pieces = [r"\frac{", *_latex_side(numerator, [[Ref(f, SLOT["factor"])] for f in top]), "}{",
-                  *_latex_side(denominator, [_latex_power(f.args[0], -f.params[0][1], SLOT["factor"])
-                                             for f in bottom]), "}"]
+        divisors = [_latex_power(f.args[0], -f.params[0][1], SLOT["factor"], texts) for f in bottom]
+        pieces = [r"\frac{", *_latex_side(numerator, top_parts, texts), "}{",
+                  *_latex_side(denominator, divisors, texts), "}"]
     if coefficient < 0:
         lone = top[0] if len(top) == 1 and not bottom and denominator == 1 \
             and numerator == 1.0 else None
@@ -500,18 +651,100 @@ def _latex_fraction(magnitude: float) -> tuple[float, int]:
     return numerator, denominator
 
 
-def _latex_side(number: float, factors: list[list[Piece]]) -> list[Piece]:
-    """The numerator or denominator of a \frac: a lone factor needs no parentheses there."""
-    if number == 1.0 and len(factors) == 1 and isinstance(factors[0][0], Ref):
-        factors = [[Ref(factors[0][0].node), *factors[0][1:]]]
-    return _latex_product(number, factors)
+def _latex_side(number: float, factors: list[list[Piece]], texts: _Templates) -> list[Piece]:
+    r"""The numerator or denominator of a \frac: a lone factor needs no parentheses there (but
+    the base of a lone power, `\left(x + 1\right)^{2}`, still does)."""
+    if number == 1.0 and len(factors) == 1 and len(factors[0]) == 1 \
+            and isinstance(factors[0][0], Ref):
+        factors = [[Ref(factors[0][0].node)]]
+    return _latex_product(number, factors, texts)
 
 
 def _latex_pow(node: Expr, texts: _Templates) -> Template:
     base, exponent = node.args[0], node.params[0][1]
     if exponent < 0:
-        return texts.make([r"\frac{1}{", *_latex_power(base, -exponent, 0), "}"], PRODUCT)
-    return texts.make(_latex_power(base, exponent, ATOM), ATOM if exponent == 0.5 else POWER)
+        return texts.make([r"\frac{1}{", *_latex_power(base, -exponent, 0, texts), "}"], PRODUCT)
+    return texts.make(_latex_power(base, exponent, ATOM, texts),
+                      ATOM if exponent == 0.5 else POWER)
+
+
+_RELATION_LATEX = {"lt": "<", "le": r"\le", "gt": ">", "ge": r"\ge", "eq": "=", "ne": r"\neq"}
+
+
+def _latex_condition(node: Expr) -> list[Piece]:
+    if node.op in _RELATION_LATEX:
+        return [Ref(node.args[0], SUM), f" {_RELATION_LATEX[node.op]} ", Ref(node.args[1], SUM)]
+    return [Ref(node, SUM), r" \neq 0"]
+
+
+def _latex_cases(node: Expr, texts: _Templates) -> Template:
+    r"""A comparison used as a number (1 where it holds, else 0) and `where` as a case
+    analysis, `\begin{cases} a & x > 0 \\ b & \text{otherwise} \end{cases}`; a `where` in the
+    otherwise branch adds rows."""
+    rows: list[list[Piece]] = []
+    otherwise: list[Piece]
+    if node.op in _RELATION_LATEX:
+        rows.append(["1 & ", *_latex_condition(node)])
+        otherwise = ["0"]
+    else:
+        while node.op == "where" and len(rows) < 8:
+            condition, chosen, other = node.args
+            rows.append([Ref(chosen), " & ", *_latex_condition(condition)])
+            node = other
+        otherwise = [Ref(node)]
+    rows.append([*otherwise, r" & \text{otherwise}"])
+    return texts.make([r"\begin{cases} ", *_joined(rows, r" \\ "), r" \end{cases}"], CALL)
+
+
+def _latex_index_items(index: tuple[int | tuple[int, int, int], ...]) -> str:
+    items = []
+    for item in index:
+        if isinstance(item, int):
+            items.append(str(item))
+        else:
+            start, stop, step = item
+            bounds = [str(start), "" if stop < 0 else str(stop)] + ([str(step)] if step != 1 else [])
+            items.append("{:}".join(bounds))
+    return ",".join(items)
+
+
+def _latex_scatter(node: Expr, texts: _Templates) -> Template:
+    r"""The adjoint of indexing: a scalar placed at one entry is that multiple of the unit
+    array `\mathbf{e}_{1,0}`; a block placed at a range is written with its place and shape."""
+    index, shape = node.kwargs["index"], node.kwargs["shape"]
+    place = _latex_index_items(index)
+    if all(isinstance(item, int) for item in index) and node.args[0].shape == ():
+        return texts.make([Ref(node.args[0], SLOT["factor"]), r" \, \mathbf{e}_{" + place + "}"],
+                          PRODUCT)
+    size = r" \times ".join(map(str, shape))
+    return texts.make([r"\operatorname{scatter}_{" + place + r" \to " + size + r"}\left(",
+                       Ref(node.args[0]), r"\right)"], CALL)
+
+
+def _latex_index(node: Expr, texts: _Templates) -> Template:
+    """`x_{0}`, `A_{1,0}`, `x_{1{:}3}` (a range as NumPy writes it)."""
+    items = [_latex_index_items(node.kwargs["index"])]
+    inner = node.args[0]
+    subscripted = inner.op == "index" or (inner.op == "symbol" and "_" in _latex_symbol(inner.name or ""))
+    base: list[Piece] = [r"\left(", Ref(inner), r"\right)"] if subscripted else [Ref(inner, ATOM)]
+    return texts.make([*base, "_{" + ",".join(items) + "}"], ATOM)
+
+
+def _latex_stack(node: Expr, texts: _Templates) -> Template:
+    """A vector of expressions as a column, a stack of such vectors as a matrix by rows."""
+    args = node.args
+    if all(arg.ndim == 0 for arg in args):
+        rows: list[list[Piece]] = [[Ref(arg)] for arg in args]
+    elif all(arg.ndim == 1 and (arg.op == "stack" and all(a.ndim == 0 for a in arg.args)
+                                or arg.op == "const") for arg in args):
+        rows = []
+        for arg in args:
+            cells: list[list[Piece]] = [[Ref(a)] for a in arg.args] if arg.op == "stack" else \
+                [[latex_number(v)] for v in (arg.value.tolist() if arg.value is not None else [])]
+            rows.append(_joined(cells, " & "))
+    else:
+        return texts.make([r"\left[", *_joined([[Ref(a)] for a in args], ", "), r"\right]"], ATOM)
+    return texts.make([r"\begin{bmatrix} ", *_joined(rows, r" \\ "), r" \end{bmatrix}"], ATOM)
 
 
 def _latex_render(node: Expr, texts: _Templates) -> Template:
@@ -529,7 +762,13 @@ def _latex_render(node: Expr, texts: _Templates) -> Template:
     if op == "power":
         return texts.make([Ref(args[0], SLOT["base"]), "^{", Ref(args[1]), "}"], POWER)
     if op == "stack":
-        return texts.make([r"\left[", *_joined([[Ref(a)] for a in args], ", "), r"\right]"], ATOM)
+        return _latex_stack(node, texts)
+    if op == "index":
+        return _latex_index(node, texts)
+    if op == "scatter":
+        return _latex_scatter(node, texts)
+    if op in _RELATION_LATEX or op == "where":
+        return _latex_cases(node, texts)
     return _latex_call(node, texts)
 
 
@@ -541,7 +780,14 @@ def _latex_call(node: Expr, texts: _Templates) -> Template:
     layout, precedence = _latex_layout(template, node.op in _RELATION_TEXT)
     pieces: list[Piece] = [item if isinstance(item, str) else Ref(node.args[item[0]], item[1])
                            for item in layout]
-    return texts.make(pieces, precedence)
+    for position, piece in enumerate(pieces):
+        before = pieces[position - 1] if position else ""
+        # `-{0}` of a negated product: e^{x}, not e^{-\left(-x\right)}
+        if isinstance(piece, Ref) and isinstance(before, str) and before.endswith("-") \
+                and texts.negative(piece.node) and texts.precedence(piece.node) >= PRODUCT:
+            pieces[position - 1] = before[:-1]
+            pieces[position] = Ref(piece.node, PRODUCT, strip=True)
+    return texts.make([piece for piece in pieces if piece != ""], precedence)
 
 
 def _default_latex(op: str, arity: int) -> str:
@@ -551,33 +797,41 @@ def _default_latex(op: str, arity: int) -> str:
 
 _OPENERS = ("{", "(", "[", "|", ",", "&", "}", "\\\\")
 _CLOSERS = ("}", ")", "]", "|", ",", "&", r"\right", "\\\\", r"\end")
+_FUNCTION = re.compile(r"\\[A-Za-z]+(?:\{[^{}]*\})?\\left\($")
 
 
 @lru_cache(maxsize=None)
 def _latex_layout(template: str, relation: bool) -> tuple[tuple[str | tuple[int, int], ...], int]:
     """A template's literal strings and (argument, minimum precedence) slots, and the
     precedence of the result. A slot between delimiters (`\\left({0}\\right)`) takes anything;
-    one before `^` or `_` an atom; a bare one (`\\sum {0}`, `{0} \\cdot {1}`) a product, or,
-    beside a relation, a sum."""
+    one before `^` or `_` an atom; one after a minus what a negation takes; a bare one
+    (`\\sum {0}`, `{0} \\cdot {1}`) a product, or, beside a relation, a sum. A result with a
+    superscript or subscript of its own binds as a power (`\\left(e^{x}\\right)^{2}`), a
+    function applied to parentheses as a call."""
     items = list(string.Formatter().parse(template))
     layout: list[str | tuple[int, int]] = []
     bare = power = False
     for position, (before, field, _, _) in enumerate(items):
         if before:
             layout.append(before)
+            power = power or "^" in before or "_" in before
         if field is None:
             continue
         after = items[position + 1][0] if position + 1 < len(items) else ""
         if after.startswith(("^", "_")):
             minimum = ATOM
             power = power or (position == 0 and not before and after.startswith("^"))
+        elif before.rstrip().endswith("-"):
+            minimum = SLOT["negated"]
         elif (before.rstrip() == "" or before.rstrip().endswith(_OPENERS)) and \
                 (after.lstrip() == "" or after.lstrip().startswith(_CLOSERS)):
             minimum = 0
         else:
             minimum, bare = (SUM if relation else PRODUCT), True
         layout.append((int(field), minimum))
-    precedence = COMPARE if relation else POWER if power else PRODUCT if bare else ATOM
+    call = bool(items) and _FUNCTION.match(items[0][0]) is not None
+    precedence = COMPARE if relation else POWER if power else PRODUCT if bare else \
+        CALL if call else ATOM
     return tuple(layout), precedence
 
 

@@ -21,6 +21,7 @@ a nan in an unselected `where` branch is no error).
 from __future__ import annotations
 
 import builtins
+import html
 import itertools
 import linecache
 import weakref
@@ -35,6 +36,7 @@ from .blocks import call_blocks
 from .emit_numpy import emit_kernel, namespace_for
 from .emit_scalar import CUDA, PYTHON, scalar_program
 from .fused import BACKENDS, CupyElementwise, NumbaLoop, require
+from ..language.display import code_html
 from ..core import limits
 from ..core.errors import ArgumentError
 from .evaluate import ERRORS, batch_inputs, check_batch, finish, forward_values, largest_core
@@ -120,6 +122,10 @@ class Kernel:
         state = dag_records([*self._roots, *self._symbols])
         return (_unpickle_kernel, (state, len(self._roots), self._template, self.errors,
                                    self.chunk, self.backend))
+
+    def _repr_html_(self) -> str:
+        heading = html.escape(repr(self))
+        return f"<div><p><code>{heading}</code></p>{code_html(self.source)}</div>"
 
     def __repr__(self) -> str:
         backend = "" if self.backend == "numpy" else f", backend={self.backend!r}"

@@ -44,12 +44,12 @@ unary("acos", np.arccos, lambda F, g, out, x: (-g * (1 - x * x) ** -0.5,), latex
       domain=_UNIT)
 unary("atan", np.arctan, lambda F, g, out, x: (g / (1 + x * x),), latex=_fn("arctan"))
 unary("asinh", np.arcsinh, lambda F, g, out, x: (g / F.sqrt(x * x + 1),),
-      latex=r"\operatorname{{arsinh}}\left({0}\right)")
+      latex=r"\sinh^{{-1}}\left({0}\right)")
 unary("acosh", np.arccosh, lambda F, g, out, x: (g / F.sqrt(x * x - 1),),
-      latex=r"\operatorname{{arcosh}}\left({0}\right)", domain=((1.2, 3.0),),
+      latex=r"\cosh^{{-1}}\left({0}\right)", domain=((1.2, 3.0),),
       note="defined on [1, inf)")
 unary("atanh", np.arctanh, lambda F, g, out, x: (g / (1 - x * x),),
-      latex=r"\operatorname{{artanh}}\left({0}\right)", domain=_UNIT, note="defined on (-1, 1)")
+      latex=r"\tanh^{{-1}}\left({0}\right)", domain=_UNIT, note="defined on (-1, 1)")
 unary("sinh", np.sinh, lambda F, g, out, x: (g * F.cosh(x),), latex=_fn("sinh"))
 unary("cosh", np.cosh, lambda F, g, out, x: (g * F.sinh(x),), latex=_fn("cosh"))
 unary("tanh", np.tanh, lambda F, g, out, x: (g * (1 - out * out),), latex=_fn("tanh"))
@@ -81,7 +81,7 @@ unary("erf", _erf_numpy, lambda F, g, out, x: (g * _TWO_OVER_SQRT_PI * F.exp(-(x
 # several times faster than a logaddexp form.
 unary("sigmoid", lambda x: 1.0 / (1.0 + np.exp(-x)),
       lambda F, g, out, x: (g * out * (1 - out),),
-      sympy=lambda sympy, x: 1 / (1 + sympy.exp(-x)), latex=r"\sigma\left({0}\right)",
+      sympy=lambda sympy, x: 1 / (1 + sympy.exp(-x)), latex=r"\frac{{1}}{{1 + e^{{-{0}}}}}",
       note="1/(1+exp(-x))")
 unary("softplus", lambda x: np.logaddexp(0.0, x), lambda F, g, out, x: (g * F.sigmoid(x),),
       sympy=lambda sympy, x: sympy.log(1 + sympy.exp(x)),

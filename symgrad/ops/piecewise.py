@@ -83,7 +83,7 @@ register(OpSpec(
 ))
 register(OpSpec(
     name="sign", arity=1, numpy=np.sign, grad=_NO_GRAD, sympy="sign", torch="Sign",
-    latex=r"\operatorname{{sign}}\left({0}\right)", domain=((0.2, 3),),
+    latex=r"\operatorname{{sgn}}\left({0}\right)", domain=((0.2, 3),),
 ))
 register(OpSpec(
     name="relu", arity=1, numpy=lambda x: np.maximum(x, 0.0),

@@ -1,0 +1,99 @@
+"""Rich notebook output: LaTeX blocks, HTML tables and the DAG as a picture.
+
+Jupyter shows an object by the richest of its `_repr_*_` methods; the result objects of
+symgrad (expressions, gradients, matrices of derivatives, check reports, verdicts, kernels,
+tensors) build theirs from the helpers here, so they look alike.
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+import subprocess
+from typing import Sequence
+
+from ..core.expr import Expr
+from .printing import _latex_symbol, to_dot, to_latex
+
+# A picture of a DAG larger than this is not drawn: Graphviz would take long and the picture
+# would not be legible.
+DAG_PICTURE_NODES = 400
+DOT_SECONDS = 10.0
+
+
+def display_math(latex: str) -> str:
+    r"""`latex` as a notebook shows math at full size: `$\displaystyle ...$`."""
+    return rf"$\displaystyle {latex}$"
+
+
+def latex_matrix(rows: Sequence[Sequence[Expr]]) -> str:
+    """Rows of expressions as a `bmatrix`."""
+    body = r" \\ ".join(" & ".join(to_latex(item) for item in row) for row in rows)
+    return r"\begin{bmatrix} " + body + r" \end{bmatrix}"
+
+
+def latex_partials(function: str, partials: Sequence[tuple[str, Expr]]) -> str:
+    r"""`\frac{\partial f}{\partial x} = ...` one per line, aligned at `=`."""
+    lines = [rf"\frac{{\partial {function}}}{{\partial {_latex_symbol(name)}}} &= {to_latex(value)}"
+             for name, value in partials]
+    return r"\begin{aligned} " + r" \\ ".join(lines) + r" \end{aligned}"
+
+
+def html_table(header: Sequence[str], rows: Sequence[Sequence[str]],
+               marked: Sequence[bool] = ()) -> str:
+    """An HTML table of plain-text cells (escaped); a row whose `marked` is True is bold red."""
+    head = "".join(f"<th>{html.escape(cell)}</th>" for cell in header)
+    lines = []
+    for position, row in enumerate(rows):
+        style = ' style="color:#b00;font-weight:bold"' if position < len(marked) and marked[position] else ""
+        cells = "".join(f"<td>{html.escape(cell)}</td>" for cell in row)
+        lines.append(f"<tr{style}>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table>"
+
+
+def dot_program() -> str | None:
+    """The Graphviz `dot` program, if installed (it draws the DAG pictures)."""
+    return shutil.which("dot")
+
+
+def dag_svg(expr: Expr) -> str | None:
+    """The DAG drawn by Graphviz `dot` as SVG text; None without `dot`, past
+    DAG_PICTURE_NODES nodes, or when `dot` fails."""
+    program = dot_program()
+    if program is None or expr.size > DAG_PICTURE_NODES:
+        return None
+    try:
+        done = subprocess.run([program, "-Tsvg"], input=to_dot(expr), capture_output=True,
+                              text=True, timeout=DOT_SECONDS, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 and "<svg" in done.stdout else None
+
+
+class DagPicture:
+    """The DAG of an expression, for a notebook: `_repr_svg_` draws it with Graphviz `dot`
+    (when installed); `str()` is its Graphviz text."""
+
+    def __init__(self, expr: Expr) -> None:
+        self.expr = expr
+
+    def __str__(self) -> str:
+        return to_dot(self.expr)
+
+    def __repr__(self) -> str:
+        return f"<symgrad DAG of {self.expr.size} nodes>"
+
+    def _repr_svg_(self) -> str | None:
+        return dag_svg(self.expr)
+
+
+def code_html(source: str) -> str:
+    """Python source as highlighted HTML (Pygments when installed, else plain)."""
+    try:
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import PythonLexer
+    except ImportError:
+        return f"<pre>{html.escape(source)}</pre>"
+    formatter = HtmlFormatter(noclasses=True, nowrap=False)
+    return str(highlight(source, PythonLexer(), formatter))

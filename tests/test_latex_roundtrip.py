@@ -1,0 +1,271 @@
+"""`.latex()` is the expression: read back by SymPy's LaTeX parser, it has the same values.
+
+The oracle is `sympy.parsing.latex.parse_latex`, an independent reader of LaTeX (its ANTLR
+backend; where that one cannot read a construct symgrad prints, such as `\\left| x \\right|`, its
+Lark backend). Symbols are matched by name; `e` is Euler's number, as symgrad prints it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings, strategies as st
+
+import symgrad as sg
+
+from needs import module
+
+module("antlr4", "SymPy's LaTeX parser (pip install 'antlr4-python3-runtime==4.11') is the oracle")
+sympy: Any = module("sympy", "SymPy is the oracle")
+latex_parsing: Any = module("sympy.parsing.latex", "SymPy's LaTeX parser is the oracle")
+
+# Everyday expressions of a calculus course and of machine learning; each is checked together
+# with its derivatives.
+CORPUS = [
+    "x", "3*x", "x^2", "x^3 - 2*x + 1", "5*x^4 + 3*x^2 - 7", "(x + 1)^2", "(2*x - 3)^5",
+    "1/x", "1/x^2", "x^(-3)", "1/(x + 1)", "1/(x^2 + 1)", "1/(x^2 + 1)^2", "x/(x + 1)",
+    "(x^2 - 1)/(x^2 + 1)", "(x + 1)/(x - 2)^2", "1/(1 + exp(-x))", "exp(x)/(1 + exp(x))",
+    "sqrt(x)", "1/sqrt(x)", "sqrt(x^2 + 1)", "1/sqrt(1 - x^2)", "x*sqrt(x)", "sqrt(1 + sqrt(x))",
+    "x^(1/3)", "cbrt(x)", "x^(3/2)", "(x^2 + 1)^(3/2)", "x^2.5",
+    "sin(x)", "cos(x)", "tan(x)", "sin(x)^2", "cos(x)^3", "sin(2*x)", "sin(x^2)", "sin(x)*cos(x)",
+    "x*sin(x)", "x^2*cos(x)", "sin(x)/x", "tan(x)^2", "1/cos(x)", "sec(x)", "csc(x)", "cot(x)",
+    "sin(cos(x))", "cos(sin(x))^2", "sin(x)^2 + cos(x)^2", "sin(3*x + 1)", "sin(1/x)",
+    "exp(x)", "exp(2*x)", "exp(-x^2)", "exp(x)^2", "x*exp(x)", "x^2*exp(-x)", "exp(sin(x))",
+    "exp(-x^2/2)/sqrt(2*pi)", "exp(x)*sin(x)", "exp(x)/x", "2^x", "2*2^x", "3^(2*x)", "10^x",
+    "x^x", "x^sin(x)", "(1 + 1/x)^x",
+    "log(x)", "log(x^2 + 1)", "log(sin(x))", "x*log(x)", "log(x)/x", "log(x)^2", "log(log(x))",
+    "log(1 + exp(x))", "log2(x)", "log10(x)", "log(x)*exp(x)", "log(sqrt(x))",
+    "asin(x)", "acos(x)", "atan(x)", "atan(1/x)", "atan(x^2)", "asin(x)^2", "x*atan(x)",
+    "atan(x/y)", "asin(2*x - 1)",
+    "sinh(x)", "cosh(x)", "tanh(x)", "tanh(x)^2", "x*cosh(x)", "asinh(x)", "acosh(x + 1)",
+    "atanh(x/2)", "sinh(x)/cosh(x)",
+    "x*y", "x^2*y + y^3", "x^2 + y^2", "sqrt(x^2 + y^2)", "x/y", "x*y/(x + y)", "exp(x*y)",
+    "sin(x*y)", "log(x*y)", "(x*y)^(-2)", "x^y", "y*exp(-x/y)", "1/(x*y)", "x*y^2 - 3*x^3*y",
+    "2*x*y + y^2", "atan2(y, x)",
+    "abs(x)", "abs(x - 1/2)", "x*abs(x)",
+    "(x^2 + 1)*(x - 1)", "(x + 1)*(x + 2)*(x + 3)", "x^2/(1 - x)", "(1 - x)/(1 + x)",
+    "1/(1 - x)^3", "x/(x^2 + 1)^2", "(x + 1)^-2", "-x^2", "-(x + 1)^2", "-1/x",
+    "pi*x^2", "4/3*pi*x^3", "e^x", "x*e^(2*x)",
+]
+
+_SYMBOLS = ("x", "y")
+
+
+def _points(count: int, seed: int) -> list[dict[str, float]]:
+    rng = np.random.default_rng(seed)
+    return [{name: float(rng.uniform(0.25, 0.95)) for name in _SYMBOLS} for _ in range(count)]
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[\\{}_ ]", "", name)
+
+
+def _clean(parsed: Any) -> bool:
+    return isinstance(parsed, sympy.Basic) and not any(
+        isinstance(f, sympy.core.function.AppliedUndef) for f in parsed.atoms(sympy.Function))
+
+
+def _parse(text: str) -> Any:
+    """SymPy's reading of `text`: the ANTLR backend's (it reads `|x|` but not the same bars
+    written `\\left| \\right|`, so those are given to it as bars), else, for a short text, the
+    Lark backend's (whose ambiguity trees grow too fast on long ones); None if neither reads it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return latex_parsing.parse_latex(text.replace(r"\left|", "|").replace(r"\right|", "|"))
+        except Exception:  # noqa: BLE001 - an unreadable string is what is being counted
+            if len(text) > 120:
+                return None
+        try:
+            parsed = latex_parsing.parse_latex(text, backend="lark")
+        except Exception:  # noqa: BLE001
+            return None
+    return parsed if isinstance(parsed, sympy.Basic) else None
+
+
+# Named operators SymPy's reader does not know: `\operatorname{sgn}` is given to it as `F_{sgn}`,
+# a function it reads by that name.
+_OPERATORS: dict[str, Any] = {"Fsgn": sympy.sign, "Fatan2": sympy.atan2, "Ferf": sympy.erf}
+_CASES = re.compile(r"\\begin\{cases\} ((?:(?!\\begin\{cases\}).)*?) \\end\{cases\}")
+
+
+def read_latex(text: str) -> Any:
+    """`text` read by SymPy's LaTeX parser; a case analysis (which it does not read) is read
+    row by row into a Piecewise, innermost first. None where some part is unreadable."""
+    text = re.sub(r"\\operatorname\{(\w+)\}", r"F_{\1}", text)
+    pieces: dict[Any, Any] = {}
+    while (match := _CASES.search(text)) is not None:
+        rows = []
+        for row in match.group(1).split(r" \\ "):
+            value, _, condition = row.partition(" & ")
+            read_value = _parse(value)
+            read_condition = sympy.true if condition == r"\text{otherwise}" else _parse(condition)
+            if read_value is None or read_condition is None:
+                return None
+            rows.append((read_value, read_condition))
+        name = sympy.Symbol(f"c_{{{len(pieces)}}}")
+        pieces[name] = sympy.Piecewise(*rows)
+        text = text[: match.start()] + f"c_{{{len(pieces) - 1}}}" + text[match.end():]
+    parsed = _parse(text)
+    if parsed is None:
+        return None
+    for function in parsed.atoms(sympy.Function):
+        key = re.sub(r"[^A-Za-z0-9]", "", type(function).__name__)
+        if key in _OPERATORS:
+            parsed = parsed.subs(function, _OPERATORS[key](*function.args))
+    for _ in range(len(pieces)):  # a case analysis may hold another's placeholder
+        parsed = parsed.subs(pieces)
+    return parsed
+
+
+def latex_problem(expr: sg.Expr, points: list[dict[str, float]]) -> str | None:
+    """Why `expr.latex()` does not mean `expr` (unreadable, unknown names, other values), or
+    None when it reads back to the same values at every point where `expr` is finite."""
+    text = expr.latex()
+    parsed = read_latex(text)
+    if parsed is None:
+        return f"unreadable: {text}"
+    if not _clean(parsed):
+        return f"reads as unknown functions: {text} -> {parsed}"
+    names = {_normalized(name): name for name in expr.symbols}
+    substitution: dict[Any, Any] = {}
+    for symbol in parsed.free_symbols:
+        if symbol.name in ("e", "pi") and symbol.name not in names:
+            substitution[symbol] = sympy.E if symbol.name == "e" else sympy.pi
+        elif _normalized(symbol.name) not in names:
+            return f"reads as other symbols ({symbol.name}): {text} -> {parsed}"
+    compared = 0
+    for point in points:
+        with np.errstate(all="ignore"):
+            ours = complex(np.asarray(expr.eval(**{n: point[n] for n in expr.symbols})).item())
+        if not (math.isfinite(ours.real) and abs(ours) < 1e8):
+            continue
+        values = {**substitution, **{symbol: point[names[_normalized(symbol.name)]]
+                                     for symbol in parsed.free_symbols if symbol not in substitution}}
+        try:
+            theirs = complex(sympy.N(parsed.subs(values), 20))
+        except (TypeError, ValueError):
+            return f"reads as a non-number: {text} -> {parsed}"
+        if not abs(theirs - ours) <= 1e-7 * max(1.0, abs(ours)):
+            return f"other values ({ours} vs {theirs} at {point}): {text} -> {parsed}"
+        compared += 1
+    return None
+
+
+def _with_derivatives(text: str) -> list[sg.Expr]:
+    expr = sg.parse(text)
+    out = [expr]
+    for name in expr.symbols:
+        first = sg.diff(expr, name)
+        out.append(first)
+        if len(expr.symbols) == 1:
+            out.append(sg.diff(first, name))
+    return out
+
+
+def _corpus_problems() -> list[str]:
+    problems = []
+    for text in CORPUS:
+        for expr in _with_derivatives(text):
+            problem = latex_problem(expr, _points(3, 0))
+            if problem is not None:
+                problems.append(f"{text}: {problem}")
+    return problems
+
+
+def test_the_corpus_holds_over_100_everyday_expressions() -> None:
+    assert len(set(CORPUS)) == len(CORPUS) >= 100
+
+
+def test_latex_of_everyday_expressions_and_derivatives_reads_back_to_the_same_values() -> None:
+    problems = _corpus_problems()
+    assert not problems, f"{len(problems)} wrong:\n" + "\n".join(problems)
+
+
+# -- generated expressions -------------------------------------------------------------------------
+_UNARY = [sg.sin, sg.cos, sg.tan, sg.exp, sg.log, sg.sqrt, sg.atan, sg.asin, sg.sinh, sg.cosh,
+          sg.tanh, sg.abs]
+_EXPONENTS = [2, 3, -1, -2, 0.5, -0.5, 1.5, -3]
+_NUMBERS = [1, 2, 3, 0.5, 0.25, 10, -1, -2]
+
+
+@st.composite
+def _expressions(draw: Any) -> sg.Expr:
+    x, y = sg.symbols("x y")
+    pool: list[sg.Expr] = [x, y, x + 1, 2 * y]
+    for _ in range(draw(st.integers(1, 6))):
+        a, b = draw(st.sampled_from(pool)), draw(st.sampled_from(pool))
+        number = draw(st.sampled_from(_NUMBERS))
+        kind = draw(st.integers(0, 10))
+        made = [a + b, a - b, a * b, a / b, a ** draw(st.sampled_from(_EXPONENTS)),
+                draw(st.sampled_from(_UNARY))(a), number * a, a + number, number / a,
+                sg.constant(2) ** a, -a][kind]
+        pool.append(made)
+    return pool[-1]
+
+
+@settings(max_examples=120, deadline=None)
+@given(_expressions(), st.sampled_from(["x", "y"]))
+def test_latex_of_generated_expressions_and_derivatives_reads_back_to_the_same_values(
+        expr: sg.Expr, name: str) -> None:
+    points = _points(3, 1)
+    for each in (expr, sg.diff(expr, name)):
+        assume(each.size < 60)
+        problem = latex_problem(each, points)
+        assert problem is None, problem
+
+
+# -- forms that never render or read as something else ---------------------------------------------
+_DOUBLE_SUPERSCRIPT = re.compile(r"\^\{[^{}]*\}\^|\^[A-Za-z0-9]\^|\}_\{[^{}]*\}_")
+_DIGIT_SPACE_DIGIT = re.compile(r"\d\s+\d")
+
+
+@pytest.mark.parametrize("text", CORPUS)
+def test_latex_never_puts_two_superscripts_on_one_base_or_two_numbers_side_by_side(text: str) -> None:
+    for expr in _with_derivatives(text) + [sg.parse(text) ** 2, sg.exp(sg.parse(text)) ** 2]:
+        latex = expr.latex()
+        assert not _DOUBLE_SUPERSCRIPT.search(latex), latex
+        assert not _DIGIT_SPACE_DIGIT.search(latex), latex
+
+
+if __name__ == "__main__":  # the count of wrong strings, for the record
+    found = _corpus_problems()
+    print(len(found), "wrong of", sum(len(_with_derivatives(t)) for t in CORPUS))
+    print("\n".join(found))
+
+
+# -- forms of arrays, indices and case analyses ------------------------------------------------------
+@pytest.mark.parametrize(("text", "shapes", "latex"), [
+    ("[[1, 2], [3, 4]]", {}, r"\begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix}"),
+    ("[x, 2*y]", {}, r"\begin{bmatrix} x \\ 2 y \end{bmatrix}"),
+    ("index(A, 1, 0)*index(x, 0)**2", {"A": (2, 2), "x": (3,)}, r"A_{1,0} \cdot x_{0}^{2}"),
+    ("x1 + theta_0", {}, r"\theta_{0} + x_{1}"),
+    ("where(x > 0, x**2, 0)", {}, r"\begin{cases} x^{2} & x > 0 \\ 0 & \text{otherwise} \end{cases}"),
+    ("2*2**x", {}, r"2 \cdot 2^{x}"),
+    ("exp(x)**2", {}, r"\left(e^{x}\right)^{2}"),
+    ("sin(x)**2", {}, r"\sin^{2}\left(x\right)"),
+    ("1/(x + 1)**2", {}, r"\frac{1}{\left(x + 1\right)^{2}}"),
+])
+def test_latex_forms(text: str, shapes: dict[str, tuple[int, ...]], latex: str) -> None:
+    assert sg.parse(text, shapes=shapes).latex() == latex
+
+
+def test_derivatives_of_max_and_relu_are_case_analyses_not_comparisons_as_factors() -> None:
+    assert sg.diff("relu(x)", "x").latex() == r"\begin{cases} 1 & x > 0 \\ 0 & \text{otherwise} \end{cases}"
+    latex = sg.diff("max(x, y)", "x").latex()
+    assert latex.startswith(r"\frac{1}{2} \begin{cases} 1 & x = y")
+    assert r"\frac{x = y}" not in latex
+
+
+def test_gradient_of_a_matrix_entry_shows_the_unit_array_not_an_index_list() -> None:
+    e = sg.parse("index(A, 1, 0)*index(x, 0)**2", shapes={"A": (2, 2), "x": (3,)})
+    assert sg.grad(e)["A"].latex() == r"x_{0}^{2} \, \mathbf{e}_{1,0}"
+
+
+def test_repr_latex_is_display_style() -> None:
+    assert sg.parse("1/x")._repr_latex_() == r"$\displaystyle \frac{1}{x}$"
