@@ -112,6 +112,9 @@ class OpSpec:
     - `commutative`: the arguments can be swapped (DOT draws their edges unnumbered).
     - `public`: callable by name in the expression language, as `sg.<name>` and as a Tensor
       method (`x.sin()`, `y.atan2(x)`: the tensor is the first argument).
+    - `exact`: `exact(*fractions, **params)`, the op's exact value at exact rational arguments
+      where that is rational (sqrt(4) = 2, log(1) = 0, exp(0) = 1), else None: the node then
+      stays symbolic (sqrt(2), log(3)) and only numeric paths give its float.
     - `build`: the canonicalising constructor (simplification while building), if any; it ends
       in `expr.make_node`. Ops without one fold constants when `fold` is set.
     """
@@ -131,6 +134,7 @@ class OpSpec:
     public: bool = True
     build: Callable[..., Any] | None = None
     fold: bool = False
+    exact: Callable[..., Any] | None = None
     note: str = ""
 
 
