@@ -328,11 +328,11 @@ def _mul(node: Expr, texts: _Templates) -> Template:
                                 for f in factors if not _is_reciprocal(f)]
     divisors = [_divisor(f) for f in factors if _is_reciprocal(f)]
     magnitude = abs(coefficient)
-    if magnitude != 1:
-        numerator, denominator = _fraction(magnitude) if parts else (magnitude, 1)
+    if magnitude != 1 or type(magnitude) is float:  # a decimal 1.0 is written: -1.0*x
+        numerator, denominator = _fraction(magnitude)
         if denominator != 1:
             divisors.insert(0, [str(denominator)])
-        if numerator != 1:
+        if numerator != 1 or type(numerator) is float:
             parts.insert(0, [format_number(numerator)])
     pieces = _joined(parts, "*") or ["1"]
     if divisors:
@@ -490,14 +490,23 @@ def _latex_power(base: Expr, exponent: Number, minimum: int) -> list[Piece]:
     """`base` to a positive `exponent`; at exponent 1 the base alone, wrapped below `minimum`."""
     if exponent == 1:
         return [Ref(base, minimum)]
-    if exponent == Fraction(1, 2) and type(exponent) is Fraction:
+    if exponent == Fraction(1, 2):  # the decimal 0.5 too: LaTeX shows the mathematics
         return [r"\sqrt{", Ref(base), "}"]
     return [Ref(base, SLOT["base"]), "^{" + latex_number(exponent) + "}"]
 
 
+def _is_named(factor: list[Piece]) -> bool:
+    r"""A factor that is `pi` or `e`: written before the next one as a number is (`2 \pi x`)."""
+    return len(factor) == 1 and isinstance(factor[0], Ref) and constant_name(factor[0].node) is not None
+
+
 def _latex_product(number: Number, factors: list[list[Piece]]) -> list[Piece]:
-    r"""`3 x \cdot y`: the number (unless 1) then the factors."""
-    pieces = _joined(factors, r" \cdot ")
+    r"""`3 x \cdot y`: the number (unless 1) then the factors; `\pi x` as a number's."""
+    pieces: list[Piece] = []
+    for position, factor in enumerate(factors):
+        if position:
+            pieces.append(" " if _is_named(factors[position - 1]) else r" \cdot ")
+        pieces.extend(factor)
     if number != 1:
         pieces = [latex_number(number), *([" ", *pieces] if pieces else [])]
     return pieces or ["1"]
@@ -538,8 +547,7 @@ def _latex_pow(node: Expr, texts: _Templates) -> Template:
     base, exponent = node.args[0], node.params[0][1]
     if exponent < 0:
         return texts.make([r"\frac{1}{", *_latex_power(base, -exponent, 0), "}"], PRODUCT)
-    square_root = exponent == Fraction(1, 2) and type(exponent) is Fraction
-    return texts.make(_latex_power(base, exponent, ATOM), ATOM if square_root else POWER)
+    return texts.make(_latex_power(base, exponent, ATOM), ATOM if exponent == 0.5 else POWER)
 
 
 def _latex_render(node: Expr, texts: _Templates) -> Template:

@@ -85,7 +85,9 @@ def _is_zero(value: Number) -> bool:
 
 
 def _is_one(value: Number) -> bool:
-    return (type(value) is float or type(value) is Fraction) and value == 1
+    # Only the exact 1 disappears from a product: 1.0*x stays, as in SymPy, so that
+    # `a - 1.0*x` reads back with its decimal coefficient -1.0.
+    return type(value) is Fraction and value == 1
 
 
 def _as_constant(value: Number, shape: Shape) -> Expr:
