@@ -339,16 +339,20 @@ def _stable_code(text: str) -> int:
 def make_node(op: str, args: tuple[Expr, ...], shape: Shape, params: Params = ()) -> Expr:
     """The interned node `op(*args)` with static `params`: no checks, no simplification."""
     key: tuple[Any, ...] = (op, args, params)
+    shown = params
     if params and any(type(value) is Fraction for _, value in params):
-        # An exact exponent 2 and a decimal 2.0 compare equal: the key tells them apart.
+        # An exact exponent 2 and a decimal 2.0 compare equal: the key tells them apart. The
+        # digest reads the float, as a decimal's, so canonical orders stay as they were.
         key = (op, args, params, "exact")
+        shown = tuple((name, float(value) if type(value) is Fraction else value)
+                      for name, value in params)
     node = _INTERNED.get(key)
     if node is not None:
         return node
     node = object.__new__(Expr)
     node.op, node.args, node.params, node.shape = op, args, params, shape
     node.value = node.name = None
-    params_code = _stable_code(repr(params)) if params else 0
+    params_code = _stable_code(repr(shown)) if params else 0
     node.digest = hash((_stable_code(op), params_code, *(arg.digest for arg in args)))
     node.sort_key = (_RANK_COMPOUND, node.digest)
     return _interned(key, node)
@@ -429,7 +433,8 @@ def exact_constant(value: Fraction) -> Expr:
         array = np.array(exact_float(value))
         array.setflags(write=False)
         node = _leaf_constant(array, (("exact", value),))
-        node.digest = hash((_stable_code("exact"), _stable_code(str(value))))
+        # The digest of its float64 value, as a decimal's: canonical orders stay as they were.
+        node.digest = hash((_stable_code("const"), (), zlib.crc32(array.tobytes())))
         node.sort_key = (_RANK_CONSTANT, node.digest)
         node = _interned(key, node)
     return node
