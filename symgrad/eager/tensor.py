@@ -102,6 +102,15 @@ def where_recorded() -> bool:
     return _where_recorded
 
 
+# Python ints up to this size are recorded as they are (numpy computes with them as float64),
+# so a traced `2*x` is the exact 2*x, not 2.0*x.
+_EXACT_INT = 2 ** 53
+
+
+def _recorded_number(original: Any, value: Any) -> Any:
+    return original if type(original) is int and abs(original) < _EXACT_INT else value
+
+
 def _binary(op: EagerOp, compute: Callable[[Any, Any], Any], a: Any, b: Any) -> Tensor:
     """`compute(a, b)` on tensors or numbers; recorded when either tensor requires grad."""
     record = False
@@ -111,14 +120,14 @@ def _binary(op: EagerOp, compute: Callable[[Any, Any], Any], a: Any, b: Any) -> 
         left = constant_value(a)
         if left is None:
             return NotImplemented  # type: ignore[no-any-return]
-        a = left
+        a = _recorded_number(a, left)
     if type(b) is Tensor:
         right, record = b._value, record or b._rg
     else:
         right = constant_value(b)
         if right is None:
             return NotImplemented  # type: ignore[no-any-return]
-        b = right
+        b = _recorded_number(b, right)
     try:
         value = compute(left, right)
     except ValueError as error:
@@ -456,7 +465,9 @@ class Tensor(TensorValues):
     def __pow__(self, exponent: Any) -> Tensor:
         kind = type(exponent)
         if kind is int or kind is float:
-            return _power_by_number(self, float(exponent))
+            # An int stays an int in the record, so a traced x**2 is the exact power.
+            return _power_by_number(self, exponent if kind is int and abs(exponent) < _EXACT_INT
+                                    else float(exponent))
         if type(exponent) is Tensor:
             return apply_op("power", (self, exponent), {}, "PowBackward1")
         if constant_value(exponent) is None:
@@ -580,8 +591,8 @@ for _spec in OPS.values():
         setattr(Tensor, _spec.name, _table_method(_spec.name))
 
 
-def _power_by_number(base: Tensor, exponent: float) -> Tensor:
-    if exponent >= 0 and exponent.is_integer():
+def _power_by_number(base: Tensor, exponent: float | int) -> Tensor:
+    if exponent >= 0 and float(exponent).is_integer():
         value = base._value ** exponent  # cannot leave the domain: no error state needed
     else:
         value = quiet(np.power, base._value, exponent)
