@@ -385,11 +385,11 @@ def symbol(name: str, shape: Shape = ()) -> Expr:
 def constant(value: npt.ArrayLike | Fraction) -> Expr:
     """The constant `value`: exact for a Python or numpy integer or a `Fraction` (`2`, `1/3`),
     a decimal (inexact, float64) for a float (`0.5`, `2.0`) and for arrays of numbers."""
-    kind = type(value)
-    if kind is int or kind is Fraction or isinstance(value, (int, np.integer, Fraction)):
-        return exact_constant(Fraction(int(value) if isinstance(value, np.integer)  # type: ignore[arg-type]
-                                       else value))  # type: ignore[arg-type]
-    if kind is float:
+    if isinstance(value, Fraction):
+        return exact_constant(value)
+    if isinstance(value, (int, np.integer)):
+        return exact_constant(Fraction(int(value)))
+    if type(value) is float and isinstance(value, float):
         node = _INTERNED.get(("const", (), np.float64(value).tobytes()))
         if node is not None and value == value:
             return node
@@ -641,7 +641,7 @@ def power(base: Expr, exponent: Any) -> Expr:
         exact = exact_value(exponent)
         if exact is not None:
             return apply("pow", base, exponent=exact)
-        value = float(exponent.value)  # type: ignore[arg-type]
+        value = float(constant_value(exponent))
         # One nan object: nan != nan, so each nan would otherwise make a new node.
         return apply("pow", base, exponent=_NAN if value != value else value)
     return apply("power", base, exponent)

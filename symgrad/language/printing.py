@@ -261,6 +261,10 @@ def _coefficient(node: Expr) -> tuple[Number, list[Expr]]:
     return Fraction(1), factors
 
 
+def _magnitude(number: Number) -> Number:
+    return -number if number < 0 else number
+
+
 def _fraction(magnitude: Number) -> tuple[Number, int]:
     """An exact `magnitude` as numerator and denominator (x/2, 2*x/3); a decimal as itself
     (0.5*x, which reads back as the decimal)."""
@@ -327,7 +331,7 @@ def _mul(node: Expr, texts: _Templates) -> Template:
     parts: list[list[Piece]] = [[Ref(f, SLOT["factor"] + (f.op in ("mul", "matmul")))]
                                 for f in factors if not _is_reciprocal(f)]
     divisors = [_divisor(f) for f in factors if _is_reciprocal(f)]
-    magnitude = abs(coefficient)
+    magnitude = _magnitude(coefficient)
     if magnitude != 1 or type(magnitude) is float:  # a decimal 1.0 is written: -1.0*x
         numerator, denominator = _fraction(magnitude)
         if denominator != 1:
@@ -516,7 +520,7 @@ def _latex_mul(node: Expr, texts: _Templates) -> Template:
     coefficient, factors = _coefficient(node)
     top = [f for f in factors if not _is_reciprocal(f)]
     bottom = [f for f in factors if _is_reciprocal(f)]
-    numerator, denominator = _latex_fraction(abs(coefficient))
+    numerator, denominator = _latex_fraction(_magnitude(coefficient))
     if not bottom and denominator == 1:
         pieces = _latex_product(numerator, [[Ref(f, SLOT["factor"])] for f in top])
     else:

@@ -199,7 +199,7 @@ _NEVER_NEGATIVE = frozenset({"exp", "abs", "cosh", "sigmoid", "softplus", "relu"
 
 def _never_negative(node: Expr) -> bool:
     if node.op == "const":
-        return bool(np.all(node.value >= 0))  # type: ignore[operator]  (pi and e included)
+        return bool(np.all(node.value >= 0))  # type: ignore[operator]
     if node.op == "pow":
         exponent = node.params[0][1]
         return not float(exponent).is_integer() or exponent % 2 == 0
