@@ -252,6 +252,17 @@ def _is_reciprocal(factor: Expr) -> bool:
             and (factor.args[0].op != "const" or constant_name(factor.args[0]) is not None))
 
 
+def _in_denominator(factor: Expr) -> bool:
+    """A factor LaTeX writes under the fraction bar: a reciprocal, or any exact negative power
+    (`\frac{1}{3 x^{\frac{2}{3}}}`; LaTeX need not read back to the same node)."""
+    if _is_reciprocal(factor):
+        return True
+    if factor.op != "pow":
+        return False
+    exponent = factor.params[0][1]
+    return type(exponent) is Fraction and exponent < 0 and factor.args[0].op != "const"
+
+
 def _coefficient(node: Expr) -> tuple[Number, list[Expr]]:
     """A product's scalar number factor (exact 1 if none) and its other factors."""
     factors = list(node.args)
@@ -518,8 +529,8 @@ def _latex_product(number: Number, factors: list[list[Piece]]) -> list[Piece]:
 
 def _latex_mul(node: Expr, texts: _Templates) -> Template:
     coefficient, factors = _coefficient(node)
-    top = [f for f in factors if not _is_reciprocal(f)]
-    bottom = [f for f in factors if _is_reciprocal(f)]
+    top = [f for f in factors if not _in_denominator(f)]
+    bottom = [f for f in factors if _in_denominator(f)]
     numerator, denominator = _latex_fraction(_magnitude(coefficient))
     if not bottom and denominator == 1:
         pieces = _latex_product(numerator, [[Ref(f, SLOT["factor"])] for f in top])

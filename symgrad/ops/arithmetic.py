@@ -307,7 +307,7 @@ def exact_power(base: Fraction, exponent: Fraction) -> Fraction | None:
             return None
         base = Fraction(top, bottom)
     bits = max(base.numerator.bit_length(), base.denominator.bit_length()) * abs(p)
-    if bits > limits.MAX_EXACT_BITS + 1:
+    if bits > limits.MAX_EXACT_BITS:
         return None
     result: Fraction = base ** p
     return result
