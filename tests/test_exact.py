@@ -141,6 +141,8 @@ def test_exact_numbers_print_as_fractions():
     assert sg.parse("x/2").latex() == r"\frac{x}{2}"
     assert sg.parse("pi").latex() == r"\pi" and sg.parse("e").latex() == "e"
     assert sg.parse("2*pi*x").latex() == r"2 \pi x"
+    assert sg.parse("(1/3)^x").latex() == r"\left(\frac{1}{3}\right)^{x}"
+    assert sg.diff("x^(1/3)", "x").latex() == r"\frac{1}{3 x^{\frac{2}{3}}}"
 
 
 # -- folding --------------------------------------------------------------------------------------
@@ -150,6 +152,7 @@ def test_exact_numbers_print_as_fractions():
     ("cos(0)", 1), ("log10(1000)", 3), ("log2(1/8)", -3), ("abs(-3/4)", Fraction(3, 4)),
     ("max(1/3, 1/2)", Fraction(1, 2)), ("2^10", 1024), ("(2/3)^3", Fraction(8, 27)),
     ("2^-2", Fraction(1, 4)), ("cbrt(-27)", -3), ("sigmoid(0)", Fraction(1, 2)),
+    ("log(e)", 1), ("cos(pi)", -1), ("sin(pi)", 0), ("ln(e)*x/x", 1),
 ])
 def test_functions_of_exact_numbers_fold_when_the_result_is_exact(text: str, value: Fraction):
     assert sg.parse(text) is sg.constant(Fraction(value))

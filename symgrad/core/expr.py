@@ -540,7 +540,16 @@ def build_plain(spec: OpSpec, args: tuple[Expr, ...], params: Mapping[str, Any])
         folded = _folded(spec, args, params)
         if folded is not None:
             return folded
+    elif len(args) == 1 and (spec.name, constant_name(args[0])) in _AT_CONSTANTS:
+        return exact_constant(_AT_CONSTANTS[spec.name, constant_name(args[0])])
     return make_node(spec.name, args, shape, tuple(sorted(params.items())))
+
+
+# Exact values of functions at pi and e, as SymPy folds them (log(e) = 1, cos(pi) = -1).
+_AT_CONSTANTS: dict[tuple[str, str | None], Fraction] = {
+    ("log", "E"): Fraction(1), ("sin", "pi"): Fraction(0), ("cos", "pi"): Fraction(-1),
+    ("tan", "pi"): Fraction(0), ("sec", "pi"): Fraction(-1),
+}
 
 
 def _folded(spec: OpSpec, args: tuple[Expr, ...], params: Mapping[str, Any]) -> Expr | None:

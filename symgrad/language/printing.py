@@ -488,7 +488,8 @@ def _latex_constant(node: Expr, texts: _Templates) -> Template:
     if value.ndim:
         return texts.make([_format_array(value, _latex_item, (r"\left[", r"\right]"))], ATOM)
     text = latex_number(constant_number(node))
-    precedence = UNARY if text.startswith("-") else PRODUCT if r"\cdot" in text else ATOM
+    # 1 \cdot 10^{-5} and \frac{1}{3} are products: a base in parentheses, (1/3)^x.
+    precedence = UNARY if text.startswith("-") else PRODUCT if "\\" in text else ATOM
     return texts.make([text], precedence)
 
 
