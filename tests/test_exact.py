@@ -255,3 +255,14 @@ def test_eager_tensors_compute_in_float64_and_trace_exactly():
     traced = sg.trace(lambda a: 2 * a ** 2 / 3, a=3.0)
     assert str(traced) == "2*a**2/3"
     assert str(sg.trace(lambda a: a * 0.5, a=1.0)) == "0.5*a"
+
+
+@pytest.mark.parametrize("text", [
+    "x^2*e^x", "ln(x)^2", "sin^2(x)", "(2x+1)^5", "x^x", "sec(x)", "acot(x)", "sinc(x)",
+    "max(x, 1)", "clamp(x, 0, 1)", "norm([x, 2])", "softplus(x)", "cbrt(x)", "log_5(x)",
+    "where(x > 0, x^2/2, 0)", "x^(1/3)", "asin(x)", "erf(x)", "sigmoid(x)",
+])
+def test_first_three_derivatives_have_no_decimal(text: str):
+    for order in (1, 2, 3):
+        printed = str(sg.diff(text, "x", order=order))
+        assert "." not in printed, (order, printed)
