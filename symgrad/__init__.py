@@ -17,6 +17,7 @@ from .ops.functions import (abs, acos, asin, atan, atan2, cbrt, clamp, cos, cosh
                             where)
 from .ops.functions import (acosh, acot, acoth, acsc, acsch, asec, asech, asinh, atanh, cot,
                             coth, csc, csch, exp2, fmod, log1p, remainder, sec, sech, sinc)
+from .ops.functions import E, PI as pi
 from .calculus.differentiate import diff, grad, hessian, jacobian, vjp
 from .calculus.series import series
 from .language.parse import parse
@@ -69,7 +70,7 @@ __all__ = [
     "outer", "parse", "parse_latex", "prod", "relu", "sigmoid", "sign", "sin", "sinh", "size", "softplus",
     "sqrt", "sum", "symbols", "tan", "tanh", "transpose", "vjp", "where",
     "acosh", "acot", "acoth", "acsc", "acsch", "asec", "asech", "asinh", "atanh", "cot", "coth",
-    "csc", "csch", "exp2", "log1p", "sec", "sech", "sinc",
+    "csc", "csch", "exp2", "log1p", "sec", "sech", "sinc", "E", "pi",
     "absolute", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctanh", "deg2rad", "divide",
     "multiply", "negative", "pow", "rad2deg", "reciprocal", "square", "true_divide",
     "empty", "eye", "full", "full_like", "linspace", "normal", "ones_like", "rand", "rand_like",

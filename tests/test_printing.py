@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 import tracemalloc
 from typing import Any
 
 import numpy as np
+
 import pytest
 import sympy
 from hypothesis import given, settings, strategies as st
@@ -53,9 +55,12 @@ def test_latex_of_an_infinite_coefficient() -> None:
 
 
 @pytest.mark.parametrize(("value", "latex"), [
-    (3.0, "3"), (0.25, "0.25"), (-2.5, "-2.5"), (1e-05, r"1 \cdot 10^{-5}"),
-    (1.5e-07, r"1.5 \cdot 10^{-7}"), (1e20, r"1 \cdot 10^{20}"), (3.141592653589793, r"\pi"),
-    (-3.141592653589793, r"-\pi"), (float("inf"), r"\infty"), (float("nan"), r"\mathrm{NaN}"),
+    # A decimal stays a decimal (API 1b): 3.0 is not the exact 3, 3.14159... is not pi.
+    (3.0, "3.0"), (Fraction(3), "3"), (Fraction(-1, 3), r"-\frac{1}{3}"), (0.25, "0.25"),
+    (-2.5, "-2.5"), (1e-05, r"1 \cdot 10^{-5}"),
+    (1.5e-07, r"1.5 \cdot 10^{-7}"), (1e20, r"1 \cdot 10^{20}"),
+    (3.141592653589793, "3.141592653589793"),
+    (-3.141592653589793, "-3.141592653589793"), (float("inf"), r"\infty"), (float("nan"), r"\mathrm{NaN}"),
 ])
 def test_latex_numbers(value: float, latex: str) -> None:
     assert latex_number(value) == latex

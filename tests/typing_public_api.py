@@ -84,3 +84,6 @@ report = sg.grade([{"id": "1", "function": "x^2", "variable": "x", "answer": "2x
 assert_type(report, sg.GradeReport)
 assert_type(report.rows[0], sg.Graded)
 assert_type(sg.read_answers("answers.csv"), "list[dict[str, Any]]")
+assert_type(sg.pi, sg.Expr)
+assert_type(sg.E * x, sg.Expr)
+assert_type(float(sg.pi), float)

@@ -82,7 +82,8 @@ def vjp(outputs: Sequence[Expr], seeds: Sequence[Any], wrt: Sequence[Expr]) -> l
             adjoints[node] = adjoint
             continue
         _propagate(node, adjoint, live, parts)
-    return [adjoints.get(symbol, constant(np.zeros(symbol.shape))) for symbol in wrt]
+    return [adjoints.get(symbol, constant(np.zeros(symbol.shape)) if symbol.shape else constant(0))
+            for symbol in wrt]
 
 
 def _propagate(node: Expr, adjoint: Expr, live: set[Expr], parts: dict[Expr, list[Expr]]) -> None:
@@ -165,7 +166,7 @@ def grad(expr: Expr | str, wrt: Sequence[str | Expr] | str | None = None) -> dic
         raise ShapeError(f"grad needs a scalar expression, not one of shape {expr.shape}; "
                          "use jacobian, or vjp with a seed")
     symbols = resolve_symbols(expr, wrt)
-    partials = vjp([expr], [constant(1.0)], symbols)
+    partials = vjp([expr], [constant(1)], symbols)
     return Gradient({symbol.name: partial for symbol, partial in zip(symbols, partials)})  # type: ignore[misc]
 
 
@@ -174,7 +175,7 @@ _PROBE = "symgrad_probe"
 
 def _derivative(expr: Expr, symbol: Expr) -> Expr:
     if expr.shape == ():
-        return vjp([expr], [constant(1.0)], [symbol])[0]
+        return vjp([expr], [constant(1)], [symbol])[0]
     if symbol.shape != ():
         raise ShapeError(f"diff of an expression of shape {expr.shape} with respect to "
                          f"{symbol.name} of shape {symbol.shape}: use jacobian")
@@ -218,7 +219,7 @@ def _elementwise_derivative(expr: Expr, symbol: Expr) -> Expr:
         name += "_"
     probe = make_symbol(name, expr.shape)
     along = vjp([expr], [probe], [symbol])[0]
-    (derivative,) = vjp([along], [constant(1.0)], [probe])
+    (derivative,) = vjp([along], [constant(1)], [probe])
     fitted: Expr = fit_shape(SYMBOLIC, derivative, expr.shape)
     return fitted
 
@@ -236,7 +237,7 @@ def _by_taylor_mode(expr: Expr, symbol: Expr, order: int) -> Expr:
         else algebra.constant(node), order)
     coefficient = coefficients[order]
     if is_zero(coefficient):
-        return constant(0.0)
+        return constant(0)
     scale = math.factorial(order)
     result = as_expr(coefficient)
     # n! distributed over a sum, as SymPy writes a number times a sum.
@@ -286,7 +287,7 @@ def jacobian(functions: Expr | str | Sequence[Expr | str], wrt: Sequence[str | E
     symbols = resolve_symbols(rows, wrt)
     entries = len(rows) * sum(size_of(symbol.shape) for symbol in symbols)
     limits.check("MAX_NODES", entries, "the Jacobian's entries")
-    return DerivativeMatrix([vjp([row], [constant(1.0)], symbols) for row in rows])
+    return DerivativeMatrix([vjp([row], [constant(1)], symbols) for row in rows])
 
 
 def _scalar_outputs(functions: Expr | Sequence[Expr | str]) -> list[Expr]:
@@ -310,11 +311,11 @@ def hessian(expr: Expr | str, wrt: Sequence[str | Expr] | str | None = None) -> 
     for symbol in symbols:
         if symbol.shape != ():
             raise ShapeError(f"hessian takes scalar symbols; {symbol.name} has shape {symbol.shape}")
-    first = vjp([expr], [constant(1.0)], symbols) if expr.shape == () else None
+    first = vjp([expr], [constant(1)], symbols) if expr.shape == () else None
     if first is None:
         raise ShapeError(f"hessian needs a scalar expression, not shape {expr.shape}")
     rows: list[list[Expr]] = []
     for i, partial in enumerate(first):
-        later = vjp([partial], [constant(1.0)], symbols[i:])
+        later = vjp([partial], [constant(1)], symbols[i:])
         rows.append([rows[j][i] for j in range(i)] + later)
     return DerivativeMatrix(rows)

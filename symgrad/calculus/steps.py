@@ -19,7 +19,7 @@ from typing import Any, Union
 
 from .differentiate import sole_symbol
 from ..core.errors import ArgumentError
-from ..core.expr import Expr, apply, constant, constant_value, symbol
+from ..core.expr import Expr, apply, constant, constant_name, constant_value, symbol
 from ..language.parse import as_expression
 from ..language.printing import TextPrinter, to_latex, to_text
 from .differentiate import SYMBOLIC, diff
@@ -135,13 +135,13 @@ def _single(*factors: Factor) -> Formula:
 
 
 def _product(factors: list[Expr]) -> Expr:
-    return apply("mul", *factors) if len(factors) > 1 else (factors[0] if factors else constant(1.0))
+    return apply("mul", *factors) if len(factors) > 1 else (factors[0] if factors else constant(1))
 
 
 def _rule(node: Expr, x: Expr, depends: _Dependence) -> Rule:
     """The rule for d/dx[node], as (name, law, formula)."""
     if node is x:
-        return "variable rule", f"d/d{x.name} {x.name} = 1", _single(constant(1.0))
+        return "variable rule", f"d/d{x.name} {x.name} = 1", _single(constant(1))
     if not depends(node):
         return "constant rule", "d/dx c = 0 for c free of x".replace("x", x.name or "x"), Formula(())
     if node.op == "add":
@@ -178,7 +178,7 @@ def _product_rules(node: Expr, x: Expr, depends: _Dependence) -> Rule:
     top = [f for f in varying if f not in bottom]
     if bottom and top:
         u = _product(top)
-        v = _product([f.args[0] ** -float(f.kwargs["exponent"]) for f in bottom])
+        v = _product([f.args[0] ** -f.kwargs["exponent"] for f in bottom])
         formula = Formula(((1, (Ref(u), v)), (-1, (u, Ref(v)))), v ** 2)
         return "quotient rule", "(u/v)' = (u'*v - u*v')/v**2", formula
     terms = tuple((1, tuple(Ref(f) if i == j else f for j, f in enumerate(varying)))
@@ -188,7 +188,7 @@ def _product_rules(node: Expr, x: Expr, depends: _Dependence) -> Rule:
 
 
 def _power_rule(node: Expr, x: Expr) -> Rule:
-    base, exponent = node.args[0], float(node.kwargs["exponent"])
+    base, exponent = node.args[0], node.kwargs["exponent"]  # a Fraction when exact
     outer = constant(exponent) * base ** (exponent - 1)
     if base is x:
         return "power rule", "(x**n)' = n*x**(n-1)".replace("x", x.name or "x"), _single(outer)
@@ -201,8 +201,7 @@ def _general_power(node: Expr, x: Expr, depends: _Dependence) -> Rule:
         outer = exponent * base ** (exponent - 1)
         law = "(u**c)' = c*u**(c-1)*u'"
         return "power rule", law, _single(outer) if base is x else _single(outer, Ref(base))
-    logarithm = constant(1.0) if base.op == "const" and float(constant_value(base)) == math.e \
-        else apply("log", base)
+    logarithm = constant(1) if constant_name(base) == "E" else apply("log", base)
     if not depends(base):
         return "exponential rule", "(a**u)' = a**u*log(a)*u'", _single(node, logarithm, Ref(exponent))
     formula = Formula(((1, (node, logarithm, Ref(exponent))), (1, (node, exponent / base, Ref(base)))))
@@ -210,7 +209,7 @@ def _general_power(node: Expr, x: Expr, depends: _Dependence) -> Rule:
 
 
 def _outer_derivatives(node: Expr) -> tuple[Any, ...]:
-    return node.spec.grad(SYMBOLIC, constant(1.0), node, *node.args, **node.kwargs)  # type: ignore[misc]
+    return node.spec.grad(SYMBOLIC, constant(1), node, *node.args, **node.kwargs)  # type: ignore[misc]
 
 
 def _function_rule(node: Expr, x: Expr, depends: _Dependence) -> Rule:
@@ -256,7 +255,7 @@ def steps(expr: Any, wrt: str | Expr) -> Derivation:
     x = _variable(expr, wrt)
     depends = _Dependence(x)
     rules: dict[Expr, Rule] = {}
-    results: dict[Expr, Expr] = {x: constant(1.0)}
+    results: dict[Expr, Expr] = {x: constant(1)}
     order: list[Expr] = []
     stack: list[tuple[Expr, bool]] = [(expr, False)]
     while stack:
@@ -290,7 +289,7 @@ def _assemble(formula: Formula, results: dict[Expr, Expr]) -> Expr:
     for sign, factors in formula.terms:
         term = _product([results[f.part] if isinstance(f, Ref) else f for f in factors])
         terms.append(-term if sign < 0 else term)
-    total = apply("add", *terms) if len(terms) > 1 else (terms[0] if terms else constant(0.0))
+    total = apply("add", *terms) if len(terms) > 1 else (terms[0] if terms else constant(0))
     return total if formula.denominator is None else total / formula.denominator
 
 

@@ -429,7 +429,7 @@ def _factors(function: Expr, name: str) -> tuple[Expr, Expr] | None:
 
 
 def _product(factors: list[Expr]) -> Expr:
-    result = constant(1.0)
+    result = constant(1)
     for factor in factors:
         result = result * factor
     return result

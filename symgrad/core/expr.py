@@ -11,6 +11,7 @@ import math
 import threading
 import weakref
 import zlib
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 import numpy as np
@@ -33,6 +34,7 @@ _INTERNED: weakref.WeakValueDictionary[tuple[Any, ...], Expr] = weakref.WeakValu
 # once both get the first one inserted.
 _INTERN_LOCK = threading.Lock()
 _RANK_CONSTANT, _RANK_SYMBOL, _RANK_COMPOUND = 0, 1, 2
+_RANK_NAMED = 0.5
 
 
 class Expr:
@@ -64,6 +66,11 @@ class Expr:
     @property
     def is_constant(self) -> bool:
         return self.op == "const"
+
+    @property
+    def exact(self) -> Fraction | None:
+        """The exact rational value of an exact constant (`1/3`, `2`), else None."""
+        return exact_value(self)
 
     @property
     def symbols(self) -> list[str]:
@@ -145,7 +152,7 @@ class Expr:
         return _binary("matmul", other, self)
 
     def __neg__(self) -> Expr:
-        return apply("mul", constant(-1.0), self)
+        return apply("mul", constant(-1), self)
 
     def __pos__(self) -> Expr:
         return self
@@ -181,6 +188,18 @@ class Expr:
     def T(self) -> Expr:
         """The transpose (last two axes; a vector or scalar is its own transpose)."""
         return apply("transpose", self)
+
+    def __float__(self) -> float:
+        """The float64 value of an expression without free symbols (pi and 1/3 included)."""
+        if self.shape != ():
+            raise ArgumentError(f"only a scalar expression converts to float, not one of shape "
+                                f"{self.shape}")
+        if self.op == "const" and self.value is not None:
+            return float(self.value)
+        if self.symbols:
+            raise ArgumentError(f"cannot convert an expression with free symbols "
+                                f"({', '.join(self.symbols)}) to float; use .eval(...)")
+        return float(self.eval())
 
     # -- facades over higher layers (imported on use) ----------------------------------------
     def __str__(self) -> str:
@@ -246,7 +265,8 @@ _COMPARISONS = frozenset({"lt", "le", "gt", "ge", "eq", "ne"})
 
 
 # -- pickling by structure ---------------------------------------------------------------------
-# A record per node in topological order: ("symbol", name, shape), ("const", array), or
+# A record per node in topological order: ("symbol", name, shape), ("const", array, params)
+# (params: () for a decimal, (("exact", Fraction),) or (("named", "pi"),)), or
 # (op, argument positions, params, shape); the roots are the last len(roots) records' positions.
 Record = tuple[Any, ...]
 
@@ -260,7 +280,7 @@ def dag_records(roots: list[Expr]) -> tuple[tuple[Record, ...], tuple[int, ...]]
         if node.op == "symbol":
             records.append(("symbol", node.name, node.shape))
         elif node.op == "const":
-            records.append(("const", node.value))
+            records.append(("const", node.value, node.params))
         else:
             records.append((node.op, tuple(position[id(arg)] for arg in node.args),
                             node.params, node.shape))
@@ -276,7 +296,7 @@ def from_dag_records(state: tuple[tuple[Record, ...], tuple[int, ...]]) -> list[
             if record[0] == "symbol":
                 built.append(symbol(record[1], record[2]))
             elif record[0] == "const":
-                built.append(constant(record[1]))
+                built.append(_constant_from_record(record))
             elif record[0] in OPS:
                 op, positions, params, shape = record
                 # One nan object, as the builders use: nan != nan would make a new node.
@@ -291,6 +311,18 @@ def from_dag_records(state: tuple[tuple[Record, ...], tuple[int, ...]]) -> list[
         raise
     except (TypeError, ValueError, IndexError) as error:
         raise ArgumentError(f"not a pickled symgrad expression: {error}") from error
+
+
+def _constant_from_record(record: Record) -> Expr:
+    params = dict(record[2]) if len(record) > 2 else {}
+    if "exact" in params:
+        exact = params["exact"]
+        if not isinstance(exact, Fraction):
+            raise ArgumentError(f"not an exact number: {exact!r}")
+        return exact_constant(exact)
+    if "named" in params:
+        return named_constant(params["named"])
+    return constant(np.asarray(record[1], dtype=np.float64))
 
 
 def _from_dag(state: tuple[tuple[Record, ...], tuple[int, ...]]) -> Expr:
@@ -313,14 +345,21 @@ def _stable_code(text: str) -> int:
 
 def make_node(op: str, args: tuple[Expr, ...], shape: Shape, params: Params = ()) -> Expr:
     """The interned node `op(*args)` with static `params`: no checks, no simplification."""
-    key = (op, args, params)
+    key: tuple[Any, ...] = (op, args, params)
+    shown = params
+    if params and any(type(value) is Fraction for _, value in params):
+        # An exact exponent 2 and a decimal 2.0 compare equal: the key tells them apart. The
+        # digest reads the float, as a decimal's, so canonical orders stay as they were.
+        key = (op, args, params, "exact")
+        shown = tuple((name, float(value) if type(value) is Fraction else value)
+                      for name, value in params)
     node = _INTERNED.get(key)
     if node is not None:
         return node
     node = object.__new__(Expr)
     node.op, node.args, node.params, node.shape = op, args, params, shape
     node.value = node.name = None
-    params_code = _stable_code(repr(params)) if params else 0
+    params_code = _stable_code(repr(shown)) if params else 0
     node.digest = hash((_stable_code(op), params_code, *(arg.digest for arg in args)))
     node.sort_key = (_RANK_COMPOUND, node.digest)
     return _interned(key, node)
@@ -350,9 +389,14 @@ def symbol(name: str, shape: Shape = ()) -> Expr:
     return node
 
 
-def constant(value: npt.ArrayLike) -> Expr:
-    """The constant `value` (a number or a nested list / array of numbers), as float64."""
-    if type(value) is float or type(value) is int:
+def constant(value: npt.ArrayLike | Fraction) -> Expr:
+    """The constant `value`: exact for a Python or numpy integer or a `Fraction` (`2`, `1/3`),
+    a decimal (inexact, float64) for a float (`0.5`, `2.0`) and for arrays of numbers."""
+    if isinstance(value, Fraction):
+        return exact_constant(value)
+    if isinstance(value, (int, np.integer)):
+        return exact_constant(Fraction(int(value)))
+    if type(value) is float and isinstance(value, float):
         node = _INTERNED.get(("const", (), np.float64(value).tobytes()))
         if node is not None and value == value:
             return node
@@ -368,13 +412,89 @@ def constant(value: npt.ArrayLike) -> Expr:
     key = ("const", array.shape, array.tobytes())
     node = _INTERNED.get(key)
     if node is None:
-        node = object.__new__(Expr)
-        node.op, node.args, node.params, node.shape = "const", (), (), array.shape
-        node.value, node.name = array, None
+        node = _leaf_constant(array, ())
         node.digest = hash((_stable_code("const"), array.shape, zlib.crc32(array.tobytes())))
         node.sort_key = (_RANK_CONSTANT, node.digest)
         node = _interned(key, node)
     return node
+
+
+def _leaf_constant(array: np.ndarray, params: Params) -> Expr:
+    node = object.__new__(Expr)
+    node.op, node.args, node.params, node.shape = "const", (), params, array.shape
+    node.value, node.name = array, None
+    return node
+
+
+def exact_constant(value: Fraction) -> Expr:
+    """The exact rational constant `value`; its float64 value is kept for evaluation.
+
+    Its key differs from every decimal's, so the exact 1/2 and the decimal 0.5 are two nodes
+    (as SymPy's Rational(1, 2) and Float(0.5)). A number past `limits.MAX_EXACT_BITS` raises
+    `LimitError`: a short input such as `(1/3)**100000` must not build a huge numerator.
+    """
+    key = ("const", "exact", value)
+    node = _INTERNED.get(key)
+    if node is None:
+        limits.check_exact(value.numerator, value.denominator, "an exact number")
+        array = np.array(exact_float(value))
+        array.setflags(write=False)
+        node = _leaf_constant(array, (("exact", value),))
+        # The digest of its float64 value, as a decimal's: canonical orders stay as they were.
+        node.digest = hash((_stable_code("const"), (), zlib.crc32(array.tobytes())))
+        node.sort_key = (_RANK_CONSTANT, node.digest)
+        node = _interned(key, node)
+    return node
+
+
+def exact_float(value: Fraction) -> float:
+    """`value` rounded to float64; past the float range, an infinity of its sign."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+NAMED_CONSTANTS: dict[str, float] = {"pi": math.pi, "E": math.e}
+
+
+def named_constant(name: str) -> Expr:
+    """The symbolic constant `pi` or `E` (Euler's number): never folded into a float in a
+    closed form; numeric paths (`eval`, kernels, `float(e)`) read its float64 value."""
+    if name not in NAMED_CONSTANTS:
+        raise ArgumentError(f"unknown constant {name!r}")
+    key = ("const", "named", name)
+    node = _INTERNED.get(key)
+    if node is None:
+        array = np.array(NAMED_CONSTANTS[name])
+        array.setflags(write=False)
+        node = _leaf_constant(array, (("named", name),))
+        node.digest = hash((_stable_code("named"), _stable_code(name)))
+        # After numbers, before symbols: a product's number stays its first factor (2*pi*x).
+        node.sort_key = (_RANK_NAMED, name)
+        node = _interned(key, node)
+    return node
+
+
+def exact_value(node: Expr) -> Fraction | None:
+    """The exact value of an exact constant node, else None."""
+    if node.op == "const" and node.params and node.params[0][0] == "exact":
+        exact: Fraction = node.params[0][1]
+        return exact
+    return None
+
+
+def constant_name(node: Expr) -> str | None:
+    """"pi" or "E" for a symbolic constant node, else None."""
+    if node.op == "const" and node.params and node.params[0][0] == "named":
+        name: str = node.params[0][1]
+        return name
+    return None
+
+
+def is_number(node: Expr) -> bool:
+    """A constant that folds with others: an exact number or a decimal, not `pi` or `E`."""
+    return node.op == "const" and not (node.params and node.params[0][0] == "named")
 
 
 def _checked_shape(shape: Any) -> Shape:
@@ -389,7 +509,7 @@ def _checked_shape(shape: Any) -> Shape:
     return result
 
 
-_NUMBER_TYPES = (int, float, np.number, np.ndarray, list, bool)
+_NUMBER_TYPES = (int, float, np.number, np.ndarray, list, bool, Fraction)
 
 
 def as_expr(value: Any) -> Expr:
@@ -423,18 +543,66 @@ def build_plain(spec: OpSpec, args: tuple[Expr, ...], params: Mapping[str, Any])
     else:
         shape = broadcast(*shapes, operation=spec.name)
     limits.check_elements(shape, f"the result of {spec.name}")
-    if args and all(arg.op == "const" for arg in args):
-        folded = fold_constants(spec, args, params)
-        # Functions of constants stay symbolic (log(2) reads better than 0.693...) unless the
-        # op always folds or the value is a whole number (log(e), cos(0), sqrt(4)).
-        if folded is not None and (spec.fold or _whole(folded)):
+    if args and all(is_number(arg) for arg in args):
+        folded = _folded(spec, args, params)
+        if folded is not None:
             return folded
+    elif len(args) == 1 and (spec.name, constant_name(args[0])) in _AT_CONSTANTS:
+        return exact_constant(_AT_CONSTANTS[spec.name, constant_name(args[0])])
     return make_node(spec.name, args, shape, tuple(sorted(params.items())))
+
+
+# Exact values of functions at pi and e, as SymPy folds them (log(e) = 1, cos(pi) = -1).
+_AT_CONSTANTS: dict[tuple[str, str | None], Fraction] = {
+    ("log", "E"): Fraction(1), ("sin", "pi"): Fraction(0), ("cos", "pi"): Fraction(-1),
+    ("tan", "pi"): Fraction(0), ("sec", "pi"): Fraction(-1),
+}
+
+
+def _folded(spec: OpSpec, args: tuple[Expr, ...], params: Mapping[str, Any]) -> Expr | None:
+    """The constant `spec(*args)` when it folds, else None (the node stays symbolic).
+
+    Exact arguments fold only to an exact result: by the op's `exact` rule (sqrt(4) = 2,
+    log(1) = 0) or, for ops that always fold (comparisons), by computing on the rationals;
+    otherwise the node stays (log(3), sqrt(2)). Decimal arguments fold as float64 when the op
+    always folds or the value is a whole number (cos(0.0) = 1.0); log(2.0) stays readable.
+    """
+    exacts = [exact_value(arg) for arg in args]
+    if all(exact is not None for exact in exacts):
+        result = _exact_fold(spec, exacts, params)  # type: ignore[arg-type]
+        if result is not None:
+            return exact_constant(result)
+        if not spec.fold:
+            return None
+    folded = fold_constants(spec, args, params)
+    if folded is not None and (spec.fold or _whole(folded)):
+        return folded
+    return None
+
+
+def _exact_fold(spec: OpSpec, values: list[Fraction], params: Mapping[str, Any]) -> Fraction | None:
+    if spec.exact is not None:
+        result: Fraction | None = spec.exact(*values, **params)
+        return result
+    if not spec.fold:
+        return None
+    try:  # comparisons and the like: the op's numpy function on the rationals themselves
+        with np.errstate(all="ignore"):
+            objects = [np.array(v, dtype=object) for v in values]
+            result_value = (spec.numpy(*objects, **params) if spec.elementwise
+                            else spec.numpy(*objects, nb=0, **params))
+    except (TypeError, ValueError, ArithmeticError, AttributeError):
+        return None
+    item = np.asarray(result_value).reshape(-1)
+    if item.size != 1 or not isinstance(item[0], (int, np.integer, np.bool_, Fraction)):
+        return None
+    return Fraction(int(item[0])) if not isinstance(item[0], Fraction) else item[0]
 
 
 def fold_constants(spec: OpSpec, args: tuple[Expr, ...], params: Mapping[str, Any]) -> Expr | None:
     """The constant result of `spec` on constant `args`, or None when it is not finite."""
     values = [arg.value for arg in args]
+    params = numeric_params(params)
     with np.errstate(all="ignore"):
         if spec.elementwise:
             result = spec.numpy(*values, **params)
@@ -444,6 +612,12 @@ def fold_constants(spec: OpSpec, args: tuple[Expr, ...], params: Mapping[str, An
     if not np.all(np.isfinite(result)):
         return None
     return constant(result)
+
+
+def numeric_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """`params` with exact numbers (a pow's exponent 1/3) as floats, for numpy."""
+    return {key: float(value) if type(value) is Fraction else value
+            for key, value in params.items()}
 
 
 def _whole(node: Expr) -> bool:
@@ -458,13 +632,14 @@ def _binary(name: str, left: Any, right: Any) -> Expr:
 
 
 def _negated(value: Any) -> Any:
-    return -value if isinstance(value, Expr) else (
-        -np.asarray(value, dtype=np.float64) if isinstance(value, _NUMBER_TYPES) else value)
+    if isinstance(value, (Expr, int, float, Fraction, np.number)):
+        return -value
+    return -np.asarray(value, dtype=np.float64) if isinstance(value, _NUMBER_TYPES) else value
 
 
 def _reciprocal(value: Any) -> Any:
     if isinstance(value, Expr) or isinstance(value, _NUMBER_TYPES):
-        return power(as_expr(value), constant(-1.0))
+        return power(as_expr(value), constant(-1))
     return value
 
 
@@ -476,10 +651,13 @@ def power(base: Expr, exponent: Any) -> Expr:
     if not isinstance(exponent, (Expr, *_NUMBER_TYPES)):
         return NotImplemented  # type: ignore[no-any-return]
     exponent = as_expr(exponent)
-    if base.op == "const" and base.shape == () and float(constant_value(base)) == math.e:
+    if constant_name(base) == "E":
         return apply("exp", exponent)  # e**u is exp(u): its derivative has no log(e) in it
-    if exponent.op == "const" and exponent.shape == ():
-        value = float(exponent.value)
+    if is_number(exponent) and exponent.shape == ():
+        exact = exact_value(exponent)
+        if exact is not None:
+            return apply("pow", base, exponent=exact)
+        value = float(constant_value(exponent))
         # One nan object: nan != nan, so each nan would otherwise make a new node.
         return apply("pow", base, exponent=_NAN if value != value else value)
     return apply("power", base, exponent)

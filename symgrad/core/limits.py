@@ -14,6 +14,10 @@ or for a process with the environment variable of the same name prefixed by `SYM
   shape, a constant folded while building, and every value while evaluating (batch included).
 - `MAX_NODES`: the most DAG nodes a repeated derivative (`order=`) may grow to, and the most
   outputs times elements of a Jacobian built element by element.
+- `MAX_EXACT_BITS`: the most bits of an exact rational's numerator or denominator. A short
+  input such as `(1/3)**100000` or `10**10**10` would otherwise build a huge number: a power
+  that would pass it stays an unevaluated power (`10**10000000000`), and other arithmetic
+  past it raises `LimitError`.
 - `MAX_KERNEL_OPERANDS`: the most operands (arguments of all nodes together) a compiled kernel
   may have. Python's own compiler needs about 5 KB per generated statement, so a 20 KB power
   tower `x^x^...^x` compiled with its gradient (about 400,000 operands) would take 2.3 GB.
@@ -38,10 +42,11 @@ MAX_ORDER: int = _from_environment("MAX_ORDER", 100)
 MAX_ELEMENTS: int = _from_environment("MAX_ELEMENTS", 100_000_000)
 MAX_NODES: int = _from_environment("MAX_NODES", 2_000_000)
 MAX_KERNEL_OPERANDS: int = _from_environment("MAX_KERNEL_OPERANDS", 100_000)
+MAX_EXACT_BITS: int = _from_environment("MAX_EXACT_BITS", 20_000)
 
 
 _UNITS = {"MAX_ORDER": "", "MAX_ELEMENTS": " elements", "MAX_NODES": " nodes",
-          "MAX_KERNEL_OPERANDS": " operands"}
+          "MAX_KERNEL_OPERANDS": " operands", "MAX_EXACT_BITS": " bits"}
 
 
 def exceeded(name: str, value: int, what: str) -> LimitError:
@@ -65,3 +70,10 @@ def check_elements(shape: tuple[int, ...], what: str) -> None:
         count *= int(extent)
     if count > MAX_ELEMENTS:
         raise exceeded("MAX_ELEMENTS", count, f"{what} of shape {tuple(shape)}")
+
+
+def check_exact(numerator: int, denominator: int, what: str) -> None:
+    """Raise `LimitError` when an exact rational needs more than MAX_EXACT_BITS bits."""
+    bits = max(abs(numerator).bit_length(), denominator.bit_length())
+    if bits > MAX_EXACT_BITS:
+        raise exceeded("MAX_EXACT_BITS", bits, what)

@@ -139,6 +139,9 @@ class OpSpec:
       method (`x.sin()`, `y.atan2(x)`: the tensor is the first argument).
     - `taylor`: the Taylor-mode rule (`TaylorRule`); None for an elementwise op, whose rule
       derives from `grad`. Every non-elementwise op gives one.
+    - `exact`: `exact(*fractions, **params)`, the op's exact value at exact rational arguments
+      where that is rational (sqrt(4) = 2, log(1) = 0, exp(0) = 1), else None: the node then
+      stays symbolic (sqrt(2), log(3)) and only numeric paths give its float.
     - `build`: the canonicalising constructor (simplification while building), if any; it ends
       in `expr.make_node`. Ops without one fold constants when `fold` is set.
     """
@@ -159,6 +162,7 @@ class OpSpec:
     taylor: TaylorRule | None = None
     build: Callable[..., Any] | None = None
     fold: bool = False
+    exact: Callable[..., Any] | None = None
     note: str = ""
 
 

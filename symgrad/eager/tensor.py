@@ -129,6 +129,15 @@ def where_recorded() -> bool:
     return _where_recorded
 
 
+# Python ints up to this size are recorded as they are (numpy computes with them as float64),
+# so a traced `2*x` is the exact 2*x, not 2.0*x.
+_EXACT_INT = 2 ** 53
+
+
+def _recorded_number(original: Any, value: Any) -> Any:
+    return original if type(original) is int and abs(original) < _EXACT_INT else value
+
+
 def _binary(op: EagerOp, compute: Callable[[Any, Any], Any], a: Any, b: Any) -> Tensor:
     """`compute(a, b)` on tensors or numbers; recorded when either tensor requires grad."""
     record = False
@@ -138,22 +147,25 @@ def _binary(op: EagerOp, compute: Callable[[Any, Any], Any], a: Any, b: Any) -> 
         left = constant_value(a)
         if left is None:
             return NotImplemented  # type: ignore[no-any-return]
-        a = left
+        a = _recorded_number(a, left)
     if type(b) is Tensor:
         right, record = b._value, record or b._rg
     else:
         right = constant_value(b)
         if right is None:
             return NotImplemented  # type: ignore[no-any-return]
-        b = right
+        b = _recorded_number(b, right)
     kind_left, kind_right = type(left), type(right)
     if kind_left is not kind_right:
         # A Python number beside a float64 scalar: as numpy scalars they compute faster (here
         # and in the backward rules that reuse the constant); the type is float64 either way.
+        # A whole number stays recorded as it is, so a traced 2*x is the exact 2*x.
         if kind_left is _F64 and kind_right in _PYTHON_NUMBERS:
-            right = b = _F64(right)
+            right = _F64(right)
+            b = b if type(b) is int else right
         elif kind_right is _F64 and kind_left in _PYTHON_NUMBERS:
-            left = a = _F64(left)
+            left = _F64(left)
+            a = a if type(a) is int else left
         elif kind_left not in _PYTHON_NUMBERS and kind_right not in _PYTHON_NUMBERS:
             left, right = torch_operands(left, right)
     elif kind_left is _NDARRAY and left.dtype != right.dtype:
@@ -684,7 +696,9 @@ class Tensor(TensorValues):
     def __pow__(self, exponent: Any) -> Tensor:
         kind = type(exponent)
         if kind is int or kind is float:
-            return _power_by_number(self, float(exponent))
+            # An int stays an int in the record, so a traced x**2 is the exact power.
+            return _power_by_number(self, exponent if kind is int and abs(exponent) < _EXACT_INT
+                                    else float(exponent))
         if type(exponent) is Tensor:
             return apply_op("power", (self, exponent), {}, "PowBackward1")
         if constant_value(exponent) is None:
@@ -937,8 +951,8 @@ def dtype_name(value: Any) -> str:
         np.result_type(value).name, np.result_type(value).name)
 
 
-def _power_by_number(base: Tensor, exponent: float) -> Tensor:
-    if exponent >= 0 and exponent.is_integer():
+def _power_by_number(base: Tensor, exponent: float | int) -> Tensor:
+    if exponent >= 0 and float(exponent).is_integer():
         value = base._value ** exponent  # cannot leave the domain: no error state needed
     else:
         value = quiet(np.power, base._value, exponent)

@@ -37,11 +37,11 @@ GREEK = frozenset("""alpha beta gamma delta epsilon zeta eta theta iota kappa la
     omicron rho sigma tau upsilon phi chi psi omega""".split())
 
 
-def resolve(name: str) -> tuple[str, float | None] | None:
+def resolve(name: str) -> tuple[str, int | float | None] | None:
     """The table name `name` spells, with a logarithm's numeric base; None if not a function.
 
     `sin` -> ("sin", None), `ln` -> ("log", None), `arcsin` -> ("asin", None),
-    `log_2` -> ("log", 2.0), `log_e` -> ("log", None).
+    `log_2` -> ("log", 2), `log_2.5` -> ("log", 2.5), `log_e` -> ("log", None).
     """
     if name in functions.CALLS:
         return name, None
@@ -50,7 +50,8 @@ def resolve(name: str) -> tuple[str, float | None] | None:
     match = _LOG_BASE.fullmatch(name) if name.startswith("log_") else None
     if match is None:
         return None
-    return "log", (float(match.group(1)) if match.group(1) else None)
+    digits = match.group(1)
+    return "log", (None if not digits else int(digits) if digits.isdigit() else float(digits))
 
 
 def may_be_function(name: str) -> bool:

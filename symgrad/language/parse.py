@@ -12,6 +12,7 @@ import importlib.resources
 import re
 import threading
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Union, cast
 
@@ -101,7 +102,7 @@ class _Function:
     """A function name as written: the table name it means, a logarithm's base, a power."""
 
     name: str
-    base: float | None = None
+    base: int | float | None = None
     power: int | None = None
 
 
@@ -275,7 +276,7 @@ class _Builder:
             return _build(sign, functions.sqrt, operand)
         if sign == "\u221b":
             return _build(sign, functions.cbrt, operand)
-        return _build(sign, functions.power, operand, 0.25)
+        return _build(sign, functions.power, operand, Fraction(1, 4))
 
     def bare(self, children: list[Token]) -> _Bare:
         return _Bare(children[0])
@@ -336,14 +337,22 @@ _SUPERSCRIPTS = str.maketrans("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\
 
 def _superscript(token: Token) -> Expr:
     """The integer a run of superscript characters (`²`, `⁻¹`) writes."""
-    return constant(float(int(str(token).translate(_SUPERSCRIPTS))))
+    return constant(int(str(token).translate(_SUPERSCRIPTS)))
+
+
+def number_constant(text: str) -> Expr:
+    """A number literal's constant: exact for an integer (`3`), a decimal for a literal with
+    a point or an exponent (`2.5`, `.5`, `2.0`, `1e-3`), as Python and SymPy read them."""
+    if text.isdigit():
+        return constant(int(text))
+    return constant(float(text))
 
 
 def _number(token: Token) -> Expr:
     numbers = _session().numbers
     node = numbers.get(token)
     if node is None:
-        node = numbers[str(token)] = constant(float(token))
+        node = numbers[str(token)] = number_constant(str(token))
     return node
 
 
@@ -400,7 +409,7 @@ def _call(token: Token, arguments: list[Expr]) -> Expr:
         # A builder that let a numpy error through on odd arguments: still the user's input.
         raise _error(ParseError, f"invalid arguments to {name}(): {error}", _at(token)) from error
     if function.power is not None:
-        result = _build(token, functions.power, result, float(function.power))
+        result = _build(token, functions.power, result, function.power)
     return result
 
 
@@ -456,7 +465,7 @@ def _product(children: list[Any], implicit: list[tuple[Token, str]]) -> Expr:
         if operator is None or operator.type == "STAR":
             factors.append(operand)
         elif operator.type == "SLASH":
-            factors.append(_build(operator, functions.divide, 1.0, operand))
+            factors.append(_build(operator, functions.divide, 1, operand))
         else:
             left = _chain(functions.multiply, factors, tokens)
             factors, tokens = [_build(operator, functions.matmul, left, operand)], []

@@ -23,7 +23,7 @@ from typing import Callable, Union
 
 import numpy as np
 
-from ..core.expr import Expr
+from ..core.expr import Expr, constant_name, exact_value
 from ..core.traverse import topological
 
 # -- the one precedence table every printer (text and LaTeX) reads ----------------------------------
@@ -59,26 +59,41 @@ NAN_TEXT = "0*1e999"
 
 
 def number_precedence(text: str) -> int:
-    """The precedence of a number's text: `3` an atom, `-3` a negation, `0*1e999` a product."""
-    return PRODUCT if text == NAN_TEXT else UNARY if text.startswith("-") else ATOM
+    """The precedence of a number's text: `3` an atom, `-3` a negation, `0*1e999` and the
+    exact `1/3` a product."""
+    return PRODUCT if text == NAN_TEXT or "/" in text else UNARY if text.startswith("-") else ATOM
 
 
-def format_number(value: float) -> str:
-    """A float as the shortest text that reads back to the same float."""
-    if value == math.pi:
-        return "pi"
-    if value == math.e:
-        return "e"
+Number = Union[float, Fraction, int]
+
+
+def format_number(value: Number) -> str:
+    """A number as text that reads back as the same number: an exact one as `2`, `1/3`,
+    `-3/4`; a decimal as the shortest text of its float, always with a point or an exponent
+    (`0.5`, `2.0`, `1e-05`), so it reads back as a decimal and never as an exact number."""
+    if type(value) is Fraction or type(value) is int:
+        return str(value)
     if math.isinf(value):
         return "1e999" if value > 0 else "-1e999"  # reads back as the same infinity
     if math.isnan(value):
         return NAN_TEXT
-    if float(value).is_integer() and abs(value) < 1e16:
-        return str(int(value))
     return repr(float(value))
 
 
-def _format_array(value: np.ndarray, number: Callable[[float], str] = format_number,
+def format_item(value: float) -> str:
+    """An array element: arrays are float64, and `[1, 2]` reads back as the same array."""
+    if math.isfinite(value) and float(value).is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return format_number(float(value))
+
+
+def constant_number(node: Expr) -> Number:
+    """A scalar constant's number: its Fraction when exact, else its float."""
+    exact = exact_value(node)
+    return exact if exact is not None else float(node.value)  # type: ignore[arg-type]
+
+
+def _format_array(value: np.ndarray, number: Callable[[float], str] = format_item,
                   brackets: tuple[str, str] = ("[", "]")) -> str:
     if value.ndim == 0:
         return number(float(value))
@@ -259,38 +274,49 @@ def _joined(items: list[list[Piece]], separator: str) -> list[Piece]:
 
 # -- what text and LaTeX share --------------------------------------------------------------------
 def _is_reciprocal(factor: Expr) -> bool:
-    """A factor printed as a divisor. Not `c**-n` of a constant c: `1/0**2` would read back
-    as 1/0, since the parser folds `0**2` first."""
-    return (factor.op == "pow" and factor.params[0][1] < 0
-            and float(factor.params[0][1]).is_integer() and factor.args[0].op != "const")
+    """A factor printed as a divisor: an exact negative whole power (`x**-1.0`, a decimal
+    power, stays as it is). Not `c**-n` of a number c: `1/0**2` would read back as 1/0,
+    since the parser folds `0**2` first; `1/pi` is fine."""
+    if factor.op != "pow":
+        return False
+    exponent = factor.params[0][1]
+    return (type(exponent) is Fraction and exponent < 0 and exponent.denominator == 1
+            and (factor.args[0].op != "const" or constant_name(factor.args[0]) is not None))
 
 
-def _coefficient(node: Expr, texts: _Templates | None = None) -> tuple[float, list[Expr]]:
-    """A product's scalar constant factor (1 if none) and its other factors (in SymPy's order
-    when `texts` is given)."""
+def _in_denominator(factor: Expr) -> bool:
+    """A factor LaTeX writes under the fraction bar: a reciprocal, or any exact negative power
+    (`\frac{1}{3 x^{\frac{2}{3}}}`; LaTeX need not read back to the same node)."""
+    if _is_reciprocal(factor):
+        return True
+    if factor.op != "pow":
+        return False
+    exponent = factor.params[0][1]
+    return type(exponent) is Fraction and exponent < 0 and factor.args[0].op != "const"
+
+
+def _coefficient(node: Expr, texts: _Templates | None = None) -> tuple[Number, list[Expr]]:
+    """A product's scalar number factor (exact 1 if none) and its other factors (in SymPy's
+    order when `texts` is given)."""
     factors = list(node.args)
-    coefficient = 1.0
-    if factors[0].op == "const" and factors[0].shape == ():
-        coefficient = float(factors.pop(0).value)  # type: ignore[arg-type]
+    coefficient: Number = Fraction(1)
+    first = factors[0]
+    if first.op == "const" and first.shape == () and constant_name(first) is None:
+        coefficient = constant_number(factors.pop(0))
     if texts is not None and len(factors) > 1 and all(f.shape == () for f in factors):
         factors = _sorted_factors(factors, texts)
     return coefficient, factors
 
 
-def _fraction(magnitude: float) -> tuple[float, int]:
-    """`magnitude` as p/q when that reads better and parses back to the same float:
-    0.5 is x/2, 2/3 is 2*x/3 (not 0.6666666666666666*x), but 1.5 stays 1.5*x."""
-    if not math.isfinite(magnitude):
-        return magnitude, 1
-    inverse = 1.0 / magnitude
-    if inverse.is_integer() and 1.0 / inverse == magnitude and inverse < 1e15:
-        return 1.0, int(inverse)
-    if len(format_number(magnitude)) > 6:
-        fraction = Fraction(magnitude).limit_denominator(1000)
-        p, q = fraction.numerator, fraction.denominator
-        # The parser builds p*x/q as p * (1/q): print it only if that is the same float.
-        if q > 1 and p * (1.0 / q) == magnitude:
-            return float(p), q
+def _magnitude(number: Number) -> Number:
+    return -number if number < 0 else number
+
+
+def _fraction(magnitude: Number) -> tuple[Number, int]:
+    """An exact `magnitude` as numerator and denominator (x/2, 2*x/3); a decimal as itself
+    (0.5*x, which reads back as the decimal)."""
+    if type(magnitude) is Fraction:
+        return Fraction(magnitude.numerator), magnitude.denominator
     return magnitude, 1
 
 
@@ -336,7 +362,7 @@ def _sorted_terms(terms: tuple[Expr, ...], texts: _Templates) -> list[Expr]:
     """`terms` as SymPy orders them: by monomial over the sorted generators, highest first,
     then by coefficient; `1 - x**2` (a positive number and one negative term) keeps the
     number first, as SymPy's printer does."""
-    monomials: list[tuple[float, dict[tuple[FactorKey, str], float]]] = []
+    monomials: list[tuple[Number, dict[tuple[FactorKey, str], float]]] = []
     generators: set[tuple[FactorKey, str]] = set()
     for term in terms:
         if term.op == "mul":
@@ -386,16 +412,22 @@ _RELATION_TEXT = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne"
 
 
 # -- text ---------------------------------------------------------------------------------------
+_CONSTANT_TEXT = {"pi": "pi", "E": "e"}
+
+
 def _constant_text(node: Expr, texts: _Templates) -> Template:
     value = node.value
     assert value is not None
+    name = constant_name(node)
+    if name is not None:
+        return texts.make([_CONSTANT_TEXT[name]], ATOM)
     if value.ndim:
         return texts.make([_format_array(value)], ATOM)
-    text = format_number(float(value))
+    text = format_number(constant_number(node))
     return texts.make([text], number_precedence(text))
 
 
-def _pow_pieces(base: Expr, exponent: float) -> list[Piece]:
+def _pow_pieces(base: Expr, exponent: Number) -> list[Piece]:
     text = format_number(exponent)
     if number_precedence(text) < SLOT["exponent"]:
         text = "(" + text + ")"
@@ -404,7 +436,7 @@ def _pow_pieces(base: Expr, exponent: float) -> list[Piece]:
 
 def _divisor(factor: Expr) -> list[Piece]:
     exponent = -factor.params[0][1]
-    if exponent == 1.0:
+    if exponent == 1:
         return [Ref(factor.args[0], SLOT["divisor"])]
     return _pow_pieces(factor.args[0], exponent)
 
@@ -414,12 +446,12 @@ def _mul(node: Expr, texts: _Templates) -> Template:
     parts: list[list[Piece]] = [[Ref(f, SLOT["factor"] + (f.op in ("mul", "matmul")))]
                                 for f in factors if not _is_reciprocal(f)]
     divisors = [_divisor(f) for f in factors if _is_reciprocal(f)]
-    magnitude = abs(coefficient)
-    if magnitude != 1.0:
-        numerator, denominator = _fraction(magnitude) if parts else (magnitude, 1)
+    magnitude = _magnitude(coefficient)
+    if magnitude != 1 or type(magnitude) is float:  # a decimal 1.0 is written: -1.0*x
+        numerator, denominator = _fraction(magnitude)
         if denominator != 1:
             divisors.insert(0, [str(denominator)])
-        if numerator != 1:
+        if numerator != 1 or type(numerator) is float:
             parts.insert(0, [format_number(numerator)])
     pieces = _joined(parts, "*") or ["1"]
     if divisors:
@@ -532,10 +564,15 @@ _GREEK = {name: "\\" + name for name in (
     "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega").split()}
 
 
-def latex_number(value: float) -> str:
-    r"""A float in LaTeX: `3`, `0.25`, `-\pi`, `1 \cdot 10^{-5}`, `\infty`."""
+def latex_number(value: Number) -> str:
+    r"""A number in LaTeX: `3`, `\frac{1}{3}`, `0.25`, `1 \cdot 10^{-5}`, `\infty`."""
     if value < 0:
         return "-" + latex_number(-value)
+    if type(value) is int:
+        return str(value)
+    if type(value) is Fraction:
+        return str(value) if value.denominator == 1 else \
+            rf"\frac{{{value.numerator}}}{{{value.denominator}}}"
     text = format_number(value)  # nan included: it is never < 0
     if text in _LATEX_NAMES:
         return _LATEX_NAMES[text]
@@ -543,23 +580,30 @@ def latex_number(value: float) -> str:
     return rf"{mantissa} \cdot 10^{{{int(exponent)}}}" if exponent else text
 
 
+_CONSTANT_LATEX = {"pi": r"\pi", "E": "e"}
+
+
 def _latex_constant(node: Expr, texts: _Templates) -> Template:
     value = node.value
     assert value is not None
+    name = constant_name(node)
+    if name is not None:
+        return texts.make([_CONSTANT_LATEX[name]], ATOM)
     if value.ndim:
         return texts.make([_latex_array(value)], ATOM)
-    text = latex_number(float(value))
-    precedence = UNARY if text.startswith("-") else PRODUCT if r"\cdot" in text else ATOM
+    text = latex_number(constant_number(node))
+    # 1 \cdot 10^{-5} and \frac{1}{3} are products: a base in parentheses, (1/3)^x.
+    precedence = UNARY if text.startswith("-") else PRODUCT if "\\" in text else ATOM
     return texts.make([text], precedence)
 
 
 def _latex_array(value: np.ndarray) -> str:
     """A vector as a column, a matrix by rows (`bmatrix`); higher ranks as lists of matrices."""
     if value.ndim == 1:
-        return r"\begin{bmatrix} " + r" \\ ".join(map(latex_number, value.tolist())) + \
+        return r"\begin{bmatrix} " + r" \\ ".join(map(_latex_item, value.tolist())) + \
             r" \end{bmatrix}"
     if value.ndim == 2:
-        rows = (" & ".join(map(latex_number, row)) for row in value.tolist())
+        rows = (" & ".join(map(_latex_item, row)) for row in value.tolist())
         return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
     return r"\left[" + ", ".join(_latex_array(item) for item in value) + r"\right]"
 
@@ -580,15 +624,20 @@ def _latex_symbol(name: str) -> str:
     return f"{text}_{{{_latex_symbol(subscript) if not subscript.isdigit() else subscript}}}"
 
 
+def _latex_item(value: float) -> str:
+    return latex_number(Fraction(int(value))) if format_item(value).lstrip("-").isdigit() \
+        else latex_number(value)
+
+
 # Functions a textbook raises to a power on the name: sin^2(x) is (sin x)^2.
 _POWERED_NAME = re.compile(r"\\(?:sin|cos|tan|sec|csc|cot|sinh|cosh|tanh|coth|log|ln)\\left\($")
 
 
-def _latex_power(base: Expr, exponent: float, minimum: int, texts: _Templates) -> list[Piece]:
+def _latex_power(base: Expr, exponent: Number, minimum: int, texts: _Templates) -> list[Piece]:
     """`base` to a positive `exponent`; at exponent 1 the base alone, wrapped below `minimum`."""
-    if exponent == 1.0:
+    if exponent == 1:
         return [Ref(base, minimum)]
-    if exponent == 0.5:
+    if exponent == Fraction(1, 2):  # the decimal 0.5 too: LaTeX shows the mathematics
         return [r"\sqrt{", Ref(base), "}"]
     power = "^{" + latex_number(exponent) + "}"
     pieces = texts.templates[base].pieces
@@ -605,11 +654,21 @@ def _leads_with_digit(piece: Piece, texts: _Templates) -> bool:
     return texts.starts_with_digit(piece.node) and texts.precedence(piece.node) >= piece.minimum
 
 
-def _latex_product(number: float, factors: list[list[Piece]], texts: _Templates) -> list[Piece]:
-    r"""`3 x \cdot y`: the number (unless 1) then the factors; `2 \cdot 2^{x}` where the first
-    factor starts with a digit, which a space would join into one number."""
-    pieces = _joined(factors, r" \cdot ")
-    if number != 1.0:
+def _is_named(factor: list[Piece]) -> bool:
+    r"""A factor that is `pi` or `e`: written before the next one as a number is (`2 \pi x`)."""
+    return len(factor) == 1 and isinstance(factor[0], Ref) and constant_name(factor[0].node) is not None
+
+
+def _latex_product(number: Number, factors: list[list[Piece]], texts: _Templates) -> list[Piece]:
+    r"""`3 x \cdot y`: the number (unless 1) then the factors (`\pi x` as a number's);
+    `2 \cdot 2^{x}` where the first factor starts with a digit, which a space would join into
+    one number."""
+    pieces: list[Piece] = []
+    for position, factor in enumerate(factors):
+        if position:
+            pieces.append(" " if _is_named(factors[position - 1]) else r" \cdot ")
+        pieces.extend(factor)
+    if number != 1:
         lead = latex_number(number)
         separator = r" \cdot " if pieces and _leads_with_digit(pieces[0], texts) else " "
         pieces = [lead, *([separator, *pieces] if pieces else [])]
@@ -618,43 +677,37 @@ def _latex_product(number: float, factors: list[list[Piece]], texts: _Templates)
 
 def _latex_mul(node: Expr, texts: _Templates) -> Template:
     coefficient, factors = _coefficient(node, texts)
-    top = [f for f in factors if not _is_reciprocal(f)]
-    bottom = [f for f in factors if _is_reciprocal(f)]
-    numerator, denominator = _latex_fraction(abs(coefficient))
+    top = [f for f in factors if not _in_denominator(f)]
+    bottom = [f for f in factors if _in_denominator(f)]
+    numerator, denominator = _latex_fraction(_magnitude(coefficient))
     top_parts: list[list[Piece]] = [[Ref(f, SLOT["factor"])] for f in top]
     if not bottom and denominator == 1:
         pieces = _latex_product(numerator, top_parts, texts)
     elif not bottom and any(f.op in _RELATION_TEXT for f in top):
         # \frac{1}{2} \begin{cases}...\end{cases}, not a case analysis inside a numerator
         pieces = [r"\frac{" + latex_number(numerator) + "}{" + str(denominator) + "} ",
-                  *_latex_product(1.0, top_parts, texts)]
+                  *_latex_product(1, top_parts, texts)]
     else:
         divisors = [_latex_power(f.args[0], -f.params[0][1], SLOT["factor"], texts) for f in bottom]
         pieces = [r"\frac{", *_latex_side(numerator, top_parts, texts), "}{",
                   *_latex_side(denominator, divisors, texts), "}"]
     if coefficient < 0:
         lone = top[0] if len(top) == 1 and not bottom and denominator == 1 \
-            and numerator == 1.0 else None
+            and numerator == 1 else None
         precedence = negated_precedence(None if lone is None else texts.precedence(lone))
         return texts.make(["-", *pieces], precedence)
     return texts.make(pieces, PRODUCT)
 
 
-def _latex_fraction(magnitude: float) -> tuple[float, int]:
-    """p/q as in the text (`x/3`), where that is shorter than the decimal: 1/3 and 1/2 are
-    fractions, 0.1 and 123456.789 stay decimals."""
-    if magnitude in (0.0, 1.0) or not math.isfinite(magnitude):
-        return magnitude, 1
-    numerator, denominator = _fraction(magnitude)
-    if denominator == 1 or len(f"{numerator:g}{denominator}") >= len(format_number(magnitude)):
-        return magnitude, 1
-    return numerator, denominator
+def _latex_fraction(magnitude: Number) -> tuple[Number, int]:
+    """An exact p/q as numerator and denominator (`\frac{x}{3}`); a decimal as itself."""
+    return _fraction(magnitude)
 
 
-def _latex_side(number: float, factors: list[list[Piece]], texts: _Templates) -> list[Piece]:
+def _latex_side(number: Number, factors: list[list[Piece]], texts: _Templates) -> list[Piece]:
     r"""The numerator or denominator of a \frac: a lone factor needs no parentheses there (but
     the base of a lone power, `\left(x + 1\right)^{2}`, still does)."""
-    if number == 1.0 and len(factors) == 1 and len(factors[0]) == 1 \
+    if number == 1 and len(factors) == 1 and len(factors[0]) == 1 \
             and isinstance(factors[0][0], Ref):
         factors = [[Ref(factors[0][0].node)]]
     return _latex_product(number, factors, texts)
@@ -853,6 +906,11 @@ def _dot_label(node: Expr) -> str:
     if node.op == "symbol":
         return node.name or ""
     if node.op == "const":
+        name = constant_name(node)
+        if name is not None:
+            return _CONSTANT_TEXT[name]
+        if node.shape == ():
+            return format_number(constant_number(node))
         return _format_array(node.value) if node.value is not None else ""
     label = {"add": "+", "mul": "*", "matmul": "@", "power": "**"}.get(node.op, node.op)
     if node.op == "pow":

@@ -6,9 +6,9 @@ SymPy is imported only when one of these functions runs: `import symgrad` never 
   `sympy.Array` (any rank; `sympy.Matrix(array)` turns a rank-2 result into a matrix).
   A symbol `w` of shape (3,) becomes the SymPy symbols `w_0, w_1, w_2`; one of shape (2, 2)
   becomes `w_0_0, w_0_1, w_1_0, w_1_1` (the element's index, joined by underscores).
-  Floats equal to a few exact constants (pi, e, 2/sqrt(pi), log(2), log(10), sqrt(2), ...)
-  become those constants, floats that are small fractions exactly (0.5, 0.1, 1/3) become
-  Rationals, other floats stay Floats.
+  Exact numbers become Integers and Rationals, `pi` and `e` SymPy's `pi` and `E`, decimals
+  Floats (as SymPy reads `0.5`). Elements of constant arrays (float64, often integer literals)
+  become Integers when whole.
 - `from_sympy(s)`: the Expr of a SymPy expression (scalar symbols, by name).
 - `simplify(e)`: `sympy.simplify` on the way through, with a time limit.
 - `within(seconds, work, *args)`: any SymPy work under a time limit (`SympyTimeout`).
@@ -29,7 +29,8 @@ from typing import Any, Callable, Iterator, TypeVar
 import numpy as np
 
 from ..core.errors import ArgumentError, NameLookupError, ShapeError, SymgradError
-from ..core.expr import Expr, apply, as_expr, constant, constant_value, power, symbol
+from ..core.expr import (Expr, apply, as_expr, constant, constant_name, constant_value,
+                         exact_value, named_constant, power, symbol)
 from ..core.opspec import OPS, OpSpec
 from .. import ops  # noqa: F401  (registers the operation table)
 from ..core.traverse import topological
@@ -75,14 +76,10 @@ def _node_to_sympy(sympy: Any, node: Expr, args: list[Any], real: bool) -> Any:
     if node.op == "symbol":
         return _symbol_to_sympy(sympy, node.name or "", node.shape, real)
     if node.op == "const":
-        return _array_map(lambda item: number_to_sympy(sympy, float(item)), node.value)
+        return _constant_to_sympy(sympy, node)
     spec = node.spec
     function = _sympy_function(sympy, node.op, spec.sympy)
     params = node.kwargs
-    if node.op == "pow":
-        # The exponent as the exact number it stands for (2, 1/3, pi) or a Float: never a
-        # 16-digit rational that makes SymPy expand huge powers.
-        params["exponent"] = number_to_sympy(sympy, float(params["exponent"]))
     if spec.elementwise and any(isinstance(arg, np.ndarray) for arg in args):
         elementwise = np.frompyfunc(lambda *items: function(*items, **params), len(args), 1)
         return _plain(elementwise(*args))
@@ -133,6 +130,25 @@ def _array_map(function: Callable[[Any], Any], value: Any) -> Any:
     return result
 
 
+def _constant_to_sympy(sympy: Any, node: Expr) -> Any:
+    name = constant_name(node)
+    if name is not None:
+        return sympy.pi if name == "pi" else sympy.E
+    exact = exact_value(node)
+    if exact is not None:
+        return sympy.Rational(exact.numerator, exact.denominator)
+    if node.shape == ():
+        return decimal_to_sympy(sympy, float(constant_value(node)))
+    return _array_map(lambda item: number_to_sympy(sympy, float(item)), node.value)
+
+
+def decimal_to_sympy(sympy: Any, value: float) -> Any:
+    """A decimal as a SymPy Float (infinities and nan as SymPy's)."""
+    if not math.isfinite(value):
+        return sympy.nan if value != value else (sympy.oo if value > 0 else -sympy.oo)
+    return sympy.Float(value)
+
+
 def number_to_sympy(sympy: Any, value: float) -> Any:
     """A float as SymPy's exact number where it is one (integers, pi, e, small fractions)."""
     known = _known_constants(sympy).get(value)
@@ -175,7 +191,7 @@ def from_sympy(value: Any) -> Expr:
     SymPy would evaluate it as Python code.
     """
     import sympy
-    if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+    if isinstance(value, (int, float, np.number, Fraction)) and not isinstance(value, bool):
         return constant(value)
     root = _as_sympy(sympy, value)
     if isinstance(root, (sympy.NDimArray, sympy.MatrixBase)):
@@ -246,7 +262,7 @@ def _from_node(sympy: Any, node: Any, args: list[Expr]) -> Expr:
     if isinstance(node, sympy.Symbol):
         return _symbol_from_sympy(node.name)
     if node is sympy.true or node is sympy.false:
-        return constant(1.0 if node is sympy.true else 0.0)
+        return constant(1 if node is sympy.true else 0)
     if not node.args and node.is_number:
         return _number_from_sympy(sympy, node)
     builders = _builders(sympy)
@@ -273,6 +289,14 @@ def _number_from_sympy(sympy: Any, number: Any) -> Expr:
         return constant(float("nan"))
     if number.is_number and number.is_extended_real is False:
         raise ArgumentError(f"symgrad is real-valued; cannot convert {number}")
+    if number is sympy.pi:
+        return named_constant("pi")
+    if number is sympy.E:
+        return named_constant("E")
+    if isinstance(number, sympy.Rational):  # Integers too
+        return constant(Fraction(int(number.p), int(number.q)))
+    # Floats stay decimals; other exact numbers SymPy has (EulerGamma, ...) become their
+    # float64 value: symgrad names only pi and e.
     return constant(float(number))
 
 
@@ -303,12 +327,11 @@ def _op_builder(spec: OpSpec) -> Callable[..., Expr]:
 
 
 def _pow(base: Expr, exponent: Expr) -> Expr:
-    if exponent.op == "const" and exponent.shape == ():
-        value = float(constant_value(exponent))
-        if value == 0.5:
-            return apply("sqrt", base)
-        if value == -0.5:
-            return power(apply("sqrt", base), -1.0)
+    exact = exact_value(exponent)
+    if exact == Fraction(1, 2):
+        return apply("sqrt", base)
+    if exact == Fraction(-1, 2):
+        return power(apply("sqrt", base), -1)
     return power(base, exponent)
 
 
@@ -331,8 +354,8 @@ def _is_number(node: Expr, number: float) -> bool:
 
 
 def _heaviside(x: Expr, at_zero: Expr | None = None) -> Expr:
-    middle = constant(0.5) if at_zero is None else at_zero
-    return apply("where", apply("gt", x, 0.0), 1.0, apply("where", apply("eq", x, 0.0), middle, 0.0))
+    middle = constant(Fraction(1, 2)) if at_zero is None else at_zero
+    return apply("where", apply("gt", x, 0), 1, apply("where", apply("eq", x, 0), middle, 0))
 
 
 # SymPy classes that are not one operation of the table, by name.
@@ -343,14 +366,14 @@ _SPELLINGS: dict[str, Callable[..., Expr]] = {
     "Heaviside": _heaviside,
     "Piecewise": _piecewise,
     # SymPy's sinc is unnormalized, sin(u)/u, and 1 at u = 0.
-    "sinc": lambda u: apply("where", apply("eq", u, 0.0), 1.0, apply("sin", u) / u),
+    "sinc": lambda u: apply("where", apply("eq", u, 0), 1, apply("sin", u) / u),
     "And": _pairwise("mul"),
     "Or": _pairwise("max"),
     "Not": lambda c: 1 - c,
     "ITE": lambda c, a, b: apply("where", c, a, b),
     # symgrad is real-valued: SymPy's re/im of a real quantity are it and 0.
     "re": lambda x: x,
-    "im": lambda x: apply("mul", 0.0, x),
+    "im": lambda x: apply("mul", 0, x),
 }
 
 

@@ -297,7 +297,7 @@ def _with_gradients(template: Template, leaves: list[Expr], symbols: list[Expr])
     if output.shape != ():
         raise ArgumentError(f"grad=True needs scalar outputs, not one of shape {output.shape}; "
                             "compile sg.jacobian(...) instead")
-    partials = vjp([output], [constant(1.0)], symbols)
+    partials = vjp([output], [constant(1)], symbols)
     gradient = {}
     for symbol, partial in zip(symbols, partials):
         leaves.append(partial)

@@ -7,11 +7,14 @@ FLATTEN_LIMIT arguments; past it they nest, which keeps Python-loop accumulation
 
 from __future__ import annotations
 
-from typing import Any
+from fractions import Fraction
+from typing import Any, Callable
 
 import numpy as np
 
-from ..core.expr import Expr, apply, constant, constant_value, make_node
+from ..core import limits
+from ..core.expr import (Expr, apply, constant, constant_value, exact_constant, exact_value,
+                         is_number, make_node)
 from ..core.opspec import Backend, Jets, OpSpec, register
 from ..core.shapes import Shape, broadcast
 
@@ -32,7 +35,7 @@ def _shaped(node: Expr, shape: Shape) -> Expr:
     """`node` broadcast to `shape` when simplification dropped the operand that set it."""
     if node.shape == shape:
         return node
-    if node.op == "const":
+    if is_number(node):
         return constant(np.broadcast_to(constant_value(node), shape))
     return make_node("broadcast_to", (node,), shape, (("shape", shape),))
 
@@ -44,28 +47,61 @@ def _common_shape(nodes: tuple[Expr, ...], operation: str) -> Shape:
     return broadcast(*(node.shape for node in nodes), operation=operation)
 
 
-# Coefficients are Python floats when scalar (fast) and numpy arrays otherwise.
+# Coefficients are Fractions when exact, Python floats when decimal (both scalar) and numpy
+# arrays otherwise. Exact op exact stays exact; exact op decimal is decimal (Python's own rule).
 Number = Any
 
 
-def _number(value: np.ndarray) -> Number:
+def _number(node: Expr) -> Number:
+    exact = exact_value(node)
+    if exact is not None:
+        return exact
+    value = constant_value(node)
     return float(value) if value.ndim == 0 else value
 
 
+def _combined(a: Number, b: Number, operation: Callable[[Any, Any], Any]) -> Number:
+    if type(a) is Fraction and type(b) is Fraction:
+        result: Fraction = operation(a, b)
+        limits.check_exact(result.numerator, result.denominator, "an exact coefficient")
+        return result
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):  # no object arrays of Fractions
+        a, b = (float(v) if type(v) is Fraction else v for v in (a, b))
+    return operation(a, b)
+
+
+def _plus(a: Number, b: Number) -> Number:
+    return _combined(a, b, lambda u, v: u + v)
+
+
+def _times(a: Number, b: Number) -> Number:
+    return _combined(a, b, lambda u, v: u * v)
+
+
 def _is_zero(value: Number) -> bool:
-    if type(value) is float:
-        return value == 0.0
+    if type(value) is float or type(value) is Fraction:
+        return value == 0
     return not np.any(value)
 
 
 def _is_one(value: Number) -> bool:
-    return type(value) is float and value == 1.0
+    # Only the exact 1 disappears from a product: 1.0*x stays, as in SymPy, so that
+    # `a - 1.0*x` reads back with its decimal coefficient -1.0.
+    return type(value) is Fraction and value == 1
+
+
+def _as_constant(value: Number, shape: Shape) -> Expr:
+    """A coefficient (or total) as a constant node of `shape`."""
+    if shape == () and np.ndim(value) == 0:
+        return constant(value)
+    return constant(np.broadcast_to(np.asarray(float(value) if type(value) is Fraction else value,
+                                               dtype=np.float64), shape))
 
 
 def _coefficient_split(term: Expr) -> tuple[Number, tuple[Expr, ...]]:
-    if term.op == "mul" and term.args[0].op == "const":
-        return _number(constant_value(term.args[0])), term.args[1:]
-    return 1.0, (term,)
+    if term.op == "mul" and is_number(term.args[0]):
+        return _number(term.args[0]), term.args[1:]
+    return Fraction(1), (term,)
 
 
 def _where_zero_branch(node: Expr) -> int | None:
@@ -74,7 +110,7 @@ def _where_zero_branch(node: Expr) -> int | None:
         return None
     for branch in (1, 2):
         arg = node.args[branch]
-        if arg.op == "const" and _is_zero(_number(constant_value(arg))):
+        if is_number(arg) and _is_zero(_number(arg)):
             return branch
     return None
 
@@ -82,18 +118,18 @@ def _where_zero_branch(node: Expr) -> int | None:
 def build_add(*terms: Expr) -> Expr:
     """The canonical sum: constants folded, like terms collected (3*x + 4*x = 7*x)."""
     shape = _common_shape(terms, "+")
-    total: Number = 0.0
+    total: Number = Fraction(0)
     collected: dict[tuple[Expr, ...], list[Any]] = {}
     for term in _flattened("add", terms):
-        if term.op == "const":
-            total = total + _number(constant_value(term))
+        if is_number(term):
+            total = _plus(total, _number(term))
             continue
         coefficient, rest = _coefficient_split(term)
         entry = collected.get(rest)
         if entry is None:
             collected[rest] = [coefficient, term, 1]
         else:
-            entry[0] = entry[0] + coefficient
+            entry[0] = _plus(entry[0], coefficient)
             entry[2] += 1
     parts: list[Expr] = []
     for rest, (coefficient, original, count) in collected.items():
@@ -104,7 +140,7 @@ def build_add(*terms: Expr) -> Expr:
     if not _is_zero(total):
         parts.append(constant(total))
     if not parts:
-        return constant(np.zeros(shape))
+        return _as_constant(total, shape)
     if len(parts) == 1:
         return _shaped(parts[0], shape)
     parts.sort(key=_sort_key)
@@ -115,10 +151,10 @@ def _sort_key(node: Expr) -> tuple[Any, ...]:
     return node.sort_key
 
 
-def _power_split(factor: Expr) -> tuple[Expr, float]:
+def _power_split(factor: Expr) -> tuple[Expr, Number]:
     if factor.op == "pow":
         return factor.args[0], factor.params[0][1]
-    return factor, 1.0
+    return factor, Fraction(1)
 
 
 def build_mul(*factors: Expr) -> Expr:
@@ -132,17 +168,17 @@ def build_mul(*factors: Expr) -> Expr:
 
 def _product(factors: tuple[Expr, ...], push: bool) -> Expr:
     shape = _common_shape(factors, "*")
-    coefficient: Number = 1.0
+    coefficient: Number = Fraction(1)
     collected: dict[Expr, list[Expr]] = {}
     for factor in _flattened("mul", factors):
-        if factor.op == "const":
-            coefficient = coefficient * _number(constant_value(factor))
+        if is_number(factor):
+            coefficient = _times(coefficient, _number(factor))
             continue
         collected.setdefault(_power_split(factor)[0], []).append(factor)
     if _is_zero(coefficient):
-        return constant(np.zeros(shape))
+        return _as_constant(coefficient, shape)
     parts = [part for base, same_base in collected.items() for part in _merged(base, same_base)]
-    parts = [part for part in parts if not (part.op == "const" and _is_one(_number(constant_value(part))))]
+    parts = [part for part in parts if not (is_number(part) and _is_one(_number(part)))]
     masked = _push_into_where(parts, coefficient, shape) if push else None
     if masked is not None:
         return masked
@@ -150,7 +186,7 @@ def _product(factors: tuple[Expr, ...], push: bool) -> Expr:
     if not _is_one(coefficient):
         parts.append(constant(coefficient))
     if not parts:
-        return constant(np.broadcast_to(coefficient, shape))
+        return _as_constant(coefficient, shape)
     if len(parts) == 1:
         return _shaped(parts[0], shape)
     parts.sort(key=_sort_key)
@@ -208,27 +244,88 @@ def _push_into_where(parts: list[Expr], coefficient: Any, shape: Shape) -> Expr 
         product = _product((constant(coefficient), live, *others), push=False)
         branches = [part.args[1], part.args[2]]
         branches[2 - branch] = product
-        zero = constant(np.zeros(()))
+        zero = constant(0)
         branches[branch - 1] = zero
         return _shaped(apply("where", part.args[0], *branches), shape)
     return None
 
 
-def build_pow(base: Expr, exponent: float) -> Expr:
+def exponent_number(exponent: Any) -> Number:
+    """A pow's exponent as stored: a Fraction when exact (2, 1/3), a float when decimal."""
+    if type(exponent) is Fraction:
+        return exponent
+    if isinstance(exponent, (int, np.integer)) and not isinstance(exponent, (bool, np.bool_)):
+        return Fraction(int(exponent))
+    if isinstance(exponent, Fraction):
+        return Fraction(exponent)
+    return float(exponent)
+
+
+def _is_integer(value: Number) -> bool:
+    return value.denominator == 1 if type(value) is Fraction else float(value).is_integer()
+
+
+def build_pow(base: Expr, exponent: Any) -> Expr:
     """`base ** exponent` for a constant scalar exponent, simplified."""
-    exponent = float(exponent)
-    if exponent == 1.0:
+    exponent = exponent_number(exponent)
+    if exponent == 1:
         return base
-    if exponent == 0.0:
-        return constant(np.ones(base.shape))
-    if base.op == "const":
-        with np.errstate(all="ignore"):
-            value = np.power(constant_value(base), exponent)
-        if np.all(np.isfinite(value)):
-            return constant(value)
-    if base.op == "pow" and exponent.is_integer() and float(base.params[0][1]).is_integer():
+    if exponent == 0:
+        return _as_constant(Fraction(1), base.shape)
+    if is_number(base):
+        folded = _constant_power(base, exponent)
+        if folded is not None:
+            return folded
+    if base.op == "pow" and _is_integer(exponent) and _is_integer(base.params[0][1]):
         return build_pow(base.args[0], base.params[0][1] * exponent)
     return make_node("pow", (base,), base.shape, (("exponent", exponent),))
+
+
+def _constant_power(base: Expr, exponent: Number) -> Expr | None:
+    exact = exact_value(base)
+    if exact is not None and type(exponent) is Fraction:
+        result = exact_power(exact, exponent)
+        return None if result is None else exact_constant(result)
+    with np.errstate(all="ignore"):
+        value = np.power(constant_value(base), float(exponent))
+    return constant(value) if np.all(np.isfinite(value)) else None
+
+
+def exact_power(base: Fraction, exponent: Fraction) -> Fraction | None:
+    """`base ** exponent` when it is rational and within `limits.MAX_EXACT_BITS`, else None
+    (4**(1/2) is 2; 2**(1/2), (-8)**(1/3) (nan in numpy) and 10**10**10 are None)."""
+    p, q = exponent.numerator, exponent.denominator
+    if base == 0:
+        return Fraction(0) if exponent > 0 else None
+    if abs(base) == 1 and q == 1:
+        return base ** p
+    if q > 1:
+        if base < 0:
+            return None
+        top, bottom = integer_root(base.numerator, q), integer_root(base.denominator, q)
+        if top is None or bottom is None:
+            return None
+        base = Fraction(top, bottom)
+    bits = max(base.numerator.bit_length(), base.denominator.bit_length()) * abs(p)
+    if bits > limits.MAX_EXACT_BITS:
+        return None
+    result: Fraction = base ** p
+    return result
+
+
+def integer_root(n: int, q: int) -> int | None:
+    """The exact q-th root of the natural number n, or None when it is not a whole number."""
+    if n < 2:
+        return n
+    if q > n.bit_length():
+        return None
+    root = 1 << -(-n.bit_length() // q)  # at least the root; Newton's steps come down to it
+    while True:
+        lower = ((q - 1) * root + n // root ** (q - 1)) // q
+        if lower >= root:
+            break
+        root = lower
+    return root if root ** q == n else None
 
 
 def _product_of_others(args: tuple[Any, ...]) -> list[Any]:
@@ -266,17 +363,21 @@ def _mul_numpy(*values: np.ndarray) -> np.ndarray:
 
 
 def _sympy_pow(sympy: Any, base: Any, exponent: Any) -> Any:
-    # The bridge hands over the exponent as a SymPy number (exact where it is one).
-    if isinstance(exponent, float):
-        exponent = int(exponent) if exponent.is_integer() else sympy.Float(exponent)
+    # An exact exponent is a Rational, a decimal one a Float (as SymPy reads `x**2.0`).
+    if type(exponent) is Fraction:
+        exponent = sympy.Rational(exponent.numerator, exponent.denominator)
+    elif isinstance(exponent, float):
+        exponent = sympy.Float(exponent)
     return sympy.Pow(base, exponent)
 
 
-def _pow_grad(F: Backend, g: Any, out: Any, x: Any, exponent: float) -> tuple[Any]:
+def _pow_grad(F: Backend, g: Any, out: Any, x: Any, exponent: Number) -> tuple[Any]:
     # x**0 is the constant 1, so its derivative is 0 everywhere, 0 included (PyTorch's
     # choice too); the general rule would give 0 * 0**-1 = nan there.
     if exponent == 0:
-        return (g * 0.0,)
+        return (g * 0,)
+    if not isinstance(x, Expr):  # numbers and tensors compute in float64, not in Fractions
+        exponent = float(exponent)
     return (g * exponent * x ** (exponent - 1),)
 
 
@@ -336,7 +437,7 @@ register(OpSpec(
 ))
 register(OpSpec(
     name="pow", arity=1, public=False,
-    numpy=lambda x, exponent: np.power(x, exponent),
+    numpy=lambda x, exponent: np.power(x, float(exponent)),
     build=lambda base, exponent: build_pow(base, exponent),
     grad=_pow_grad, taylor=_pow_taylor, sympy=_sympy_pow, torch="Pow", domain=((0.2, 3),),
     note="x**n with a constant n; 0**0 is 1 as in numpy",

@@ -16,15 +16,15 @@ import numpy as np
 from .. import ops  # noqa: F401  (registers the operation table)
 from ..core import limits
 from ..core.errors import ArgumentError, ShapeError
-from ..core.expr import (Expr, apply, as_expr, constant, constant_value, normalize_index,
-                         power as _power)
+from ..core.expr import (Expr, apply, as_expr, constant, constant_value, named_constant,
+                         normalize_index, power as _power)
 from ..core.opspec import OPS
 
 if TYPE_CHECKING:  # annotations only: the eager layer sits above this one
     from ..eager.tensor import Tensor
 
-PI = constant(math.pi)
-E = constant(math.e)
+PI = named_constant("pi")
+E = named_constant("E")
 
 
 def call(name: str, *args: Any, **params: Any) -> Expr | Tensor | Numeric:
@@ -245,7 +245,7 @@ def multiply(factors: list[Expr]) -> Expr:
 
 
 def negate(a: Any) -> Expr:
-    return apply("mul", -1.0, a)
+    return apply("mul", -1, a)
 
 
 def subtract(a: Any, b: Any) -> Expr:
@@ -253,7 +253,7 @@ def subtract(a: Any, b: Any) -> Expr:
 
 
 def divide(a: Any, b: Any) -> Expr:
-    return apply("mul", a, _power(as_expr(b), -1.0))
+    return apply("mul", a, _power(as_expr(b), -1))
 
 
 def power(a: Any, b: Any) -> Expr:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import ShapeError
-from ..core.expr import Expr, build_plain, constant, constant_value
+from ..core.expr import Expr, build_plain, constant, constant_value, is_number
 from ..core.opspec import OPS, Backend, Jets, OpSpec, register
 from ..core.shapes import Shape, broadcast, summed_axes
 
@@ -157,7 +157,7 @@ def build_stack(*items: Expr) -> Expr:
     if len(shapes) > 1:
         listed = " and ".join(str(shape) for shape in sorted(shapes))
         raise ShapeError(f"the rows of an array literal must have one shape, not {listed}")
-    if all(item.op == "const" for item in items):
+    if all(is_number(item) for item in items):
         shape = broadcast(*(item.shape for item in items), operation="array literal")
         return constant(np.stack([np.broadcast_to(constant_value(item), shape) for item in items]))
     return build_plain(OPS["stack"], items, {})

@@ -7,6 +7,7 @@ differentiates only the selected branch.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,7 @@ def _comparison(name: str, numpy: Any, relation: str, latex: str, sympy_class: s
         commutative=name in ("eq", "ne"), from_sympy=sympy_class,
         sympy=lambda sympy, a, b: sympy.Piecewise((1, getattr(sympy, relation)(a, b)), (0, True)),
         domain=((-3, 3), (-3, 3)), note="1.0 where the relation holds, else 0.0",
+        exact=lambda a, b: Fraction(int(bool(numpy(a, b)))),
     ))
 
 
@@ -45,7 +47,7 @@ _comparison("ne", np.not_equal, "Ne", r"\ne", "Unequality")
 
 def _tie_split(g: Any, first_wins: Any, tie: Any) -> tuple[Any, Any]:
     # At a tie each argument gets half of the gradient, as PyTorch does for min and max.
-    weight = first_wins + 0.5 * tie
+    weight = first_wins + tie / 2
     return g * weight, g * (1 - weight)
 
 
@@ -78,16 +80,17 @@ def _clamp_grad(F: Backend, g: Any, out: Any, x: Any, low: Any, high: Any) -> tu
 
 register(OpSpec(
     name="abs", arity=1, numpy=np.abs, grad=lambda F, g, out, x: (g * F.sign(x),),
-    sympy="Abs", latex=r"\left|{0}\right|", torch="Abs", domain=((0.2, 3),),
+    sympy="Abs", latex=r"\left|{0}\right|", torch="Abs", domain=((0.2, 3),), exact=abs,
     note="abs'(0) = 0, as PyTorch",
 ))
 register(OpSpec(
     name="sign", arity=1, numpy=np.sign, grad=_NO_GRAD, sympy="sign", torch="Sign",
     latex=r"\operatorname{{sgn}}\left({0}\right)", domain=((0.2, 3),),
+    exact=lambda x: Fraction((x > 0) - (x < 0)),
 ))
 register(OpSpec(
     name="relu", arity=1, numpy=lambda x: np.maximum(x, 0.0),
-    grad=lambda F, g, out, x: (g * F.gt(x, 0.0),), torch="Relu",
+    grad=lambda F, g, out, x: (g * F.gt(x, 0),), torch="Relu", exact=lambda x: max(x, Fraction(0)),
     sympy=lambda sympy, x: sympy.Piecewise((x, x > 0), (0, True)),
     latex=r"\operatorname{{relu}}\left({0}\right)", domain=((0.2, 3),),
     note="relu'(0) = 0, as PyTorch",
@@ -95,13 +98,13 @@ register(OpSpec(
 register(OpSpec(
     name="min", arity=2, numpy=np.minimum, torch="Minimum", commutative=True,
     grad=lambda F, g, out, a, b: _tie_split(g, F.lt(a, b), F.eq(a, b)),
-    sympy="Min", latex=r"\min\left({0}, {1}\right)", domain=((-3, -0.5), (0.5, 3)),
+    sympy="Min", latex=r"\min\left({0}, {1}\right)", domain=((-3, -0.5), (0.5, 3)), exact=min,
     note="at a tie each argument gets half of the gradient",
 ))
 register(OpSpec(
     name="max", arity=2, numpy=np.maximum, torch="Maximum", commutative=True,
     grad=lambda F, g, out, a, b: _tie_split(g, F.gt(a, b), F.eq(a, b)),
-    sympy="Max", latex=r"\max\left({0}, {1}\right)", domain=((-3, -0.5), (0.5, 3)),
+    sympy="Max", latex=r"\max\left({0}, {1}\right)", domain=((-3, -0.5), (0.5, 3)), exact=max,
     note="at a tie each argument gets half of the gradient",
 ))
 register(OpSpec(
@@ -109,6 +112,7 @@ register(OpSpec(
     grad=_clamp_grad,
     sympy=lambda sympy, x, low, high: sympy.Min(sympy.Max(x, low), high), torch="Clamp",
     latex=r"\operatorname{{clamp}}\left({0}, {1}, {2}\right)",
+    exact=lambda x, low, high: min(max(x, low), high),
     domain=((-0.9, 0.9), (-3, -1), (1, 3)),
     note="the gradient passes to x at its bounds, as PyTorch",
 ))
@@ -119,7 +123,7 @@ def _where_taylor(J: Jets, condition: Any, chosen: Any, other: Any) -> Any:
         a, b = chosen[k], other[k]
         if _known_zero(a) and _known_zero(b):
             return 0
-        return J.F.where(condition[0], 0.0 if _known_zero(a) else a, 0.0 if _known_zero(b) else b)
+        return J.F.where(condition[0], 0 if _known_zero(a) else a, 0 if _known_zero(b) else b)
     return J.series(coefficient)
 
 
@@ -129,7 +133,7 @@ def _known_zero(value: Any) -> bool:
 
 register(OpSpec(
     name="where", taylor=_where_taylor, arity=3, numpy=lambda c, a, b: np.where(c != 0, a, b), build=build_where,
-    grad=lambda F, g, out, c, a, b: (None, F.where(c, g, 0.0), F.where(c, 0.0, g)),
+    grad=lambda F, g, out, c, a, b: (None, F.where(c, g, 0), F.where(c, 0, g)),
     sympy=lambda sympy, c, a, b: sympy.Piecewise((a, sympy_condition(sympy, c)), (b, True)),
     latex=r"\begin{{cases}} {1} & {0} \\ {2} & \text{{otherwise}} \end{{cases}}", torch="Where",
     domain=((-3, 3), (-3, 3), (-3, 3)),

@@ -31,7 +31,7 @@ def _exclusive_products(x: np.ndarray, nb: int) -> np.ndarray:
 
 def _norm_grad(F: Backend, g: Any, out: Any, x: Any) -> tuple[Any]:
     # The norm has no derivative at 0; we take 0 there, as PyTorch does.
-    scale = F.where(F.eq(out, 0.0), 0.0, g / out)
+    scale = F.where(F.eq(out, 0), 0, g / out)
     return (F.broadcast_to(scale, F.shape(x)) * x,)
 
 

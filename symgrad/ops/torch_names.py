@@ -15,7 +15,7 @@ from typing import Any, Callable, cast
 import numpy as np
 
 from ..core.expr import Expr
-from .functions import Binary, Elementwise, acos, acosh, asin, asinh, atan, atanh
+from .functions import PI, Binary, Elementwise, acos, acosh, asin, asinh, atan, atanh
 from .functions import abs as _abs
 
 absolute: Elementwise = _abs
@@ -61,7 +61,10 @@ multiply = _binary_operator("multiply", operator.mul, np.multiply, "a * b, eleme
 pow = _binary_operator("pow", operator.pow, np.power,  # noqa: A001
                        "a ** b, elementwise (torch.pow); the power's derivative rules apply.")
 negative = _unary_operator("negative", operator.neg, "-x, elementwise (torch.negative).")
-reciprocal = _unary_operator("reciprocal", lambda x: 1.0 / x, "1 / x, elementwise (torch.reciprocal).")
+reciprocal = _unary_operator("reciprocal", lambda x: 1 / x, "1 / x, elementwise (torch.reciprocal).")
 square = _unary_operator("square", lambda x: x ** 2, "x ** 2, elementwise (torch.square).")
-deg2rad = _unary_operator("deg2rad", lambda x: x * (math.pi / 180.0), "Degrees to radians: x * pi / 180.")
-rad2deg = _unary_operator("rad2deg", lambda x: x * (180.0 / math.pi), "Radians to degrees: x * 180 / pi.")
+# An Expr keeps pi symbolic (x*pi/180); numbers and tensors multiply by the float64 ratio.
+deg2rad = _unary_operator("deg2rad", lambda x: x * PI / 180 if isinstance(x, Expr) else x * (math.pi / 180.0),
+                          "Degrees to radians: x * pi / 180.")
+rad2deg = _unary_operator("rad2deg", lambda x: x * 180 / PI if isinstance(x, Expr) else x * (180.0 / math.pi),
+                          "Radians to degrees: x * 180 / pi.")
