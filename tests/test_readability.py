@@ -61,7 +61,7 @@ TABLE = [
     ("sin(x)**2", "2*sin(x)*cos(x)"),
     ("cos(x)**2", "-2*sin(x)*cos(x)"),
     ("exp(sin(x))", "exp(sin(x))*cos(x)"),
-    ("sqrt(x**2 + 1)", "x/sqrt(x**2 + 1)"),
+    pytest.param("sqrt(x**2 + 1)", "x/sqrt(x**2 + 1)", marks=SIMPLIFIER),  # 2*x/(2*sqrt(...)): exact 2s cancel in the simplifier
     ("1/(x**2 + 1)", "-2*x/(x**2 + 1)**2"),
     ("x*y", "y"),
     pytest.param("log(x*y)", "1/x", marks=SIMPLIFIER),

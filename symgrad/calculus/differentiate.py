@@ -26,6 +26,8 @@ from .results import DerivativeMatrix, Gradient
 class SymbolicBackend:
     """The `F` a derivative rule sees when it builds DAG nodes (a `core.opspec.Backend`)."""
 
+    symbolic = True  # rules that mask numbers (0 * inf) keep the textbook form here
+
     def __getattr__(self, name: str) -> Callable[..., Expr]:
         return lambda *args, **params: apply(name, *args, **params)
 
@@ -224,10 +226,11 @@ def _elementwise_derivative(expr: Expr, symbol: Expr) -> Expr:
     return fitted
 
 
-# Orders 1 and 2 repeat the reverse sweep (the forms textbooks print); from order 3 on, Taylor
-# mode gives the n-th derivative as n! times the n-th Taylor coefficient at x itself, whose
-# size grows as n**2 times the function's, where repeated sweeps grow geometrically.
-TAYLOR_FROM_ORDER = 3
+# Repeated reverse sweeps give the forms textbooks print, but grow geometrically with the
+# order. Once a repeated derivative of a scalar outgrows SWELL_SIZE nodes (and more orders are
+# still to come), the n-th derivative is built in Taylor mode instead: n! times the n-th Taylor
+# coefficient at x itself, whose size grows as n**2 times the function's.
+SWELL_SIZE = 200
 
 
 def _by_taylor_mode(expr: Expr, symbol: Expr, order: int) -> Expr:
@@ -250,8 +253,8 @@ def _by_taylor_mode(expr: Expr, symbol: Expr, order: int) -> Expr:
 def diff(expr: Expr | str, wrt: str | Expr, order: int = 1) -> Expr:
     """The derivative of `expr` with respect to `wrt`, `order` times.
 
-    From order 3 on, a scalar `wrt` is handled in Taylor mode (see `TAYLOR_FROM_ORDER`), so
-    high orders stay compact.
+    High orders of a scalar stay compact: past `SWELL_SIZE` nodes the rest is built in Taylor
+    mode.
 
     A scalar expression of a vector symbol gives its gradient (the symbol's shape); a vector
     expression of a scalar symbol gives the elementwise derivative (the expression's shape).
@@ -264,12 +267,14 @@ def diff(expr: Expr | str, wrt: str | Expr, order: int = 1) -> Expr:
         raise ArgumentError(f"wrt takes one symbol name, not {wrt!r}")
     limits.check("MAX_ORDER", order, "the derivative order")
     (symbol,) = resolve_symbols(expr, wrt)
-    if order >= TAYLOR_FROM_ORDER and symbol.shape == () and expr.shape == ():
-        return _by_taylor_mode(expr, symbol, order)
+    function, scalar = expr, symbol.shape == () and expr.shape == ()
     for done in range(order):
         expr = _derivative(expr, symbol)
         if done + 1 < order:
-            limits.check("MAX_NODES", expr.size, f"the derivative of order {done + 1}")
+            size = expr.size
+            if scalar and size > SWELL_SIZE:
+                return _by_taylor_mode(function, symbol, order)
+            limits.check("MAX_NODES", size, f"the derivative of order {done + 1}")
     return expr
 
 

@@ -288,6 +288,11 @@ class JetBackend:
     def __init__(self, algebra: JetAlgebra) -> None:
         self._algebra = algebra
 
+    @property
+    def symbolic(self) -> bool:
+        """Whether the coefficients are expressions (see `SymbolicBackend.symbolic`)."""
+        return bool(getattr(self._algebra.F, "symbolic", False))
+
     def shape(self, value: Any) -> Any:
         if isinstance(value, Jet):
             return self._algebra.F.shape(value[0])

@@ -101,6 +101,13 @@ class TaylorRule(Protocol):
     def __call__(self, J: Jets, /, *args: Any, **params: Any) -> Any: ...
 
 
+def symbolic(F: Backend) -> bool:
+    """Whether a rule runs on expressions: the symbolic sweep, or Taylor mode on Exprs (the
+    backends say so with a `symbolic` attribute). Such rules keep numbers exact and textbook
+    forms; numeric backends take floats and PyTorch's masking."""
+    return bool(getattr(F, "symbolic", False))
+
+
 def fit_shape(F: Backend, value: Value, shape: Shape, exact: bool = True) -> Value:
     """A contribution fitted to an argument's `shape`, as every sweep does it.
 

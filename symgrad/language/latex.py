@@ -453,7 +453,7 @@ class _Builder:
             return _build(command, functions.cbrt, radicand)
         if _integer(degree) == 2:
             return _build(command, functions.sqrt, radicand)
-        return _build(command, functions.power, radicand, functions.divide(1.0, degree))
+        return _build(command, functions.power, radicand, functions.divide(1, degree))
 
     def bare(self, children: list[Any]) -> _Bare:
         return _Bare(children[0], children[2] if len(children) > 1 else None)
@@ -585,7 +585,7 @@ def _product(children: list[Any]) -> Expr:
     factors: list[Expr] = []
     for operator, operand in _applied(children):
         if operator is not None and operator.type == "SLASH":
-            factors.append(_build(operator, functions.divide, 1.0, operand))
+            factors.append(_build(operator, functions.divide, 1, operand))
         else:
             factors.append(operand)
     if len(factors) == 1:

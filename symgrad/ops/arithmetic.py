@@ -15,7 +15,7 @@ import numpy as np
 from ..core import limits
 from ..core.expr import (Expr, apply, constant, constant_value, exact_constant, exact_value,
                          is_number, make_node)
-from ..core.opspec import Backend, Jets, OpSpec, register
+from ..core.opspec import Backend, Jets, OpSpec, register, symbolic
 from ..core.shapes import Shape, broadcast
 
 FLATTEN_LIMIT = 64
@@ -376,7 +376,7 @@ def _pow_grad(F: Backend, g: Any, out: Any, x: Any, exponent: Number) -> tuple[A
     # choice too); the general rule would give 0 * 0**-1 = nan there.
     if exponent == 0:
         return (g * 0,)
-    if not isinstance(x, Expr):  # numbers and tensors compute in float64, not in Fractions
+    if not (symbolic(F) or isinstance(x, Expr)):  # numbers and tensors compute in float64
         exponent = float(exponent)
     return (g * exponent * x ** (exponent - 1),)
 
@@ -384,8 +384,8 @@ def _pow_grad(F: Backend, g: Any, out: Any, x: Any, exponent: Number) -> tuple[A
 def _power_grad(F: Backend, g: Any, out: Any, base: Any, exponent: Any) -> tuple[Any, Any]:
     by_base = g * exponent * base ** (exponent - 1)
     by_exponent = g * out * F.log(base)
-    if isinstance(by_exponent, Expr) or isinstance(by_base, Expr):
-        return by_base, by_exponent  # the textbook form, for printing
+    if symbolic(F) or isinstance(by_exponent, Expr) or isinstance(by_base, Expr):
+        return by_base, by_exponent  # the textbook form, for printing (Taylor mode on Exprs too)
     # PyTorch's values where the formulas are 0 * inf: an exponent 0 contributes nothing to
     # d/dx, and at base 0 with exponent >= 0 the exponent's partial is 0 (0**y is constant 0).
     by_base = F.where(F.eq(exponent, 0.0), 0.0, by_base)

@@ -9,7 +9,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..core.expr import Expr, named_constant
-from ..core.opspec import Backend, OpSpec, register
+from ..core.opspec import Backend, OpSpec, register, symbolic
 from .arithmetic import exact_power, integer_root
 
 _erf = np.frompyfunc(math.erf, 1, 1)
@@ -46,9 +46,9 @@ def _at_points(points: dict[int, int]) -> Callable[[Fraction], Fraction | None]:
     return exact
 
 
-def pi_like(x: Any) -> Any:
+def pi_like(F: Backend, x: Any) -> Any:
     """pi for a rule: the symbolic constant when the rule builds Exprs, else the float."""
-    return named_constant("pi") if isinstance(x, Expr) else math.pi
+    return named_constant("pi") if symbolic(F) or isinstance(x, Expr) else math.pi
 
 
 def _exact_sqrt(x: Fraction) -> Fraction | None:
@@ -129,7 +129,7 @@ unary("cbrt", np.cbrt, lambda F, g, out, x: (g / (3 * out * out),), latex=r"\sqr
       sympy=lambda sympy, x: sympy.sign(x) * sympy.Abs(x) ** sympy.Rational(1, 3),
       domain=_POSITIVE, note="the real cube root, defined for negative x too", exact=_exact_cbrt)
 # erf' = 2*exp(-x**2)/sqrt(pi), with pi kept symbolic in closed forms.
-unary("erf", _erf_numpy, lambda F, g, out, x: (2 * g * F.exp(-(x * x)) / F.sqrt(pi_like(x)),),
+unary("erf", _erf_numpy, lambda F, g, out, x: (2 * g * F.exp(-(x * x)) / F.sqrt(pi_like(F, x)),),
       latex=r"\operatorname{{erf}}\left({0}\right)", at={0: 0})
 # 1/(1+exp(-x)) is accurate in float64 for every x (exp overflows to inf, giving 0) and is
 # several times faster than a logaddexp form.
@@ -158,7 +158,7 @@ register(OpSpec(
 
 def _sinc_grad(F: Any, g: Any, out: Any, x: Any) -> tuple[Any]:
     # sinc'(x) = (cos(pi x) - sinc(x))/x away from 0; the limit at 0 is 0.
-    return (g * F.where(F.eq(x, 0), 0, (F.cos(pi_like(x) * x) - out) / x),)
+    return (g * F.where(F.eq(x, 0), 0, (F.cos(pi_like(F, x) * x) - out) / x),)
 
 
 # Normalized, as numpy and PyTorch define it: sin(pi x)/(pi x), with sinc(0) = 1.
