@@ -18,6 +18,7 @@ from ..core.opspec import fit_shape
 from ..core.shapes import Shape, broadcast, size_of
 from ..language.parse import as_expression
 from ..core.traverse import topological
+from .simplify import simplify_derivatives
 
 
 class SymbolicBackend:
@@ -162,7 +163,7 @@ def grad(expr: Expr | str, wrt: Sequence[str | Expr] | str | None = None) -> dic
         raise ShapeError(f"grad needs a scalar expression, not one of shape {expr.shape}; "
                          "use jacobian, or vjp with a seed")
     symbols = resolve_symbols(expr, wrt)
-    partials = vjp([expr], [constant(1.0)], symbols)
+    partials = simplify_derivatives(vjp([expr], [constant(1.0)], symbols))
     return {symbol.name: partial for symbol, partial in zip(symbols, partials)}  # type: ignore[misc]
 
 
@@ -235,7 +236,7 @@ def diff(expr: Expr | str, wrt: str | Expr, order: int = 1) -> Expr:
     limits.check("MAX_ORDER", order, "the derivative order")
     (symbol,) = resolve_symbols(expr, wrt)
     for done in range(order):
-        expr = _derivative(expr, symbol)
+        expr = simplify_derivatives([_derivative(expr, symbol)])[0]
         if done + 1 < order:
             limits.check("MAX_NODES", expr.size, f"the derivative of order {done + 1}")
     return expr
