@@ -307,9 +307,20 @@ def collect_terms(node: Expr) -> Expr | None:
         if not any(_pick_sum(m, memo) is not None for m in monomials) and len(
                 {frozenset(p.items()) for _, p in monomials}) == len(monomials):
             return None
-        return _best(node, _expanded(monomials, memo))
+        expanded = _expanded(monomials, memo)
     except _Abort:
         return None
+    if not _merges(expanded):
+        return None
+    return _best(node, expanded)
+
+
+def _merges(monomials: list[Monomial]) -> bool:
+    """Whether two non-constant monomials are alike: only then can collecting them pay off
+    (multiplying out c*(1 - t**2) + d*(1 - u**2) merges only constants, and would unshare
+    the sums)."""
+    keys = [frozenset(p.items()) for _, p in monomials if p]
+    return len(set(keys)) < len(keys)
 
 
 def common_denominator(node: Expr) -> Expr | None:
@@ -410,20 +421,81 @@ def _rules_by_op(rules: tuple[Rule, ...]) -> dict[str, list[Rule]]:
     return table
 
 
-def _one_pass(roots: list[Expr], table: dict[str, list[Rule]]) -> list[Expr]:
-    done: dict[Expr, Expr] = {}
-    for node in topological(roots):
-        current = rebuild(node, tuple(done[arg] for arg in node.args)) if node.args else node
-        for _ in range(_MAX_RULE_STEPS):
-            for rule in table.get(current.op, ()):
-                result = rule.apply(current)
-                if result is not None:
-                    current = result
+# A rewrite may add this many nodes beyond those it frees: a shared result (p - y in every
+# partial of the logistic loss) costs its nodes once, then frees nodes at every other use.
+# Whatever the local choices, `rewrite_all` returns its input unless the whole DAG shrinks.
+SHARED_SLACK = 2
+
+
+class _Pass:
+    """One bottom-up pass: the DAG's parent counts decide what a rewrite frees and adds."""
+
+    def __init__(self, roots: list[Expr], table: dict[str, list[Rule]],
+                 memo: dict[Expr, Expr]) -> None:
+        self.table = table
+        self.memo = memo  # node -> its rewrite in an earlier pass: unchanged parts cost O(1)
+        self.order = topological(roots)
+        self._parents: dict[Expr, int] | None = None  # built when a rule first fires
+        self.done: dict[Expr, Expr] = {}
+        self.added: set[Expr] = set()
+
+    @property
+    def parents(self) -> dict[Expr, int]:
+        if self._parents is None:
+            self._parents = {}
+            for node in self.order:
+                for arg in set(node.args):
+                    self._parents[arg] = self._parents.get(arg, 0) + 1
+        return self._parents
+
+    def run(self, roots: list[Expr]) -> list[Expr]:
+        for node in self.order:
+            known = self.memo.get(node)
+            if known is not None:
+                self.done[node] = known
+                continue
+            current = rebuild(node, tuple(self.done[arg] for arg in node.args)) if node.args else node
+            for _ in range(_MAX_RULE_STEPS):
+                for rule in self.table.get(current.op, ()):
+                    result = rule.apply(current)
+                    if result is not None and self._worth_it(result, current):
+                        current = result
+                        break
+                else:
                     break
-            else:
-                break
-        done[node] = current
-    return [done[root] for root in roots]
+            self.done[node] = self.memo[node] = current
+            if current is not node:
+                self.added.add(current)
+        return [self.done[root] for root in roots]
+
+    def _owned(self, node: Expr) -> int:
+        """Nodes freed when `node` goes: itself and what only it uses (bounded)."""
+        count, stack, seen = 0, [node], {node}
+        while stack and count <= LOCAL_LIMIT:
+            item = stack.pop()
+            count += 1
+            for arg in item.args:
+                if arg not in seen and self.parents.get(arg, 1) == 1 and arg.op != "const":
+                    seen.add(arg)
+                    stack.append(arg)
+        return count
+
+    def _added(self, candidate: Expr) -> int:
+        """Nodes of `candidate` not in the DAG yet (bounded)."""
+        count, stack, seen = 0, [candidate], {candidate}
+        while stack and count <= LOCAL_LIMIT:
+            item = stack.pop()
+            if item.op == "const" or item in self.parents or item in self.added:
+                continue
+            count += 1
+            for arg in item.args:
+                if arg not in seen:
+                    seen.add(arg)
+                    stack.append(arg)
+        return count
+
+    def _worth_it(self, candidate: Expr, node: Expr) -> bool:
+        return self._added(candidate) <= self._owned(node) + SHARED_SLACK
 
 
 def rewrite(expr: Expr, rules: tuple[Rule, ...] = RULES, max_passes: int = MAX_PASSES) -> Expr:
@@ -433,32 +505,40 @@ def rewrite(expr: Expr, rules: tuple[Rule, ...] = RULES, max_passes: int = MAX_P
 
 
 def rewrite_all(exprs: list[Expr], rules: tuple[Rule, ...] = RULES,
-                max_passes: int = MAX_PASSES) -> list[Expr]:
+                max_passes: int = MAX_PASSES, limit: int | None = None) -> list[Expr]:
     """`rewrite` of several expressions over their shared DAG: the results, or `exprs`
-    themselves unless the results together have fewer distinct nodes."""
+    themselves unless the results together have fewer distinct nodes (or when the DAG has
+    more than `limit` nodes)."""
     table = _rules_by_op(rules)
+    memo: dict[Expr, Expr] = {}
     current = list(exprs)
+    size_before = size_after = -1
     for _ in range(max_passes):
-        following = _one_pass(current, table)
+        sweep = _Pass(current, table, memo)
+        size_after = len(sweep.order)
+        if size_before < 0:
+            size_before = size_after
+            if limit is not None and size_before > limit:
+                return list(exprs)
+        following = sweep.run(current)
         if all(new is old for new, old in zip(following, current)):
             break
         current = following
-    if all(new is old for new, old in zip(current, exprs)):
-        return list(exprs)
-    return current if len(topological(current)) < len(topological(exprs)) else list(exprs)
+    else:
+        size_after = len(topological(current))
+    return current if size_after < size_before else list(exprs)
 
 
 # Derivatives larger than this (distinct nodes) are returned as built: the rewrite's cost
-# grows with the DAG while its gains are local, so big gradients skip it (measured in the README).
-DERIVATIVE_LIMIT = 20_000
+# grows with the DAG (about +30-100% of the build time) while its gains are local, so big
+# gradients skip it (measured in the README).
+DERIVATIVE_LIMIT = 2_000
 
 
 def simplify_derivatives(partials: list[Expr]) -> list[Expr]:
     """The rewrite applied to freshly built derivatives (`diff` and `grad` do this): never a
     larger DAG; skipped past DERIVATIVE_LIMIT nodes."""
-    if len(topological(partials)) > DERIVATIVE_LIMIT:
-        return partials
-    return rewrite_all(partials)
+    return rewrite_all(partials, limit=DERIVATIVE_LIMIT)
 
 
 def simplify(expr: Expr) -> Expr:
