@@ -15,6 +15,7 @@ The algebraic rules work on scalar nodes with scalar constants only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Callable
 
 import numpy as np
@@ -101,6 +102,28 @@ class _Abort(Exception):
     """A rewrite that would be dishonest or too large: the rule does not fire."""
 
 
+# Coefficients combine only where float arithmetic is exact (1 + 2, 0.5 * 4): a rule never
+# rounds a constant, so a rewritten expression has exactly the original's value.
+def _exact_product(a: float, b: float) -> float:
+    result = a * b
+    if Fraction(a) * Fraction(b) != Fraction(result):
+        raise _Abort
+    return result
+
+
+def _exact_reciprocal(a: float) -> float:
+    if a == 0.0 or not np.isfinite(a) or Fraction(1.0 / a) * Fraction(a) != 1:
+        raise _Abort
+    return 1.0 / a
+
+
+def _exact_sum(a: float, b: float) -> float:
+    result = a + b
+    if Fraction(a) + Fraction(b) != Fraction(result):
+        raise _Abort
+    return result
+
+
 def _integer_power(node: Expr) -> tuple[Expr, int] | None:
     if node.op != "pow":
         return None
@@ -123,7 +146,9 @@ def _monomial(node: Expr, memo: dict[Expr, bool]) -> Monomial:
         if item.op == "const":
             if item.shape != ():
                 raise _Abort
-            coefficient *= float(constant_value(item)) ** times
+            value = float(constant_value(item))
+            for _ in range(abs(times)):
+                coefficient = _exact_product(coefficient, value if times > 0 else _exact_reciprocal(value))
         elif item.op == "mul":
             stack.extend((factor, times) for factor in item.args)
         elif (power := _integer_power(item)) is not None:
@@ -147,7 +172,7 @@ def _times(left: Monomial, right: Monomial, memo: dict[Expr, bool]) -> Monomial:
             powers[base] = old + k
         else:
             powers.pop(base, None)
-    return left[0] * right[0], powers
+    return _exact_product(left[0], right[0]), powers
 
 
 def _expandable(base: Expr, k: int) -> bool:
@@ -190,7 +215,7 @@ def _collected(monomials: list[Monomial]) -> list[Monomial]:
     totals: dict[frozenset[tuple[Expr, int]], float] = {}
     for coefficient, powers in monomials:
         key = frozenset(powers.items())
-        totals[key] = totals.get(key, 0.0) + coefficient
+        totals[key] = _exact_sum(totals.get(key, 0.0), coefficient)
     return [(c, dict(key)) for key, c in totals.items() if c != 0.0]
 
 
@@ -231,7 +256,10 @@ def _factored(monomials: list[Monomial]) -> Expr | None:
 
 
 def _best(node: Expr, monomials: list[Monomial]) -> Expr | None:
-    collected = _collected(monomials)
+    try:
+        collected = _collected(monomials)
+    except _Abort:
+        return None
     candidates = [_factored(collected), _sum_built(collected)]  # factored first: shares more
     found = [c for c in candidates if _smaller(c, node) is not None]
     return min(found, key=lambda c: local_size(c) or 0) if found else None
