@@ -411,16 +411,23 @@ def _negated(node: Expr) -> Expr | None:
 
 
 def sigmoid_complement(node: Expr) -> Expr | None:
-    """1 - sigmoid(-u) -> sigmoid(u): only for a negated argument, where it surely shrinks."""
-    if len(node.args) != 2 or node.args[0].op != "const" or node.args[0].shape != ():
+    """1 - sigmoid(-u) -> sigmoid(u) within a sum: only for a negated argument, where it
+    surely shrinks (the constant term loses 1; it must be exact)."""
+    constants = [t for t in node.args if t.op == "const" and t.shape == ()]
+    if not constants:
         return None
-    if float(constant_value(node.args[0])) != 1.0:
-        return None
-    term = _negated(node.args[1])
-    if term is None or term.op != "sigmoid":
-        return None
-    argument = _negated(term.args[0])
-    return apply("sigmoid", argument) if argument is not None else None
+    for term in node.args:
+        inner = _negated(term)
+        argument = _negated(inner.args[0]) if inner is not None and inner.op == "sigmoid" else None
+        if argument is None:
+            continue
+        try:
+            rest = _exact_sum(float(constant_value(constants[0])), -1.0)
+        except _Abort:
+            return None
+        others = [t for t in node.args if t is not term and t is not constants[0]]
+        return build_add(constant(rest), apply("sigmoid", argument), *others)
+    return None
 
 
 RULES: tuple[Rule, ...] = (
