@@ -27,6 +27,7 @@ from typing import Any, Callable, Mapping, Sequence, Union
 import numpy as np
 
 from ..calculus.differentiate import resolve_symbols, vjp
+from ..calculus.simplify import simplify_derivatives
 from .emit_numpy import emit_kernel
 from ..core import limits
 from ..core.errors import ArgumentError
@@ -221,7 +222,9 @@ def _with_gradients(template: Template, leaves: list[Expr], symbols: list[Expr])
     if output.shape != ():
         raise ArgumentError(f"grad=True needs scalar outputs, not one of shape {output.shape}; "
                             "compile sg.jacobian(...) instead")
-    partials = vjp([output], [constant(1.0)], symbols)
+    # The rewrite sees the output too, so it keeps the partials' nodes shared with it.
+    output, *partials = simplify_derivatives([output, *vjp([output], [constant(1.0)], symbols)])
+    leaves[template] = output
     gradient = {}
     for symbol, partial in zip(symbols, partials):
         leaves.append(partial)
