@@ -261,7 +261,7 @@ def _best(node: Expr, monomials: list[Monomial]) -> Expr | None:
     except _Abort:
         return None
     candidates = [_factored(collected), _sum_built(collected)]  # factored first: shares more
-    found = [c for c in candidates if _smaller(c, node) is not None]
+    found = [c for c in candidates if c is not None and _smaller(c, node) is not None]
     return min(found, key=lambda c: local_size(c) or 0) if found else None
 
 
