@@ -106,6 +106,8 @@ class _Abort(Exception):
 # rounds a constant, so a rewritten expression has exactly the original's value.
 def _exact_product(a: float, b: float) -> float:
     result = a * b
+    if a in (1.0, -1.0) or b in (1.0, -1.0):  # the common case, and surely exact
+        return result
     if Fraction(a) * Fraction(b) != Fraction(result):
         raise _Abort
     return result
@@ -119,6 +121,8 @@ def _exact_reciprocal(a: float) -> float:
 
 def _exact_sum(a: float, b: float) -> float:
     result = a + b
+    if a == 0.0 or b == 0.0:
+        return result
     if Fraction(a) + Fraction(b) != Fraction(result):
         raise _Abort
     return result
