@@ -21,6 +21,7 @@ from ..language.parse import as_expression
 from ..core.traverse import topological
 from .jets import JetAlgebra, is_zero, propagate
 from .results import DerivativeMatrix, Gradient
+from .simplify import simplify_derivatives
 
 
 class SymbolicBackend:
@@ -168,7 +169,7 @@ def grad(expr: Expr | str, wrt: Sequence[str | Expr] | str | None = None) -> dic
         raise ShapeError(f"grad needs a scalar expression, not one of shape {expr.shape}; "
                          "use jacobian, or vjp with a seed")
     symbols = resolve_symbols(expr, wrt)
-    partials = vjp([expr], [constant(1)], symbols)
+    partials = simplify_derivatives(vjp([expr], [constant(1)], symbols))
     return Gradient({symbol.name: partial for symbol, partial in zip(symbols, partials)})  # type: ignore[misc]
 
 
@@ -269,7 +270,7 @@ def diff(expr: Expr | str, wrt: str | Expr, order: int = 1) -> Expr:
     (symbol,) = resolve_symbols(expr, wrt)
     function, scalar = expr, symbol.shape == () and expr.shape == ()
     for done in range(order):
-        expr = _derivative(expr, symbol)
+        expr = simplify_derivatives([_derivative(expr, symbol)])[0]
         if done + 1 < order:
             size = expr.size
             if scalar and size > SWELL_SIZE:

@@ -251,8 +251,9 @@ class Expr:
         return to_sympy(self)
 
     def simplify(self) -> Expr:
-        """Simplify through SymPy (heavier than the simplification done while building)."""
-        from ..language.sympy_bridge import simplify
+        """Simplify: the rewrite table (`calculus.simplify`) first, then SymPy, whose result
+        is taken only when it is smaller (heavier than the simplification done while building)."""
+        from ..calculus.simplify import simplify
         return simplify(self)
 
     def diff(self, wrt: str, order: int = 1) -> Expr:

@@ -37,6 +37,7 @@ from .emit_numpy import emit_kernel, namespace_for
 from .emit_scalar import CUDA, PYTHON, scalar_program
 from .fused import BACKENDS, CupyElementwise, NumbaLoop, require
 from ..language.display import code_html
+from ..calculus.simplify import simplify_derivatives
 from ..core import limits
 from ..core.errors import ArgumentError
 from .evaluate import ERRORS, batch_inputs, check_batch, finish, forward_values, largest_core
@@ -297,7 +298,9 @@ def _with_gradients(template: Template, leaves: list[Expr], symbols: list[Expr])
     if output.shape != ():
         raise ArgumentError(f"grad=True needs scalar outputs, not one of shape {output.shape}; "
                             "compile sg.jacobian(...) instead")
-    partials = vjp([output], [constant(1)], symbols)
+    # The rewrite sees the output too, so it keeps the partials' nodes shared with it.
+    output, *partials = simplify_derivatives([output, *vjp([output], [constant(1)], symbols)])
+    leaves[template] = output
     gradient = {}
     for symbol, partial in zip(symbols, partials):
         leaves.append(partial)

@@ -1,0 +1,590 @@
+"""A simplifier built as a rewrite table: local rules applied bottom-up to a fixed point.
+
+Each `Rule` matches one op and maps a node to a smaller equal node, or None. `rewrite` walks
+the DAG in topological order (iteratively, any depth), rebuilds each node from its rewritten
+arguments, tries the rules for its op, and repeats whole passes until nothing changes. It
+returns the input itself when the result would not be smaller, so it never grows a DAG.
+
+Values: a rule keeps the expression's value wherever the original is defined, and may only
+turn nan into a number on a set of measure zero (x * x**-1 is 1 at x = 0, as SymPy and the
+builders already take it). Such cancellations are done only for factors made of analytic
+operations (`_ANALYTIC`): a factor like relu(x), zero on a half-line, is never cancelled.
+The algebraic rules work on scalar nodes with scalar constants only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable
+
+import numpy as np
+
+from ..core.expr import Expr, apply, constant, constant_value, rebuild
+from ..core.traverse import topological
+from ..language.sympy_bridge import simplify as sympy_simplify
+from ..ops.arithmetic import build_add, build_mul, build_pow
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One entry of the rewrite table: `apply(node)` for a node of op `op` gives an equal,
+    smaller expression, or None when the rule does not fire."""
+
+    name: str
+    op: str
+    apply: Callable[[Expr], Expr | None]
+    note: str
+
+
+# -- sizes ------------------------------------------------------------------------------------------
+_ALGEBRA = frozenset({"add", "mul", "pow"})
+# The algebraic rules skip nodes whose sum-and-product layer is larger: bounded work per node.
+LOCAL_LIMIT = 400
+
+
+def local_size(expr: Expr, limit: int = LOCAL_LIMIT) -> int | None:
+    """Distinct nodes of `expr`'s sum/product/power layer, each other node counted once as a
+    leaf (its inside is shared, unchanged, by a rewrite); None past `limit`."""
+    seen = {expr}
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if node.op not in _ALGEBRA:
+            continue
+        for arg in node.args:
+            if arg not in seen:
+                seen.add(arg)
+                if len(seen) > limit:
+                    return None
+                stack.append(arg)
+    return len(seen)
+
+
+def _smaller(candidate: Expr | None, node: Expr) -> Expr | None:
+    if candidate is None or candidate is node:
+        return None
+    before = local_size(node)
+    after = local_size(candidate)
+    if before is None or after is None or after >= before:
+        return None
+    return candidate
+
+
+# -- where cancelling is honest ----------------------------------------------------------------------
+# Operations that are analytic on the open set where they are defined: a non-zero expression
+# built from them vanishes only on a set of measure zero, so cancelling it against its
+# reciprocal changes a value only there. Piecewise ops (relu, where, clamp, sign, max, ...)
+# can vanish on whole intervals and are left alone.
+_ANALYTIC = frozenset({
+    "symbol", "const", "add", "mul", "pow", "power", "exp", "exp2", "expm1", "log", "log2",
+    "log10", "log1p", "sqrt", "cbrt", "sin", "cos", "tan", "sinh", "cosh", "tanh", "asin",
+    "acos", "atan", "asinh", "acosh", "atanh", "sigmoid", "softplus", "erf", "abs",
+})
+
+
+def _analytic(node: Expr, memo: dict[Expr, bool]) -> bool:
+    """Whether `node` is built from `_ANALYTIC` ops only (iterative; memoised per run)."""
+    if node in memo:
+        return memo[node]
+    for item in topological([node], lambda n: [a for a in n.args if a not in memo]):
+        memo[item] = item.op in _ANALYTIC and all(memo[arg] for arg in item.args)
+    return memo[node]
+
+
+# -- monomials: a coefficient times integer powers of bases ----------------------------------------
+Monomial = tuple[float, dict[Expr, int]]
+_MAX_MONOMIALS = 32
+_MAX_EXPANDED_TERMS = 8
+
+
+class _Abort(Exception):
+    """A rewrite that would be dishonest or too large: the rule does not fire."""
+
+
+# Coefficients combine only where float arithmetic is exact (1 + 2, 0.5 * 4): a rule never
+# rounds a constant, so a rewritten expression has exactly the original's value.
+def _exact_product(a: float, b: float) -> float:
+    result = a * b
+    if a in (1.0, -1.0) or b in (1.0, -1.0):  # the common case, and surely exact
+        return result
+    if Fraction(a) * Fraction(b) != Fraction(result):
+        raise _Abort
+    return result
+
+
+def _exact_reciprocal(a: float) -> float:
+    if a == 0.0 or not np.isfinite(a) or Fraction(1.0 / a) * Fraction(a) != 1:
+        raise _Abort
+    return 1.0 / a
+
+
+def _exact_sum(a: float, b: float) -> float:
+    result = a + b
+    if a == 0.0 or b == 0.0:
+        return result
+    if Fraction(a) + Fraction(b) != Fraction(result):
+        raise _Abort
+    return result
+
+
+def _integer_power(node: Expr) -> tuple[Expr, int] | None:
+    if node.op != "pow":
+        return None
+    exponent = float(node.params[0][1])
+    return (node.args[0], int(exponent)) if exponent.is_integer() else None
+
+
+def _monomial(node: Expr, memo: dict[Expr, bool]) -> Monomial:
+    """`node` as coefficient * prod base**k, splitting products and integer powers of products
+    (opposite powers of one base cancel only for an analytic base)."""
+    coefficient = 1.0
+    powers: dict[Expr, int] = {}
+    stack: list[tuple[Expr, int]] = [(node, 1)]
+    budget = LOCAL_LIMIT
+    while stack:
+        item, times = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise _Abort
+        if item.op == "const":
+            if item.shape != ():
+                raise _Abort
+            value = float(constant_value(item))
+            for _ in range(abs(times)):
+                coefficient = _exact_product(coefficient, value if times > 0 else _exact_reciprocal(value))
+        elif item.op == "mul":
+            stack.extend((factor, times) for factor in item.args)
+        elif (power := _integer_power(item)) is not None:
+            stack.append((power[0], power[1] * times))
+        else:
+            old = powers.get(item, 0)
+            if old and (old > 0) != (times > 0) and not _analytic(item, memo):
+                raise _Abort
+            powers[item] = old + times
+    return coefficient, {base: k for base, k in powers.items() if k != 0}
+
+
+def _times(left: Monomial, right: Monomial, memo: dict[Expr, bool]) -> Monomial:
+    """The product, cancelling opposite powers only of analytic bases."""
+    powers = dict(left[1])
+    for base, k in right[1].items():
+        old = powers.get(base, 0)
+        if old and (old > 0) != (k > 0) and not _analytic(base, memo):
+            raise _Abort
+        if old + k:
+            powers[base] = old + k
+        else:
+            powers.pop(base, None)
+    return _exact_product(left[0], right[0]), powers
+
+
+def _expandable(base: Expr, k: int) -> bool:
+    return base.op == "add" and 0 < k <= 3 and len(base.args) <= _MAX_EXPANDED_TERMS
+
+
+def _pick_sum(monomial: Monomial, memo: dict[Expr, bool]) -> Expr | None:
+    """The sum to multiply out next: first one whose terms cancel against the monomial."""
+    sums = [base for base, k in monomial[1].items() if _expandable(base, k)]
+    for base in sums:
+        for term in base.args:
+            if term.op in ("mul", "pow") and any(
+                    k < 0 and monomial[1].get(b, 0) > 0 for b, k in _monomial(term, memo)[1].items()):
+                return base
+    return sums[0] if sums else None
+
+
+def _expanded(monomials: list[Monomial], memo: dict[Expr, bool]) -> list[Monomial]:
+    """Products of sums multiplied out (small sums, small powers, at most _MAX_MONOMIALS)."""
+    done: list[Monomial] = []
+    work = list(monomials)
+    while work:
+        monomial = work.pop()
+        chosen = _pick_sum(monomial, memo)
+        if chosen is None:
+            done.append(monomial)
+            continue
+        rest = dict(monomial[1])
+        rest[chosen] -= 1
+        if not rest[chosen]:
+            del rest[chosen]
+        for term in chosen.args:
+            work.append(_times((monomial[0], rest), _monomial(term, memo), memo))
+        if len(work) + len(done) > _MAX_MONOMIALS:
+            raise _Abort
+    return done
+
+
+def _collected(monomials: list[Monomial]) -> list[Monomial]:
+    totals: dict[frozenset[tuple[Expr, int]], float] = {}
+    for coefficient, powers in monomials:
+        key = frozenset(powers.items())
+        totals[key] = _exact_sum(totals.get(key, 0.0), coefficient)
+    return [(c, dict(key)) for key, c in totals.items() if c != 0.0]
+
+
+def _built(monomial: Monomial) -> Expr:
+    coefficient, powers = monomial
+    factors = [build_pow(base, float(k)) for base, k in powers.items()]
+    return build_mul(constant(coefficient), *factors)
+
+
+def _sum_built(monomials: list[Monomial]) -> Expr:
+    if not monomials:
+        return constant(0.0)
+    return build_add(*(_built(m) for m in monomials))
+
+
+def _common_part(monomials: list[Monomial]) -> dict[Expr, int]:
+    """The powers every monomial has (same sign), at their smallest size."""
+    common = dict(monomials[0][1])
+    for _, powers in monomials[1:]:
+        for base, k in list(common.items()):
+            other = powers.get(base, 0)
+            if other == 0 or (other > 0) != (k > 0):
+                del common[base]
+            else:
+                common[base] = min(k, other) if k > 0 else max(k, other)
+    return common
+
+
+def _factored(monomials: list[Monomial]) -> Expr | None:
+    if len(monomials) < 2:
+        return None
+    common = _common_part(monomials)
+    if not common:
+        return None
+    inner = [(c, {b: k - common.get(b, 0) for b, k in p.items() if k != common.get(b, 0)})
+             for c, p in monomials]
+    return build_mul(_built((1.0, common)), _sum_built(inner))
+
+
+def _best(node: Expr, monomials: list[Monomial]) -> Expr | None:
+    try:
+        collected = _collected(monomials)
+    except _Abort:
+        return None
+    candidates = [_factored(collected), _sum_built(collected)]  # factored first: shares more
+    found = [c for c in candidates if c is not None and _smaller(c, node) is not None]
+    return min(found, key=lambda c: local_size(c) or 0) if found else None
+
+
+def _scalar(node: Expr) -> bool:
+    return node.shape == ()
+
+
+# -- the rules ----------------------------------------------------------------------------------
+def cancel_reciprocal(node: Expr) -> Expr | None:
+    """x * (x*y)**-1 -> y**-1: a factor against the reciprocal of a product holding it."""
+    if not _scalar(node) or not any(
+            (p := _integer_power(f)) is not None and p[0].op == "mul" for f in node.args):
+        return None
+    try:
+        return _smaller(_built(_monomial(node, {})), node)
+    except _Abort:
+        return None
+
+
+def _negative_power(node: Expr) -> bool:
+    return node.op == "pow" and float(node.params[0][1]) < 0
+
+
+def _holds_reciprocal(term: Expr) -> bool:
+    return _negative_power(term) or (term.op == "mul" and any(_negative_power(f) for f in term.args))
+
+
+def _sum_factor(node: Expr) -> bool:
+    return node.op == "add" or (node.op == "pow" and node.args[0].op == "add"
+                                and float(node.params[0][1]) in (1.0, 2.0, 3.0))
+
+
+def distribute_cancel(node: Expr) -> Expr | None:
+    """p*(1-p)*((1-y)/(1-p) - y/p) -> p - y: multiply out a sum whose terms hold reciprocals
+    of the other factors, cancel, collect like terms and take out a common factor."""
+    if not _scalar(node) or not any(
+            factor.op == "add" and any(_holds_reciprocal(t) for t in factor.args)
+            for factor in node.args):
+        return None
+    memo: dict[Expr, bool] = {}
+    try:
+        monomial = _monomial(node, memo)
+        chosen = _pick_sum(monomial, memo)
+        if chosen is None or not any(
+                k < 0 and monomial[1].get(b, 0) > 0
+                for term in chosen.args for b, k in _monomial(term, memo)[1].items()):
+            return None
+        return _best(node, _expanded([monomial], memo))
+    except _Abort:
+        return None
+
+
+def _plain_factors(term: Expr) -> tuple[Expr, ...]:
+    """A term's factors without its constant coefficient."""
+    if term.op == "mul":
+        return tuple(f for f in term.args if f.op != "const")
+    return (term,)
+
+
+def collect_terms(node: Expr) -> Expr | None:
+    """x*s*(1 - y) - x*y*(1 - s) -> x*(s - y): multiply out small products of sums, collect
+    like terms, take out what every term shares."""
+    if not _scalar(node) or len(node.args) > _MAX_MONOMIALS:
+        return None
+    if not any(term.op == "mul" and any(_sum_factor(f) for f in term.args) for term in node.args) \
+            and len({_plain_factors(term) for term in node.args}) == len(node.args):
+        return None
+    memo: dict[Expr, bool] = {}
+    try:
+        monomials = [_monomial(term, memo) for term in node.args]
+        if not any(_pick_sum(m, memo) is not None for m in monomials) and len(
+                {frozenset(p.items()) for _, p in monomials}) == len(monomials):
+            return None
+        expanded = _expanded(monomials, memo)
+    except _Abort:
+        return None
+    if not _merges(expanded):
+        return None
+    return _best(node, expanded)
+
+
+def _merges(monomials: list[Monomial]) -> bool:
+    """Whether two non-constant monomials are alike: only then can collecting them pay off
+    (multiplying out c*(1 - t**2) + d*(1 - u**2) merges only constants, and would unshare
+    the sums)."""
+    keys = [frozenset(p.items()) for _, p in monomials if p]
+    return len(set(keys)) < len(keys)
+
+
+def common_denominator(node: Expr) -> Expr | None:
+    """a/d + b/d + c -> (a + b)/d + c: take out a factor (a denominator, often) that several
+    terms share. Values are unchanged: nothing is cancelled."""
+    if not _scalar(node) or len(node.args) > _MAX_MONOMIALS:
+        return None
+    denominators = [f for term in node.args for f in _plain_factors(term) if _negative_power(f)]
+    if len(set(denominators)) == len(denominators):
+        return None
+    try:
+        monomials = [_monomial(term, {}) for term in node.args]
+    except _Abort:
+        return None
+    counts: dict[tuple[Expr, int], int] = {}
+    for _, powers in monomials:
+        for item in powers.items():
+            counts[item] = counts.get(item, 0) + 1
+    shared = [item for item, count in counts.items() if count >= 2]
+    if not shared:
+        return None
+    best: Expr | None = None
+    for base, k in sorted(shared, key=lambda item: (-counts[item], item[1] > 0)):
+        inside = [(c, {b: e for b, e in p.items() if b is not base}) for c, p in monomials
+                  if p.get(base) == k]
+        outside = [m for m in monomials if m[1].get(base) != k]
+        candidate = build_add(build_mul(build_pow(base, float(k)), _sum_built(inside)),
+                              *(_built(m) for m in outside))
+        if _smaller(candidate, best or node) is not None:
+            best = candidate
+    return best
+
+
+def log_of_exp(node: Expr) -> Expr | None:
+    """log(exp(u)) -> u, for every real u (exp never is 0 or negative)."""
+    return node.args[0].args[0] if node.args[0].op == "exp" else None
+
+
+_NEVER_NEGATIVE = frozenset({"exp", "abs", "cosh", "sigmoid", "softplus", "relu", "sqrt"})
+
+
+def exp_of_log(node: Expr) -> Expr | None:
+    """exp(log(u)) -> u only where u can never be negative (exp, sigmoid, abs, sqrt, ...,
+    positive constants): there both are equal everywhere, at u = 0 too (exp(-inf) = 0). For
+    other u, exp(log(u)) is nan for u < 0 while u is not, so the rule does not apply."""
+    inner = node.args[0]
+    if inner.op != "log":
+        return None
+    u = inner.args[0]
+    if u.op in _NEVER_NEGATIVE or (u.op == "const" and bool(np.all(constant_value(u) >= 0))):
+        return u
+    return None
+
+
+def _negated(node: Expr) -> Expr | None:
+    if node.op == "mul" and len(node.args) == 2 and node.args[0].op == "const" \
+            and node.args[0].shape == () and float(constant_value(node.args[0])) == -1.0:
+        return node.args[1]
+    return None
+
+
+def sigmoid_complement(node: Expr) -> Expr | None:
+    """1 - sigmoid(-u) -> sigmoid(u) within a sum: only for a negated argument, where it
+    surely shrinks (the constant term loses 1; it must be exact)."""
+    constants = [t for t in node.args if t.op == "const" and t.shape == ()]
+    if not constants:
+        return None
+    for term in node.args:
+        inner = _negated(term)
+        argument = _negated(inner.args[0]) if inner is not None and inner.op == "sigmoid" else None
+        if argument is None:
+            continue
+        try:
+            rest = _exact_sum(float(constant_value(constants[0])), -1.0)
+        except _Abort:
+            return None
+        others = [t for t in node.args if t is not term and t is not constants[0]]
+        return build_add(constant(rest), apply("sigmoid", argument), *others)
+    return None
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("log_of_exp", "log", log_of_exp, "log(exp(u)) = u for all real u"),
+    Rule("exp_of_log", "exp", exp_of_log,
+         "exp(log(u)) = u where u is never negative; not applied otherwise (nan for u < 0)"),
+    Rule("cancel_reciprocal", "mul", cancel_reciprocal,
+         "x*(x*y)**-1 = 1/y; 1 instead of nan at x = 0 (measure zero, analytic x only)"),
+    Rule("distribute_cancel", "mul", distribute_cancel,
+         "p*(1-p)*((1-y)/(1-p) - y/p) = p - y (the logistic-loss gradient); analytic factors only"),
+    Rule("collect_terms", "add", collect_terms,
+         "small products of sums multiplied out, like terms collected, common factor taken out"),
+    Rule("common_denominator", "add", common_denominator,
+         "a/d + b/d = (a + b)/d, a shared factor taken out of several terms; no cancellation"),
+    Rule("sigmoid_complement", "add", sigmoid_complement, "1 - sigmoid(-u) = sigmoid(u)"),
+)
+
+MAX_PASSES = 8
+_MAX_RULE_STEPS = 8
+
+
+def _rules_by_op(rules: tuple[Rule, ...]) -> dict[str, list[Rule]]:
+    table: dict[str, list[Rule]] = {}
+    for rule in rules:
+        table.setdefault(rule.op, []).append(rule)
+    return table
+
+
+# A rewrite may add this many nodes beyond those it frees: a shared result (p - y in every
+# partial of the logistic loss) costs its nodes once, then frees nodes at every other use.
+# Whatever the local choices, `rewrite_all` returns its input unless the whole DAG shrinks.
+SHARED_SLACK = 2
+
+
+class _Pass:
+    """One bottom-up pass: the DAG's parent counts decide what a rewrite frees and adds."""
+
+    def __init__(self, roots: list[Expr], table: dict[str, list[Rule]],
+                 memo: dict[Expr, Expr]) -> None:
+        self.table = table
+        self.memo = memo  # node -> its rewrite in an earlier pass: unchanged parts cost O(1)
+        self.order = topological(roots)
+        self._parents: dict[Expr, int] | None = None  # built when a rule first fires
+        self.done: dict[Expr, Expr] = {}
+        self.added: set[Expr] = set()
+
+    @property
+    def parents(self) -> dict[Expr, int]:
+        if self._parents is None:
+            self._parents = {}
+            for node in self.order:
+                for arg in set(node.args):
+                    self._parents[arg] = self._parents.get(arg, 0) + 1
+        return self._parents
+
+    def run(self, roots: list[Expr]) -> list[Expr]:
+        for node in self.order:
+            known = self.memo.get(node)
+            if known is not None:
+                self.done[node] = known
+                continue
+            current = rebuild(node, tuple(self.done[arg] for arg in node.args)) if node.args else node
+            for _ in range(_MAX_RULE_STEPS):
+                for rule in self.table.get(current.op, ()):
+                    result = rule.apply(current)
+                    if result is not None and self._worth_it(result, current):
+                        current = result
+                        break
+                else:
+                    break
+            self.done[node] = self.memo[node] = current
+            if current is not node:
+                self.added.add(current)
+        return [self.done[root] for root in roots]
+
+    def _owned(self, node: Expr) -> int:
+        """Nodes freed when `node` goes: itself and what only it uses (bounded)."""
+        count, stack, seen = 0, [node], {node}
+        while stack and count <= LOCAL_LIMIT:
+            item = stack.pop()
+            count += 1
+            for arg in item.args:
+                if arg not in seen and self.parents.get(arg, 1) == 1 and arg.op != "const":
+                    seen.add(arg)
+                    stack.append(arg)
+        return count
+
+    def _added(self, candidate: Expr) -> int:
+        """Nodes of `candidate` not in the DAG yet (bounded)."""
+        count, stack, seen = 0, [candidate], {candidate}
+        while stack and count <= LOCAL_LIMIT:
+            item = stack.pop()
+            if item.op == "const" or item in self.parents or item in self.added:
+                continue
+            count += 1
+            for arg in item.args:
+                if arg not in seen:
+                    seen.add(arg)
+                    stack.append(arg)
+        return count
+
+    def _worth_it(self, candidate: Expr, node: Expr) -> bool:
+        return self._added(candidate) <= self._owned(node) + SHARED_SLACK
+
+
+def rewrite(expr: Expr, rules: tuple[Rule, ...] = RULES, max_passes: int = MAX_PASSES) -> Expr:
+    """`expr` with the rewrite table applied bottom-up to a fixed point (or `max_passes`
+    passes); `expr` itself unless the result has fewer DAG nodes."""
+    return rewrite_all([expr], rules, max_passes)[0]
+
+
+def rewrite_all(exprs: list[Expr], rules: tuple[Rule, ...] = RULES,
+                max_passes: int = MAX_PASSES, limit: int | None = None) -> list[Expr]:
+    """`rewrite` of several expressions over their shared DAG: the results, or `exprs`
+    themselves unless the results together have fewer distinct nodes (or when the DAG has
+    more than `limit` nodes)."""
+    table = _rules_by_op(rules)
+    memo: dict[Expr, Expr] = {}
+    current = list(exprs)
+    size_before = size_after = -1
+    for _ in range(max_passes):
+        sweep = _Pass(current, table, memo)
+        size_after = len(sweep.order)
+        if size_before < 0:
+            size_before = size_after
+            if limit is not None and size_before > limit:
+                return list(exprs)
+        following = sweep.run(current)
+        if all(new is old for new, old in zip(following, current)):
+            break
+        current = following
+    else:
+        size_after = len(topological(current))
+    return current if size_after < size_before else list(exprs)
+
+
+# Derivatives larger than this (distinct nodes) are returned as built: the rewrite's cost
+# grows with the DAG (about +30-100% of the build time) while its gains are local, so big
+# gradients skip it (measured in the README).
+DERIVATIVE_LIMIT = 2_000
+
+
+def simplify_derivatives(partials: list[Expr]) -> list[Expr]:
+    """The rewrite applied to freshly built derivatives (`diff` and `grad` do this): never a
+    larger DAG; skipped past DERIVATIVE_LIMIT nodes."""
+    return rewrite_all(partials, limit=DERIVATIVE_LIMIT)
+
+
+def simplify(expr: Expr) -> Expr:
+    """The rewrite table first, then SymPy's simplify on its result; SymPy's answer only when
+    it is strictly smaller (`Expr.simplify`)."""
+    rewritten = rewrite(expr)
+    if expr.shape != ():
+        return sympy_simplify(expr)  # raises the contract's ShapeError
+    through_sympy = sympy_simplify(rewritten)
+    return through_sympy if through_sympy.size < rewritten.size else rewritten

@@ -1,0 +1,116 @@
+"""The rewrite-table simplifier (calculus/simplify.py): each rule fires, keeps values at random
+points of its domain (numpy), and never grows the DAG; the logistic-loss gradient's form."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy
+
+import symgrad as sg
+from symgrad.calculus import simplify as simplifier
+from symgrad.calculus.simplify import RULES, Rule, rewrite
+
+x, y, z, p = sg.symbols("x y z p")
+RNG = np.random.default_rng(12)
+
+# rule name -> (an expression it must fire on, the domain of its symbols)
+EXAMPLES: dict[str, tuple[sg.Expr, tuple[float, float]]] = {
+    "log_of_exp": (sg.log(sg.exp(x + y)), (-5.0, 5.0)),
+    "exp_of_log": (sg.exp(sg.log(sg.sigmoid(x))) * y, (-5.0, 5.0)),
+    "cancel_reciprocal": (x * y * (x * sg.sin(y)) ** -1, (0.1, 3.0)),
+    "distribute_cancel": (x * p * (1 - p) * ((1 - y) / (1 - p) - y / p), (0.05, 0.95)),
+    "collect_terms": (x * p * (1 - y) - x * y * (1 - p), (-3.0, 3.0)),
+    "common_denominator": (x / (y + 1) + z / (y + 1) + p / (y + 1) + 3, (0.1, 3.0)),
+    "sigmoid_complement": (1 - sg.sigmoid(-sg.sin(x)) + y, (-5.0, 5.0)),
+}
+
+
+def _values(e: sg.Expr, low: float, high: float) -> dict[str, np.ndarray]:
+    return {name: RNG.uniform(low, high, 200) for name in e.symbols}
+
+
+def test_every_rule_has_an_example():
+    assert sorted(EXAMPLES) == sorted(rule.name for rule in RULES)
+    assert all(isinstance(rule, Rule) and rule.note and rule.apply.__doc__ for rule in RULES)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.name)
+def test_rule_fires_keeps_values_and_never_grows(rule: Rule):
+    e, (low, high) = EXAMPLES[rule.name]
+    assert any(node.op == rule.op and rule.apply(node) is not None
+               for node in sg.core.traverse.topological([e])), "the rule does not fire"
+    alone = rewrite(e, rules=(rule,))
+    assert alone is not e and alone.size < e.size
+    values = _values(e, low, high)
+    np.testing.assert_allclose(alone.eval(values), e.eval(values), rtol=1e-12, atol=1e-12)
+    everything = rewrite(e)
+    assert everything.size <= alone.size
+    np.testing.assert_allclose(everything.eval(values), e.eval(values), rtol=1e-12, atol=1e-12)
+
+
+def test_logistic_loss_gradient_prints_as_the_textbook_form():
+    s = sg.sigmoid(x * z)
+    loss = -(y * sg.log(s) + (1 - y) * sg.log(1 - s))
+    gradient = sg.grad(loss, ["x", "z"])
+    assert str(gradient["x"]) == "z*(sigmoid(x*z) - y)"
+    assert str(gradient["z"]) == "x*(sigmoid(x*z) - y)"
+    X, Y, Z = sympy.symbols("x y z")  # as to_sympy() names them
+    S = 1 / (1 + sympy.exp(-X * Z))
+    expected = sympy.diff(-(Y * sympy.log(S) + (1 - Y) * sympy.log(1 - S)), X)
+    T = sympy.Symbol("t", positive=True)  # exp(-x*z): the difference is a rational function of it
+    difference = (gradient["x"].to_sympy() - expected).subs(
+        {sympy.exp(-X * Z): T, sympy.exp(X * Z): 1 / T})
+    assert sympy.cancel(sympy.together(difference)) == 0
+
+
+def test_the_issue_form_of_the_logistic_gradient_becomes_x_times_p_minus_y():
+    e = x * p * (1 - p) * ((1 - y) / (1 - p) - y / p)
+    assert rewrite(e) is x * (p - y)
+
+
+def test_exp_of_log_is_not_applied_where_the_argument_may_be_negative():
+    e = sg.exp(sg.log(x))
+    assert rewrite(e) is e  # nan for x < 0, while x is not: a different function
+    assert np.isnan(e.eval(x=-1.0))
+
+
+def test_piecewise_factors_are_not_cancelled():
+    # relu(y) vanishes on a half-line: relu(y)*x*(relu(y)*x)**-1 is nan there, never 1.
+    e = sg.relu(y) * x * (sg.relu(y) * sg.sin(x)) ** -1
+    rewritten = rewrite(e)
+    values = {"x": np.array([0.5, 1.0]), "y": np.array([-1.0, -2.0])}
+    assert np.all(np.isnan(rewritten.eval(values)))
+
+
+def test_rewrite_never_rounds_a_coefficient():
+    # 0.7 - 0.1 is not exactly 0.6 in floats: collecting the x*y terms would round.
+    inexact = 0.1 * x * (1 - y) + 0.7 * x * y
+    assert rewrite(inexact) is inexact
+    exact = 0.1 * x * (1 - y) + 0.2 * x * y  # 0.2 - 0.1 is exactly 0.1
+    assert rewrite(exact) is x * (0.1 * y + 0.1)
+
+
+def test_a_5000_deep_chain_rewrites_without_recursion():
+    e = x
+    for _ in range(5000):
+        e = sg.log(sg.exp(e * y * (y * sg.sin(e)) ** -1)) + 1
+    rewritten = rewrite(e)
+    assert rewritten.size < e.size
+    values = {"x": np.array([0.3]), "y": np.array([1.7])}
+    np.testing.assert_allclose(rewritten.eval(values), e.eval(values), rtol=1e-9)
+
+
+def test_expr_simplify_runs_the_table_first():
+    e = sg.log(sg.exp(x)) * sg.sin(x) * (x * y) ** -1
+    assert rewrite(e) is sg.sin(x) / y
+    assert e.simplify() is sg.sin(x) / y
+
+
+def test_derivatives_are_simplified_only_below_the_size_limit(monkeypatch):
+    e = sg.sigmoid(x * z)
+    loss = -(y * sg.log(e) + (1 - y) * sg.log(1 - e))
+    monkeypatch.setattr(simplifier, "DERIVATIVE_LIMIT", 3)
+    raw = sg.diff(loss, "x")
+    monkeypatch.undo()
+    assert sg.diff(loss, "x").size < raw.size
