@@ -24,10 +24,13 @@ POINTS = 5
 LIMIT = 1e4
 EXPONENTS = (2.0, 3.0, -1.0, -2.0, 0.5, 1.5, -0.5)
 SPECIAL = {"pow", "where", "clamp"}
-# Elementwise ops with a derivative; comparisons only appear inside `where`.
+# Elementwise ops with a derivative; comparisons only appear inside `where`. remainder and
+# fmod are left out: the SymPy oracle's lambdified Mod disagrees with SymPy's own evaluation
+# inside products (found by hypothesis: sech(1.0*remainder(...) - 0.5)), so it cannot judge
+# them; tests/test_parity_core.py checks both, with derivatives, against torch.
 ELEMENTWISE_OPS: list[OpSpec] = [
     spec for spec in OPS.values()
-    if spec.elementwise and spec.name not in ("lt", "le", "gt", "ge", "eq", "ne")
+    if spec.elementwise and spec.name not in ("lt", "le", "gt", "ge", "eq", "ne", "remainder", "fmod")
 ]
 
 

@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..core.expr import Expr, apply, constant, constant_value, rebuild
+from ..core.expr import Expr, apply, constant, constant_value, exact_value, is_number, rebuild
 from ..core.traverse import topological
 from ..language.sympy_bridge import simplify as sympy_simplify
 from ..ops.arithmetic import build_add, build_mul, build_pow
@@ -93,7 +93,7 @@ def _analytic(node: Expr, memo: dict[Expr, bool]) -> bool:
 
 
 # -- monomials: a coefficient times integer powers of bases ----------------------------------------
-Monomial = tuple[float, dict[Expr, int]]
+Monomial = tuple["Fraction | float", dict[Expr, int]]
 _MAX_MONOMIALS = 32
 _MAX_EXPANDED_TERMS = 8
 
@@ -102,9 +102,22 @@ class _Abort(Exception):
     """A rewrite that would be dishonest or too large: the rule does not fire."""
 
 
-# Coefficients combine only where float arithmetic is exact (1 + 2, 0.5 * 4): a rule never
-# rounds a constant, so a rewritten expression has exactly the original's value.
-def _exact_product(a: float, b: float) -> float:
+# Coefficients combine exactly: exact numbers (Fractions) by rational arithmetic, decimals only
+# where float arithmetic is exact (1 + 2, 0.5 * 4), so a rule never rounds a constant and a
+# rewritten expression has exactly the original's value.
+Number = Fraction | float
+
+
+def _number(node: Expr) -> Number:
+    """A number constant's value: its Fraction when exact, else its float."""
+    exact = exact_value(node)
+    return exact if exact is not None else float(constant_value(node))
+
+
+def _exact_product(a: Number, b: Number) -> Number:
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        return a * b
+    a, b = float(a), float(b)
     result = a * b
     if a in (1.0, -1.0) or b in (1.0, -1.0):  # the common case, and surely exact
         return result
@@ -113,13 +126,20 @@ def _exact_product(a: float, b: float) -> float:
     return result
 
 
-def _exact_reciprocal(a: float) -> float:
+def _exact_reciprocal(a: Number) -> Number:
+    if isinstance(a, Fraction):
+        if a == 0:
+            raise _Abort
+        return 1 / a
     if a == 0.0 or not np.isfinite(a) or Fraction(1.0 / a) * Fraction(a) != 1:
         raise _Abort
     return 1.0 / a
 
 
-def _exact_sum(a: float, b: float) -> float:
+def _exact_sum(a: Number, b: Number) -> Number:
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        return a + b
+    a, b = float(a), float(b)
     result = a + b
     if a == 0.0 or b == 0.0:
         return result
@@ -138,7 +158,7 @@ def _integer_power(node: Expr) -> tuple[Expr, int] | None:
 def _monomial(node: Expr, memo: dict[Expr, bool]) -> Monomial:
     """`node` as coefficient * prod base**k, splitting products and integer powers of products
     (opposite powers of one base cancel only for an analytic base)."""
-    coefficient = 1.0
+    coefficient: Number = Fraction(1)
     powers: dict[Expr, int] = {}
     stack: list[tuple[Expr, int]] = [(node, 1)]
     budget = LOCAL_LIMIT
@@ -147,10 +167,10 @@ def _monomial(node: Expr, memo: dict[Expr, bool]) -> Monomial:
         budget -= 1
         if budget < 0:
             raise _Abort
-        if item.op == "const":
+        if item.op == "const" and is_number(item):  # pi and e are bases, never folded
             if item.shape != ():
                 raise _Abort
-            value = float(constant_value(item))
+            value = _number(item)
             for _ in range(abs(times)):
                 coefficient = _exact_product(coefficient, value if times > 0 else _exact_reciprocal(value))
         elif item.op == "mul":
@@ -216,22 +236,22 @@ def _expanded(monomials: list[Monomial], memo: dict[Expr, bool]) -> list[Monomia
 
 
 def _collected(monomials: list[Monomial]) -> list[Monomial]:
-    totals: dict[frozenset[tuple[Expr, int]], float] = {}
+    totals: dict[frozenset[tuple[Expr, int]], Number] = {}
     for coefficient, powers in monomials:
         key = frozenset(powers.items())
-        totals[key] = _exact_sum(totals.get(key, 0.0), coefficient)
+        totals[key] = _exact_sum(totals.get(key, Fraction(0)), coefficient)
     return [(c, dict(key)) for key, c in totals.items() if c != 0.0]
 
 
 def _built(monomial: Monomial) -> Expr:
     coefficient, powers = monomial
-    factors = [build_pow(base, float(k)) for base, k in powers.items()]
+    factors = [build_pow(base, k) for base, k in powers.items()]
     return build_mul(constant(coefficient), *factors)
 
 
 def _sum_built(monomials: list[Monomial]) -> Expr:
     if not monomials:
-        return constant(0.0)
+        return constant(0)
     return build_add(*(_built(m) for m in monomials))
 
 
@@ -256,7 +276,7 @@ def _factored(monomials: list[Monomial]) -> Expr | None:
         return None
     inner = [(c, {b: k - common.get(b, 0) for b, k in p.items() if k != common.get(b, 0)})
              for c, p in monomials]
-    return build_mul(_built((1.0, common)), _sum_built(inner))
+    return build_mul(_built((Fraction(1), common)), _sum_built(inner))
 
 
 def _best(node: Expr, monomials: list[Monomial]) -> Expr | None:
@@ -379,7 +399,7 @@ def common_denominator(node: Expr) -> Expr | None:
         inside = [(c, {b: e for b, e in p.items() if b is not base}) for c, p in monomials
                   if p.get(base) == k]
         outside = [m for m in monomials if m[1].get(base) != k]
-        candidate = build_add(build_mul(build_pow(base, float(k)), _sum_built(inside)),
+        candidate = build_add(build_mul(build_pow(base, k), _sum_built(inside)),
                               *(_built(m) for m in outside))
         if _smaller(candidate, best or node) is not None:
             best = candidate
@@ -409,7 +429,8 @@ def exp_of_log(node: Expr) -> Expr | None:
 
 def _negated(node: Expr) -> Expr | None:
     if node.op == "mul" and len(node.args) == 2 and node.args[0].op == "const" \
-            and node.args[0].shape == () and float(constant_value(node.args[0])) == -1.0:
+            and node.args[0].shape == () and is_number(node.args[0]) \
+            and _number(node.args[0]) == -1:
         return node.args[1]
     return None
 
@@ -417,7 +438,7 @@ def _negated(node: Expr) -> Expr | None:
 def sigmoid_complement(node: Expr) -> Expr | None:
     """1 - sigmoid(-u) -> sigmoid(u) within a sum: only for a negated argument, where it
     surely shrinks (the constant term loses 1; it must be exact)."""
-    constants = [t for t in node.args if t.op == "const" and t.shape == ()]
+    constants = [t for t in node.args if t.op == "const" and t.shape == () and is_number(t)]
     if not constants:
         return None
     for term in node.args:
@@ -426,7 +447,7 @@ def sigmoid_complement(node: Expr) -> Expr | None:
         if argument is None:
             continue
         try:
-            rest = _exact_sum(float(constant_value(constants[0])), -1.0)
+            rest = _exact_sum(_number(constants[0]), Fraction(-1))
         except _Abort:
             return None
         others = [t for t in node.args if t is not term and t is not constants[0]]
