@@ -189,7 +189,6 @@ def test_series_equals_sympys_taylor_polynomial(text: str, order: int):
     assert difference == 0, (str(ours), str(reference))
 
 
-@pytest.mark.xfail(strict=False, reason="exact numbers (issue 11, branch exact) print 1/6, not 0.1666...")
 @pytest.mark.parametrize("text, order", TEXTBOOK)
 def test_series_prints_as_sympy_prints_the_taylor_polynomial(text: str, order: int):
     x = sympy.Symbol("x")
