@@ -182,3 +182,9 @@ def test_progress_bar_on_request(capsys):
     assert "grading" in capsys.readouterr().err
     sg.grade([{"id": "a", "function": "x^2", "answer": "2x"}], progress=False, workers=1)
     assert capsys.readouterr().err == ""
+
+
+def test_grade_of_text_instead_of_rows_is_a_clear_error():
+    import symgrad as sg
+    with pytest.raises(sg.ArgumentError, match="grade takes rows"):
+        sg.grade("answers.csv")

@@ -213,3 +213,8 @@ def test_series_from_the_command_line():
     from symgrad.cli import main
     assert main(["series", "exp(x)", "--order", "2"]) == 0
     assert main(["series", "log(x)"]) == 2
+
+
+def test_series_and_compile_take_text_as_every_function_does():
+    assert sg.series("sin(x)", "x", at="pi", order=1) is sg.series("sin(x)", "x", at=sg.pi, order=1)
+    assert sg.compile("x^2")(x=3.0) == 9.0

@@ -291,7 +291,7 @@ class JetBackend:
     @property
     def symbolic(self) -> bool:
         """Whether the coefficients are expressions (see `SymbolicBackend.symbolic`)."""
-        return bool(getattr(self._algebra.F, "symbolic", False))
+        return getattr(self._algebra.F, "symbolic", False) is True
 
     def shape(self, value: Any) -> Any:
         if isinstance(value, Jet):

@@ -27,7 +27,7 @@ def series(expr: Expr | str, wrt: str | Expr | None = None, at: Any = 0, order: 
         raise ShapeError("series expands a scalar expression in a scalar variable")
     if not isinstance(order, int) or isinstance(order, bool) or order < 0:
         raise ShapeError(f"order must be a non-negative integer, not {order!r}")
-    point = as_expr(at)
+    point = as_expression(at) if isinstance(at, str) else as_expr(at)
     if point.symbols or point.shape != ():
         raise ShapeError(f"series expands about a number, not {at!r}")
     algebra = JetAlgebra(SYMBOLIC)

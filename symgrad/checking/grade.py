@@ -156,7 +156,11 @@ def grade(rows: Iterable[Mapping[str, Any]], *, workers: int | None = None,
     `workers`: processes to grade in (default: the CPUs, for 40 rows or more; 1 grades here).
     `progress`: show a progress bar (default: when stderr is a terminal).
     """
-    items = [dict(row) for row in rows]
+    listed = [] if isinstance(rows, (str, bytes)) else list(rows)
+    if isinstance(rows, (str, bytes)) or not all(isinstance(row, Mapping) for row in listed):
+        raise ArgumentError("grade takes rows: mappings with id, function, variable, answer and "
+                            "optionally order (sg.read_answers reads them from a CSV or JSON lines file)")
+    items = [dict(row) for row in listed]
     count = workers if workers is not None else (os.cpu_count() or 1)
     if progress is None:
         progress = sys.stderr.isatty()

@@ -105,7 +105,7 @@ def symbolic(F: Backend) -> bool:
     """Whether a rule runs on expressions: the symbolic sweep, or Taylor mode on Exprs (the
     backends say so with a `symbolic` attribute). Such rules keep numbers exact and textbook
     forms; numeric backends take floats and PyTorch's masking."""
-    return bool(getattr(F, "symbolic", False))
+    return getattr(F, "symbolic", False) is True  # `is`: some backends answer any attribute
 
 
 def fit_shape(F: Backend, value: Value, shape: Shape, exact: bool = True) -> Value:

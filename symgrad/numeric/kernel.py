@@ -31,6 +31,7 @@ from typing import Any, Callable, Mapping, Sequence, Union
 import numpy as np
 
 from ..calculus.differentiate import resolve_symbols, vjp
+from ..language.parse import as_expression
 from .arrays import NUMPY64, Kind, from_compute, kind_of, to_compute, to_host
 from .blocks import call_blocks
 from .emit_numpy import emit_kernel, namespace_for
@@ -270,7 +271,7 @@ def _flatten(outputs: Any, leaves: list[Expr]) -> tuple[Template, Any]:
         return ({name: template for name, (template, _) in pairs},
                 ("dict", tuple((name, key) for name, (_, key) in pairs)))
     try:
-        leaf = as_expr(outputs)
+        leaf = as_expression(outputs) if isinstance(outputs, str) else as_expr(outputs)
     except ArgumentError as error:
         raise ArgumentError("compile takes an Expr, or a list or dict of Exprs, "
                             f"not {type(outputs).__name__}") from error
