@@ -9,7 +9,6 @@ with 1-based line and column, at one boundary, as in `parse.py`.
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.resources
 import re
 import threading
@@ -22,7 +21,7 @@ from ..core.errors import (ArgumentError, ArityError, LimitError, NameLookupErro
 from ..core.expr import Expr, constant_value, symbol
 from ..core.shapes import Shape
 from ..ops import functions
-from . import notation
+from . import notation, tables
 from .parse import parse
 
 if TYPE_CHECKING:  # lark is imported on the first parse
@@ -719,33 +718,17 @@ def build_latex_parser() -> Lark:
 
 
 def _shipped_parser() -> Lark | None:
-    from lark import Lark
-    from lark import __version__ as lark_version
     try:
         from . import latex_tables
     except ImportError:  # not written yet: write_latex_tables() makes it
         return None
-    if (latex_tables.LARK_VERSION, latex_tables.GRAMMAR_SHA256) != \
-            (lark_version, grammar_digest()):
-        return None
-    load = Lark._load_from_dict
-    parser: Lark = load(latex_tables.DATA, latex_tables.MEMO,  # type: ignore[no-untyped-call]
-                        transformer=_Builder(), postlex=_Tokens())
-    return parser
+    return tables.load(latex_tables, _grammar_text(), _Builder(), _Tokens())
 
 
 def latex_tables_source() -> str:
     """The text of latex_tables.py for the current grammar and lark version."""
-    from lark import __version__ as lark_version
-    from lark.grammar import Rule
-    from lark.lexer import TerminalDef
-    data, memo = build_latex_parser().memo_serialize([TerminalDef, Rule])
-    data["options"] = {key: value for key, value in data["options"].items()
-                       if key not in ("transformer", "postlex")}
-    return ('"""LALR tables of grammar/latex.lark, written by '
-            'symgrad.language.latex.latex_tables_source(); do not edit."""\n\n'
-            f"LARK_VERSION = {lark_version!r}\nGRAMMAR_SHA256 = {grammar_digest()!r}\n"
-            f"DATA = {data!r}\nMEMO = {memo!r}\n")
+    return tables.source(build_latex_parser(), "grammar/latex.lark",
+                         "symgrad.language.latex.latex_tables_source()", _grammar_text())
 
 
 def write_latex_tables() -> None:
@@ -755,7 +738,7 @@ def write_latex_tables() -> None:
 
 def grammar_digest() -> str:
     """The SHA-256 of grammar/latex.lark, recorded with the shipped tables."""
-    return hashlib.sha256(_grammar_text().encode("utf-8")).hexdigest()
+    return tables.digest(_grammar_text())
 
 
 def _grammar_text() -> str:

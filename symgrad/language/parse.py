@@ -7,7 +7,6 @@ at one boundary, with 1-based line and column and tokens named as a user types t
 
 from __future__ import annotations
 
-import hashlib
 import importlib.resources
 import re
 import threading
@@ -22,7 +21,7 @@ from ..core.errors import (ArgumentError, ArityError, LimitError, NameLookupErro
 from ..core.expr import Expr, as_expr, constant, symbol
 from ..core.shapes import Shape
 from .sympy_bridge import from_sympy
-from . import notation
+from . import notation, tables
 
 if TYPE_CHECKING:  # lark is imported on the first parse, keeping `import symgrad` light
     from lark import Lark, Token
@@ -800,36 +799,18 @@ def build_parser() -> Lark:
 
 def _shipped_parser() -> Lark | None:
     """The parser from the tables in parser_tables.py, if they match this grammar and lark."""
-    from lark import Lark
-    from lark import __version__ as lark_version
     from . import parser_tables
-    if (parser_tables.LARK_VERSION, parser_tables.GRAMMAR_SHA256) != \
-            (lark_version, _grammar_digest()):
-        return None
-    # lark's loader of serialized tables (what its standalone parsers use; no pickle).
-    load = Lark._load_from_dict
-    parser: Lark = load(parser_tables.DATA, parser_tables.MEMO,  # type: ignore[no-untyped-call]
-                        transformer=_Builder(), postlex=_Tokens())
-    return parser
+    return tables.load(parser_tables, _grammar_text(), _Builder(), _Tokens())
 
 
 def parser_tables_source() -> str:
     """The text of parser_tables.py for the current grammar and lark version."""
-    from lark import __version__ as lark_version
-    from lark.grammar import Rule
-    from lark.lexer import TerminalDef
-    data, memo = build_parser().memo_serialize([TerminalDef, Rule])
-    # Our builder objects are passed again when loading; the rest is plain data.
-    data["options"] = {key: value for key, value in data["options"].items()
-                       if key not in ("transformer", "postlex")}
-    return ('"""LALR tables of grammar/symgrad.lark, written by '
-            'symgrad.language.parse.parser_tables_source(); do not edit."""\n\n'
-            f"LARK_VERSION = {lark_version!r}\nGRAMMAR_SHA256 = {_grammar_digest()!r}\n"
-            f"DATA = {data!r}\nMEMO = {memo!r}\n")
+    return tables.source(build_parser(), "grammar/symgrad.lark",
+                         "symgrad.language.parse.parser_tables_source()", _grammar_text())
 
 
 def _grammar_digest() -> str:
-    return hashlib.sha256(_grammar_text().encode("utf-8")).hexdigest()
+    return tables.digest(_grammar_text())
 
 
 def _grammar_text() -> str:
