@@ -387,3 +387,9 @@ def test_verify_accepts_textbook_answers_and_rejects_wrong_ones(
     assert sg.verify(function, answer, wrt=str(variable), use_sympy=False).ok, answer
     assert not sg.verify(function, f"2({answer})", wrt=str(variable), use_sympy=False).ok
     assert not sg.verify(function, f"{answer} + 1", wrt=str(variable), use_sympy=False).ok
+
+
+@pytest.mark.parametrize("text", ["log_1(x)", "log(x, 1)", "log(x, 0)", "log(x, -2)"])
+def test_a_logarithm_base_that_is_not_positive_or_is_one_is_an_error(text: str):
+    with pytest.raises(sg.ParseError, match="base must be positive and not 1"):
+        sg.parse(text)

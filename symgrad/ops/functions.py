@@ -136,7 +136,12 @@ def log(x: Expr | Tensor | Numeric, base: Expr | Tensor | Numeric | None = None)
     """The natural logarithm, or the logarithm to `base`: log(x)/log(base)."""
     if base is None:
         return call("log", x)
+    if isinstance(base, (int, float)) and not (base > 0 and base != 1):
+        raise ArgumentError(f"a logarithm's base must be positive and not 1, not {base!r}")
     if isinstance(x, Expr) or isinstance(base, Expr):
+        if isinstance(base, Expr) and base.op == "const" and base.shape == () and \
+                not (float(constant_value(base)) > 0 and float(constant_value(base)) != 1):
+            raise ArgumentError(f"a logarithm's base must be positive and not 1, not {base}")
         return apply("log", x) / apply("log", base)
     return call("log", x) / call("log", base)
 
