@@ -294,3 +294,26 @@ def test_package_source_has_no_text_evaluation():
     # The SymPy worker's result comes back pickled from our own forked child over a private
     # pipe (sympy_bridge._in_child): not user data, and the one place allowed.
     assert found == [r"sympy_bridge.py: \bpickle\.loads?\("]
+
+
+def test_an_error_that_does_not_pickle_comes_back_as_its_class_and_message():
+    import os
+    import threading
+    from symgrad.language.sympy_bridge import within
+
+    def fails() -> None:
+        error = sg.ParseError("unexpected end of input")
+        error.source = os  # a module: pickle refuses it
+        raise error
+    caught: list[BaseException] = []
+
+    def run() -> None:  # off the main thread, so `within` forks a child
+        try:
+            within(10.0, fails)
+        except sg.SymgradError as error:
+            caught.append(error)
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    assert type(caught[0]) is sg.ParseError and "unexpected end of input" in str(caught[0])
+    assert not hasattr(caught[0], "source")

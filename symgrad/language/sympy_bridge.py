@@ -485,7 +485,7 @@ def _child(writer: int, work: Callable[..., Any], args: tuple[Any, ...]) -> None
         try:
             payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as error:  # noqa: BLE001  an unpicklable result or exception
-            payload = pickle.dumps(("error", SymgradError(
+            payload = _plain_error(outcome) or pickle.dumps(("error", SymgradError(
                 f"the SymPy worker's {outcome[0] == 'ok' and 'result' or 'error'} cannot be "
                 f"sent back: {type(error).__name__}: {error}")))
         view = memoryview(payload)
@@ -493,6 +493,27 @@ def _child(writer: int, work: Callable[..., Any], args: tuple[Any, ...]) -> None
             view = view[os.write(writer, view):]
     finally:
         os._exit(0)
+
+
+def _plain_error(outcome: tuple[str, Any]) -> bytes | None:
+    """An exception that does not pickle as it is (an attribute holds a module, say), sent as
+    the same class with its message and the attributes that do pickle; None for a result."""
+    kind, error = outcome
+    if kind != "error" or not isinstance(error, BaseException):
+        return None
+    kind_of_error: type[BaseException] = type(error)
+    clone = kind_of_error.__new__(kind_of_error)
+    clone.args = (str(error),)
+    for name, value in vars(error).items():
+        try:
+            pickle.dumps(value)
+        except Exception:  # noqa: BLE001  left out: the parent gets the rest
+            continue
+        setattr(clone, name, value)
+    try:
+        return pickle.dumps(("error", clone), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001  the caller sends a plain SymgradError instead
+        return None
 
 
 def _read_until(reader: int, deadline: float) -> bytes | None:

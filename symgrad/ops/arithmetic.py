@@ -387,8 +387,10 @@ def _power_grad(F: Backend, g: Any, out: Any, base: Any, exponent: Any) -> tuple
     if symbolic(F) or isinstance(by_exponent, Expr) or isinstance(by_base, Expr):
         return by_base, by_exponent  # the textbook form, for printing (Taylor mode on Exprs too)
     # PyTorch's values where the formulas are 0 * inf: an exponent 0 contributes nothing to
-    # d/dx, and at base 0 with exponent >= 0 the exponent's partial is 0 (0**y is constant 0).
-    by_base = F.where(F.eq(exponent, 0.0), 0.0, by_base)
+    # d/dx (masked only at base 0, where the formula is 0 * inf: elsewhere it is 0 already, and
+    # unmasked it keeps its own derivative right under create_graph), and at base 0 with
+    # exponent >= 0 the exponent's partial is 0 (0**y is constant 0).
+    by_base = F.where(F.eq(exponent, 0.0) * F.eq(base, 0.0), 0.0, by_base)
     at_zero = F.where(F.eq(base, 0.0), F.ge(exponent, 0.0), 0.0 * base)
     by_exponent = F.where(at_zero, 0.0, by_exponent)
     return by_base, by_exponent
