@@ -220,3 +220,10 @@ def test_readme_layout_names_every_top_module() -> None:
     layout = "\n".join(readme_layout())
     for path in PACKAGE.glob("*.py"):
         assert re.search(rf"(?<![\w.]){re.escape(path.name)}\b", layout), path.name
+
+
+def test_every_subpackage_ships_in_the_wheel() -> None:
+    import tomllib
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {"symgrad"} | {"symgrad." + path.parent.name for path in PACKAGE.glob("*/__init__.py")}
+    assert found <= listed, f"add to pyproject.toml's packages: {sorted(found - listed)}"
