@@ -214,3 +214,14 @@ def test_create_graph_second_derivatives_match_the_closed_form_and_sympy(
         for name in generated.expr.symbol_shapes:
             assert_pairwise_equal({method: second[name] for method, second in computed.items()},
                                   f"d2/d{first}d{name}")
+
+
+def test_create_graph_second_derivative_of_a_power_whose_exponent_is_zero_there():
+    # Found by hypothesis: masking d/dbase wherever the exponent is 0 (not only at base 0)
+    # dropped the exponent's own derivative from the second derivative.
+    x = sg.tensor(0.0, requires_grad=True)
+    y = (2.8 * sg.sigmoid(x) + 0.2) ** (4 * sg.sigmoid(x) - 2)
+    (first,) = sg.autograd.grad(y, [x], create_graph=True)
+    (second,) = sg.autograd.grad(first, [x])
+    closed = sg.diff("(2.8*sigmoid(x) + 0.2)^(4*sigmoid(x) - 2)", "x", order=2).eval(x=0.0)
+    assert float(second.item()) == pytest.approx(float(closed), rel=1e-12)
