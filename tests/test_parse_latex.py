@@ -401,7 +401,7 @@ def test_the_latex_parser_is_loaded_from_the_shipped_tables(monkeypatch: pytest.
     texts = [row[0] for row in ROWS[::7]]
     results = []
     for parser in (loaded, built):
-        monkeypatch.setattr(latex_module, "_instance", parser)
+        monkeypatch.setattr(latex_module._parser, "_instance", parser)
         results.append([sg.parse_latex(text) for text in texts])
     assert results[0] == results[1]
 

@@ -9,7 +9,6 @@ with 1-based line and column, at one boundary, as in `parse.py`.
 from __future__ import annotations
 
 import functools
-import importlib.resources
 import re
 import threading
 from dataclasses import dataclass, field
@@ -697,17 +696,7 @@ def _end(text: str) -> Where:
 # -- the parser, built once per process ----------------------------------------------------------
 # Its LALR tables ship inside the package (latex_tables.py, written by `write_latex_tables`),
 # as parse.py's do: plain data, no pickle cache. A stale table is rebuilt instead.
-_lock = threading.Lock()
-_instance: Lark | None = None
-
-
-def _parser() -> Lark:
-    global _instance
-    if _instance is None:
-        with _lock:
-            if _instance is None:
-                _instance = _shipped_parser() or build_latex_parser()
-    return _instance
+_parser = tables.Once(lambda: _shipped_parser() or build_latex_parser())
 
 
 def build_latex_parser() -> Lark:
@@ -742,8 +731,4 @@ def grammar_digest() -> str:
 
 
 def _grammar_text() -> str:
-    try:
-        resource = importlib.resources.files("symgrad.grammar") / "latex.lark"
-        return resource.read_text(encoding="utf-8")
-    except (ModuleNotFoundError, FileNotFoundError):
-        return (Path(__file__).parents[2] / "grammar" / "latex.lark").read_text("utf-8")
+    return tables.grammar_text("latex.lark")

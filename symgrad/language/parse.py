@@ -7,7 +7,6 @@ at one boundary, with 1-based line and column and tokens named as a user types t
 
 from __future__ import annotations
 
-import importlib.resources
 import re
 import threading
 from dataclasses import dataclass, field
@@ -776,18 +775,7 @@ def _shown(token: Token) -> str:
 # from the grammar): loading them is plain data, ~10x faster than building them, and there is
 # no cache file in a user directory that someone else could plant code in (lark's cache is a
 # pickle). If the grammar or lark changed since they were written, the parser is built instead.
-_lock = threading.Lock()
-_instance: Lark | None = None
-
-
-def _parser() -> Lark:
-    """The shared Lark parser, loaded from the shipped tables (or built) on first use."""
-    global _instance
-    if _instance is None:
-        with _lock:
-            if _instance is None:
-                _instance = _shipped_parser() or build_parser()
-    return _instance
+_parser = tables.Once(lambda: _shipped_parser() or build_parser())
 
 
 def build_parser() -> Lark:
@@ -814,12 +802,7 @@ def _grammar_digest() -> str:
 
 
 def _grammar_text() -> str:
-    try:
-        resource = importlib.resources.files("symgrad.grammar") / "symgrad.lark"
-        return resource.read_text(encoding="utf-8")
-    except (ModuleNotFoundError, FileNotFoundError):
-        # A source checkout where the grammar/ directory is not mapped into the package yet.
-        return (Path(__file__).parents[2] / "grammar" / "symgrad.lark").read_text("utf-8")
+    return tables.grammar_text("symgrad.lark")
 
 
 # The left side of a claimed derivative: f'(x) =, y' =, y'' =, dy/dx =, d/dx (x^2) =.

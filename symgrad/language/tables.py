@@ -5,8 +5,11 @@ from the same grammar text by the same lark version. `parse` and `latex` each sh
 from __future__ import annotations
 
 import hashlib
+import importlib.resources
+import threading
+from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:  # lark is imported on the first parse, not with symgrad
     from lark import Lark
@@ -41,3 +44,28 @@ def source(parser: Lark, grammar_file: str, writer: str, grammar_text: str) -> s
     return (f'"""LALR tables of {grammar_file}, written by {writer}; do not edit."""\n\n'
             f"LARK_VERSION = {lark_version!r}\nGRAMMAR_SHA256 = {digest(grammar_text)!r}\n"
             f"DATA = {data!r}\nMEMO = {memo!r}\n")
+
+
+def grammar_text(name: str) -> str:
+    """The text of grammar `name` (`symgrad.lark`, `latex.lark`), shipped as symgrad.grammar."""
+    try:
+        return (importlib.resources.files("symgrad.grammar") / name).read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        # A source checkout where the grammar/ directory is not mapped into the package yet.
+        return (Path(__file__).parents[2] / "grammar" / name).read_text("utf-8")
+
+
+class Once:
+    """A parser made on first use, once per process, whichever thread asks first."""
+
+    def __init__(self, make: Callable[[], Lark]) -> None:
+        self._make = make
+        self._lock = threading.Lock()
+        self._instance: Lark | None = None
+
+    def __call__(self) -> Lark:
+        if self._instance is None:
+            with self._lock:
+                if self._instance is None:
+                    self._instance = self._make()
+        return self._instance
