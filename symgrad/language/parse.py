@@ -57,7 +57,17 @@ def parse(text: str, shapes: Mapping[str, Shape] | None = None) -> Expr:
     """
     if not isinstance(text, str):
         raise ArgumentError(f"parse takes a str, not {type(text).__name__}")
-    session = _Session(text, _declared(shapes))
+    declared = _declared(shapes)
+    from .fastlane import parse_plain  # a cycle: the fast lane reads this module's name rules
+    fast = parse_plain(text, declared)  # plain operator text, read without lark; else None
+    if fast is not None:
+        return fast
+    return parse_with_lark(text, declared)
+
+
+def parse_with_lark(text: str, declared: dict[str, Expr]) -> Expr:
+    """`parse` by the grammar, for any input (the fast lane's oracle in the tests)."""
+    session = _Session(text, declared)
     previous = getattr(_local, "session", None)
     _local.session = session
     try:
@@ -368,10 +378,9 @@ def _name(token: Token) -> Expr:
 
 def _unbound_name(token: Token, declared: dict[str, Expr]) -> Expr:
     name = str(token)
-    if name in declared:
-        return declared[name]
-    if name in _CONSTANTS:
-        return _CONSTANTS[name]
+    node = name_value(name, declared)
+    if node is not None:
+        return node
     if name in functions.CALLS:
         message = f"'{name}' is a function: give it an argument, as in {name}(x) or {name} x"
         raise _error(NameLookupError, message, _at(token))
@@ -381,8 +390,20 @@ def _unbound_name(token: Token, declared: dict[str, Expr]) -> Expr:
         message = (f"'{name}' is not read as a name: write {head} {rest} or {head}({rest}) "
                    f"(or declare '{name}' in shapes= to use it as a variable)")
         raise _error(NameLookupError, message, _at(token))
-    if not name.isidentifier():
-        raise _error(ParseError, f"'{name}' is not a valid name", _at(token))
+    raise _error(ParseError, f"'{name}' is not a valid name", _at(token))
+
+
+def name_value(name: str, declared: Mapping[str, Expr]) -> Expr | None:
+    """The value a name read as a NAME stands for: a declared symbol, `pi`/`e`, or a new scalar
+    symbol; None when it cannot be a value (a function name, a function name and a letter
+    such as `sinx`, not an identifier), which `_unbound_name` reports as an error."""
+    if name in declared:
+        return declared[name]
+    if name in _CONSTANTS:
+        return _CONSTANTS[name]
+    if name in functions.CALLS or notation.function_and_letter(name) is not None \
+            or not name.isidentifier():
+        return None
     return symbol(name)
 
 
@@ -639,13 +660,17 @@ def _before_parenthesis(token: Token, session: _Session) -> Token:
     """A name before "(": a call of a function, a product for a short name or a variable, and
     an unknown function otherwise (an error once its arguments are read)."""
     name = str(token)
-    if _is_variable(name, session) or name in _CONSTANTS or \
-            notation.multiplies_before_parenthesis(name):
+    if multiplies_before_parenthesis(name, _is_variable(name, session)):
         return token
     resolved = notation.resolve(name)
     if resolved is None:  # `_call` raises, after lark has read the arguments
         return token.new_borrow_pos("CALLNAME", name, token)
     return _function_token(token, "CALLNAME", _Function(*resolved))
+
+
+def multiplies_before_parenthesis(name: str, variable: bool) -> bool:
+    """Whether `name(...)` is a product: a variable, `pi`/`e`, or a short name (notation)."""
+    return variable or name in _CONSTANTS or notation.multiplies_before_parenthesis(name)
 
 
 def _power_of_name(token: Token, session: _Session) -> list[Token]:
@@ -683,11 +708,16 @@ def _piece(token: Token, match: re.Match[str]) -> Token:
                      end_column=column + end, end_pos=offset + end)
 
 
+def may_start_derivative(name: str) -> bool:
+    """Whether `name` before "/" may be the top of `d/dx` or `dy/dx` (see `_refuse_derivative`)."""
+    return _DERIVATIVE_TOP.fullmatch(name) is not None
+
+
 def _refuse_derivative(top: Token, slash: Token, bottom: Token, session: _Session) -> None:
     """`d/dx` and `dy/dx` are not products: a ParseError that points to sg.diff."""
     if slash.type != "SLASH" or top.type != "NAME" or _is_variable(str(top), session):
         return
-    if _DERIVATIVE_TOP.fullmatch(str(top)) and _DERIVATIVE_BOTTOM.fullmatch(str(bottom)) \
+    if may_start_derivative(str(top)) and _DERIVATIVE_BOTTOM.fullmatch(str(bottom)) \
             and not _is_variable(str(bottom), session):
         variable = str(bottom)[1:]
         message = (f"'{top}/{bottom}' is not read as a derivative: use "
