@@ -142,7 +142,7 @@ def built(terms: int) -> sg.Expr:
         if text not in names:
             names[text] = symbol(text)
         return names[text]
-    three, two = constant(3.0), constant(2.0)
+    three, two = constant(3), constant(2)  # integer literals are exact, as the parser reads them
     summands = []
     for i in range(terms):
         summands.append(functions.multiply(
