@@ -9,7 +9,9 @@
 time, so that other processes on a shared machine count less): the regular-expression floor,
 lark's lexer alone, lark's parser alone (building its own tree, no symgrad callbacks), the
 same with lark-cython when it is installed, the builders alone (the same Expr built by
-Python calls), the whole `sg.parse`, and `sg.parse_latex` of the same sum written in LaTeX.
+Python calls), the fast lane (symgrad/language/fastlane.py: its tokenizer alone, its loop with
+the builders stubbed out, all of it), the lark path alone, the whole `sg.parse` (which takes
+the fast lane for this input), and `sg.parse_latex` of the same sum written in LaTeX.
 
 The input is a sum of terms `3*x_i**2*x_j + x_i` with x_j = x_{i+1} (names mod n). All times
 come from this one run: medians of a few repeats for the fast cases, one run for the slow ones.
@@ -151,11 +153,29 @@ def built(terms: int) -> sg.Expr:
     return functions.add(summands)
 
 
+def stubbed(text: str) -> object:
+    """The fast lane with the n-ary and arithmetic builders replaced by a no-op: its own cost
+    (names and numbers are still made)."""
+    from symgrad.language import fastlane
+    from symgrad.ops import functions
+    names = ("add", "multiply", "negate", "divide", "power")
+    saved = {name: getattr(functions, name) for name in names}
+    for name in names:
+        setattr(functions, name, lambda first, *rest: first)
+    try:
+        return fastlane.parse_plain(text, {})
+    finally:
+        for name, builder in saved.items():
+            setattr(functions, name, builder)
+
+
 def parts(terms: int) -> None:
     """Where the time of one parse goes, in CPU microseconds per token."""
     from lark import Lark
-    from symgrad.language import parse as parse_module
+    from symgrad.language import fastlane, parse as parse_module
     text = expression(terms)
+    if fastlane.parse_plain(text, {}) is not built(terms):
+        raise SystemExit("the fast lane does not read the benchmark input to the built Expr")
     tokens = len(TOKEN.findall(text))
     grammar = parse_module._grammar_text()
     rows = [("regular-expression floor (re.findall)", lambda: TOKEN.findall(text))]
@@ -173,6 +193,11 @@ def parts(terms: int) -> None:
     except ImportError:
         rows.append(("lark-cython: not installed (pip install lark-cython)", lambda: None))
     rows.append(("symgrad builders alone (no text)", lambda: built(terms)))
+    rows.append(("fast lane tokenizer alone (re.findall)", lambda: fastlane.tokens(text)))
+    rows.append(("fast lane parse, builders stubbed out", lambda: stubbed(text)))
+    rows.append(("fast lane parse (fastlane.parse_plain)", lambda: fastlane.parse_plain(text, {})))
+    rows.append(("lark path, all of it (parse_with_lark)",
+                 lambda: parse_module.parse_with_lark(text, {})))
     rows.append(("sg.parse, all of it", lambda: sg.parse(text)))
     latex = latex_expression(terms)
     rows.append(("sg.parse_latex of the same sum in LaTeX", lambda: sg.parse_latex(latex)))
