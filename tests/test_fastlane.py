@@ -256,3 +256,23 @@ def test_the_benchmark_input_takes_the_fast_lane() -> None:
     text = bench.expression(1_000)
     assert agrees(text) is not None
     assert fastlane.parse_plain(text, {}) is bench.built(1_000)
+
+
+# Token soup: random sequences of the subset's tokens and a few look-alikes, mostly not valid.
+VOCABULARY = ["x", "y", "d", "dx", "e", "pi", "sin", "ln", "x_1", "2", ".5", "1e3", "+", "-", "*",
+              "/", "**", "^", "@", "(", ")", ",", "<", "==", "sin(", "max(", "where(", "log(",
+              " ", "\t", "=", "|", "2x", "x^2", "sec^2"]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=14))
+def test_token_soup_declines_or_agrees_with_lark(pieces: list[str]) -> None:
+    agrees("".join(pieces))
+    agrees(" ".join(pieces))
+
+
+def test_matrix_products_close_the_product_to_their_left_as_lark_does() -> None:
+    shapes = {"M": (2, 2), "N": (2, 2), "w": (2,)}
+    for text in ("M @ w", "2*M @ w", "M @ N @ w * 3", "M*N @ w / 2", "-M @ w", "w @ w + 1",
+                 "sum(M @ w)", "M @ (N @ w)", "M @ -w"):
+        assert agrees(text, shapes) is not None, text

@@ -34,6 +34,8 @@ _TOKEN = re.compile(r"""
     | \*\*|[<>=!]=|[-+*/^()<>,@]
     | [^ \t]
     """, re.VERBOSE | re.ASCII)
+# A character no token of the subset has: the text is declined before anything is built.
+_OUTSIDE = re.compile(r"[^A-Za-z0-9_ \t.+\-*/^()<>=!,@]")
 _RELATIONS = frozenset({"<", "<=", ">", ">=", "==", "!="})
 _END = ""  # appended to the tokens; `findall` never yields an empty token
 
@@ -49,6 +51,8 @@ def tokens(text: str) -> list[str]:
 
 def parse_plain(text: str, declared: Mapping[str, Expr]) -> Expr | None:
     """The Expr `sg.parse(text)` gives, when `text` is in the fast lane's subset; else None."""
+    if _OUTSIDE.search(text) is not None:  # newlines, unicode, "|", "[", "#", ...
+        return None
     found = tokens(text)
     found.append(_END)
     try:
