@@ -9,9 +9,9 @@
 time, so that other processes on a shared machine count less): the regular-expression floor,
 lark's lexer alone, lark's parser alone (building its own tree, no symgrad callbacks), the
 same with lark-cython when it is installed, the builders alone (the same Expr built by
-Python calls), the fast lane (symgrad/language/fastlane.py: its tokenizer alone, its loop with
-the builders stubbed out, all of it), the lark path alone, the whole `sg.parse` (which takes
-the fast lane for this input), and `sg.parse_latex` of the same sum written in LaTeX.
+Python calls), the fast lane (symgrad/language/fastlane.py: its tokenizer alone, the lane
+alone with every builder stubbed out, all of it), the lark path alone, the whole `sg.parse`
+(which takes the fast lane for this input), and `sg.parse_latex` of the same sum in LaTeX.
 
 The input is a sum of terms `3*x_i**2*x_j + x_i` with x_j = x_{i+1} (names mod n). All times
 come from this one run: medians of a few repeats for the fast cases, one run for the slow ones.
@@ -154,19 +154,22 @@ def built(terms: int) -> sg.Expr:
 
 
 def stubbed(text: str) -> object:
-    """The fast lane with the n-ary and arithmetic builders replaced by a no-op: its own cost
-    (names and numbers are still made)."""
-    from symgrad.language import fastlane
+    """The fast lane with every builder it calls (the arithmetic ones, `symbol` and `constant`)
+    replaced by a C builtin that returns at once: the lane's own cost, its share of sg.parse."""
+    import operator
+    from symgrad.language import fastlane, parse as parse_module
     from symgrad.ops import functions
-    names = ("add", "multiply", "negate", "divide", "power")
-    saved = {name: getattr(functions, name) for name in names}
-    for name in names:
-        setattr(functions, name, lambda first, *rest: first)
+    stubs = [(functions, "add", len), (functions, "multiply", len), (functions, "negate", id),
+             (functions, "divide", operator.is_), (functions, "power", operator.is_),
+             (parse_module, "symbol", str), (parse_module, "constant", str)]
+    saved = [(module, name, getattr(module, name)) for module, name, _ in stubs]
+    for module, name, stub in stubs:
+        setattr(module, name, stub)
     try:
         return fastlane.parse_plain(text, {})
     finally:
-        for name, builder in saved.items():
-            setattr(functions, name, builder)
+        for module, name, builder in saved:
+            setattr(module, name, builder)
 
 
 def parts(terms: int) -> None:
@@ -194,7 +197,7 @@ def parts(terms: int) -> None:
         rows.append(("lark-cython: not installed (pip install lark-cython)", lambda: None))
     rows.append(("symgrad builders alone (no text)", lambda: built(terms)))
     rows.append(("fast lane tokenizer alone (re.findall)", lambda: fastlane.tokens(text)))
-    rows.append(("fast lane parse, builders stubbed out", lambda: stubbed(text)))
+    rows.append(("fast lane alone, builders stubbed out", lambda: stubbed(text)))
     rows.append(("fast lane parse (fastlane.parse_plain)", lambda: fastlane.parse_plain(text, {})))
     rows.append(("lark path, all of it (parse_with_lark)",
                  lambda: parse_module.parse_with_lark(text, {})))
