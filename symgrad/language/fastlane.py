@@ -63,7 +63,7 @@ def parse_plain(text: str, declared: Mapping[str, Expr]) -> Expr | None:
         return None  # a builder refused: lark builds again and reports it at its position
 
 
-Frame = tuple[list[Expr], list[Expr], bool, str, int, list[tuple[int, Expr]], "Expr | None", str,
+_Frame = tuple[list[Expr], list[Expr], bool, str, int, list[tuple[int, Expr]], "Expr | None", str,
               "functions.Call | None", list[Expr]]
 
 
@@ -80,7 +80,7 @@ def _read(found: list[str], declared: Mapping[str, Expr]) -> Expr:
     add, multiply, negate = functions.add, functions.multiply, functions.negate
     divide, power = functions.divide, functions.power
     values: dict[str, Expr] = {}
-    frames: list[Frame] = []
+    frames: list[_Frame] = []
     terms: list[Expr] = []
     factors: list[Expr] = []
     minus = False
