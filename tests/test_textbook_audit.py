@@ -209,11 +209,18 @@ LOOK_ALIKES_READ = [
     ("x e^x", "x*exp(x)"),
     ("1 - cos^2 x", "1 - cos(x)**2"),
     ("sin x sin y", "sin(x)*sin(y)"),
-    ("sinh^2 x - cosh^2 x", "-1"),
+    ("sinh^2 x - cosh^2 x", "sinh(x)**2 - cosh(x)**2"),
     ("x^(1/2)", "sqrt(x)"),
     ("ln(x)/ln(2)", "log(x)/log(2)"),
     ("e^(2x)", "exp(2*x)"),
     ("e^x/2", "exp(x)/2"),
+    # π is the constant wherever it stands; e^ ends a function's argument as exp( would
+    ("2πx", "2*pi*x"),
+    ("πr^2", "pi*r**2"),
+    ("xπ", "x*pi"),
+    ("cos x e^(sin x)", "cos(x)*exp(sin(x))"),
+    ("sin x e^x", "sin(x)*exp(x)"),
+    ("e^2 x", "exp(2)*x"),
 ]
 
 # (text, column of the caret). Each must raise a ParseError (or a subclass) there.
