@@ -14,6 +14,7 @@ import pytest
 import sympy
 
 import symgrad as sg
+from symgrad.checking.diagnosis import mistake_kind
 from textbook_audit_rows import ROWS, Row
 
 NAMES = ("x", "y", "t", "u", "r", "h", "θ", "a", "k")
@@ -268,3 +269,31 @@ def test_look_alikes_that_are_errors_point_at_the_spot(text: str, column: int) -
     assert (error.line, error.column) == (1, column), str(error)
     lines = str(error).splitlines()
     assert lines[-1].index("^") - lines[-2].index(text) == column - 1, str(error)
+
+
+# -- near misses: wrong, and said to be close rather than some other mistake --------------------
+@pytest.mark.parametrize(("function", "claim", "order", "relative"), [
+    ("exp(x)", "exp(x)*(1 + 1e-9)", 1, 1e-9),
+    ("x^2", "2.000000001 x", 1, 5e-10),
+    ("sin(x)", "cos(x) (1 - 1e-8)", 1, 1e-8),
+    ("x^3", "6.0000001x", 2, 1.7e-8),
+])
+def test_a_near_miss_is_diagnosed_as_close_but_not_equal(function: str, claim: str, order: int,
+                                                          relative: float) -> None:
+    verdict = sg.verify(function, claim, wrt="x", order=order)
+    assert verdict.status == "wrong", str(verdict)
+    assert "close to the derivative but not equal" in verdict.diagnosis, verdict.diagnosis
+    assert "function itself" not in verdict.diagnosis
+    shown = float(verdict.diagnosis.split("a relative ")[1].split(" ")[0])
+    assert shown == pytest.approx(relative, rel=0.1)
+    truth = sympy.diff(_sympy(function.replace("^", "**")), SYMBOLS["x"], order)
+    at = verdict.counterexample["x"]
+    assert verdict.expected == pytest.approx(_value(truth, {"x": at}), rel=1e-12)
+    assert mistake_kind(verdict.diagnosis).startswith("near miss")
+
+
+def test_an_exactly_vanishing_derivative_is_not_confused_with_a_wrong_claim() -> None:
+    # d/dx (sec^2 x - tan^2 x) is 0 but cancels beyond any precision; a nonzero claim is wrong.
+    assert sg.verify("sec^2 x - tan^2 x", "0", wrt="x").status == "correct"
+    verdict = sg.verify("sec^2 x - tan^2 x", "2sec^2 x tan x", wrt="x", prove=False)
+    assert verdict.status == "wrong" and abs(verdict.claimed) > 1e-3

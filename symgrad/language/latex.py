@@ -481,7 +481,11 @@ class _Builder:
 
     def follower_power(self, children: list[Any]) -> _Follower:
         base, operator, exponent = children
-        return _Follower(self.power([base.value, operator, exponent]), base.token, "plain")
+        # e^{...} is the exponential, a function: it ends a bare function's argument, as in
+        # \cos x\,e^{\sin x}
+        kind = "exponential" if base.value is _literal("e") and base.token is not None and \
+            "e" not in _session().declared else "plain"
+        return _Follower(self.power([base.value, operator, exponent]), base.token, kind)
 
     def follower_bare(self, children: list[Any]) -> _Follower:
         return _Follower(self.bare(children), children[0], "function")
