@@ -89,10 +89,13 @@ TEXTBOOK_FUNCTIONS = _textbook_functions()
 
 def letter_and_function(name: str) -> tuple[str, str] | None:
     """The letter and the textbook function a name glues together, as in `xsin`, `xln`,
-    `tcos`, `xsinx` (a student's x sin x); None for any other name."""
-    if len(name) < 3 or not name.isascii() or not name.isalpha():
+    `tcos`, `xsinx`, `xln2` (a student's x sin x); None for any other name."""
+    if len(name) < 3 or not name.isascii() or not name[0].isalpha():
         return None
-    for end in (len(name), len(name) - 1):
+    body = name.rstrip("0123456789")  # xln2: x ln 2
+    if not body.isalpha():
+        return None
+    for end in (len(body), len(body) - 1) if body == name else (len(body),):
         if name[1:end] in TEXTBOOK_FUNCTIONS:
             return name[0], name[1:end]
     return None
