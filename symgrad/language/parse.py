@@ -401,7 +401,7 @@ def _glued_factor(name: str, token: Token) -> str | None:
         return f"{letter} {function} {rest} or {letter}*{function}({rest})"
     end = token.end_pos or 0
     if len(name) == 2 and name.isascii() and name[1] == "e" and \
-            _session().text[end:end + 2].lstrip(" \t")[:1] in ("^", "*"):
+            _session().text.startswith(("^", "**"), end):
         return f"{name[0]} e^... or {name[0]}*e^..."
     return None
 
