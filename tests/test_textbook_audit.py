@@ -223,6 +223,7 @@ LOOK_ALIKES_READ = [
     ("sin x e^x", "sin(x)*exp(x)"),
     ("e^2 x", "exp(2)*x"),
     ("2^3 x", "8*x"),
+    ("2^3x", "8*x"),  # a number base follows the precedence rule: (2^3)*x, as Python reads it
     ("3^2(x + 1)", "9*(x + 1)"),
     ("x^2y", "x**2*y"),
     ("y(y - 1)", "y*(y - 1)"),
@@ -244,7 +245,7 @@ LOOK_ALIKES_ERROR = [
     # letter glued to a function name or to e^ in front
     ("e^2x", 3), ("e^-2x", 3), ("3e^4t", 4), ("xe^x", 1), ("2xsin x", 2), ("xln x", 1),
     ("xcos(x)", 1), ("tsin t", 1), ("xcosx", 1), ("ue^u", 1), ("2^xln2", 3), ("5xsec^2 x", 2),
-    ("10^2x", 4), ("2^-3t", 3), ("2**3x", 4), ("e^xcos x", 3),
+    ("e^xcos x", 3), ("e**2x", 4), ("e^(2)x", 3),
 ]
 
 

@@ -596,7 +596,7 @@ class _Tokens:
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         session = _session()
         open_brackets = session.open_brackets
-        oldest = before = previous = None  # the last three tokens, to catch d/dx and 10^2x
+        before = previous = None  # the last two tokens, to catch d/dx
         for lexed in stream:
             if lexed.type in _PLAIN:  # most tokens: nothing to read or decide
                 tokens: list[Token] | tuple[Token] = (lexed,)
@@ -613,9 +613,7 @@ class _Tokens:
                 elif previous is not None and previous.type == "SLASH" and before is not None \
                         and kind in ("NAME", "CALLNAME"):
                     _refuse_derivative(before, previous, token, session)
-                elif kind == "NUMBER" and previous is not None:
-                    _refuse_glued_power(token, [oldest, before, previous], session)
-                oldest, before, previous = before, previous, token
+                before, previous = previous, token
                 yield token
 
     def _classify(self, token: Token, session: _Session, previous: Token | None) -> list[Token]:
@@ -743,28 +741,6 @@ def _refuse_glued_exponent(token: Token, pieces: list[Token], session: _Session)
                f"{exponent}, or e^{exponent.replace(following.group(), ' ' + following.group())}"
                f" with a space for a product")
     raise _error(ParseError, message, _at(pieces[2]))
-
-
-def _refuse_glued_power(exponent: Token, recent: list[Token | None], session: _Session) -> None:
-    """`10^2x` (a number to a number glued to a letter) is as ambiguous as `e^2x`."""
-    if recent[-1] is not None and recent[-1].type in ("PLUS", "MINUS"):
-        recent = [None, *recent[:-1]]
-    base, operator = recent[-2], recent[-1]
-    if base is None or operator is None or (base.type, operator.type) != ("NUMBER", "POW"):
-        return
-    following = _GLUED.match(session.text, exponent.end_pos or 0)
-    if following is None:
-        return
-    start = operator.end_pos or 0
-    written = session.text[start:following.end()].strip()
-    power = written[:len(written) - len(following.group())]
-    caret = operator.end_pos or 0
-    caret += len(session.text[caret:]) - len(session.text[caret:].lstrip(" \t"))
-    where = (operator.line or 1, (operator.column or 1) + caret - (operator.start_pos or 0))
-    message = (f"'{base}{operator}{written}' is ambiguous: write {base}{operator}({written}) for "
-               f"the power, or {base}{operator}{power} {following.group()} with a space for a "
-               f"product")
-    raise _error(ParseError, message, where)
 
 
 def _piece(token: Token, match: re.Match[str]) -> Token:
