@@ -157,6 +157,24 @@ def _undefined(c: _Context) -> str | None:
             f"{shown(c.samples.expected[first])} (elsewhere they agree)")
 
 
+def _near_miss(c: _Context) -> str | None:
+    """A claim within RTOL of the derivative everywhere (yet confirmed wrong) is a rounded or
+    mistyped number, not a mistake of method: every other diagnosis would fit it too."""
+    if not c.matches(c.expected):
+        return None
+    difference = np.max(np.abs(c.claimed - c.expected), axis=1)
+    scale = np.max(np.maximum(np.abs(c.expected), np.abs(c.claimed)), axis=1)
+    sized = scale > ATOL  # where the derivative is about 0, say the difference itself
+    with np.errstate(all="ignore"):
+        relative = np.where(sized, difference / np.where(sized, scale, 1.0), -1.0)
+    worst = int(np.argmax(relative)) if sized.any() else int(np.argmin(difference))
+    amount = (f"a relative {relative[worst]:.1e}" if sized.any() else
+              f"{difference[worst]:.1e} where the derivative is about 0")
+    where = point_dict({name: array[c.valid] for name, array in c.samples.batch.items()}, worst)
+    return (f"your answer is close to the derivative but not equal: they differ by {amount} "
+            f"at {format_point(where)}, beyond rounding (a rounded or mistyped number?)")
+
+
 def _zero(c: _Context) -> str | None:
     if not c.matches(np.zeros_like(c.expected)):
         return None
@@ -312,7 +330,7 @@ def _sympy_text(value: Any) -> str | None:
 
 
 DIAGNOSES: tuple[Diagnosis, ...] = (
-    _undefined, _zero, _function_itself, _other_variable, _sign, _chain_factor, _power_exponent,
+    _undefined, _near_miss, _zero, _function_itself, _other_variable, _sign, _chain_factor, _power_exponent,
     _constant_factor, _product_rule, _quotient_rule, _constant_term, _missing_term, _extra_term,
     _second_derivative, _integrated, _difference,
 )
@@ -372,7 +390,7 @@ def _higher_sign(c: _Context) -> str | None:
 
 
 HIGHER_DIAGNOSES: tuple[Diagnosis, ...] = (
-    _undefined, _zero, _lower_order, _too_many_times, _pure_instead_of_mixed, _higher_sign,
+    _undefined, _near_miss, _zero, _lower_order, _too_many_times, _pure_instead_of_mixed, _higher_sign,
     _constant_factor, _constant_term, _missing_term, _extra_term, _difference,
 )
 
@@ -447,6 +465,7 @@ def _fraction(value: float) -> str:
 MISTAKE_KINDS: tuple[tuple[str, str], ...] = (
     # (words in a diagnosis, the kind of mistake), first match wins
     ("not defined", "answer undefined where the derivative exists"),
+    ("close to the derivative", "near miss: a rounded or mistyped number"),
     ("is 0, but", "answered 0"),
     ("function itself", "gave the function itself"),
     ("but the", "stopped a derivative too soon"),

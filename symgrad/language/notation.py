@@ -77,6 +77,30 @@ def function_and_letter(name: str) -> str | None:
     return None
 
 
+def _textbook_functions() -> frozenset[str]:
+    """The functions a calculus book writes without parentheses: trigonometric and hyperbolic
+    names with their inverses, logarithms, `exp` and `sqrt` (not `sum`, `max`, `where`, ...)."""
+    names = {*INVERSES, *INVERSES.values(), *SYNONYMS, "log", "exp", "sqrt"}
+    return frozenset(name for name in names if name in functions.CALLS or name in SYNONYMS)
+
+
+TEXTBOOK_FUNCTIONS = _textbook_functions()
+
+
+def letter_and_function(name: str) -> tuple[str, str] | None:
+    """The letter and the textbook function a name glues together, as in `xsin`, `xln`,
+    `tcos`, `xsinx`, `xln2` (a student's x sin x); None for any other name."""
+    if len(name) < 3 or not name.isascii() or not name[0].isalpha():
+        return None
+    body = name.rstrip("0123456789")  # xln2: x ln 2
+    if not body.isalpha():
+        return None
+    for end in (len(body), len(body) - 1) if body == name else (len(body),):
+        if name[1:end] in TEXTBOOK_FUNCTIONS:
+            return name[0], name[1:end]
+    return None
+
+
 def suggest(name: str) -> str | None:
     """The known function name or spelling closest to `name`, if one is close."""
     import difflib

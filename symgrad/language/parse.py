@@ -390,21 +390,50 @@ def _unbound_name(token: Token, declared: dict[str, Expr]) -> Expr:
         message = (f"'{name}' is not read as a name: write {head} {rest} or {head}({rest}) "
                    f"(or declare '{name}' in shapes= to use it as a variable)")
         raise _error(NameLookupError, message, _at(token))
-    raise _error(ParseError, f"'{name}' is not a valid name", _at(token))
+    glued = _glued_factor(name, token)
+    if glued is not None:
+        message = (f"'{name}' is not read as a name: write {glued} "
+                   f"(or declare '{name}' in shapes= to use it as a variable)")
+        raise _error(NameLookupError, message, _at(token))
+    if not name.isidentifier():
+        raise _error(ParseError, f"'{name}' is not a valid name", _at(token))
+    return symbol(name)
 
 
 def name_value(name: str, declared: Mapping[str, Expr]) -> Expr | None:
     """The value a name read as a NAME stands for: a declared symbol, `pi`/`e`, or a new scalar
-    symbol; None when it cannot be a value (a function name, a function name and a letter
-    such as `sinx`, not an identifier), which `_unbound_name` reports as an error."""
+    symbol; None when it cannot be a value on its own (a function name, a function name and a
+    letter such as `sinx`, a letter glued to a function such as `xsin`, a letter and `e` that
+    may stand before `^`, not an identifier): `_unbound_name` then decides, with the text around
+    the name, whether it is an error."""
     if name in declared:
         return declared[name]
     if name in _CONSTANTS:
         return _CONSTANTS[name]
     if name in functions.CALLS or notation.function_and_letter(name) is not None \
+            or notation.letter_and_function(name) is not None or _letter_and_e(name) \
             or not name.isidentifier():
         return None
     return symbol(name)
+
+
+def _letter_and_e(name: str) -> bool:
+    """`xe`, `re`: glued to e when `^` follows (`xe^x`), a plain name otherwise."""
+    return len(name) == 2 and name.isascii() and name[1] == "e"
+
+
+def _glued_factor(name: str, token: Token) -> str | None:
+    """How to write a letter glued to a function or to e^ (`xsin`, `xln`, `xe^x`), as the
+    student means it; None for a name that is not such a look-alike."""
+    pair = notation.letter_and_function(name)
+    if pair is not None:
+        letter, function = pair
+        rest = name[1 + len(function):] or "..."
+        return f"{letter} {function} {rest} or {letter}*{function}({rest})"
+    end = token.end_pos or 0
+    if _letter_and_e(name) and _session().text.startswith(("^", "**"), end):
+        return f"{name[0]} e^... or {name[0]}*e^..."
+    return None
 
 
 def _call(token: Token, arguments: list[Expr]) -> Expr:
@@ -515,6 +544,8 @@ def _applied(children: list[Any], implicit: list[tuple[Token, str]]) -> list[Ter
         where = operator
         if kind == "":
             where, kind = next(followers)
+        if kind == "plain" and _is_exponential(where):  # e^x is a function, as exp(x) is
+            kind = "function"
         if open_call is not None and kind in ("plain", "number", "closed") and \
                 (kind == "plain" or not open_call.factors):
             open_call.factors.append(item)
@@ -535,6 +566,14 @@ def _applied(children: list[Any], implicit: list[tuple[Token, str]]) -> list[Ter
     if open_call is not None:
         terms.append(_close_call(open_call))
     return terms
+
+
+def _is_exponential(token: Token | None) -> bool:
+    """Whether `token` starts e^...: `cos x e^(sin x)` is cos(x)*e^(sin x), as books mean."""
+    if token is None or str(token) != "e" or _is_variable("e", _session()):
+        return False
+    end = token.end_pos or 0
+    return _session().text[end:end + 64].lstrip(" \t").startswith(("^", "**"))
 
 
 def _close_call(application: _Application) -> Term:
@@ -611,6 +650,11 @@ class _Tokens:
         kind = token.type
         if kind == "NAME":
             name = str(token)
+            parts = _split_pi(token) if "\u03c0" in name and len(name) > 1 and \
+                not _is_variable(name, session) else ()
+            if len(parts) > 1:  # 2πr, πx, πcos(πx): π is the constant, not a letter of a name
+                return [piece for part in parts
+                        for piece in self._classify(part, session, previous)]
             if not name.isidentifier():  # a power, a braced subscript, or x₁
                 if "{" in name:  # log_{10} is log_10, x_{1} is x_1
                     name = "".join(name.replace("{", "").replace("}", "").split())
@@ -629,6 +673,23 @@ class _Tokens:
                       and open_brackets[-1].type == "LBAR")
             return [token.new_borrow_pos("RBAR" if closes else "LBAR", "|", token)]
         return [token]
+
+
+# A π next to a letter: the places where a name is split (π_1 and x_π stay names).
+_PI_EDGE = re.compile(r"(?<=[^\W\d_])(?=\u03c0)|(?<=\u03c0)(?=[^\W\d_])")
+
+
+def _split_pi(token: Token) -> list[Token]:
+    """A name with π in it split where π meets a letter (`πx^2` is `π` and `x^2`)."""
+    from lark import Token as LarkToken
+    offset, column, parts = token.start_pos or 0, token.column or 1, []
+    text = str(token)
+    cuts = [0, *(match.start() for match in _PI_EDGE.finditer(text)), len(text)]
+    for start, end in zip(cuts, cuts[1:]):
+        parts.append(LarkToken("NAME", text[start:end], start_pos=offset + start,
+                               line=token.line, column=column + start, end_line=token.line,
+                               end_column=column + end, end_pos=offset + end))
+    return parts
 
 
 def _before_parenthesis_follows(token: Token, session: _Session) -> bool:
@@ -677,6 +738,8 @@ def _power_of_name(token: Token, session: _Session) -> list[Token]:
     """`sin^2` or `sin^-1` as one function token; `x^2` split back into its tokens."""
     pieces = [_piece(token, match) for match in _PIECES.finditer(str(token)) if match.lastgroup]
     name = str(pieces[0])
+    if name == "e" and not _is_variable(name, session):
+        _refuse_glued_exponent(token, pieces, session)
     resolved = notation.resolve(name)
     if resolved is None or _is_variable(name, session):
         return pieces
@@ -696,6 +759,22 @@ def _power_of_name(token: Token, session: _Session) -> list[Token]:
     rest = session.text[end:end + 64].lstrip(" \t")
     kind = "CALLNAME" if rest.startswith("(") else "BAREFUNC"
     return [_function_token(token, kind, _Function(table_name, base, power))]
+
+
+_GLUED = re.compile(r"[^\W\d_]+")
+
+
+def _refuse_glued_exponent(token: Token, pieces: list[Token], session: _Session) -> None:
+    """`e^2x` is e^(2x) to a student and e^2*x to Python: an error that asks which."""
+    end = token.end_pos or 0
+    following = _GLUED.match(session.text, end)
+    if following is None:
+        return
+    exponent = "".join(str(piece) for piece in pieces[2:]).strip("() \t") + following.group()
+    message = (f"'e^{exponent}' is ambiguous: write e^({exponent}) for the exponential of "
+               f"{exponent}, or e^{exponent.replace(following.group(), ' ' + following.group())}"
+               f" with a space for a product")
+    raise _error(ParseError, message, _at(pieces[2]))
 
 
 def _piece(token: Token, match: re.Match[str]) -> Token:
