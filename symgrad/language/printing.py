@@ -280,7 +280,7 @@ def _is_reciprocal(factor: Expr) -> bool:
     if factor.op != "pow":
         return False
     exponent = factor.params[0][1]
-    return (type(exponent) is Fraction and exponent < 0 and exponent.denominator == 1
+    return (type(exponent) is Fraction and exponent < 0
             and (factor.args[0].op != "const" or constant_name(factor.args[0]) is not None))
 
 
@@ -441,6 +441,13 @@ def _divisor(factor: Expr) -> list[Piece]:
     return _pow_pieces(factor.args[0], exponent)
 
 
+def _as_factor(divisor: list[Piece]) -> list[Piece]:
+    """A divisor written as one factor of a product in parentheses: x/(y*(z + 1))."""
+    if len(divisor) == 1 and isinstance(divisor[0], Ref):
+        return [Ref(divisor[0].node, SLOT["factor"] + (divisor[0].node.op in ("mul", "matmul")))]
+    return divisor
+
+
 def _mul(node: Expr, texts: _Templates) -> Template:
     coefficient, factors = _coefficient(node, texts)
     parts: list[list[Piece]] = [[Ref(f, SLOT["factor"] + (f.op in ("mul", "matmul")))]
@@ -454,8 +461,10 @@ def _mul(node: Expr, texts: _Templates) -> Template:
         if numerator != 1 or type(numerator) is float:
             parts.insert(0, [format_number(numerator)])
     pieces = _joined(parts, "*") or ["1"]
-    if divisors:
-        pieces += ["/"] + _joined(divisors, "/")
+    if len(divisors) == 1:
+        pieces += ["/", *divisors[0]]
+    elif divisors:  # x/(2*sqrt(y)): the parser takes (a*b)**-1 apart into the same product
+        pieces += ["/("] + _joined([_as_factor(d) for d in divisors], "*") + [")"]
     if coefficient < 0:
         lone = parts[0][0] if len(parts) == 1 and not divisors else None
         return texts.make(["-", *pieces], negated_precedence(_precedence_of(lone, texts)))
