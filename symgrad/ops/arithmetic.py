@@ -276,9 +276,10 @@ def build_pow(base: Expr, exponent: Any) -> Expr:
         folded = _constant_power(base, exponent)
         if folded is not None:
             return folded
-    if base.op == "pow" and _is_integer(exponent) and (
-            _is_integer(base.params[0][1]) or not _is_integer(base.params[0][1] * exponent)):
-        return build_pow(base.args[0], base.params[0][1] * exponent)  # (x**(2/3))**-1 = x**(-2/3)
+    inner = base.params[0][1] if base.op == "pow" else None
+    if inner is not None and _is_integer(exponent) and (_is_integer(inner) or (
+            type(inner) is Fraction and not _is_integer(inner * exponent))):
+        return build_pow(base.args[0], inner * exponent)  # (x**(2/3))**-1 = x**(-2/3)
     exact = type(exponent) is Fraction
     if exact and abs(exponent) == Fraction(1, 2):  # sqrt(x) and 1/sqrt(x), as SymPy prints them
         root = apply("sqrt", base)
