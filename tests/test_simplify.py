@@ -33,6 +33,10 @@ EXAMPLES: dict[str, tuple[sg.Expr, tuple[float, float]]] = {
     "collect_terms": (x * p * (1 - y) - x * y * (1 - p), (-3.0, 3.0)),
     "common_denominator": (x / (y + 1) + z / (y + 1) + p / (y + 1) + 3, (0.1, 3.0)),
     "sigmoid_complement": (1 - sg.sigmoid(-sg.sin(x)) + y, (-5.0, 5.0)),
+    "distribute_number": (4 * (2 * x + 1), (-3.0, 3.0)),
+    "merge_power": (x * x ** (x - 1) * y, (0.1, 3.0)),
+    "factor_power": (x ** x * sg.log(x) + x ** x * sg.sin(x), (0.1, 3.0)),
+    "clear_nested_reciprocal": (x ** -1 * (y / x + z / x) ** -1, (0.1, 3.0)),
 }
 
 
