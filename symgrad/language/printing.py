@@ -341,7 +341,7 @@ _RELATION_TEXT = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne"
 
 
 # -- text ---------------------------------------------------------------------------------------
-_CONSTANT_TEXT = {"pi": "pi", "E": "e"}
+_CONSTANT_TEXT = {"pi": "pi", "E": "E"}  # E as SymPy prints it (and reads it back)
 
 
 def _constant_text(node: Expr, texts: _Templates) -> Template:
