@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable
+import weakref
+from typing import Callable, MutableMapping
 
 import numpy as np
 
@@ -83,7 +84,11 @@ _ANALYTIC = frozenset({
 })
 
 
-def _analytic(node: Expr, memo: dict[Expr, bool]) -> bool:
+# Whether a node is analytic never changes: kept across rules and passes while the node lives.
+_ANALYTIC_MEMO: MutableMapping[Expr, bool] = weakref.WeakKeyDictionary()
+
+
+def _analytic(node: Expr, memo: MutableMapping[Expr, bool]) -> bool:
     """Whether `node` is built from `_ANALYTIC` ops only (iterative; memoised per run)."""
     if node in memo:
         return memo[node]
@@ -155,7 +160,7 @@ def _integer_power(node: Expr) -> tuple[Expr, int] | None:
     return (node.args[0], int(exponent)) if exponent.is_integer() else None
 
 
-def _monomial(node: Expr, memo: dict[Expr, bool]) -> Monomial:
+def _monomial(node: Expr, memo: MutableMapping[Expr, bool]) -> Monomial:
     """`node` as coefficient * prod base**k, splitting products and integer powers of products
     (opposite powers of one base cancel only for an analytic base)."""
     coefficient: Number = Fraction(1)
@@ -185,7 +190,7 @@ def _monomial(node: Expr, memo: dict[Expr, bool]) -> Monomial:
     return coefficient, {base: k for base, k in powers.items() if k != 0}
 
 
-def _times(left: Monomial, right: Monomial, memo: dict[Expr, bool]) -> Monomial:
+def _times(left: Monomial, right: Monomial, memo: MutableMapping[Expr, bool]) -> Monomial:
     """The product, cancelling opposite powers only of analytic bases."""
     powers = dict(left[1])
     for base, k in right[1].items():
@@ -203,7 +208,7 @@ def _expandable(base: Expr, k: int) -> bool:
     return base.op == "add" and 0 < k <= 3 and len(base.args) <= _MAX_EXPANDED_TERMS
 
 
-def _pick_sum(monomial: Monomial, memo: dict[Expr, bool]) -> Expr | None:
+def _pick_sum(monomial: Monomial, memo: MutableMapping[Expr, bool]) -> Expr | None:
     """The sum to multiply out next: first one whose terms cancel against the monomial."""
     sums = [base for base, k in monomial[1].items() if _expandable(base, k)]
     for base in sums:
@@ -214,7 +219,7 @@ def _pick_sum(monomial: Monomial, memo: dict[Expr, bool]) -> Expr | None:
     return sums[0] if sums else None
 
 
-def _expanded(monomials: list[Monomial], memo: dict[Expr, bool]) -> list[Monomial]:
+def _expanded(monomials: list[Monomial], memo: MutableMapping[Expr, bool]) -> list[Monomial]:
     """Products of sums multiplied out (small sums, small powers, at most _MAX_MONOMIALS)."""
     done: list[Monomial] = []
     work = list(monomials)
@@ -517,7 +522,7 @@ def merge_power(node: Expr) -> Expr | None:
             continue
         raised = build_add(exponent, constant(Fraction(1)))
         if (local_size(raised) or LOCAL_LIMIT) >= (local_size(exponent) or 0) \
-                or not _analytic(base, {}):
+                or not _analytic(base, _ANALYTIC_MEMO):
             continue
         others = [f for f in node.args if f is not power and f is not base]
         return apply("power", base, raised) if not others else \
@@ -546,16 +551,21 @@ def clear_nested_reciprocal(node: Expr) -> Expr | None:
     a sum that holds it multiplies into the sum (no 1/(1/x**2 + 1) nesting)."""
     if not _scalar(node):
         return None
-    memo: dict[Expr, bool] = {}
+    memo = _ANALYTIC_MEMO
     for outer in node.args:
         if not (outer.op == "pow" and outer.args[0].op == "add" and outer.params[0][1] == -1):
             continue
         total = outer.args[0]
         for factor in node.args:
             split = _integer_power(factor)
-            if split is None or split[1] >= 0 or not _analytic(split[0], memo):
+            if split is None or split[1] >= 0:
                 continue
             base, k = split
+            # cheap test first: the base must stand in a term of the sum, as a reciprocal
+            if not any(f is factor or (_negative_power(f) and f.args[0] is base)
+                       for term in total.args for f in _plain_factors(term)) \
+                    or not _analytic(base, memo):
+                continue
             try:
                 monomials = [_times(_monomial(term, memo), (Fraction(1), {base: -k}), memo)
                              for term in total.args]
