@@ -572,10 +572,10 @@ _SIN_AT = {Fraction(0): Fraction(0), Fraction(1, 6): Fraction(1, 2), Fraction(1,
 
 def _trig_at_pi(name: str, arg: Expr) -> Fraction | None:
     """sin, cos or tan of an exact multiple q*pi where the value is rational, else None."""
-    if name not in ("sin", "cos", "tan") or arg.op != "mul" or len(arg.args) != 2 \
-            or constant_name(arg.args[1]) != "pi" or exact_value(arg.args[0]) is None:
+    multiple = exact_value(arg.args[0]) if arg.op == "mul" and len(arg.args) == 2 else None
+    if name not in ("sin", "cos", "tan") or multiple is None or constant_name(arg.args[1]) != "pi":
         return None
-    q = exact_value(arg.args[0]) % 2  # type: ignore[operator]
+    q = Fraction(multiple % 2)
     if name == "tan":
         tangent = {Fraction(0): 0, Fraction(1, 4): 1, Fraction(3, 4): -1}.get(q % 1)
         return None if tangent is None else Fraction(tangent)

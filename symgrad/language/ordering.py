@@ -244,8 +244,8 @@ def _number_first(terms: tuple[Expr, ...]) -> list[Expr] | None:
     """SymPy's special case `1 - x` (not `-x + 1`): a positive number (or pi, e) and a product
     of a negative number with one other factor."""
     for number, other in (terms, terms[::-1]):
-        if number.op == "const" and number.shape == () and float(number.value) > 0 \
+        if number.op == "const" and number.shape == () and _number(number) > 0 \
                 and other.op == "mul" and len(other.args) == 2 and is_number(other.args[0]) \
-                and float(other.args[0].value) < 0:  # type: ignore[arg-type]
+                and _number(other.args[0]) < 0:
             return [number, other]
     return None
