@@ -153,3 +153,9 @@ def test_held_out_textbook_derivatives_print_as_sympy_does() -> None:
     spec.loader.exec_module(audit)
     matching, total = audit.audit()
     assert total == 50 and matching >= 44
+
+
+@pytest.mark.parametrize(("function", "expected"), TABLE)
+def test_printed_derivatives_read_back_to_the_same_node(function: str, expected: str) -> None:
+    derivative = sg.diff(function, "x")
+    assert sg.parse(str(derivative)) is derivative
