@@ -2,6 +2,12 @@
 `str(sg.diff(f, "x"))` against SymPy's `str(sympy.diff(f, x))`.
 
 Run: python benchmarks/readability_audit.py [-v]   (prints the rows that differ with -v)
+
+Measured: 33/50 alike at 8b3e0d3; 44/50 with SymPy's sort keys, quotients, sqrt and the
+normal-form rules. Of the six that differ, atan(y/x) prints the teacher's -y/(x**2 + y**2)
+(SymPy: -y/(x**2*(1 + y**2/x**2))); the others are SymPy's shapes that would cost nodes
+(2*(tan(x)**2 + 1)*tan(x) for (2*tan(x)**2 + 2)*tan(x), 2*x/(x**2 + x) + 1/(x**2 + x) for
+(2*x + 1)/(x**2 + x)) or a factored form where SymPy's is expanded.
 """
 
 from __future__ import annotations
