@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable
+import weakref
+from typing import Callable, MutableMapping
 
 import numpy as np
 
@@ -83,7 +84,11 @@ _ANALYTIC = frozenset({
 })
 
 
-def _analytic(node: Expr, memo: dict[Expr, bool]) -> bool:
+# Whether a node is analytic never changes: kept across rules and passes while the node lives.
+_ANALYTIC_MEMO: MutableMapping[Expr, bool] = weakref.WeakKeyDictionary()
+
+
+def _analytic(node: Expr, memo: MutableMapping[Expr, bool]) -> bool:
     """Whether `node` is built from `_ANALYTIC` ops only (iterative; memoised per run)."""
     if node in memo:
         return memo[node]
@@ -155,7 +160,7 @@ def _integer_power(node: Expr) -> tuple[Expr, int] | None:
     return (node.args[0], int(exponent)) if exponent.is_integer() else None
 
 
-def _monomial(node: Expr, memo: dict[Expr, bool]) -> Monomial:
+def _monomial(node: Expr, memo: MutableMapping[Expr, bool]) -> Monomial:
     """`node` as coefficient * prod base**k, splitting products and integer powers of products
     (opposite powers of one base cancel only for an analytic base)."""
     coefficient: Number = Fraction(1)
@@ -185,7 +190,7 @@ def _monomial(node: Expr, memo: dict[Expr, bool]) -> Monomial:
     return coefficient, {base: k for base, k in powers.items() if k != 0}
 
 
-def _times(left: Monomial, right: Monomial, memo: dict[Expr, bool]) -> Monomial:
+def _times(left: Monomial, right: Monomial, memo: MutableMapping[Expr, bool]) -> Monomial:
     """The product, cancelling opposite powers only of analytic bases."""
     powers = dict(left[1])
     for base, k in right[1].items():
@@ -203,7 +208,7 @@ def _expandable(base: Expr, k: int) -> bool:
     return base.op == "add" and 0 < k <= 3 and len(base.args) <= _MAX_EXPANDED_TERMS
 
 
-def _pick_sum(monomial: Monomial, memo: dict[Expr, bool]) -> Expr | None:
+def _pick_sum(monomial: Monomial, memo: MutableMapping[Expr, bool]) -> Expr | None:
     """The sum to multiply out next: first one whose terms cancel against the monomial."""
     sums = [base for base, k in monomial[1].items() if _expandable(base, k)]
     for base in sums:
@@ -214,7 +219,7 @@ def _pick_sum(monomial: Monomial, memo: dict[Expr, bool]) -> Expr | None:
     return sums[0] if sums else None
 
 
-def _expanded(monomials: list[Monomial], memo: dict[Expr, bool]) -> list[Monomial]:
+def _expanded(monomials: list[Monomial], memo: MutableMapping[Expr, bool]) -> list[Monomial]:
     """Products of sums multiplied out (small sums, small powers, at most _MAX_MONOMIALS)."""
     done: list[Monomial] = []
     work = list(monomials)
@@ -455,6 +460,125 @@ def sigmoid_complement(node: Expr) -> Expr | None:
     return None
 
 
+# -- normal forms: SymPy's shape of a result at no cost in size -------------------------------------
+def _not_larger(candidate: Expr | None, node: Expr) -> Expr | None:
+    """`candidate` when it differs from `node` and its local size (constants not counted: they
+    are shared leaves) is at most `node`'s."""
+    if candidate is None or candidate is node:
+        return None
+    before, after = local_size(node), local_size(candidate)
+    if before is None or after is None:
+        return None
+    constants = [sum(1 for n in _local_nodes(e) if n.op == "const") for e in (node, candidate)]
+    return candidate if after - constants[1] <= before - constants[0] else None
+
+
+def _local_nodes(expr: Expr) -> set[Expr]:
+    seen = {expr}
+    stack = [expr]
+    while stack:
+        item = stack.pop()
+        if item.op in _ALGEBRA:
+            for arg in item.args:
+                if arg not in seen:
+                    seen.add(arg)
+                    stack.append(arg)
+    return seen
+
+
+def _symbolic(node: Expr) -> bool:
+    """A symbol or a power of one: a factor SymPy keeps apart from a sum (2*x*(x + 1))."""
+    while node.op == "pow":
+        node = node.args[0]
+    return node.op == "symbol"
+
+
+def distribute_number(node: Expr) -> Expr | None:
+    """3*(tan(x)**2 + 1) -> 3*tan(x)**2 + 3, 2*(t**2 + 1)*t -> (2*t**2 + 2)*t: a number times
+    one sum goes into the sum, as SymPy's product does it (not beside a symbol: 2*x*(x + 1))."""
+    if not _scalar(node) or node.args[0].op != "const" or not is_number(node.args[0]):
+        return None
+    coefficient, rest = node.args[0], node.args[1:]
+    sums = [f for f in rest if f.op == "add"]
+    if len(sums) != 1 or _number(coefficient) in (1, -1) or any(_symbolic(f) for f in rest):
+        return None
+    inner = build_add(*(build_mul(coefficient, term) for term in sums[0].args))
+    others = [f for f in rest if f is not sums[0]]
+    return _not_larger(build_mul(inner, *others) if others else inner, node)
+
+
+def _symbolic_powers(term: Expr) -> list[Expr]:
+    return [f for f in (term.args if term.op == "mul" else (term,)) if f.op == "power"]
+
+
+def merge_power(node: Expr) -> Expr | None:
+    """x * x**(x - 1) -> x**x: a factor joins a symbolic power of itself when the exponent
+    gets simpler (1 instead of nan at x = 0, a set of measure zero)."""
+    if not _scalar(node):
+        return None
+    for power in _symbolic_powers(node):
+        base, exponent = power.args
+        if base not in node.args or exponent.op != "add":
+            continue
+        raised = build_add(exponent, constant(Fraction(1)))
+        if (local_size(raised) or LOCAL_LIMIT) >= (local_size(exponent) or 0) \
+                or not _analytic(base, _ANALYTIC_MEMO):
+            continue
+        others = [f for f in node.args if f is not power and f is not base]
+        return apply("power", base, raised) if not others else \
+            build_mul(apply("power", base, raised), *others)
+    return None
+
+
+def factor_power(node: Expr) -> Expr | None:
+    """x**x*log(x) + x**x -> x**x*(log(x) + 1): a symbolic power that every term holds is
+    taken out, the form SymPy's derivative of a power has; no larger, constants aside."""
+    if not _scalar(node):
+        return None
+    shared = set(_symbolic_powers(node.args[0]))
+    for term in node.args[1:]:
+        shared &= set(_symbolic_powers(term))
+    if not shared:
+        return None
+    power = min(shared, key=lambda p: p.digest)
+    rest = [build_mul(*(f for f in term.args if f is not power)) if term.op == "mul"
+            else constant(Fraction(1)) for term in node.args]
+    return _not_larger(build_mul(power, build_add(*rest)), node)
+
+
+def clear_nested_reciprocal(node: Expr) -> Expr | None:
+    """x**-2*(1 + x**-2)**-1 -> (x**2 + 1)**-1: a reciprocal power beside the reciprocal of
+    a sum that holds it multiplies into the sum (no 1/(1/x**2 + 1) nesting)."""
+    if not _scalar(node):
+        return None
+    memo = _ANALYTIC_MEMO
+    for outer in node.args:
+        if not (outer.op == "pow" and outer.args[0].op == "add" and outer.params[0][1] == -1):
+            continue
+        total = outer.args[0]
+        for factor in node.args:
+            split = _integer_power(factor)
+            if split is None or split[1] >= 0:
+                continue
+            base, k = split
+            # cheap test first: the base must stand in a term of the sum, as a reciprocal
+            if not any(f is factor or (_negative_power(f) and f.args[0] is base)
+                       for term in total.args for f in _plain_factors(term)) \
+                    or not _analytic(base, memo):
+                continue
+            try:
+                monomials = [_times(_monomial(term, memo), (Fraction(1), {base: -k}), memo)
+                             for term in total.args]
+            except _Abort:
+                return None
+            if any(m[1].get(base, 0) < 0 for m in monomials) or \
+                    all(m[1].get(base, 0) >= -k for m in monomials):
+                continue
+            others = [f for f in node.args if f is not outer and f is not factor]
+            return _not_larger(build_mul(*others, build_pow(_sum_built(monomials), -1)), node)
+    return None
+
+
 RULES: tuple[Rule, ...] = (
     Rule("log_of_exp", "log", log_of_exp, "log(exp(u)) = u for all real u"),
     Rule("exp_of_log", "exp", exp_of_log,
@@ -468,6 +592,13 @@ RULES: tuple[Rule, ...] = (
     Rule("common_denominator", "add", common_denominator,
          "a/d + b/d = (a + b)/d, a shared factor taken out of several terms; no cancellation"),
     Rule("sigmoid_complement", "add", sigmoid_complement, "1 - sigmoid(-u) = sigmoid(u)"),
+    Rule("distribute_number", "mul", distribute_number,
+         "c*(a + b) = c*a + c*b where no larger (SymPy's product does this)"),
+    Rule("merge_power", "mul", merge_power,
+         "x*x**(x - 1) = x**x; 1 instead of nan at x = 0 (analytic x only)"),
+    Rule("factor_power", "add", factor_power, "t*a + t*b = t*(a + b) for a symbolic power t"),
+    Rule("clear_nested_reciprocal", "mul", clear_nested_reciprocal,
+         "x**-2/(1 + x**-2) = 1/(x**2 + 1); 1 instead of nan at x = 0 (analytic x only)"),
 )
 
 MAX_PASSES = 8
@@ -586,7 +717,8 @@ def rewrite_all(exprs: list[Expr], rules: tuple[Rule, ...] = RULES,
         current = following
     else:
         size_after = len(topological(current))
-    return current if size_after < size_before else list(exprs)
+    # Equal size is kept too: the normal-form rules give SymPy's shape at no cost.
+    return current if size_after <= size_before else list(exprs)
 
 
 # Derivatives larger than this (distinct nodes) are returned as built: the rewrite's cost

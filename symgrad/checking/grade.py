@@ -11,6 +11,7 @@ or a self-contained HTML page (see `report_html`).
 from __future__ import annotations
 
 import csv
+import html
 import importlib
 import io
 import json
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from ..core.errors import ArgumentError, SymgradError
+from ..language.display import html_table
 from .diagnosis import load_sympy, mistake_kind
 from .report_html import render
 from .verdict import Verdict
@@ -83,6 +85,20 @@ class GradeReport:
         """The most frequent kinds of mistake among the wrong answers, with their counts."""
         kinds = Counter(row.mistake for row in self.rows if row.mistake is not None)
         return kinds.most_common(limit)
+
+    def _repr_html_(self) -> str:
+        """The counts, the common mistakes and one row per answer (wrong ones in red)."""
+        counts = ", ".join(f"{count} {status}" for status, count in self.counts.items() if count)
+        mistakes = "; ".join(f"{kind} ({count})" for kind, count in self.common_mistakes())
+        summary = f"<p><b>{len(self.rows)} answers</b>: {html.escape(counts or 'none')}"
+        if mistakes:
+            summary += f"<br>common mistakes: {html.escape(mistakes)}"
+        table = html_table(
+            ["id", "function", "variable", "answer", "status", "mistake"],
+            [[row.id, row.function, row.variable, row.answer, row.status, row.mistake or ""]
+             for row in self.rows],
+            [row.status in ("wrong", ERROR) for row in self.rows])
+        return summary + "</p>" + table
 
     def to_json(self) -> str:
         """{"summary": ..., "rows": [...]} as JSON text."""

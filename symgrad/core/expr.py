@@ -545,11 +545,15 @@ def build_plain(spec: OpSpec, args: tuple[Expr, ...], params: Mapping[str, Any])
         shape = broadcast(*shapes, operation=spec.name)
     limits.check_elements(shape, f"the result of {spec.name}")
     if args and all(is_number(arg) for arg in args):
+        if spec.name == "exp" and exact_value(args[0]) == 1:
+            return named_constant("E")  # exp(1) is e, as SymPy's exp(1) is E
         folded = _folded(spec, args, params)
         if folded is not None:
             return folded
     elif len(args) == 1 and (spec.name, constant_name(args[0])) in _AT_CONSTANTS:
         return exact_constant(_AT_CONSTANTS[spec.name, constant_name(args[0])])
+    elif len(args) == 1 and (at_pi := _trig_at_pi(spec.name, args[0])) is not None:
+        return exact_constant(at_pi)
     return make_node(spec.name, args, shape, tuple(sorted(params.items())))
 
 
@@ -558,6 +562,24 @@ _AT_CONSTANTS: dict[tuple[str, str | None], Fraction] = {
     ("log", "E"): Fraction(1), ("sin", "pi"): Fraction(0), ("cos", "pi"): Fraction(-1),
     ("tan", "pi"): Fraction(0), ("sec", "pi"): Fraction(-1),
 }
+
+
+# sin at q*pi where it is rational (SymPy folds these; sin(pi/3) = sqrt(3)/2 stays symbolic)
+_SIN_AT = {Fraction(0): Fraction(0), Fraction(1, 6): Fraction(1, 2), Fraction(1, 2): Fraction(1),
+           Fraction(5, 6): Fraction(1, 2), Fraction(1): Fraction(0), Fraction(7, 6): Fraction(-1, 2),
+           Fraction(3, 2): Fraction(-1), Fraction(11, 6): Fraction(-1, 2)}
+
+
+def _trig_at_pi(name: str, arg: Expr) -> Fraction | None:
+    """sin, cos or tan of an exact multiple q*pi where the value is rational, else None."""
+    multiple = exact_value(arg.args[0]) if arg.op == "mul" and len(arg.args) == 2 else None
+    if name not in ("sin", "cos", "tan") or multiple is None or constant_name(arg.args[1]) != "pi":
+        return None
+    q = Fraction(multiple % 2)
+    if name == "tan":
+        tangent = {Fraction(0): 0, Fraction(1, 4): 1, Fraction(3, 4): -1}.get(q % 1)
+        return None if tangent is None else Fraction(tangent)
+    return _SIN_AT.get(q if name == "sin" else (q + Fraction(1, 2)) % 2)
 
 
 def _folded(spec: OpSpec, args: tuple[Expr, ...], params: Mapping[str, Any]) -> Expr | None:

@@ -34,7 +34,8 @@ def parse(text: str, shapes: Mapping[str, Shape] | None = None) -> Expr:
     """The expression `text` describes, as a node of the symbolic DAG.
 
     `shapes` declares symbols and their shapes, e.g. `{"x": (3,)}`; other names are scalar
-    symbols. `pi` and `e` are the constants (Euler's number) unless they are keys of `shapes`:
+    symbols. `pi` and `e` (also `E`, as SymPy prints it) are the constants (Euler's number)
+    unless they are keys of `shapes`:
     `parse("e*t", shapes={"e": ()})` has a symbol `e`. Likewise a function name such as `sum`
     can only be used as a variable when it is a key of `shapes`.
 
@@ -364,7 +365,7 @@ def _number(token: Token) -> Expr:
     return node
 
 
-_CONSTANTS = {"pi": functions.PI, "\u03c0": functions.PI, "e": functions.E}
+_CONSTANTS = {"pi": functions.PI, "\u03c0": functions.PI, "e": functions.E, "E": functions.E}
 
 
 def _name(token: Token) -> Expr:

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..core.expr import Expr, constant_name, exact_value
 from ..core.traverse import topological
+from .ordering import ORDERING
 
 # -- the one precedence table every printer (text and LaTeX) reads ----------------------------------
 # Python's precedences, higher binding tighter. Each rendered node has the precedence of its
@@ -139,6 +140,7 @@ class _Templates:
         self.brackets = brackets
         self.templates: dict[Expr, Template] = {}
         self.starts: dict[Expr, str] = {}  # each node's first START_LENGTH characters
+        self.ordering = ORDERING  # SymPy's order of terms and factors
 
     def precedence(self, node: Expr) -> int:
         return self.templates[node].precedence
@@ -280,7 +282,7 @@ def _is_reciprocal(factor: Expr) -> bool:
     if factor.op != "pow":
         return False
     exponent = factor.params[0][1]
-    return (type(exponent) is Fraction and exponent < 0 and exponent.denominator == 1
+    return (type(exponent) is Fraction and exponent < 0
             and (factor.args[0].op != "const" or constant_name(factor.args[0]) is not None))
 
 
@@ -304,7 +306,7 @@ def _coefficient(node: Expr, texts: _Templates | None = None) -> tuple[Number, l
     if first.op == "const" and first.shape == () and constant_name(first) is None:
         coefficient = constant_number(factors.pop(0))
     if texts is not None and len(factors) > 1 and all(f.shape == () for f in factors):
-        factors = _sorted_factors(factors, texts)
+        factors = texts.ordering.ordered_factors(factors)
     return coefficient, factors
 
 
@@ -320,81 +322,8 @@ def _fraction(magnitude: Number) -> tuple[Number, int]:
     return magnitude, 1
 
 
-# -- SymPy's order of terms and factors ------------------------------------------------------------
-# SymPy orders a product's factors by a sort key whose first part is the kind of the factor
-# (symbols and their powers, then sums and products, then functions, exp and log first) and a
-# sum's terms by their monomials in the sorted factors, highest first. These keys follow it; the
-# text of a factor (cut to KEY_LENGTH characters, so that keys stay bounded on deep DAGs)
-# stands in for SymPy's comparison of arguments.
-KEY_LENGTH = 40
-_FUNCTION_RANK = {"exp": 10, "log": 11, "sin": 20, "cos": 21, "tan": 22, "cot": 23, "sinh": 30,
-                  "cosh": 31, "tanh": 32, "coth": 33}
-FactorKey = tuple[tuple[int, int, str], str, float]
-
-
-def _power_parts(node: Expr) -> tuple[Expr, float]:
-    """A factor as base and numeric exponent (x**3 is (x, 3); anything else is (itself, 1))."""
-    if node.op == "pow":
-        return node.args[0], float(node.params[0][1])
-    return node, 1.0
-
-
-def _factor_key(node: Expr, texts: _Templates) -> FactorKey:
-    base, exponent = _power_parts(node)
-    if base.op == "power":  # x**y sorts with its base, as SymPy's Pow does
-        base = base.args[0]
-    if base.op == "symbol":
-        kind = (1, 0, "Symbol")
-    elif base.op == "const":
-        kind = (1, 0, "Number")
-    elif base.op in ("add", "mul"):
-        kind = (3, 1 if base.op == "add" else 0, base.op)
-    else:
-        kind = (4, _FUNCTION_RANK.get(base.op, 10_000), base.op)
-    return kind, texts.starts[base][:KEY_LENGTH], exponent
-
-
-def _sorted_factors(factors: list[Expr], texts: _Templates) -> list[Expr]:
-    return sorted(factors, key=lambda factor: _factor_key(factor, texts))
-
-
-def _sorted_terms(terms: tuple[Expr, ...], texts: _Templates) -> list[Expr]:
-    """`terms` as SymPy orders them: by monomial over the sorted generators, highest first,
-    then by coefficient; `1 - x**2` (a positive number and one negative term) keeps the
-    number first, as SymPy's printer does."""
-    monomials: list[tuple[Number, dict[tuple[FactorKey, str], float]]] = []
-    generators: set[tuple[FactorKey, str]] = set()
-    for term in terms:
-        if term.op == "mul":
-            coefficient, factors = _coefficient(term)
-        elif term.op == "const" and term.shape == () and term.value is not None:
-            coefficient, factors = float(term.value), []
-        else:
-            coefficient, factors = 1.0, [term]
-        monomial: dict[tuple[FactorKey, str], float] = {}
-        for factor in factors:
-            base, exponent = _power_parts(factor)
-            key = _factor_key(base, texts)
-            text = texts.starts[base]
-            if base.op == "exp" and texts.negative(base.args[0]):
-                # SymPy holds exp(-x) as exp(x)**-1: `1 + exp(-x)`, as it prints it
-                exponent, text = -exponent, text.replace("(-", "(", 1)
-            generator = (key, text)
-            monomial[generator] = monomial.get(generator, 0.0) + exponent
-            generators.add(generator)
-        monomials.append((coefficient, monomial))
-    order = sorted(generators)
-    keys = [tuple(-monomial.get(generator, 0.0) for generator in order) for _, monomial in monomials]
-    ranked = sorted(range(len(terms)), key=lambda i: (keys[i], monomials[i][0]))
-    result = [terms[i] for i in ranked]
-    if len(result) == 2 and result[1].op == "const" and not texts.negative(result[1]) \
-            and texts.negative(result[0]) and result[0].op == "mul":
-        result.reverse()
-    return result
-
-
 def _add(node: Expr, texts: _Templates) -> Template:
-    terms = _sorted_terms(node.args, texts)
+    terms = texts.ordering.ordered_terms(node)
     pieces: list[Piece] = []
     for position, term in enumerate(terms):
         if position and texts.negative(term) and texts.precedence(term) >= SLOT["subtrahend"]:
@@ -412,7 +341,7 @@ _RELATION_TEXT = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne"
 
 
 # -- text ---------------------------------------------------------------------------------------
-_CONSTANT_TEXT = {"pi": "pi", "E": "e"}
+_CONSTANT_TEXT = {"pi": "pi", "E": "E"}  # E as SymPy prints it (and reads it back)
 
 
 def _constant_text(node: Expr, texts: _Templates) -> Template:
@@ -441,6 +370,13 @@ def _divisor(factor: Expr) -> list[Piece]:
     return _pow_pieces(factor.args[0], exponent)
 
 
+def _as_factor(divisor: list[Piece]) -> list[Piece]:
+    """A divisor written as one factor of a product in parentheses: x/(y*(z + 1))."""
+    if len(divisor) == 1 and isinstance(divisor[0], Ref):
+        return [Ref(divisor[0].node, SLOT["factor"] + (divisor[0].node.op in ("mul", "matmul")))]
+    return divisor
+
+
 def _mul(node: Expr, texts: _Templates) -> Template:
     coefficient, factors = _coefficient(node, texts)
     parts: list[list[Piece]] = [[Ref(f, SLOT["factor"] + (f.op in ("mul", "matmul")))]
@@ -454,8 +390,10 @@ def _mul(node: Expr, texts: _Templates) -> Template:
         if numerator != 1 or type(numerator) is float:
             parts.insert(0, [format_number(numerator)])
     pieces = _joined(parts, "*") or ["1"]
-    if divisors:
-        pieces += ["/"] + _joined(divisors, "/")
+    if len(divisors) == 1:
+        pieces += ["/", *divisors[0]]
+    elif divisors:  # x/(2*sqrt(y)): the parser takes (a*b)**-1 apart into the same product
+        pieces += ["/("] + _joined([_as_factor(d) for d in divisors], "*") + [")"]
     if coefficient < 0:
         lone = parts[0][0] if len(parts) == 1 and not divisors else None
         return texts.make(["-", *pieces], negated_precedence(_precedence_of(lone, texts)))

@@ -276,8 +276,18 @@ def build_pow(base: Expr, exponent: Any) -> Expr:
         folded = _constant_power(base, exponent)
         if folded is not None:
             return folded
-    if base.op == "pow" and _is_integer(exponent) and _is_integer(base.params[0][1]):
-        return build_pow(base.args[0], base.params[0][1] * exponent)
+    inner = base.params[0][1] if base.op == "pow" else None
+    if inner is not None and _is_integer(exponent) and (_is_integer(inner) or (
+            type(inner) is Fraction and not _is_integer(inner * exponent))):
+        return build_pow(base.args[0], inner * exponent)  # (x**(2/3))**-1 = x**(-2/3)
+    exact = type(exponent) is Fraction
+    if exact and abs(exponent) == Fraction(1, 2):  # sqrt(x) and 1/sqrt(x), as SymPy prints them
+        root = apply("sqrt", base)
+        return root if exponent > 0 else build_pow(root, -1)
+    if exact and base.op == "sqrt" and exponent.denominator == 1 and exponent % 2 and abs(exponent) > 1:
+        return build_pow(base.args[0], Fraction(exponent) / 2)  # sqrt(x)**-3 = x**(-3/2)
+    if base.op == "mul" and _is_integer(exponent):  # (2*x*y)**-1 = x**-1*y**-1/2, as SymPy holds it
+        return build_mul(*(build_pow(factor, exponent) for factor in base.args))
     return make_node("pow", (base,), base.shape, (("exponent", exponent),))
 
 
