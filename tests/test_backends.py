@@ -4,6 +4,7 @@ source, generated from the DAG walk of the numpy source; the numpy kernel is the
 from __future__ import annotations
 
 import importlib.util
+import os
 import pickle
 import re
 import subprocess
@@ -159,3 +160,86 @@ def test_the_gpu_benchmark_exits_with_a_clear_message_without_a_gpu():
                           timeout=120)
     assert done.returncode == 2
     assert "needs CuPy and a CUDA GPU: CuPy is not installed" in done.stderr
+
+
+def test_numba_tanh_is_plain_arithmetic_within_3_ulp_of_long_double_tanh():
+    need("numba")
+    fused = sg.compile(sg.tanh(x), backend="numba")
+    assert "math.tanh" not in fused.source and "def tanh(s0):" in fused.source
+    rng = np.random.default_rng(5)
+    points = np.concatenate([rng.uniform(-25, 25, 200_000), rng.uniform(-1, 1, 200_000),
+                             10.0 ** rng.uniform(-300, 1.5, 200_000) * rng.choice([-1, 1], 200_000)])
+    exact = np.tanh(points.astype(np.longdouble))
+    ulps = np.abs((fused(x=points).astype(np.longdouble) - exact)
+                  / np.spacing(np.abs(exact.astype(np.float64))))
+    assert float(ulps.max()) <= 3.0
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -1e-310, 19.5, -700.0])
+    got = fused(x=special)
+    np.testing.assert_array_equal(got, np.tanh(special))
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(np.tanh(special)))
+
+
+def run_cuda_source_as_c(kernel: sg.Kernel, points: int, arrays: list[np.ndarray],
+                         steps: list[int], outputs: list[np.ndarray], folder: Path) -> None:
+    """The CUDA body of a cupy-backend kernel compiled by the C compiler, one loop iteration a
+    point (CuPy runs one thread a point): the text's arithmetic checked without a GPU."""
+    import ctypes
+    import shutil
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        if os.environ.get("CI"):
+            raise RuntimeError("CI is set but there is no C compiler (cc) to check the CUDA source")
+        pytest.skip("no C compiler (cc) to check the CUDA source")
+    body = "".join(line + "\n" for line in kernel.source.splitlines() if not line.startswith("//"))
+    raw = "raw T" in kernel.source
+    parameters = [f"const double *{'a' if raw else 'in'}{k}" for k in range(len(arrays))]
+    parameters += [f"long long p{k}" for k in range(len(steps))]
+    parameters += [f"double *{'o' if raw else 'out'}{k}" for k in range(len(outputs))]
+    reads = "" if raw else "".join(f"double a{k} = in{k}[i];" for k in range(len(arrays)))
+    writes = "" if raw else "".join(f"out{k}[i] = o{k};" for k in range(len(outputs)))
+    declared = "" if raw else "".join(f"double o{k};" for k in range(len(outputs)))
+    (folder / "fused.c").write_text(
+        "#include <math.h>\n#include <string.h>\n"
+        "static double __longlong_as_double(long long v) { double d; memcpy(&d, &v, 8); return d; }\n"
+        f"void fused(long long n, {', '.join(parameters)}) {{\n"
+        f"for (long long i = 0; i < n; ++i) {{ {reads}{declared}\n{body}{writes} }}\n}}\n")
+    subprocess.run([compiler, "-O1", "-shared", "-fPIC", "-o", str(folder / "fused.so"),
+                    str(folder / "fused.c"), "-lm"], check=True, capture_output=True)
+    library = ctypes.CDLL(str(folder / "fused.so"))
+    pointer = ctypes.POINTER(ctypes.c_double)
+    library.fused(ctypes.c_longlong(points),
+                  *[array.ctypes.data_as(pointer) for array in arrays],
+                  *[ctypes.c_longlong(step) for step in steps],
+                  *[output.ctypes.data_as(pointer) for output in outputs])
+
+
+def test_the_cuda_source_of_scalars_per_point_computes_the_numpy_kernels_numbers(tmp_path: Path):
+    kernel = sg.compile(LOSS + sg.tanh(w * x), grad=True, backend="cupy")
+    points = {"w": np.linspace(0.1, 0.9, 9), "x": XS, "y": np.full(9, 1.0)}
+    outputs = [np.empty(9) for _ in range(4)]
+    run_cuda_source_as_c(kernel, 9, [points[name] for name in kernel.args], [], outputs, tmp_path)
+    value, gradient = sg.compile(LOSS + sg.tanh(w * x), grad=True)(**points)
+    for got, expected in zip(outputs, [value] + [gradient[name] for name in kernel.args]):
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_the_cuda_source_fuses_reductions_and_matmul_over_core_axes(tmp_path: Path):
+    vector = sg.symbols("v", shape=(3,))
+    matrix = sg.symbols("M", shape=(2, 3))
+    expr = sg.sum(sg.tanh(matrix @ vector) * x) + sg.norm(vector) * sg.mean(vector)
+    kernel = sg.compile(expr, grad=True, backend="cupy")
+    assert kernel.fallback is None
+    assert "in_params='raw T a0, raw T a1, raw T a2, int64 p0, int64 p1, int64 p2'" in kernel.source
+    assert "double s1_2 = a1[i * p1 + 2];" in kernel.source and "o2[i * 3 + 2] = " in kernel.source
+    rng = np.random.default_rng(3)
+    arguments = {"M": rng.standard_normal((2, 3)), "v": rng.standard_normal((6, 3)),
+                 "x": rng.standard_normal(6)}
+    outputs = [np.empty(6), np.empty(6 * 6), np.empty(6 * 3), np.empty(6)]
+    # M is one matrix for every point (step 0); v and x have a value per point
+    run_cuda_source_as_c(kernel, 6, [arguments["M"].ravel(), arguments["v"].ravel(), arguments["x"]],
+                         [0, 3, 1], outputs, tmp_path)
+    value, gradient = sg.compile(expr, grad=True)(**arguments)
+    np.testing.assert_allclose(outputs[0], value, rtol=1e-12)
+    np.testing.assert_allclose(outputs[1].reshape(6, 2, 3), gradient["M"], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(outputs[2].reshape(6, 3), gradient["v"], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(outputs[3], gradient["x"], rtol=1e-12)
