@@ -38,10 +38,12 @@ def words(source: str) -> set[str]:
 
 
 def math_words(dialect: str) -> set[str]:
-    """The function names the dialect's templates use (math.sin, sin, ...)."""
+    """The function names the dialect's templates use (math.sin, sin, ...), and the words of
+    its fixed helper functions' text (numba's exp, log and tanh written as arithmetic)."""
     from symgrad.numeric.emit_scalar import CUDA, PYTHON
-    templates = (PYTHON if dialect == "numba" else CUDA).templates.values()
-    return {word for template in templates for word in IDENTIFIER.findall(template)}
+    chosen = PYTHON if dialect == "numba" else CUDA
+    texts = [*chosen.templates.values(), *chosen.helpers.values()]
+    return {word for text in texts for word in IDENTIFIER.findall(text)}
 
 
 def test_an_unknown_backend_is_an_argument_error():

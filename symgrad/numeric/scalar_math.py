@@ -1,19 +1,26 @@
 """Elementary functions written as plain arithmetic for the fused numba loop.
 
-numba compiles `math.tanh` to a call into the C library, one point at a time: the call stops
-LLVM from vectorizing the loop, and a network of 16 tanh units spent nine tenths of its time
-in those calls (480 ns per point against JAX's 330). The function here has no calls and no
-branches (its conditional expressions become selects), so the loop around it vectorizes;
-`fastmath` stays off, so every operation rounds as written.
+numba compiles `math.tanh`, `math.exp` and `math.log` to calls into the C library, one point
+at a time: a call stops LLVM from vectorizing the loop, and a network of 16 tanh units spent
+nine tenths of its time in those calls (480 ns per point against JAX's 330). The functions here
+have no calls and no branches (their conditional expressions become selects, bit patterns are
+read with numpy scalar views), so the loop around them vectorizes; `fastmath` stays off, so
+every operation rounds as written. numba inlines them (`inline='always'`).
 
-tanh(x) = -m / (2 + m) with m = expm1(-2|x|) and the sign of x (fdlibm's form for small |x|,
-exact in real numbers for all x). expm1(y), y in [-40, 0]: y = k ln 2 + r with |r| <= ln 2 / 2
-(ln 2 in two parts, Cody and Waite, so r is exact to the last bit), expm1(r) by its Taylor
-series to r^13 / 13! (the remainder is below 2^-56 of the result), and
-expm1(y) = 2^k (1 + expm1(r)) - 1, with 2^k a product of exact powers of two chosen by the bits
-of -k. |x| >= 20 gives +-1 (tanh(20) is 1 in double); nan stays nan, -0.0 stays -0.0.
-Measured against long double tanh at 3 million points in [-25, 25]: at most 2.5 ulp, 0.45 ulp
-on average (the C library's: 1.2 and 0.22).
+- exp(x) = 2^k (1 + expm1(r)), x = k ln 2 + r, |r| <= ln 2 / 2 (ln 2 in two parts, Cody and
+  Waite, so r is exact to the last bit); expm1(r) by its Taylor series to r^13 / 13! (the
+  remainder is below 2^-56 of it); 2^k built in the exponent bits, as two factors so results
+  between the largest number and the smallest subnormal are rounded once.
+- tanh(x) = -m / (2 + m), m = expm1(-2|x|) = 2^k (1 + expm1(r)) - 1, with the sign of x
+  (exact in real numbers for every x); |x| >= 20 gives +-1 (tanh(20) is 1 in double).
+- log(x) = e ln 2 + log(1 + f), 1 + f in [sqrt(1/2), sqrt(2)] read from the bits of x
+  (subnormal x scaled by 2^54 first); log(1 + f) = f - f^2/2 + s (f^2/2 + R), s = f / (2 + f),
+  R the series of 2 atanh(s) - 2 s over s, to s^22.
+
+nan stays nan, and infinities, zeros (with their sign) and negative arguments of log give
+what numpy gives. Measured against long double at 10^6 points each: exp at most 0.96 ulp
+(normal results; subnormal ones within one unit of the last place), log 0.82 ulp, tanh 2.5
+ulp (the C library: 0.51, 0.52, 1.2).
 
 The text uses only names the generated code uses (`s0` the argument, `t0`... temporaries).
 """
@@ -36,22 +43,75 @@ def _expm1_series() -> str:
 
 
 def _tanh_text() -> str:
-    lines = ["@numba.njit(fastmath=False, cache=True, error_model='numpy', inline='always')",
-             "def tanh(s0):",
+    lines = [_DECORATOR, "def tanh(s0):",
              "    t0 = abs(s0)",
              "    t0 = -2.0 * (20.0 if t0 > 20.0 else t0)",
-             f"    t1 = (t0 * {1.0 / math.log(2.0)!r} + {_ROUND!r}) - {_ROUND!r}",
-             f"    t2 = (t0 - t1 * {_LN2_HI!r}) - t1 * {_LN2_LO!r}",
-             f"    t3 = t2 + t2 * t2 * {_expm1_series()}",
-             "    t1 = -t1",
-             "    t4 = 1.0"]
-    for bit in (32.0, 16.0, 8.0, 4.0, 2.0, 1.0):
-        lines += [f"    t4 = t4 * {2.0 ** -bit!r} if t1 >= {bit!r} else t4",
-                  f"    t1 = t1 - {bit!r} if t1 >= {bit!r} else t1"]
+             *_reduced("t0"), _power_of_two("t1", "t4")]
     lines += ["    t4 = t4 * t3 + (t4 - 1.0)",
               "    return math.copysign(-t4 / (2.0 + t4), s0)"]
     return "\n".join(lines) + "\n"
 
 
+def _reduced(argument: str) -> list[str]:
+    """t1 = k (an integer, as a float), t2 = r and t3 = expm1(r), for `argument` = k ln 2 + r."""
+    return [f"    t1 = ({argument} * {1.0 / math.log(2.0)!r} + {_ROUND!r}) - {_ROUND!r}",
+            f"    t2 = ({argument} - t1 * {_LN2_HI!r}) - t1 * {_LN2_LO!r}",
+            f"    t3 = t2 + t2 * t2 * {_expm1_series()}"]
+
+
+def _power_of_two(integer: str, target: str) -> str:
+    """`target` = 2^n for an integer n in [-1022, 1023] held as a float in `integer`: n + 1023
+    placed in the exponent bits (adding _ROUND puts n in the low bits of the float's integer)."""
+    return (f"    {target} = np.int64((np.float64({integer} + {_ROUND!r}).view(np.int64) + 1023)"
+            " << 52).view(np.float64)")
+
+
+def _exp_text() -> str:
+    """exp(x) = 2^k (1 + expm1(r)); 2^k as two factors, so that results between the largest
+    and the smallest subnormal number are rounded once, past them inf and 0."""
+    return "\n".join([
+        _DECORATOR, "def exp(s0):",
+        "    t0 = 710.0 if s0 > 710.0 else s0",
+        "    t0 = -746.0 if t0 < -746.0 else t0",
+        *_reduced("t0"),
+        f"    t4 = (t1 * 0.5 + {_ROUND!r}) - {_ROUND!r}",
+        _power_of_two("t4", "t5"), _power_of_two("t1 - t4", "t6"),
+        "    return (1.0 + t3) * t5 * t6"]) + "\n"
+
+
+def _log_series() -> str:
+    """2/3 + 2/5 z + ... + 2/23 z^10, in Horner form on `t7` (z = s^2, s <= 0.1716)."""
+    text = repr(2.0 / 23.0)
+    for odd in range(21, 2, -2):
+        text = f"({2.0 / odd!r} + t7 * {text})"
+    return text
+
+
+def _log_text() -> str:
+    """log(x) = e ln 2 + log(1 + f), x = 2^e (1 + f) with 1 + f in [sqrt(1/2), sqrt(2)]; with
+    s = f / (2 + f), log(1 + f) = f - f^2/2 + s (f^2/2 + R), R = 2 s^2/3 + 2 s^4/5 + ...
+    (the series of 2 atanh(s) - 2 s, over s; its terms past s^22 are below 2^-56)."""
+    tiny = 2.2250738585072014e-308  # the smallest normal number: below it, scale by 2^54
+    return "\n".join([
+        _DECORATOR, "def log(s0):",
+        f"    t0 = s0 * 18014398509481984.0 if s0 < {tiny!r} else s0",
+        "    t1 = np.float64(t0).view(np.int64)",
+        "    t2 = np.int64((t1 & 4503599627370495) | 4607182418800017408).view(np.float64)",
+        "    t3 = (np.int64((t1 >> 52) | 4841369599423283200).view(np.float64) - 4503599627370496.0"
+        f" - (1077.0 if s0 < {tiny!r} else 1023.0))",
+        "    t3 = t3 + 1.0 if t2 > 1.4142135623730951 else t3",
+        "    t2 = t2 * 0.5 if t2 > 1.4142135623730951 else t2",
+        "    t4 = t2 - 1.0",
+        "    t5 = 0.5 * t4 * t4",
+        "    t6 = t4 / (2.0 + t4)",
+        "    t7 = t6 * t6",
+        f"    t8 = t3 * {_LN2_HI!r} - ((t5 - (t6 * (t5 + t7 * {_log_series()}) + t3 * {_LN2_LO!r}))"
+        " - t4)",
+        "    t8 = (-math.inf if s0 == 0.0 else math.nan) if s0 <= 0.0 else t8",
+        "    return s0 if s0 > 1.7976931348623157e308 or s0 != s0 else t8"]) + "\n"
+
+
+_DECORATOR = "@numba.njit(fastmath=False, cache=True, error_model='numpy', inline='always')"
+
 # name used in the numba dialect's templates -> the module-level definition of that function
-NUMBA_HELPERS: dict[str, str] = {"tanh": _tanh_text()}
+NUMBA_HELPERS: dict[str, str] = {"tanh": _tanh_text(), "exp": _exp_text(), "log": _log_text()}
