@@ -164,21 +164,34 @@ def test_the_gpu_benchmark_exits_with_a_clear_message_without_a_gpu():
     assert "needs CuPy and a CUDA GPU: CuPy is not installed" in done.stderr
 
 
-def test_numba_tanh_is_plain_arithmetic_within_3_ulp_of_long_double_tanh():
+WIDE = np.random.default_rng(5).uniform(-1, 1, 200_000)
+ARITHMETIC_FUNCTIONS = [  # function, points, ulps allowed, special points
+    ("tanh", np.concatenate([25 * WIDE, WIDE, 10.0 ** (-150 * WIDE - 150)]), 3.0,
+     [0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -1e-310, 19.5, -700.0]),
+    ("exp", np.concatenate([708 * WIDE, 2 * WIDE]), 1.0,
+     [0.0, -0.0, np.inf, -np.inf, np.nan, 709.79, -745.2, -746.0, 1e-300]),
+    ("log", np.concatenate([10.0 ** (308 * WIDE), 1 + 0.5 * WIDE]), 1.0,
+     [0.0, -0.0, -1.0, np.inf, -np.inf, np.nan, 5e-324, 1e-310, 1.0,
+      1.7976931348623157e308]),
+]
+
+
+@pytest.mark.parametrize("name, points, allowed, special", ARITHMETIC_FUNCTIONS)
+def test_numba_exp_log_tanh_are_plain_arithmetic_within_ulps_of_long_double(
+        name: str, points: np.ndarray, allowed: float, special: list[float]):
     need("numba")
-    fused = sg.compile(sg.tanh(x), backend="numba")
-    assert "math.tanh" not in fused.source and "def tanh(s0):" in fused.source
-    rng = np.random.default_rng(5)
-    points = np.concatenate([rng.uniform(-25, 25, 200_000), rng.uniform(-1, 1, 200_000),
-                             10.0 ** rng.uniform(-300, 1.5, 200_000) * rng.choice([-1, 1], 200_000)])
-    exact = np.tanh(points.astype(np.longdouble))
+    fused = sg.compile(getattr(sg, name)(x), backend="numba")
+    assert f"math.{name}" not in fused.source and f"def {name}(s0):" in fused.source
+    exact = getattr(np, name)(points.astype(np.longdouble))
     ulps = np.abs((fused(x=points).astype(np.longdouble) - exact)
                   / np.spacing(np.abs(exact.astype(np.float64))))
-    assert float(ulps.max()) <= 3.0
-    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -1e-310, 19.5, -700.0])
-    got = fused(x=special)
-    np.testing.assert_array_equal(got, np.tanh(special))
-    np.testing.assert_array_equal(np.signbit(got), np.signbit(np.tanh(special)))
+    assert float(ulps.max()) <= allowed
+    special_points = np.array(special)
+    with np.errstate(all="ignore"):
+        expected = getattr(np, name)(special_points)
+    got = fused(x=special_points)
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))
 
 
 def run_cuda_source_as_c(kernel: sg.Kernel, points: int, arrays: list[np.ndarray],
