@@ -198,6 +198,12 @@ def run_cuda_source_as_c(kernel: sg.Kernel, points: int, arrays: list[np.ndarray
                          steps: list[int], outputs: list[np.ndarray], folder: Path) -> None:
     """The CUDA body of a cupy-backend kernel compiled by the C compiler, one loop iteration a
     point (CuPy runs one thread a point): the text's arithmetic checked without a GPU."""
+    body = "".join(line + "\n" for line in kernel.source.splitlines() if not line.startswith("//"))
+    run_cuda_body_as_c(body, "raw T" in kernel.source, points, arrays, steps, outputs, folder)
+
+
+def run_cuda_body_as_c(body: str, raw: bool, points: int, arrays: list[np.ndarray],
+                       steps: list[int], outputs: list[np.ndarray], folder: Path) -> None:
     import ctypes
     import shutil
     compiler = shutil.which("cc") or shutil.which("gcc")
@@ -205,8 +211,6 @@ def run_cuda_source_as_c(kernel: sg.Kernel, points: int, arrays: list[np.ndarray
         if os.environ.get("CI"):
             raise RuntimeError("CI is set but there is no C compiler (cc) to check the CUDA source")
         pytest.skip("no C compiler (cc) to check the CUDA source")
-    body = "".join(line + "\n" for line in kernel.source.splitlines() if not line.startswith("//"))
-    raw = "raw T" in kernel.source
     parameters = [f"const double *{'a' if raw else 'in'}{k}" for k in range(len(arrays))]
     parameters += [f"long long p{k}" for k in range(len(steps))]
     parameters += [f"double *{'o' if raw else 'out'}{k}" for k in range(len(outputs))]
@@ -258,3 +262,44 @@ def test_the_cuda_source_fuses_reductions_and_matmul_over_core_axes(tmp_path: Pa
     np.testing.assert_allclose(outputs[1].reshape(6, 2, 3), gradient["M"], rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(outputs[2].reshape(6, 3), gradient["v"], rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(outputs[3], gradient["x"], rtol=1e-12)
+
+
+class CupyOnTheCpu:
+    """Just enough of CuPy for the cupy backend's calls, its ElementwiseKernel run by the C
+    compiler: the backend's flattening, steps and shapes checked end to end without a GPU."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.asarray, self.empty, self.asnumpy = np.asarray, np.empty, np.asarray
+        self.broadcast_to, self.ascontiguousarray = np.broadcast_to, np.ascontiguousarray
+
+    def ElementwiseKernel(self, inputs: str, outputs: str, body: str, name: str) -> object:
+        folder, count, results = self.folder, inputs.count("raw T"), outputs.count("raw T")
+
+        def call(*arguments: np.ndarray, size: int) -> None:
+            arrays = [np.ascontiguousarray(array, dtype=np.float64) for array in arguments[:count]]
+            run_cuda_body_as_c(body, True, size, arrays, list(arguments[count:2 * count]),
+                               list(arguments[2 * count:]), folder)
+        assert inputs.count("int64 p") == count and results
+        return call
+
+
+def test_the_cupy_backend_runs_core_axes_with_steps_and_shapes_like_the_numpy_kernel(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setitem(sys.modules, "cupy", CupyOnTheCpu(tmp_path))
+    vector = sg.symbols("v", shape=(3,))
+    matrix = sg.symbols("M", shape=(2, 3))
+    expr = sg.sum(sg.tanh(matrix @ vector) * x) + sg.norm(vector) * sg.mean(vector)
+    fused = sg.compile(expr, grad=True, backend="cupy")
+    rng = np.random.default_rng(4)
+    # M one matrix for all points, v per point on a (2, 5) batch, x broadcast along one axis
+    arguments = {"M": rng.standard_normal((2, 3)), "v": rng.standard_normal((2, 5, 3)),
+                 "x": rng.standard_normal((2, 1))}
+    value, gradient = fused(**arguments)
+    expected_value, expected_gradient = sg.compile(expr, grad=True)(**arguments)
+    assert value.shape == (2, 5) and gradient["M"].shape == (2, 5, 2, 3)
+    np.testing.assert_allclose(value, expected_value, rtol=1e-12)
+    for name in ("M", "v", "x"):
+        assert gradient[name].shape == expected_gradient[name].shape
+        np.testing.assert_allclose(gradient[name], expected_gradient[name], rtol=1e-12,
+                                   atol=1e-14)
