@@ -6,7 +6,7 @@ nine tenths of its time in those calls (480 ns per point against JAX's 330). The
 have no calls and no branches (their conditional expressions become selects, bit patterns are
 read with numpy scalar views), so the loop around them vectorizes; `fastmath` stays off, so
 every operation rounds as written. LLVM inlines them into the loop (numba's own
-inlining, `inline='always'`, made the tanh network compile twice as long for the same code).
+inlining, `inline='always'`, made the tanh network's compile 1.7 times as long for the same code).
 
 - exp(x) = 2^k (1 + expm1(r)), x = k ln 2 + r, |r| <= ln 2 / 2 (ln 2 in two parts, Cody and
   Waite, so r is exact to the last bit); expm1(r) by its Taylor series to r^13 / 13! (the
