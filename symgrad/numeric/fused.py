@@ -68,9 +68,9 @@ class NumbaLoop:
         shape = batch or (1,)
         points = size_of(shape)
         flat, hoisted = flat_inputs(arrays, self.program.inputs, shape, np)
-        outputs = [np.empty((points, size_of(core)) if core else (points,), dtype=kind.dtype)
+        outputs = [np.empty(points * size_of(core), dtype=kind.dtype)
                    for core in self.program.shapes]
-        self._loop(hoisted)(points, *flat, *outputs)
+        self._loop(hoisted)(points, *[array.reshape(-1) for array in flat], *outputs)
         return [output.reshape(shape + core) for output, core in zip(outputs, self.program.shapes)]
 
     def _loop(self, hoisted: int) -> Callable[..., Any]:
