@@ -1,13 +1,14 @@
 """The gradient of a logistic loss summed over many points: dask cluster against one process.
 
     python benchmarks/bench_dask.py                                  # 2*10^7 points each
-    python benchmarks/bench_dask.py --points 1e9 --numpy-points 1e8  # the issue's sizes
+    python benchmarks/bench_dask.py --points 1e9 --numpy-points 1e8 --backend numba  # the issue's sizes
 
 dask: a `distributed.LocalCluster` of 2 worker processes (1 thread each) maps the compiled
-gradient kernel over blocks of points generated on the workers (never stored), then sums the
-per-point gradients; dask's progress bar shows the run. numpy: one process generates the same
+gradient kernel over blocks of points generated on the workers (never stored: uniform
+features from each block's own random stream, `dask_logistic.features`), then sums the
+per-point gradients; dask's progress bar shows the run. numpy: one process makes the same
 kind of blocks in a loop and calls the same kernel on each (`--backend numba`: the fused loop
-in both runs; generating the points costs about as much as the numpy kernel). Printed: wall time, ns per point,
+in both runs, as the kernel pickles with its backend). Printed: wall time, ns per point,
 and each worker's peak resident memory (ru_maxrss), which depends on the block size, not on
 the number of points. Results also go to benchmarks/results/dask.json.
 """
@@ -31,7 +32,7 @@ from distributed import Client, LocalCluster, progress
 import symgrad as sg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
-from dask_logistic import FEATURES, TRUE_WEIGHTS, data, loss  # noqa: E402
+from dask_logistic import FEATURES, data, features, labels, loss  # noqa: E402
 
 WEIGHTS = np.full(FEATURES, 0.1)
 
@@ -60,13 +61,11 @@ def run_dask(kernel: sg.Kernel, points: int, block: int) -> dict[str, Any]:
 
 def run_numpy(kernel: sg.Kernel, points: int, block: int) -> dict[str, Any]:
     """One process: the same blocks, made and used one after the other."""
-    rng = np.random.default_rng(1)
     total = np.zeros(FEATURES)
     start = time.perf_counter()
-    for first in range(0, points, block):
-        x = rng.standard_normal((min(block, points - first), FEATURES))
-        y = (x @ TRUE_WEIGHTS > 0).astype(np.float64)
-        _, gradient = kernel(x=x, y=y, w=WEIGHTS)
+    for index, first in enumerate(range(0, points, block)):
+        x = features(min(block, points - first), index, seed=1)
+        _, gradient = kernel(x=x, y=labels(x), w=WEIGHTS)
         total += gradient["w"].sum(axis=0)
     return {"seconds": time.perf_counter() - start, "gradient": total.tolist(),
             "peak_rss_mib": peak_rss_mib()}

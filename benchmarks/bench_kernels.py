@@ -5,8 +5,11 @@
 Columns, all measured in this one run: the symgrad kernel (default chunking, and unchunked;
 "numba": `backend="numba"`, its fused loop, when numba is importable; NUMBA_NUM_THREADS=1),
 SymPy `lambdify` of the per-variable gradient with and without `cse=True`, hand-written numpy
-(shared subexpressions by hand), and torch / JAX `jit(vmap(value_and_grad))` when importable.
-Times are ns per point (median of the repeats); "ratio" is kernel / hand-written numpy; "build"
+(shared subexpressions by hand), torch / JAX `jit(vmap(value_and_grad))` when importable, and
+the memory floor ("floor"): one fused numba loop that reads every input array once and writes
+every output (value and gradients) once, into fresh arrays as a kernel call must.
+Times are ns per point (median of the repeats); "ratio" is kernel / hand-written numpy,
+"ratio nj" the numba backend / JAX and "ratio nf" the numba backend / the floor; "build"
 is sg.compile plus the first call on one point, with the kernel cache cleared. Results also
 go to benchmarks/results/kernels.json.
 """
@@ -262,6 +265,31 @@ def _time_jax(case: Case, data: dict[str, Any], repeats: int) -> float:
     return median_time(lambda: jax.block_until_ready(function(*arguments)), repeats)
 
 
+def memory_floor(case: Case, data: dict[str, Any]) -> Callable[[], Any] | None:
+    """A call that reads each batched input once and writes 1 + len(wrt) fresh outputs once
+    (numba's loop, compiled here), or None without numba."""
+    if importlib.util.find_spec("numba") is None:
+        return None
+    import numba
+
+    @numba.njit(fastmath=False)
+    def copy_loop(points: int, inputs: Any, outputs: Any) -> None:
+        for i in range(points):
+            total = 0.0
+            for array in inputs:
+                total += array[i]
+            for array in outputs:
+                array[i] = total
+
+    inputs = tuple(value for value in data.values() if np.ndim(value))
+    points = len(inputs[0])
+
+    def run() -> None:
+        outputs = tuple(np.empty(points) for _ in range(1 + len(case.wrt)))
+        copy_loop(points, inputs, outputs)
+    return run
+
+
 def run_case(case: Case, points: int, repeats: int) -> dict[str, Any]:
     data = case.data(points)
     kernel, build = build_symgrad(case, "auto")
@@ -278,21 +306,27 @@ def run_case(case: Case, points: int, repeats: int) -> dict[str, Any]:
     if importlib.util.find_spec("numba") is not None:
         fused, fused_build = build_symgrad(case, None, backend="numba")  # first call compiles
         columns["numba"] = lambda: fused(**data)
+    floor = memory_floor(case, data)
+    if floor is not None:
+        columns["floor"] = floor
     timed = median_times(columns, repeats)
     row: dict[str, Any] = {
         "case": case.name, "points": points, "statements": kernel.source.count("\n") - 2,
         **timed, "build_ms": build * 1e3, "lambdify_build_ms": plain_build * 1e3,
         "lambdify_cse_build_ms": shared_build * 1e3,
         "max_abs_difference_vs_hand": check_agreement(kernel, data, case, hand_result),
-        "numba": timed.get("numba"), "numba_build_s": fused_build,
+        "numba": timed.get("numba"), "numba_build_s": fused_build, "floor": timed.get("floor"),
         "numba_max_abs_difference_vs_hand":
             None if fused is None else check_agreement(fused, data, case, hand_result),
     }
-    for key in ("symgrad", "symgrad_unchunked", "lambdify", "lambdify_cse", "hand_numpy", "numba"):
+    for key in ("symgrad", "symgrad_unchunked", "lambdify", "lambdify_cse", "hand_numpy", "numba",
+                "floor"):
         row[key] = None if row[key] is None else row[key] / points * 1e9
     row.update(optional_columns(case, data, repeats, points))
     row["numba_vs_jax"] = (None if row["numba"] is None or row["jax"] is None
                            else row["numba"] / row["jax"])
+    row["numba_vs_floor"] = (None if row["numba"] is None or row["floor"] is None
+                             else row["numba"] / row["floor"])
     row["ratio"] = row["symgrad"] / row["hand_numpy"]
     row["ratio_unchunked"] = row["symgrad_unchunked"] / row["hand_numpy"]
     return row
@@ -301,7 +335,8 @@ def run_case(case: Case, points: int, repeats: int) -> dict[str, Any]:
 COLUMNS = [("symgrad", "symgrad"), ("symgrad_unchunked", "unchunked"), ("numba", "numba"),
            ("lambdify", "lambdify"), ("lambdify_cse", "lamb cse"), ("hand_numpy", "hand np"),
            ("torch", "torch"), ("jax", "jax"), ("ratio", "ratio"), ("ratio_unchunked", "ratio nc"),
-           ("numba_vs_jax", "ratio nj"), ("build_ms", "build ms")]
+           ("floor", "floor"), ("numba_vs_jax", "ratio nj"), ("numba_vs_floor", "ratio nf"),
+           ("build_ms", "build ms")]
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
@@ -347,7 +382,7 @@ def main() -> None:
           f"chunk = {compile_module.CHUNK_POINTS} points")
     print_table(rows)
     print("ratio = symgrad / hand numpy; ratio nc = unchunked / hand numpy; "
-          "ratio nj = numba backend / JAX")
+          "ratio nj = numba backend / JAX; ratio nf = numba backend / memory floor")
     chunks = [] if options.no_chunk_study else chunk_study(options.points, options.repeats)
     if chunks:
         print_chunk_table(chunks)

@@ -1,7 +1,7 @@
 """The gradient of a logistic loss summed over many points, on a dask cluster.
 
     python examples/dask_logistic.py                 # 10^7 points, 2 local worker processes
-    python examples/dask_logistic.py --points 1e9    # as many as you like: memory stays bounded
+    python examples/dask_logistic.py --points 1e9 --backend numba   # memory stays bounded
 
 The points are generated block by block where they are used (never stored), the compiled
 gradient kernel runs once per block on the workers (it pickles by rebuilding from its DAG),
@@ -11,6 +11,7 @@ and only the 8 numbers of the summed gradient come back.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import dask.array as da
 import numpy as np
@@ -31,19 +32,41 @@ def loss() -> sg.Expr:
     return -(y * sg.log(s) + (1 - y) * sg.log(1 - s))
 
 
+def features(rows: int, index: int, seed: int = 0) -> np.ndarray:
+    """Block `index` of the features: `rows` points uniform in [-1, 1), from the block's own
+    random stream, so any worker makes the same block (and making it is cheap)."""
+    x = np.random.default_rng((seed, index)).random((rows, FEATURES))
+    x *= 2.0
+    x -= 1.0
+    return x
+
+
+def labels(x: np.ndarray) -> np.ndarray:
+    """1 where the true weights classify the point positive, else 0."""
+    return (x @ TRUE_WEIGHTS > 0).astype(np.float64)
+
+
+def _block(seed: int, block_info: dict[Any, Any] | None = None) -> np.ndarray:
+    assert block_info is not None  # dask passes it to functions that name it
+    where = block_info[None]
+    return features(where["chunk-shape"][0], where["chunk-location"][0], seed)
+
+
 def data(points: int, block: int, seed: int = 0) -> tuple[da.Array, da.Array]:
-    """Features and 0/1 labels, made per block by the workers."""
-    x = da.random.default_rng(seed).standard_normal((points, FEATURES), chunks=(block, FEATURES))
-    y = (x @ TRUE_WEIGHTS > 0).astype(np.float64)
-    return x, y
+    """Features and 0/1 labels, made per block by the workers (never stored)."""
+    rows = (block,) * (points // block) + ((points % block,) if points % block else ())
+    x = da.map_blocks(_block, seed, chunks=(rows, (FEATURES,)), dtype=np.float64,
+                      meta=np.empty((0, FEATURES)))
+    return x, da.map_blocks(labels, x, drop_axis=1, dtype=np.float64, meta=np.empty(0))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=float, default=1e7)
     parser.add_argument("--block", type=float, default=1e6)
+    parser.add_argument("--backend", default="numpy", choices=["numpy", "numba"])
     options = parser.parse_args()
-    kernel = sg.compile(loss(), wrt=["w"], grad=True)
+    kernel = sg.compile(loss(), wrt=["w"], grad=True, backend=options.backend)
     x, y = data(int(options.points), int(options.block))
     with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, \
             Client(cluster) as client:

@@ -4,6 +4,7 @@ source, generated from the DAG walk of the numpy source; the numpy kernel is the
 from __future__ import annotations
 
 import importlib.util
+import os
 import pickle
 import re
 import subprocess
@@ -37,10 +38,12 @@ def words(source: str) -> set[str]:
 
 
 def math_words(dialect: str) -> set[str]:
-    """The function names the dialect's templates use (math.sin, sin, ...)."""
+    """The function names the dialect's templates use (math.sin, sin, ...), and the words of
+    its fixed helper functions' text (numba's exp, log and tanh written as arithmetic)."""
     from symgrad.numeric.emit_scalar import CUDA, PYTHON
-    templates = (PYTHON if dialect == "numba" else CUDA).templates.values()
-    return {word for template in templates for word in IDENTIFIER.findall(template)}
+    chosen = PYTHON if dialect == "numba" else CUDA
+    texts = [*chosen.templates.values(), *chosen.helpers.values()]
+    return {word for text in texts for word in IDENTIFIER.findall(text)}
 
 
 def test_an_unknown_backend_is_an_argument_error():
@@ -128,7 +131,7 @@ class TestNumba:
         matrix = sg.symbols("M", shape=(2, 3))
         expr = sg.sum(sg.tanh(matrix @ vector) * x) + sg.norm(vector) * sg.mean(vector)
         fused = sg.compile(expr, grad=True, backend="numba")
-        assert fused.fallback is None and "s1_2 = a1[i, 2]" in fused.source
+        assert fused.fallback is None and "s1_2 = a1[i * 3 + 2]" in fused.source
         rng = np.random.default_rng(3)
         arguments = {"M": rng.standard_normal((2, 3)), "v": rng.standard_normal((6, 3)),
                      "x": rng.standard_normal(6)}
@@ -159,3 +162,147 @@ def test_the_gpu_benchmark_exits_with_a_clear_message_without_a_gpu():
                           timeout=120)
     assert done.returncode == 2
     assert "needs CuPy and a CUDA GPU: CuPy is not installed" in done.stderr
+
+
+WIDE = np.random.default_rng(5).uniform(-1, 1, 200_000)
+ARITHMETIC_FUNCTIONS = [  # function, points, ulps allowed, special points
+    ("tanh", np.concatenate([25 * WIDE, WIDE, 10.0 ** (-150 * WIDE - 150)]), 3.0,
+     [0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -1e-310, 19.5, -700.0]),
+    ("exp", np.concatenate([708 * WIDE, 2 * WIDE]), 1.0,
+     [0.0, -0.0, np.inf, -np.inf, np.nan, 709.79, -745.2, -746.0, 1e-300]),
+    ("log", np.concatenate([10.0 ** (308 * WIDE), 1 + 0.5 * WIDE]), 1.0,
+     [0.0, -0.0, -1.0, np.inf, -np.inf, np.nan, 5e-324, 1e-310, 1.0,
+      1.7976931348623157e308]),
+]
+
+
+@pytest.mark.parametrize("name, points, allowed, special", ARITHMETIC_FUNCTIONS)
+def test_numba_exp_log_tanh_are_plain_arithmetic_within_ulps_of_long_double(
+        name: str, points: np.ndarray, allowed: float, special: list[float]):
+    need("numba")
+    fused = sg.compile(getattr(sg, name)(x), backend="numba")
+    assert f"math.{name}" not in fused.source and f"def {name}(s0):" in fused.source
+    exact = getattr(np, name)(points.astype(np.longdouble))
+    ulps = np.abs((fused(x=points).astype(np.longdouble) - exact)
+                  / np.spacing(np.abs(exact.astype(np.float64))))
+    assert float(ulps.max()) <= allowed
+    special_points = np.array(special)
+    with np.errstate(all="ignore"):
+        expected = getattr(np, name)(special_points)
+    got = fused(x=special_points)
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))
+
+
+def run_cuda_source_as_c(kernel: sg.Kernel, points: int, arrays: list[np.ndarray],
+                         steps: list[int], outputs: list[np.ndarray], folder: Path) -> None:
+    """The CUDA body of a cupy-backend kernel compiled by the C compiler, one loop iteration a
+    point (CuPy runs one thread a point): the text's arithmetic checked without a GPU."""
+    body = "".join(line + "\n" for line in kernel.source.splitlines() if not line.startswith("//"))
+    run_cuda_body_as_c(body, "raw T" in kernel.source, points, arrays, steps, outputs, folder)
+
+
+def run_cuda_body_as_c(body: str, raw: bool, points: int, arrays: list[np.ndarray],
+                       steps: list[int], outputs: list[np.ndarray], folder: Path) -> None:
+    import ctypes
+    import shutil
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        if os.environ.get("CI"):
+            raise RuntimeError("CI is set but there is no C compiler (cc) to check the CUDA source")
+        pytest.skip("no C compiler (cc) to check the CUDA source")
+    parameters = [f"const double *{'a' if raw else 'in'}{k}" for k in range(len(arrays))]
+    parameters += [f"long long p{k}" for k in range(len(steps))]
+    parameters += [f"double *{'o' if raw else 'out'}{k}" for k in range(len(outputs))]
+    reads = "" if raw else "".join(f"double a{k} = in{k}[i];" for k in range(len(arrays)))
+    writes = "" if raw else "".join(f"out{k}[i] = o{k};" for k in range(len(outputs)))
+    declared = "" if raw else "".join(f"double o{k};" for k in range(len(outputs)))
+    (folder / "fused.c").write_text(
+        "#include <math.h>\n#include <string.h>\n"
+        "static double __longlong_as_double(long long v) { double d; memcpy(&d, &v, 8); return d; }\n"
+        f"void fused(long long n, {', '.join(parameters)}) {{\n"
+        f"for (long long i = 0; i < n; ++i) {{ {reads}{declared}\n{body}{writes} }}\n}}\n")
+    subprocess.run([compiler, "-O1", "-shared", "-fPIC", "-o", str(folder / "fused.so"),
+                    str(folder / "fused.c"), "-lm"], check=True, capture_output=True)
+    library = ctypes.CDLL(str(folder / "fused.so"))
+    pointer = ctypes.POINTER(ctypes.c_double)
+    library.fused(ctypes.c_longlong(points),
+                  *[array.ctypes.data_as(pointer) for array in arrays],
+                  *[ctypes.c_longlong(step) for step in steps],
+                  *[output.ctypes.data_as(pointer) for output in outputs])
+
+
+def test_the_cuda_source_of_scalars_per_point_computes_the_numpy_kernels_numbers(tmp_path: Path):
+    kernel = sg.compile(LOSS + sg.tanh(w * x), grad=True, backend="cupy")
+    points = {"w": np.linspace(0.1, 0.9, 9), "x": XS, "y": np.full(9, 1.0)}
+    outputs = [np.empty(9) for _ in range(4)]
+    run_cuda_source_as_c(kernel, 9, [points[name] for name in kernel.args], [], outputs, tmp_path)
+    value, gradient = sg.compile(LOSS + sg.tanh(w * x), grad=True)(**points)
+    for got, expected in zip(outputs, [value] + [gradient[name] for name in kernel.args]):
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_the_cuda_source_fuses_reductions_and_matmul_over_core_axes(tmp_path: Path):
+    vector = sg.symbols("v", shape=(3,))
+    matrix = sg.symbols("M", shape=(2, 3))
+    expr = sg.sum(sg.tanh(matrix @ vector) * x) + sg.norm(vector) * sg.mean(vector)
+    kernel = sg.compile(expr, grad=True, backend="cupy")
+    assert kernel.fallback is None
+    assert "in_params='raw T a0, raw T a1, raw T a2, int64 p0, int64 p1, int64 p2'" in kernel.source
+    assert "double s1_2 = a1[i * p1 + 2];" in kernel.source and "o2[i * 3 + 2] = " in kernel.source
+    steps = {f"p{k}" for k in range(3)}
+    elements = {word for word in words(kernel.source) if re.fullmatch(r"[st]\d+_\d+", word)}
+    assert words(kernel.source) - elements <= CUDA_WORDS | math_words("cuda") | {"raw", "int64", "i"} | steps
+    rng = np.random.default_rng(3)
+    arguments = {"M": rng.standard_normal((2, 3)), "v": rng.standard_normal((6, 3)),
+                 "x": rng.standard_normal(6)}
+    outputs = [np.empty(6), np.empty(6 * 6), np.empty(6 * 3), np.empty(6)]
+    # M is one matrix for every point (step 0); v and x have a value per point
+    run_cuda_source_as_c(kernel, 6, [arguments["M"].ravel(), arguments["v"].ravel(), arguments["x"]],
+                         [0, 3, 1], outputs, tmp_path)
+    value, gradient = sg.compile(expr, grad=True)(**arguments)
+    np.testing.assert_allclose(outputs[0], value, rtol=1e-12)
+    np.testing.assert_allclose(outputs[1].reshape(6, 2, 3), gradient["M"], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(outputs[2].reshape(6, 3), gradient["v"], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(outputs[3], gradient["x"], rtol=1e-12)
+
+
+class CupyOnTheCpu:
+    """Just enough of CuPy for the cupy backend's calls, its ElementwiseKernel run by the C
+    compiler: the backend's flattening, steps and shapes checked end to end without a GPU."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.asarray, self.empty, self.asnumpy = np.asarray, np.empty, np.asarray
+        self.broadcast_to, self.ascontiguousarray = np.broadcast_to, np.ascontiguousarray
+
+    def ElementwiseKernel(self, inputs: str, outputs: str, body: str, name: str) -> object:
+        folder, count, results = self.folder, inputs.count("raw T"), outputs.count("raw T")
+
+        def call(*arguments: np.ndarray, size: int) -> None:
+            arrays = [np.ascontiguousarray(array, dtype=np.float64) for array in arguments[:count]]
+            run_cuda_body_as_c(body, True, size, arrays, list(arguments[count:2 * count]),
+                               list(arguments[2 * count:]), folder)
+        assert inputs.count("int64 p") == count and results
+        return call
+
+
+def test_the_cupy_backend_runs_core_axes_with_steps_and_shapes_like_the_numpy_kernel(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setitem(sys.modules, "cupy", CupyOnTheCpu(tmp_path))
+    vector = sg.symbols("v", shape=(3,))
+    matrix = sg.symbols("M", shape=(2, 3))
+    expr = sg.sum(sg.tanh(matrix @ vector) * x) + sg.norm(vector) * sg.mean(vector)
+    fused = sg.compile(expr, grad=True, backend="cupy")
+    rng = np.random.default_rng(4)
+    # M one matrix for all points, v per point on a (2, 5) batch, x broadcast along one axis
+    arguments = {"M": rng.standard_normal((2, 3)), "v": rng.standard_normal((2, 5, 3)),
+                 "x": rng.standard_normal((2, 1))}
+    value, gradient = fused(**arguments)
+    expected_value, expected_gradient = sg.compile(expr, grad=True)(**arguments)
+    assert value.shape == (2, 5) and gradient["M"].shape == (2, 5, 2, 3)
+    np.testing.assert_allclose(value, expected_value, rtol=1e-12)
+    for name in ("M", "v", "x"):
+        assert gradient[name].shape == expected_gradient[name].shape
+        np.testing.assert_allclose(gradient[name], expected_gradient[name], rtol=1e-12,
+                                   atol=1e-14)

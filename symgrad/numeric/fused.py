@@ -67,19 +67,10 @@ class NumbaLoop:
         """Every output, of shape `batch` (or (1,) without batch axes)."""
         shape = batch or (1,)
         points = size_of(shape)
-        flat: list[np.ndarray] = []
-        hoisted = 0
-        for position, (array, core) in enumerate(zip(arrays, self.program.inputs)):
-            elements = size_of(core)
-            if array.size == elements:
-                flat.append(array.reshape((1, elements) if core else (1,)))
-                hoisted |= 1 << position
-            else:  # a view when the array already has the whole batch shape
-                full = np.ascontiguousarray(np.broadcast_to(array, shape + core))
-                flat.append(full.reshape((points, elements) if core else (points,)))
-        outputs = [np.empty((points, size_of(core)) if core else (points,), dtype=kind.dtype)
+        flat, hoisted = flat_inputs(arrays, self.program.inputs, shape, np)
+        outputs = [np.empty(points * size_of(core), dtype=kind.dtype)
                    for core in self.program.shapes]
-        self._loop(hoisted)(points, *flat, *outputs)
+        self._loop(hoisted)(points, *[array.reshape(-1) for array in flat], *outputs)
         return [output.reshape(shape + core) for output, core in zip(outputs, self.program.shapes)]
 
     def _loop(self, hoisted: int) -> Callable[..., Any]:
@@ -87,6 +78,24 @@ class NumbaLoop:
         if loop is None:
             loop = self._loops[hoisted] = load_numba(numba_source(self.program, hoisted))
         return loop
+
+
+def flat_inputs(arrays: list[Any], cores: tuple[Shape, ...], shape: Shape,
+                xp: Any) -> tuple[list[Any], int]:
+    """Each input as a C-contiguous `(points, elements)` array (`(points,)` for a scalar per
+    point), or `(1, ...)` for one value for every point (bit set in the returned mask)."""
+    points = size_of(shape)
+    flat: list[Any] = []
+    hoisted = 0
+    for position, (array, core) in enumerate(zip(arrays, cores)):
+        elements = size_of(core)
+        if array.size == elements:
+            flat.append(array.reshape((1, elements) if core else (1,)))
+            hoisted |= 1 << position
+        else:  # a view when the array already has the whole batch shape
+            full = xp.ascontiguousarray(xp.broadcast_to(array, shape + core))
+            flat.append(full.reshape((points, elements) if core else (points,)))
+    return flat, hoisted
 
 
 def load_numba(source: str) -> Callable[..., Any]:
@@ -130,10 +139,25 @@ class CupyElementwise:
             inputs, outputs, body = self._parts
             self._kernel = cupy.ElementwiseKernel(inputs, outputs, body, "symgrad_fused")
         on_device = [cupy.asarray(array, dtype=kind.dtype) for array in arrays]
-        results = self._kernel(*on_device)
-        results = list(results) if isinstance(results, tuple) else [results]
-        shaped = [result.reshape(batch or (1,)) if result.ndim == 0 else result
-                  for result in results]
+        if self.program.per_point:
+            shaped = self._run_raw(cupy, on_device, batch, kind)
+        else:
+            results = self._kernel(*on_device)
+            results = list(results) if isinstance(results, tuple) else [results]
+            shaped = [result.reshape(batch or (1,)) if result.ndim == 0 else result
+                      for result in results]
         if kind.library == "cupy":
             return shaped
         return [cupy.asnumpy(result) for result in shaped]
+
+    def _run_raw(self, cupy: Any, arrays: list[Any], batch: Shape, kind: Kind) -> list[Any]:
+        """Flat raw arrays, one thread per point: inputs read at `i * p{k} + j`."""
+        shape = batch or (1,)
+        points = size_of(shape)
+        flat, hoisted = flat_inputs(arrays, self.program.inputs, shape, cupy)
+        steps = [0 if hoisted >> position & 1 else size_of(core)
+                 for position, core in enumerate(self.program.inputs)]
+        outputs = [cupy.empty(points * size_of(core), dtype=kind.dtype)
+                   for core in self.program.shapes]
+        self._kernel(*[array.reshape(-1) for array in flat], *steps, *outputs, size=points)
+        return [output.reshape(shape + core) for output, core in zip(outputs, self.program.shapes)]
