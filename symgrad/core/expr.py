@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 Params = tuple[tuple[str, Any], ...]
 
 _INTERNED: weakref.WeakValueDictionary[tuple[Any, ...], Expr] = weakref.WeakValueDictionary()
+# The hot paths read and write its underlying dict of weak references directly (the mapping
+# methods are Python code layered over it); `_FORGET` is its removal callback.
+_TABLE: dict[tuple[Any, ...], weakref.KeyedRef[tuple[Any, ...], Expr]] = getattr(_INTERNED, "data")
+_FORGET: Any = getattr(_INTERNED, "_remove")
 # Lookups run without it (a node found is the interned one); a miss builds the node and then
 # inserts it under this lock, after looking again, so two threads building the same node at
 # once both get the first one inserted.
@@ -354,22 +358,37 @@ def make_node(op: str, args: tuple[Expr, ...], shape: Shape, params: Params = ()
         key = (op, args, params, "exact")
         shown = tuple((name, float(value) if type(value) is Fraction else value)
                       for name, value in params)
-    node = _INTERNED.get(key)
-    if node is not None:
-        return node
+    ref = _TABLE.get(key)
+    if ref is not None:
+        found = ref()
+        if found is not None:
+            return found
     node = object.__new__(Expr)
     node.op, node.args, node.params, node.shape = op, args, params, shape
     node.value = node.name = None
     params_code = _stable_code(repr(shown)) if params else 0
-    node.digest = hash((_stable_code(op), params_code, *(arg.digest for arg in args)))
+    node.digest = hash((_stable_code(op), params_code, *[arg.digest for arg in args]))
     node.sort_key = (_RANK_COMPOUND, node.digest)
     return _interned(key, node)
+
+
+def _lookup(key: tuple[Any, ...]) -> Expr | None:
+    """The node interned under `key`, if it is alive."""
+    ref = _TABLE.get(key)
+    return None if ref is None else ref()
 
 
 def _interned(key: tuple[Any, ...], node: Expr) -> Expr:
     """The node interned under `key`: `node`, unless another thread inserted one first."""
     with _INTERN_LOCK:
-        return _INTERNED.setdefault(key, node)
+        ref = _TABLE.get(key)
+        found = None if ref is None else ref()
+        if found is not None:
+            return found
+        # What WeakValueDictionary.setdefault does, without its Python-level layers: the
+        # dictionary's own callback drops the entry when the node is freed.
+        _TABLE[key] = weakref.KeyedRef(node, _FORGET, key)
+        return node
 
 
 def symbol(name: str, shape: Shape = ()) -> Expr:
@@ -379,7 +398,7 @@ def symbol(name: str, shape: Shape = ()) -> Expr:
     shape = _checked_shape(shape)
     limits.check_elements(shape, f"the symbol {name!r}")
     key = ("symbol", name, shape)
-    node = _INTERNED.get(key)
+    node = _lookup(key)
     if node is None:
         node = object.__new__(Expr)
         node.op, node.args, node.params, node.shape = "symbol", (), (), shape
@@ -395,10 +414,13 @@ def constant(value: npt.ArrayLike | Fraction) -> Expr:
     a decimal (inexact, float64) for a float (`0.5`, `2.0`) and for arrays of numbers."""
     if isinstance(value, Fraction):
         return exact_constant(value)
+    if type(value) is int:
+        node = _lookup(("const", "exact", value, 1))
+        return node if node is not None else exact_constant(Fraction(value))
     if isinstance(value, (int, np.integer)):
         return exact_constant(Fraction(int(value)))
     if type(value) is float and isinstance(value, float):
-        node = _INTERNED.get(("const", (), np.float64(value).tobytes()))
+        node = _lookup(("const", (), np.float64(value).tobytes()))
         if node is not None and value == value:
             return node
     try:
@@ -411,7 +433,7 @@ def constant(value: npt.ArrayLike | Fraction) -> Expr:
         raise ArgumentError(f"not a number or array of numbers: {value!r}") from error
     array.setflags(write=False)
     key = ("const", array.shape, array.tobytes())
-    node = _INTERNED.get(key)
+    node = _lookup(key)
     if node is None:
         node = _leaf_constant(array, ())
         node.digest = hash((_stable_code("const"), array.shape, zlib.crc32(array.tobytes())))
@@ -434,8 +456,9 @@ def exact_constant(value: Fraction) -> Expr:
     (as SymPy's Rational(1, 2) and Float(0.5)). A number past `limits.MAX_EXACT_BITS` raises
     `LimitError`: a short input such as `(1/3)**100000` must not build a huge numerator.
     """
-    key = ("const", "exact", value)
-    node = _INTERNED.get(key)
+    # Keyed by numerator and denominator: a Fraction's own hash is slow Python code.
+    key = ("const", "exact", value.numerator, value.denominator)
+    node = _lookup(key)
     if node is None:
         limits.check_exact(value.numerator, value.denominator, "an exact number")
         array = np.array(exact_float(value))
@@ -465,7 +488,7 @@ def named_constant(name: str) -> Expr:
     if name not in NAMED_CONSTANTS:
         raise ArgumentError(f"unknown constant {name!r}")
     key = ("const", "named", name)
-    node = _INTERNED.get(key)
+    node = _lookup(key)
     if node is None:
         array = np.array(NAMED_CONSTANTS[name])
         array.setflags(write=False)

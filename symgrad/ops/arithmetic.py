@@ -201,25 +201,48 @@ def build_mul(*factors: Expr) -> Expr:
     return _product(factors, push=True)
 
 
+_ONE = Fraction(1)
+
+
 def _product(factors: tuple[Expr, ...], push: bool) -> Expr:
     shape = _common_shape(factors, "*")
-    coefficient: Number = Fraction(1)
+    coefficient: Number = None  # None until a number factor comes
+    number_node: Expr | None = None  # the one scalar number factor, reused as it is
     collected: dict[Expr, list[Expr]] = {}
+    merging = False
     for factor in _flattened("mul", factors):
-        if is_number(factor):
-            coefficient = _times(coefficient, _number(factor))
+        op = factor.op
+        if op == "const" and is_number(factor):
+            if coefficient is None:
+                coefficient = _number(factor)
+                number_node = factor if factor.shape == () else None
+            else:
+                coefficient, number_node = _times(coefficient, _number(factor)), None
             continue
-        collected.setdefault(_power_split(factor)[0], []).append(factor)
-    if _is_zero(coefficient):
+        base = factor.args[0] if op == "pow" else factor
+        same_base = collected.get(base)
+        if same_base is None:
+            collected[base] = [factor]
+        else:
+            same_base.append(factor)
+            merging = True
+    if coefficient is None:
+        coefficient = _ONE
+    elif _is_zero(coefficient):
         return _as_constant(coefficient, shape)
-    parts = [part for base, same_base in collected.items() for part in _merged(base, same_base)]
-    parts = [part for part in parts if not (is_number(part) and _is_one(_number(part)))]
-    masked = _push_into_where(parts, coefficient, shape) if push else None
-    if masked is not None:
-        return masked
-    coefficient = _scalar_if_uniform(coefficient, parts, shape)
-    if not _is_one(coefficient):
-        parts.append(constant(coefficient))
+    if merging:
+        parts = [part for base, same_base in collected.items() for part in _merged(base, same_base)]
+        parts = [part for part in parts if not (is_number(part) and _is_one(_number(part)))]
+    else:
+        parts = [same_base[0] for same_base in collected.values()]
+    if push and any(part.op == "where" for part in parts):
+        masked = _push_into_where(parts, coefficient, shape)
+        if masked is not None:
+            return masked
+    if type(coefficient) is not Fraction and np.ndim(coefficient) != 0:
+        coefficient, number_node = _scalar_if_uniform(coefficient, parts, shape), None
+    if coefficient is not _ONE and not _is_one(coefficient):
+        parts.append(number_node if number_node is not None else constant(coefficient))
     if not parts:
         return _as_constant(coefficient, shape)
     if len(parts) == 1:
@@ -389,6 +412,12 @@ def _groups_apply(args: tuple[Any, ...]) -> bool:
 
 
 def _mul_grad(F: Backend, g: Any, out: Any, *args: Any) -> tuple[Any, ...]:
+    if len(args) > 1 and isinstance(args[0], Expr) and is_number(args[0]):
+        # A number factor (sorted first) has no adjoint to build: it scales the adjoint once
+        # rather than entering every product of the others.
+        return (None, *_mul_grad(F, g * args[0], out, *args[1:]))
+    if len(args) == 1:
+        return (g,)
     if len(args) == 2:
         return (g * args[1], g * args[0])
     if _groups_apply(args):
