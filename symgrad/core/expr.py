@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 import threading
 import weakref
+import _weakref
 import zlib
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -30,12 +31,11 @@ Params = tuple[tuple[str, Any], ...]
 
 _INTERNED: weakref.WeakValueDictionary[tuple[Any, ...], Expr] = weakref.WeakValueDictionary()
 # The hot paths read and write its underlying dict of weak references directly (the mapping
-# methods are Python code layered over it); `_FORGET` is its removal callback.
-_TABLE: dict[tuple[Any, ...], weakref.KeyedRef[tuple[Any, ...], Expr]] = getattr(_INTERNED, "data")
-_FORGET: Any = getattr(_INTERNED, "_remove")
-# Lookups run without it (a node found is the interned one); a miss builds the node and then
-# inserts it under this lock, after looking again, so two threads building the same node at
-# once both get the first one inserted.
+# methods are Python code layered over it).
+_TABLE: dict[tuple[Any, ...], weakref.ref[Expr]] = getattr(_INTERNED, "data")
+# Lookups run without it (a node found is the interned one); a miss builds the node and
+# inserts it with one dict.setdefault, atomic under the GIL, so two threads building the same
+# node at once both get the first one inserted; replacing a dead entry takes this lock.
 _INTERN_LOCK = threading.Lock()
 _RANK_CONSTANT, _RANK_SYMBOL, _RANK_COMPOUND = 0, 1, 2
 _RANK_NAMED = 0.5
@@ -351,13 +351,13 @@ def _stable_code(text: str) -> int:
 def make_node(op: str, args: tuple[Expr, ...], shape: Shape, params: Params = ()) -> Expr:
     """The interned node `op(*args)` with static `params`: no checks, no simplification."""
     key: tuple[Any, ...] = (op, args, params)
-    shown = params
-    if params and any(type(value) is Fraction for _, value in params):
-        # An exact exponent 2 and a decimal 2.0 compare equal: the key tells them apart. The
-        # digest reads the float, as a decimal's, so canonical orders stay as they were.
-        key = (op, args, params, "exact")
-        shown = tuple((name, float(value) if type(value) is Fraction else value)
-                      for name, value in params)
+    exact = False
+    for _, value in params:
+        if type(value) is Fraction:
+            # An exact exponent 2 and a decimal 2.0 compare equal: the key tells them apart
+            # (and holds integers: a Fraction's hash is slow Python code).
+            key, exact = (op, args, _exact_params(params), "exact"), True
+            break
     ref = _TABLE.get(key)
     if ref is not None:
         found = ref()
@@ -366,10 +366,34 @@ def make_node(op: str, args: tuple[Expr, ...], shape: Shape, params: Params = ()
     node = object.__new__(Expr)
     node.op, node.args, node.params, node.shape = op, args, params, shape
     node.value = node.name = None
-    params_code = _stable_code(repr(shown)) if params else 0
-    node.digest = hash((_stable_code(op), params_code, *[arg.digest for arg in args]))
+    code = _CODES.get(op)
+    if code is None:
+        code = _stable_code(op)
+    params_code = _params_code(key[2], params, exact) if params else 0
+    node.digest = hash((code, params_code, *[arg.digest for arg in args]))
     node.sort_key = (_RANK_COMPOUND, node.digest)
     return _interned(key, node)
+
+
+def _exact_params(params: Params) -> Params:
+    return tuple((name, (value.numerator, value.denominator)) if type(value) is Fraction
+                 else (name, value) for name, value in params)
+
+
+_PARAMS_CODES: dict[tuple[Any, bool], int] = {}
+
+
+def _params_code(hashable: Any, params: Params, exact: bool) -> int:
+    # `hashable` is the params as the intern key holds them. The digest reads an exact number
+    # as its float, as a decimal's, so canonical orders stay as they were.
+    code = _PARAMS_CODES.get((hashable, exact))
+    if code is None:
+        shown = tuple((name, float(value) if type(value) is Fraction else value)
+                      for name, value in params) if exact else params
+        code = _stable_code(repr(shown))
+        if len(_PARAMS_CODES) < 4096:
+            _PARAMS_CODES[hashable, exact] = code
+    return code
 
 
 def _lookup(key: tuple[Any, ...]) -> Expr | None:
@@ -378,32 +402,58 @@ def _lookup(key: tuple[Any, ...]) -> Expr | None:
     return None if ref is None else ref()
 
 
+class _NodeRef(weakref.ref):  # type: ignore[type-arg]
+    """A weak reference that knows its key in the intern table (built by C code alone, unlike
+    weakref.KeyedRef, whose constructor is Python)."""
+
+    __slots__ = ("key",)
+
+
+_remove_dead_weakref: Callable[[dict[Any, Any], Any], None] = getattr(_weakref, "_remove_dead_weakref")
+
+
+def _forget(ref: _NodeRef, table: dict[Any, Any] | None = None) -> None:
+    # Drops the entry only if it still holds a dead reference (a new node may have replaced it).
+    _remove_dead_weakref(_TABLE if table is None else table, ref.key)
+
+
 def _interned(key: tuple[Any, ...], node: Expr) -> Expr:
     """The node interned under `key`: `node`, unless another thread inserted one first."""
-    with _INTERN_LOCK:
+    entry = _NodeRef(node, _forget)
+    entry.key = key
+    if _TABLE.setdefault(key, entry) is entry:  # one step under the GIL: the first one in wins
+        return node
+    with _INTERN_LOCK:  # another thread's node, or a dead reference not yet dropped
         ref = _TABLE.get(key)
         found = None if ref is None else ref()
         if found is not None:
             return found
-        # What WeakValueDictionary.setdefault does, without its Python-level layers: the
-        # dictionary's own callback drops the entry when the node is freed.
-        _TABLE[key] = weakref.KeyedRef(node, _FORGET, key)
+        _TABLE[key] = entry
         return node
+
+
+_SYMBOL_CODE = _stable_code("symbol")
 
 
 def symbol(name: str, shape: Shape = ()) -> Expr:
     """The symbol `name` with core shape `shape`."""
+    scalar = type(shape) is tuple and not shape
+    if scalar and type(name) is str:  # a scalar seen before: its name was checked then
+        found = _lookup(("symbol", name, ()))
+        if found is not None:
+            return found
     if not isinstance(name, str) or not name.isidentifier():
         raise ArgumentError(f"a symbol name must be an identifier, not {name!r}")
-    shape = _checked_shape(shape)
-    limits.check_elements(shape, f"the symbol {name!r}")
+    if not scalar:
+        shape = _checked_shape(shape)
+        limits.check_elements(shape, f"the symbol {name!r}")
     key = ("symbol", name, shape)
     node = _lookup(key)
     if node is None:
         node = object.__new__(Expr)
         node.op, node.args, node.params, node.shape = "symbol", (), (), shape
         node.value, node.name = None, name
-        node.digest = hash((_stable_code("symbol"), _stable_code(name), shape))
+        node.digest = hash((_SYMBOL_CODE, _stable_code(name), shape))
         node.sort_key = (_RANK_SYMBOL, name, shape)
         node = _interned(key, node)
     return node
@@ -550,7 +600,11 @@ def apply(name: str, *args: Any, **params: Any) -> Expr:
     spec = OPS.get(name)
     if spec is None:
         raise NameLookupError(f"unknown operation {name!r}")
-    operands = tuple(as_expr(arg) for arg in args)
+    operands = args
+    for arg in args:
+        if type(arg) is not Expr:
+            operands = tuple(as_expr(arg) for arg in args)
+            break
     if spec.build is not None:
         built: Expr = spec.build(*operands, **params)
         return built
@@ -674,6 +728,9 @@ def power(base: Expr, exponent: Any) -> Expr:
     """`base ** exponent`: op `pow` for a scalar constant exponent, `power` otherwise."""
     if not isinstance(exponent, (Expr, *_NUMBER_TYPES)):
         return NotImplemented  # type: ignore[no-any-return]
+    if (type(exponent) is int or type(exponent) is Fraction) and _small_exact(exponent) \
+            and not (base.op == "const" and base.params and base.params[0] == ("named", "E")):
+        return apply("pow", base, exponent=Fraction(exponent))  # no constant node on the way
     exponent = as_expr(exponent)
     if constant_name(base) == "E":
         return apply("exp", exponent)  # e**u is exp(u): its derivative has no log(e) in it
@@ -685,6 +742,11 @@ def power(base: Expr, exponent: Any) -> Expr:
         # One nan object: nan != nan, so each nan would otherwise make a new node.
         return apply("pow", base, exponent=_NAN if value != value else value)
     return apply("power", base, exponent)
+
+
+def _small_exact(value: int | Fraction) -> bool:
+    # Well within limits.MAX_EXACT_BITS; anything larger goes through its checks.
+    return abs(value.numerator) < 1 << 62 and value.denominator < 1 << 62
 
 
 def normalize_index(index: Any, shape: Shape) -> tuple[Any, ...]:

@@ -77,9 +77,10 @@ def _shaped(node: Expr, shape: Shape) -> Expr:
 
 def _common_shape(nodes: tuple[Expr, ...], operation: str) -> Shape:
     first = nodes[0].shape
-    if all(node.shape == first for node in nodes):
-        return first
-    return broadcast(*(node.shape for node in nodes), operation=operation)
+    for node in nodes:
+        if node.shape != first:
+            return broadcast(*(node.shape for node in nodes), operation=operation)
+    return first
 
 
 # Coefficients are Fractions when exact, Python floats when decimal (both scalar) and numpy
@@ -88,8 +89,9 @@ Number = Any
 
 
 def _number(node: Expr) -> Number:
-    exact = exact_value(node)
-    if exact is not None:
+    params = node.params  # a number node: exact (its Fraction in params) or a decimal
+    if params and params[0][0] == "exact":
+        exact: Fraction = params[0][1]
         return exact
     value = constant_value(node)
     return float(value) if value.ndim == 0 else value
@@ -153,24 +155,33 @@ def _where_zero_branch(node: Expr) -> int | None:
 def build_add(*terms: Expr) -> Expr:
     """The canonical sum: constants folded, like terms collected (3*x + 4*x = 7*x)."""
     shape = _common_shape(terms, "+")
-    total: Number = Fraction(0)
-    collected: dict[tuple[Expr, ...], list[Any]] = {}
+    total: Number = _ZERO
+    # Terms keyed by what multiplies their number: the factor itself, or the tuple of factors
+    # (as `_coefficient_split` splits them); coefficients are read only where terms collect.
+    collected: dict[Any, list[Expr]] = {}
     for term in _flattened("add", terms):
-        if is_number(term):
+        op = term.op
+        if op == "const" and is_number(term):
             total = _plus(total, _number(term))
             continue
-        coefficient, rest = _coefficient_split(term)
-        entry = collected.get(rest)
-        if entry is None:
-            collected[rest] = [coefficient, term, 1]
+        if op == "mul" and is_number(term.args[0]):
+            key: Any = term.args[1] if len(term.args) == 2 else term.args[1:]
         else:
-            entry[0] = _plus(entry[0], coefficient)
-            entry[2] += 1
+            key = term
+        same = collected.get(key)
+        if same is None:
+            collected[key] = [term]
+        else:
+            same.append(term)
     parts: list[Expr] = []
-    for rest, (coefficient, original, count) in collected.items():
-        if count == 1:
-            parts.append(original)
-        elif not _is_zero(coefficient):
+    for same in collected.values():
+        if len(same) == 1:
+            parts.append(same[0])
+            continue
+        coefficient, rest = _coefficient_split(same[0])
+        for term in same[1:]:
+            coefficient = _plus(coefficient, _coefficient_split(term)[0])
+        if not _is_zero(coefficient):
             parts.append(build_mul(constant(coefficient), *rest))
     if not _is_zero(total):
         parts.append(constant(total))
@@ -201,7 +212,8 @@ def build_mul(*factors: Expr) -> Expr:
     return _product(factors, push=True)
 
 
-_ONE = Fraction(1)
+_ONE, _ZERO = Fraction(1), Fraction(0)
+_ONE_NODE = exact_constant(_ONE)  # held here, so the interned exact 1 is always this node
 
 
 def _product(factors: tuple[Expr, ...], push: bool) -> Expr:
@@ -209,10 +221,12 @@ def _product(factors: tuple[Expr, ...], push: bool) -> Expr:
     coefficient: Number = None  # None until a number factor comes
     number_node: Expr | None = None  # the one scalar number factor, reused as it is
     collected: dict[Expr, list[Expr]] = {}
-    merging = False
+    merging = wheres = False
     for factor in _flattened("mul", factors):
         op = factor.op
         if op == "const" and is_number(factor):
+            if factor is _ONE_NODE:  # times exact 1: nothing to multiply
+                continue
             if coefficient is None:
                 coefficient = _number(factor)
                 number_node = factor if factor.shape == () else None
@@ -220,6 +234,7 @@ def _product(factors: tuple[Expr, ...], push: bool) -> Expr:
                 coefficient, number_node = _times(coefficient, _number(factor)), None
             continue
         base = factor.args[0] if op == "pow" else factor
+        wheres = wheres or op == "where"
         same_base = collected.get(base)
         if same_base is None:
             collected[base] = [factor]
@@ -233,13 +248,14 @@ def _product(factors: tuple[Expr, ...], push: bool) -> Expr:
     if merging:
         parts = [part for base, same_base in collected.items() for part in _merged(base, same_base)]
         parts = [part for part in parts if not (is_number(part) and _is_one(_number(part)))]
+        wheres = any(part.op == "where" for part in parts)
     else:
         parts = [same_base[0] for same_base in collected.values()]
-    if push and any(part.op == "where" for part in parts):
+    if push and wheres:
         masked = _push_into_where(parts, coefficient, shape)
         if masked is not None:
             return masked
-    if type(coefficient) is not Fraction and np.ndim(coefficient) != 0:
+    if isinstance(coefficient, np.ndarray) and coefficient.ndim != 0:
         coefficient, number_node = _scalar_if_uniform(coefficient, parts, shape), None
     if coefficient is not _ONE and not _is_one(coefficient):
         parts.append(number_node if number_node is not None else constant(coefficient))
@@ -310,7 +326,7 @@ def _push_into_where(parts: list[Expr], coefficient: Any, shape: Shape) -> Expr 
 
 def exponent_number(exponent: Any) -> Number:
     """A pow's exponent as stored: a Fraction when exact (2, 1/3), a float when decimal."""
-    if type(exponent) is Fraction:
+    if type(exponent) is Fraction or type(exponent) is float:
         return exponent
     if isinstance(exponent, (int, np.integer)) and not isinstance(exponent, (bool, np.bool_)):
         return Fraction(int(exponent))
