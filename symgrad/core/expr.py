@@ -370,7 +370,13 @@ def make_node(op: str, args: tuple[Expr, ...], shape: Shape, params: Params = ()
     if code is None:
         code = _stable_code(op)
     params_code = _params_code(key[2], params, exact) if params else 0
-    node.digest = hash((code, params_code, *[arg.digest for arg in args]))
+    count = len(args)  # spelled out for the common arities: no list built per node
+    if count == 1:
+        node.digest = hash((code, params_code, args[0].digest))
+    elif count == 2:
+        node.digest = hash((code, params_code, args[0].digest, args[1].digest))
+    else:
+        node.digest = hash((code, params_code, *[arg.digest for arg in args]))
     node.sort_key = (_RANK_COMPOUND, node.digest)
     return _interned(key, node)
 
@@ -584,6 +590,7 @@ def _checked_shape(shape: Any) -> Shape:
 
 
 _NUMBER_TYPES = (int, float, np.number, np.ndarray, list, bool, Fraction)
+_OPERAND_TYPES = (Expr, *_NUMBER_TYPES)
 
 
 def as_expr(value: Any) -> Expr:
@@ -704,7 +711,7 @@ def _whole(node: Expr) -> bool:
 
 
 def _binary(name: str, left: Any, right: Any) -> Expr:
-    if not isinstance(left, (Expr, *_NUMBER_TYPES)) or not isinstance(right, (Expr, *_NUMBER_TYPES)):
+    if not isinstance(left, _OPERAND_TYPES) or not isinstance(right, _OPERAND_TYPES):
         return NotImplemented  # type: ignore[no-any-return]
     return apply(name, left, right)
 
@@ -726,7 +733,7 @@ _NAN = float("nan")
 
 def power(base: Expr, exponent: Any) -> Expr:
     """`base ** exponent`: op `pow` for a scalar constant exponent, `power` otherwise."""
-    if not isinstance(exponent, (Expr, *_NUMBER_TYPES)):
+    if not isinstance(exponent, _OPERAND_TYPES):
         return NotImplemented  # type: ignore[no-any-return]
     if (type(exponent) is int or type(exponent) is Fraction) and _small_exact(exponent) \
             and not (base.op == "const" and base.params and base.params[0] == ("named", "E")):

@@ -11,6 +11,7 @@ flattener leaves a group whole, so the n partials take about 3n multiplications 
 
 from __future__ import annotations
 
+import operator
 from fractions import Fraction
 from typing import Any, Callable
 
@@ -28,7 +29,12 @@ FLATTEN_LIMIT = 64
 GROUP_FROM = 8
 
 
-def _flattened(op: str, args: tuple[Expr, ...]) -> list[Expr]:
+def _flattened(op: str, args: tuple[Expr, ...]) -> tuple[Expr, ...] | list[Expr]:
+    for arg in args:
+        if arg.op == op:
+            break
+    else:
+        return args  # nothing to splice
     flat: list[Expr] = []
     for arg in args:
         if arg.op == op and len(arg.args) < FLATTEN_LIMIT and not (op == "mul" and is_group(arg)):
@@ -152,6 +158,9 @@ def _where_zero_branch(node: Expr) -> int | None:
     return None
 
 
+_sort_key = operator.attrgetter("sort_key")
+
+
 def build_add(*terms: Expr) -> Expr:
     """The canonical sum: constants folded, like terms collected (3*x + 4*x = 7*x)."""
     shape = _common_shape(terms, "+")
@@ -193,8 +202,6 @@ def build_add(*terms: Expr) -> Expr:
     return make_node("add", tuple(parts), shape)
 
 
-def _sort_key(node: Expr) -> tuple[Any, ...]:
-    return node.sort_key
 
 
 def _power_split(factor: Expr) -> tuple[Expr, Number]:
