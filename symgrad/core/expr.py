@@ -29,10 +29,12 @@ if TYPE_CHECKING:
 
 Params = tuple[tuple[str, Any], ...]
 
-_INTERNED: weakref.WeakValueDictionary[tuple[Any, ...], Expr] = weakref.WeakValueDictionary()
-# The hot paths read and write its underlying dict of weak references directly (the mapping
-# methods are Python code layered over it).
-_TABLE: dict[tuple[Any, ...], weakref.ref[Expr]] = getattr(_INTERNED, "data")
+# The intern tables map keys to weak references, each dropped by its callback when its node is
+# freed. Nodes without params are keyed by their argument tuple in one table per operation (no
+# key tuple to allocate, and one object fewer per node for the garbage collector to traverse);
+# leaves and nodes with params are keyed by tuples in `_TABLE`.
+_TABLE: dict[tuple[Any, ...], weakref.ref[Expr]] = {}
+_BY_OP: dict[str, dict[tuple[Expr, ...], weakref.ref[Expr]]] = {}
 # Lookups run without it (a node found is the interned one); a miss builds the node and
 # inserts it with one dict.setdefault, atomic under the GIL, so two threads building the same
 # node at once both get the first one inserted; replacing a dead entry takes this lock.
@@ -350,15 +352,21 @@ def _stable_code(text: str) -> int:
 
 def make_node(op: str, args: tuple[Expr, ...], shape: Shape, params: Params = ()) -> Expr:
     """The interned node `op(*args)` with static `params`: no checks, no simplification."""
-    key: tuple[Any, ...] = (op, args, params)
+    key: tuple[Any, ...] = args
     exact = False
-    for _, value in params:
-        if type(value) is Fraction:
-            # An exact exponent 2 and a decimal 2.0 compare equal: the key tells them apart
-            # (and holds integers: a Fraction's hash is slow Python code).
-            key, exact = (op, args, _exact_params(params), "exact"), True
-            break
-    ref = _TABLE.get(key)
+    if params:
+        table = _TABLE
+        key = (op, args, params)
+        for _, value in params:
+            if type(value) is Fraction:
+                # An exact exponent 2 and a decimal 2.0 compare equal: the key tells them
+                # apart (and holds integers: a Fraction's hash is slow Python code).
+                key, exact = (op, args, _exact_params(params), "exact"), True
+                break
+    else:
+        found_table = _BY_OP.get(op)
+        table = found_table if found_table is not None else _BY_OP.setdefault(op, {})
+    ref = table.get(key)
     if ref is not None:
         found = ref()
         if found is not None:
@@ -378,7 +386,7 @@ def make_node(op: str, args: tuple[Expr, ...], shape: Shape, params: Params = ()
     else:
         node.digest = hash((code, params_code, *[arg.digest for arg in args]))
     node.sort_key = (_RANK_COMPOUND, node.digest)
-    return _interned(key, node)
+    return _interned(key, node, table)
 
 
 def _exact_params(params: Params) -> Params:
@@ -409,33 +417,47 @@ def _lookup(key: tuple[Any, ...]) -> Expr | None:
 
 
 class _NodeRef(weakref.ref):  # type: ignore[type-arg]
-    """A weak reference that knows its key in the intern table (built by C code alone, unlike
+    """A weak reference that knows its table and key (built by C code alone, unlike
     weakref.KeyedRef, whose constructor is Python)."""
 
-    __slots__ = ("key",)
+    __slots__ = ("key", "table")
 
 
 _remove_dead_weakref: Callable[[dict[Any, Any], Any], None] = getattr(_weakref, "_remove_dead_weakref")
 
 
-def _forget(ref: _NodeRef, table: dict[Any, Any] | None = None) -> None:
-    # Drops the entry only if it still holds a dead reference (a new node may have replaced it).
-    _remove_dead_weakref(_TABLE if table is None else table, ref.key)
+def _forget(ref: _NodeRef, remove: Callable[[dict[Any, Any], Any], None] = _remove_dead_weakref) -> None:
+    # Drops the entry only if it still holds a dead reference (a new node may have replaced
+    # it); `remove` is bound early, as callbacks may run while the interpreter shuts down.
+    remove(ref.table, ref.key)
 
 
-def _interned(key: tuple[Any, ...], node: Expr) -> Expr:
-    """The node interned under `key`: `node`, unless another thread inserted one first."""
+def _interned(key: Any, node: Expr, table: dict[Any, Any] | None = None) -> Expr:
+    """The node interned under `key` (in `table`, `_TABLE` by default): `node`, unless another
+    thread inserted one first."""
+    if table is None:
+        table = _TABLE
     entry = _NodeRef(node, _forget)
-    entry.key = key
-    if _TABLE.setdefault(key, entry) is entry:  # one step under the GIL: the first one in wins
+    entry.key, entry.table = key, table
+    if table.setdefault(key, entry) is entry:  # one step under the GIL: the first one in wins
         return node
     with _INTERN_LOCK:  # another thread's node, or a dead reference not yet dropped
-        ref = _TABLE.get(key)
+        ref = table.get(key)
         found = None if ref is None else ref()
         if found is not None:
             return found
-        _TABLE[key] = entry
+        table[key] = entry
         return node
+
+
+class _InternedNodes:
+    """The intern tables seen as one: `len()` is the number of interned nodes alive."""
+
+    def __len__(self) -> int:
+        return len(_TABLE) + sum(len(table) for table in list(_BY_OP.values()))
+
+
+_INTERNED = _InternedNodes()
 
 
 _SYMBOL_CODE = _stable_code("symbol")

@@ -231,7 +231,7 @@ def _product(factors: tuple[Expr, ...], push: bool) -> Expr:
     merging = wheres = False
     for factor in _flattened("mul", factors):
         op = factor.op
-        if op == "const" and is_number(factor):
+        if op == "const" and (not factor.params or factor.params[0][0] == "exact"):  # a number
             if factor is _ONE_NODE:  # times exact 1: nothing to multiply
                 continue
             if coefficient is None:
@@ -250,7 +250,7 @@ def _product(factors: tuple[Expr, ...], push: bool) -> Expr:
             merging = True
     if coefficient is None:
         coefficient = _ONE
-    elif _is_zero(coefficient):
+    elif (coefficient == 0 if type(coefficient) is float else _is_zero(coefficient)):
         return _as_constant(coefficient, shape)
     if merging:
         parts = [part for base, same_base in collected.items() for part in _merged(base, same_base)]
@@ -349,9 +349,14 @@ def _is_integer(value: Number) -> bool:
 def build_pow(base: Expr, exponent: Any) -> Expr:
     """`base ** exponent` for a constant scalar exponent, simplified."""
     exponent = exponent_number(exponent)
-    if exponent == 1:
+    if type(exponent) is Fraction:  # compared by its integers: Fraction.__eq__ is slow Python
+        whole = exponent.denominator == 1
+        one, zero = whole and exponent.numerator == 1, whole and exponent.numerator == 0
+    else:
+        one, zero = exponent == 1, exponent == 0
+    if one:
         return base
-    if exponent == 0:
+    if zero:
         return _as_constant(Fraction(1), base.shape)
     if is_number(base):
         folded = _constant_power(base, exponent)
@@ -540,7 +545,7 @@ register(OpSpec(
 register(OpSpec(
     name="pow", arity=1, public=False,
     numpy=lambda x, exponent: np.power(x, float(exponent)),
-    build=lambda base, exponent: build_pow(base, exponent),
+    build=build_pow,
     grad=_pow_grad, taylor=_pow_taylor, sympy=_sympy_pow, torch="Pow", domain=((0.2, 3),),
     note="x**n with a constant n; 0**0 is 1 as in numpy",
 ))
