@@ -421,6 +421,8 @@ class _NodeRef(weakref.ref):  # type: ignore[type-arg]
     weakref.KeyedRef, whose constructor is Python)."""
 
     __slots__ = ("key", "table")
+    key: Any
+    table: dict[Any, Any]
 
 
 _remove_dead_weakref: Callable[[dict[Any, Any], Any], None] = getattr(_weakref, "_remove_dead_weakref")
