@@ -62,7 +62,7 @@ def is_group(node: Expr) -> bool:
 def grouped(a: Expr, b: Expr) -> Expr:
     """`a*b` where a product among them stays one shared factor (a group) rather than being
     spliced into a new flat product, so chains of such products stay linear in size."""
-    if is_number(a) or is_number(b) or not (_spliced(a) or _spliced(b)):
+    if a is b or is_number(a) or is_number(b) or not (_spliced(a) or _spliced(b)):
         return build_mul(a, b)
     pair = (a, b) if a.sort_key <= b.sort_key else (b, a)
     return make_node("mul", pair, _common_shape(pair, "*"))
