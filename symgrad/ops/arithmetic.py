@@ -442,8 +442,9 @@ def _groups_apply(args: tuple[Any, ...]) -> bool:
 def _mul_grad(F: Backend, g: Any, out: Any, *args: Any) -> tuple[Any, ...]:
     if len(args) > 1 and isinstance(args[0], Expr) and is_number(args[0]):
         # A number factor (sorted first) has no adjoint to build: it scales the adjoint once
-        # rather than entering every product of the others.
-        return (None, *_mul_grad(F, g * args[0], out, *args[1:]))
+        # rather than entering every product of the others. (The rule never reads `out`: eager
+        # autograd looks for that name in its code.)
+        return (None, *_mul_grad(F, g * args[0], None, *args[1:]))
     if len(args) == 1:
         return (g,)
     if len(args) == 2:
