@@ -15,7 +15,7 @@ import numpy as np
 from ..core.errors import ArgumentError, ShapeError
 from ..core import limits
 from ..core.expr import Expr, apply, as_expr, constant, symbol as make_symbol, symbol_name
-from ..core.opspec import fit_shape
+from ..core.opspec import OPS, fit_shape
 from ..core.shapes import Shape, broadcast, size_of
 from ..language.parse import as_expression
 from ..core.traverse import topological
@@ -30,7 +30,11 @@ class SymbolicBackend:
     symbolic = True  # rules that mask numbers (0 * inf) keep the textbook form here
 
     def __getattr__(self, name: str) -> Callable[..., Expr]:
-        return lambda *args, **params: apply(name, *args, **params)
+        def build(*args: Any, **params: Any) -> Expr:
+            return apply(name, *args, **params)
+        if name in OPS:
+            setattr(self, name, build)  # found directly next time: rules call these per node
+        return build
 
     @staticmethod
     def shape(value: Any) -> Shape:

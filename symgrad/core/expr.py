@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 import threading
 import weakref
+import _weakref
 import zlib
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -28,10 +29,15 @@ if TYPE_CHECKING:
 
 Params = tuple[tuple[str, Any], ...]
 
-_INTERNED: weakref.WeakValueDictionary[tuple[Any, ...], Expr] = weakref.WeakValueDictionary()
-# Lookups run without it (a node found is the interned one); a miss builds the node and then
-# inserts it under this lock, after looking again, so two threads building the same node at
-# once both get the first one inserted.
+# The intern tables map keys to weak references, each dropped by its callback when its node is
+# freed. Nodes without params are keyed by their argument tuple in one table per operation (no
+# key tuple to allocate, and one object fewer per node for the garbage collector to traverse);
+# leaves and nodes with params are keyed by tuples in `_TABLE`.
+_TABLE: dict[tuple[Any, ...], weakref.ref[Expr]] = {}
+_BY_OP: dict[str, dict[tuple[Expr, ...], weakref.ref[Expr]]] = {}
+# Lookups run without it (a node found is the interned one); a miss builds the node and
+# inserts it with one dict.setdefault, atomic under the GIL, so two threads building the same
+# node at once both get the first one inserted; replacing a dead entry takes this lock.
 _INTERN_LOCK = threading.Lock()
 _RANK_CONSTANT, _RANK_SYMBOL, _RANK_COMPOUND = 0, 1, 2
 _RANK_NAMED = 0.5
@@ -346,45 +352,138 @@ def _stable_code(text: str) -> int:
 
 def make_node(op: str, args: tuple[Expr, ...], shape: Shape, params: Params = ()) -> Expr:
     """The interned node `op(*args)` with static `params`: no checks, no simplification."""
-    key: tuple[Any, ...] = (op, args, params)
-    shown = params
-    if params and any(type(value) is Fraction for _, value in params):
-        # An exact exponent 2 and a decimal 2.0 compare equal: the key tells them apart. The
-        # digest reads the float, as a decimal's, so canonical orders stay as they were.
-        key = (op, args, params, "exact")
-        shown = tuple((name, float(value) if type(value) is Fraction else value)
-                      for name, value in params)
-    node = _INTERNED.get(key)
-    if node is not None:
-        return node
+    key: tuple[Any, ...] = args
+    exact = False
+    if params:
+        table = _TABLE
+        key = (op, args, params)
+        for _, value in params:
+            if type(value) is Fraction:
+                # An exact exponent 2 and a decimal 2.0 compare equal: the key tells them
+                # apart (and holds integers: a Fraction's hash is slow Python code).
+                key, exact = (op, args, _exact_params(params), "exact"), True
+                break
+    else:
+        found_table = _BY_OP.get(op)
+        table = found_table if found_table is not None else _BY_OP.setdefault(op, {})
+    ref = table.get(key)
+    if ref is not None:
+        found = ref()
+        if found is not None:
+            return found
     node = object.__new__(Expr)
     node.op, node.args, node.params, node.shape = op, args, params, shape
     node.value = node.name = None
-    params_code = _stable_code(repr(shown)) if params else 0
-    node.digest = hash((_stable_code(op), params_code, *(arg.digest for arg in args)))
+    code = _CODES.get(op)
+    if code is None:
+        code = _stable_code(op)
+    params_code = _params_code(key[2], params, exact) if params else 0
+    count = len(args)  # spelled out for the common arities: no list built per node
+    if count == 1:
+        node.digest = hash((code, params_code, args[0].digest))
+    elif count == 2:
+        node.digest = hash((code, params_code, args[0].digest, args[1].digest))
+    else:
+        node.digest = hash((code, params_code, *[arg.digest for arg in args]))
     node.sort_key = (_RANK_COMPOUND, node.digest)
-    return _interned(key, node)
+    return _interned(key, node, table)
 
 
-def _interned(key: tuple[Any, ...], node: Expr) -> Expr:
-    """The node interned under `key`: `node`, unless another thread inserted one first."""
-    with _INTERN_LOCK:
-        return _INTERNED.setdefault(key, node)
+def _exact_params(params: Params) -> Params:
+    return tuple((name, (value.numerator, value.denominator)) if type(value) is Fraction
+                 else (name, value) for name, value in params)
+
+
+_PARAMS_CODES: dict[tuple[Any, bool], int] = {}
+
+
+def _params_code(hashable: Any, params: Params, exact: bool) -> int:
+    # `hashable` is the params as the intern key holds them. The digest reads an exact number
+    # as its float, as a decimal's, so canonical orders stay as they were.
+    code = _PARAMS_CODES.get((hashable, exact))
+    if code is None:
+        shown = tuple((name, float(value) if type(value) is Fraction else value)
+                      for name, value in params) if exact else params
+        code = _stable_code(repr(shown))
+        if len(_PARAMS_CODES) < 4096:
+            _PARAMS_CODES[hashable, exact] = code
+    return code
+
+
+def _lookup(key: tuple[Any, ...]) -> Expr | None:
+    """The node interned under `key`, if it is alive."""
+    ref = _TABLE.get(key)
+    return None if ref is None else ref()
+
+
+class _NodeRef(weakref.ref):  # type: ignore[type-arg]
+    """A weak reference that knows its table and key (built by C code alone, unlike
+    weakref.KeyedRef, whose constructor is Python)."""
+
+    __slots__ = ("key", "table")
+    key: Any
+    table: dict[Any, Any]
+
+
+_remove_dead_weakref: Callable[[dict[Any, Any], Any], None] = getattr(_weakref, "_remove_dead_weakref")
+
+
+def _forget(ref: _NodeRef, remove: Callable[[dict[Any, Any], Any], None] = _remove_dead_weakref) -> None:
+    # Drops the entry only if it still holds a dead reference (a new node may have replaced
+    # it); `remove` is bound early, as callbacks may run while the interpreter shuts down.
+    remove(ref.table, ref.key)
+
+
+def _interned(key: Any, node: Expr, table: dict[Any, Any] | None = None) -> Expr:
+    """The node interned under `key` (in `table`, `_TABLE` by default): `node`, unless another
+    thread inserted one first."""
+    if table is None:
+        table = _TABLE
+    entry = _NodeRef(node, _forget)
+    entry.key, entry.table = key, table
+    if table.setdefault(key, entry) is entry:  # one step under the GIL: the first one in wins
+        return node
+    with _INTERN_LOCK:  # another thread's node, or a dead reference not yet dropped
+        ref = table.get(key)
+        found = None if ref is None else ref()
+        if found is not None:
+            return found
+        table[key] = entry
+        return node
+
+
+class _InternedNodes:
+    """The intern tables seen as one: `len()` is the number of interned nodes alive."""
+
+    def __len__(self) -> int:
+        return len(_TABLE) + sum(len(table) for table in list(_BY_OP.values()))
+
+
+_INTERNED = _InternedNodes()
+
+
+_SYMBOL_CODE = _stable_code("symbol")
 
 
 def symbol(name: str, shape: Shape = ()) -> Expr:
     """The symbol `name` with core shape `shape`."""
+    scalar = type(shape) is tuple and not shape
+    if scalar and type(name) is str:  # a scalar seen before: its name was checked then
+        found = _lookup(("symbol", name, ()))
+        if found is not None:
+            return found
     if not isinstance(name, str) or not name.isidentifier():
         raise ArgumentError(f"a symbol name must be an identifier, not {name!r}")
-    shape = _checked_shape(shape)
-    limits.check_elements(shape, f"the symbol {name!r}")
+    if not scalar:
+        shape = _checked_shape(shape)
+        limits.check_elements(shape, f"the symbol {name!r}")
     key = ("symbol", name, shape)
-    node = _INTERNED.get(key)
+    node = _lookup(key)
     if node is None:
         node = object.__new__(Expr)
         node.op, node.args, node.params, node.shape = "symbol", (), (), shape
         node.value, node.name = None, name
-        node.digest = hash((_stable_code("symbol"), _stable_code(name), shape))
+        node.digest = hash((_SYMBOL_CODE, _stable_code(name), shape))
         node.sort_key = (_RANK_SYMBOL, name, shape)
         node = _interned(key, node)
     return node
@@ -395,10 +494,13 @@ def constant(value: npt.ArrayLike | Fraction) -> Expr:
     a decimal (inexact, float64) for a float (`0.5`, `2.0`) and for arrays of numbers."""
     if isinstance(value, Fraction):
         return exact_constant(value)
+    if type(value) is int:
+        node = _lookup(("const", "exact", value, 1))
+        return node if node is not None else exact_constant(Fraction(value))
     if isinstance(value, (int, np.integer)):
         return exact_constant(Fraction(int(value)))
     if type(value) is float and isinstance(value, float):
-        node = _INTERNED.get(("const", (), np.float64(value).tobytes()))
+        node = _lookup(("const", (), np.float64(value).tobytes()))
         if node is not None and value == value:
             return node
     try:
@@ -411,7 +513,7 @@ def constant(value: npt.ArrayLike | Fraction) -> Expr:
         raise ArgumentError(f"not a number or array of numbers: {value!r}") from error
     array.setflags(write=False)
     key = ("const", array.shape, array.tobytes())
-    node = _INTERNED.get(key)
+    node = _lookup(key)
     if node is None:
         node = _leaf_constant(array, ())
         node.digest = hash((_stable_code("const"), array.shape, zlib.crc32(array.tobytes())))
@@ -434,8 +536,9 @@ def exact_constant(value: Fraction) -> Expr:
     (as SymPy's Rational(1, 2) and Float(0.5)). A number past `limits.MAX_EXACT_BITS` raises
     `LimitError`: a short input such as `(1/3)**100000` must not build a huge numerator.
     """
-    key = ("const", "exact", value)
-    node = _INTERNED.get(key)
+    # Keyed by numerator and denominator: a Fraction's own hash is slow Python code.
+    key = ("const", "exact", value.numerator, value.denominator)
+    node = _lookup(key)
     if node is None:
         limits.check_exact(value.numerator, value.denominator, "an exact number")
         array = np.array(exact_float(value))
@@ -465,7 +568,7 @@ def named_constant(name: str) -> Expr:
     if name not in NAMED_CONSTANTS:
         raise ArgumentError(f"unknown constant {name!r}")
     key = ("const", "named", name)
-    node = _INTERNED.get(key)
+    node = _lookup(key)
     if node is None:
         array = np.array(NAMED_CONSTANTS[name])
         array.setflags(write=False)
@@ -511,6 +614,7 @@ def _checked_shape(shape: Any) -> Shape:
 
 
 _NUMBER_TYPES = (int, float, np.number, np.ndarray, list, bool, Fraction)
+_OPERAND_TYPES = (Expr, *_NUMBER_TYPES)
 
 
 def as_expr(value: Any) -> Expr:
@@ -527,7 +631,11 @@ def apply(name: str, *args: Any, **params: Any) -> Expr:
     spec = OPS.get(name)
     if spec is None:
         raise NameLookupError(f"unknown operation {name!r}")
-    operands = tuple(as_expr(arg) for arg in args)
+    operands = args
+    for arg in args:
+        if type(arg) is not Expr:
+            operands = tuple(as_expr(arg) for arg in args)
+            break
     if spec.build is not None:
         built: Expr = spec.build(*operands, **params)
         return built
@@ -649,7 +757,7 @@ def _whole(node: Expr) -> bool:
 
 
 def _binary(name: str, left: Any, right: Any) -> Expr:
-    if not isinstance(left, (Expr, *_NUMBER_TYPES)) or not isinstance(right, (Expr, *_NUMBER_TYPES)):
+    if not isinstance(left, _OPERAND_TYPES) or not isinstance(right, _OPERAND_TYPES):
         return NotImplemented  # type: ignore[no-any-return]
     return apply(name, left, right)
 
@@ -671,8 +779,11 @@ _NAN = float("nan")
 
 def power(base: Expr, exponent: Any) -> Expr:
     """`base ** exponent`: op `pow` for a scalar constant exponent, `power` otherwise."""
-    if not isinstance(exponent, (Expr, *_NUMBER_TYPES)):
+    if not isinstance(exponent, _OPERAND_TYPES):
         return NotImplemented  # type: ignore[no-any-return]
+    if (type(exponent) is int or type(exponent) is Fraction) and _small_exact(exponent) \
+            and not (base.op == "const" and base.params and base.params[0] == ("named", "E")):
+        return apply("pow", base, exponent=Fraction(exponent))  # no constant node on the way
     exponent = as_expr(exponent)
     if constant_name(base) == "E":
         return apply("exp", exponent)  # e**u is exp(u): its derivative has no log(e) in it
@@ -684,6 +795,11 @@ def power(base: Expr, exponent: Any) -> Expr:
         # One nan object: nan != nan, so each nan would otherwise make a new node.
         return apply("pow", base, exponent=_NAN if value != value else value)
     return apply("power", base, exponent)
+
+
+def _small_exact(value: int | Fraction) -> bool:
+    # Well within limits.MAX_EXACT_BITS; anything larger goes through its checks.
+    return abs(value.numerator) < 1 << 62 and value.denominator < 1 << 62
 
 
 def normalize_index(index: Any, shape: Shape) -> tuple[Any, ...]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 Node = TypeVar("Node")
 
@@ -17,13 +17,26 @@ def topological(roots: Iterable[Node],
     each once; a node's first child is visited first."""
     order: list[Node] = []
     seen: set[int] = set()
-    stack = [(root, False) for root in reversed(list(roots))]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-        elif id(node) not in seen:
-            seen.add(id(node))
-            stack.append((node, True))
-            stack.extend((child, False) for child in reversed(children(node)))
+    mark, emit = seen.add, order.append
+    for root in roots:
+        if id(root) in seen:
+            continue
+        mark(id(root))
+        # Depth first with an iterator per open node: a node is emitted once its iterator
+        # runs out, so each edge is looked at once and no tuple is made per edge.
+        stack: list[tuple[Node, Iterator[Node]]] = [(root, iter(children(root)))]
+        push = stack.append
+        while stack:
+            node, pending = stack[-1]
+            for child in pending:
+                if id(child) not in seen:
+                    mark(id(child))
+                    grandchildren = children(child)
+                    if grandchildren:
+                        push((child, iter(grandchildren)))
+                        break
+                    emit(child)
+            else:
+                stack.pop()
+                emit(node)
     return order

@@ -3,10 +3,15 @@
 `a - b` is `a + (-1)*b` and `a / b` is `a * b**-1`, as in SymPy, so like terms and equal
 factors are collected in one place. Nested sums and products are flattened up to
 FLATTEN_LIMIT arguments; past it they nest, which keeps Python-loop accumulation linear.
+
+A product of many factors differentiates through prefix and suffix products that stay shared
+("groups": two-factor products with a product among their factors, see `grouped`); the
+flattener leaves a group whole, so the n partials take about 3n multiplications in all.
 """
 
 from __future__ import annotations
 
+import operator
 from fractions import Fraction
 from typing import Any, Callable
 
@@ -19,16 +24,52 @@ from ..core.opspec import Backend, Jets, OpSpec, register, symbolic
 from ..core.shapes import Shape, broadcast
 
 FLATTEN_LIMIT = 64
+# Products of at least this many factors differentiate through groups; smaller ones give each
+# partial as one flat product (`y*z*w`), as SymPy prints it.
+GROUP_FROM = 8
 
 
-def _flattened(op: str, args: tuple[Expr, ...]) -> list[Expr]:
+def _flattened(op: str, args: tuple[Expr, ...]) -> tuple[Expr, ...] | list[Expr]:
+    for arg in args:
+        if arg.op == op:
+            break
+    else:
+        return args  # nothing to splice
     flat: list[Expr] = []
     for arg in args:
-        if arg.op == op and len(arg.args) < FLATTEN_LIMIT:
+        if arg.op == op and len(arg.args) < FLATTEN_LIMIT and not (op == "mul" and is_group(arg)):
             flat.extend(arg.args)
         else:
             flat.append(arg)
     return flat
+
+
+def is_group(node: Expr) -> bool:
+    """Whether `node` is a group: a product without a number factor that has a product of
+    fewer than FLATTEN_LIMIT factors among its factors. The builders never make one (they
+    splice such a factor); only `grouped` does, so the flattener can leave groups whole."""
+    if node.op != "mul":
+        return False
+    nested = False
+    for arg in node.args:
+        if arg.op == "mul":
+            nested = nested or len(arg.args) < FLATTEN_LIMIT
+        elif arg.op == "const" and is_number(arg):
+            return False
+    return nested
+
+
+def grouped(a: Expr, b: Expr) -> Expr:
+    """`a*b` where a product among them stays one shared factor (a group) rather than being
+    spliced into a new flat product, so chains of such products stay linear in size."""
+    if a is b or is_number(a) or is_number(b) or not (_spliced(a) or _spliced(b)):
+        return build_mul(a, b)
+    pair = (a, b) if a.sort_key <= b.sort_key else (b, a)
+    return make_node("mul", pair, _common_shape(pair, "*"))
+
+
+def _spliced(node: Expr) -> bool:
+    return node.op == "mul" and len(node.args) < FLATTEN_LIMIT and not is_group(node)
 
 
 def _shaped(node: Expr, shape: Shape) -> Expr:
@@ -42,9 +83,10 @@ def _shaped(node: Expr, shape: Shape) -> Expr:
 
 def _common_shape(nodes: tuple[Expr, ...], operation: str) -> Shape:
     first = nodes[0].shape
-    if all(node.shape == first for node in nodes):
-        return first
-    return broadcast(*(node.shape for node in nodes), operation=operation)
+    for node in nodes:
+        if node.shape != first:
+            return broadcast(*(node.shape for node in nodes), operation=operation)
+    return first
 
 
 # Coefficients are Fractions when exact, Python floats when decimal (both scalar) and numpy
@@ -53,8 +95,9 @@ Number = Any
 
 
 def _number(node: Expr) -> Number:
-    exact = exact_value(node)
-    if exact is not None:
+    params = node.params  # a number node: exact (its Fraction in params) or a decimal
+    if params and params[0][0] == "exact":
+        exact: Fraction = params[0][1]
         return exact
     value = constant_value(node)
     return float(value) if value.ndim == 0 else value
@@ -115,27 +158,39 @@ def _where_zero_branch(node: Expr) -> int | None:
     return None
 
 
+_sort_key = operator.attrgetter("sort_key")
+
+
 def build_add(*terms: Expr) -> Expr:
     """The canonical sum: constants folded, like terms collected (3*x + 4*x = 7*x)."""
     shape = _common_shape(terms, "+")
-    total: Number = Fraction(0)
-    collected: dict[tuple[Expr, ...], list[Any]] = {}
+    total: Number = _ZERO
+    # Terms keyed by what multiplies their number: the factor itself, or the tuple of factors
+    # (as `_coefficient_split` splits them); coefficients are read only where terms collect.
+    collected: dict[Any, list[Expr]] = {}
     for term in _flattened("add", terms):
-        if is_number(term):
+        op = term.op
+        if op == "const" and is_number(term):
             total = _plus(total, _number(term))
             continue
-        coefficient, rest = _coefficient_split(term)
-        entry = collected.get(rest)
-        if entry is None:
-            collected[rest] = [coefficient, term, 1]
+        if op == "mul" and is_number(term.args[0]):
+            key: Any = term.args[1] if len(term.args) == 2 else term.args[1:]
         else:
-            entry[0] = _plus(entry[0], coefficient)
-            entry[2] += 1
+            key = term
+        same = collected.get(key)
+        if same is None:
+            collected[key] = [term]
+        else:
+            same.append(term)
     parts: list[Expr] = []
-    for rest, (coefficient, original, count) in collected.items():
-        if count == 1:
-            parts.append(original)
-        elif not _is_zero(coefficient):
+    for same in collected.values():
+        if len(same) == 1:
+            parts.append(same[0])
+            continue
+        coefficient, rest = _coefficient_split(same[0])
+        for term in same[1:]:
+            coefficient = _plus(coefficient, _coefficient_split(term)[0])
+        if not _is_zero(coefficient):
             parts.append(build_mul(constant(coefficient), *rest))
     if not _is_zero(total):
         parts.append(constant(total))
@@ -147,8 +202,6 @@ def build_add(*terms: Expr) -> Expr:
     return make_node("add", tuple(parts), shape)
 
 
-def _sort_key(node: Expr) -> tuple[Any, ...]:
-    return node.sort_key
 
 
 def _power_split(factor: Expr) -> tuple[Expr, Number]:
@@ -166,25 +219,53 @@ def build_mul(*factors: Expr) -> Expr:
     return _product(factors, push=True)
 
 
+_ONE, _ZERO = Fraction(1), Fraction(0)
+_ONE_NODE = exact_constant(_ONE)  # held here, so the interned exact 1 is always this node
+
+
 def _product(factors: tuple[Expr, ...], push: bool) -> Expr:
     shape = _common_shape(factors, "*")
-    coefficient: Number = Fraction(1)
+    coefficient: Number = None  # None until a number factor comes
+    number_node: Expr | None = None  # the one scalar number factor, reused as it is
     collected: dict[Expr, list[Expr]] = {}
+    merging = wheres = False
     for factor in _flattened("mul", factors):
-        if is_number(factor):
-            coefficient = _times(coefficient, _number(factor))
+        op = factor.op
+        if op == "const" and (not factor.params or factor.params[0][0] == "exact"):  # a number
+            if factor is _ONE_NODE:  # times exact 1: nothing to multiply
+                continue
+            if coefficient is None:
+                coefficient = _number(factor)
+                number_node = factor if factor.shape == () else None
+            else:
+                coefficient, number_node = _times(coefficient, _number(factor)), None
             continue
-        collected.setdefault(_power_split(factor)[0], []).append(factor)
-    if _is_zero(coefficient):
+        base = factor.args[0] if op == "pow" else factor
+        wheres = wheres or op == "where"
+        same_base = collected.get(base)
+        if same_base is None:
+            collected[base] = [factor]
+        else:
+            same_base.append(factor)
+            merging = True
+    if coefficient is None:
+        coefficient = _ONE
+    elif (coefficient == 0 if type(coefficient) is float else _is_zero(coefficient)):
         return _as_constant(coefficient, shape)
-    parts = [part for base, same_base in collected.items() for part in _merged(base, same_base)]
-    parts = [part for part in parts if not (is_number(part) and _is_one(_number(part)))]
-    masked = _push_into_where(parts, coefficient, shape) if push else None
-    if masked is not None:
-        return masked
-    coefficient = _scalar_if_uniform(coefficient, parts, shape)
-    if not _is_one(coefficient):
-        parts.append(constant(coefficient))
+    if merging:
+        parts = [part for base, same_base in collected.items() for part in _merged(base, same_base)]
+        parts = [part for part in parts if not (is_number(part) and _is_one(_number(part)))]
+        wheres = any(part.op == "where" for part in parts)
+    else:
+        parts = [same_base[0] for same_base in collected.values()]
+    if push and wheres:
+        masked = _push_into_where(parts, coefficient, shape)
+        if masked is not None:
+            return masked
+    if isinstance(coefficient, np.ndarray) and coefficient.ndim != 0:
+        coefficient, number_node = _scalar_if_uniform(coefficient, parts, shape), None
+    if coefficient is not _ONE and not _is_one(coefficient):
+        parts.append(number_node if number_node is not None else constant(coefficient))
     if not parts:
         return _as_constant(coefficient, shape)
     if len(parts) == 1:
@@ -252,7 +333,7 @@ def _push_into_where(parts: list[Expr], coefficient: Any, shape: Shape) -> Expr 
 
 def exponent_number(exponent: Any) -> Number:
     """A pow's exponent as stored: a Fraction when exact (2, 1/3), a float when decimal."""
-    if type(exponent) is Fraction:
+    if type(exponent) is Fraction or type(exponent) is float:
         return exponent
     if isinstance(exponent, (int, np.integer)) and not isinstance(exponent, (bool, np.bool_)):
         return Fraction(int(exponent))
@@ -268,9 +349,14 @@ def _is_integer(value: Number) -> bool:
 def build_pow(base: Expr, exponent: Any) -> Expr:
     """`base ** exponent` for a constant scalar exponent, simplified."""
     exponent = exponent_number(exponent)
-    if exponent == 1:
+    if type(exponent) is Fraction:  # compared by its integers: Fraction.__eq__ is slow Python
+        whole = exponent.denominator == 1
+        one, zero = whole and exponent.numerator == 1, whole and exponent.numerator == 0
+    else:
+        one, zero = exponent == 1, exponent == 0
+    if one:
         return base
-    if exponent == 0:
+    if zero:
         return _as_constant(Fraction(1), base.shape)
     if is_number(base):
         folded = _constant_power(base, exponent)
@@ -338,23 +424,43 @@ def integer_root(n: int, q: int) -> int | None:
     return root if root ** q == n else None
 
 
-def _product_of_others(args: tuple[Any, ...]) -> list[Any]:
+def _times_values(a: Any, b: Any) -> Any:
+    return a * b
+
+
+def _product_of_others(args: tuple[Any, ...],
+                       times: Callable[[Any, Any], Any] = _times_values) -> list[Any]:
     # Prefix and suffix products: linear size, and no division (exact at zeros).
     count = len(args)
     prefix: list[Any] = [None] * count
     suffix: list[Any] = [None] * count
     for position in range(1, count):
         previous = prefix[position - 1]
-        prefix[position] = args[0] if previous is None else previous * args[position - 1]
+        prefix[position] = args[0] if previous is None else times(previous, args[position - 1])
     for position in range(count - 2, -1, -1):
         following = suffix[position + 1]
-        suffix[position] = args[-1] if following is None else args[position + 1] * following
-    return [p if s is None else s if p is None else p * s for p, s in zip(prefix, suffix)]
+        suffix[position] = args[-1] if following is None else times(args[position + 1], following)
+    return [p if s is None else s if p is None else times(p, s) for p, s in zip(prefix, suffix)]
+
+
+def _groups_apply(args: tuple[Any, ...]) -> bool:
+    # Not with a `where` factor: the flat builder pushes the other factors into its branch.
+    return (len(args) >= GROUP_FROM and all(isinstance(arg, Expr) for arg in args)
+            and not any(_where_zero_branch(arg) is not None for arg in args))
 
 
 def _mul_grad(F: Backend, g: Any, out: Any, *args: Any) -> tuple[Any, ...]:
+    if len(args) > 1 and isinstance(args[0], Expr) and is_number(args[0]):
+        # A number factor (sorted first) has no adjoint to build: it scales the adjoint once
+        # rather than entering every product of the others. (The rule never reads `out`: eager
+        # autograd looks for that name in its code.)
+        return (None, *_mul_grad(F, g * args[0], None, *args[1:]))
+    if len(args) == 1:
+        return (g,)
     if len(args) == 2:
         return (g * args[1], g * args[0])
+    if _groups_apply(args):
+        return tuple(g * others for others in _product_of_others(args, grouped))
     return tuple(g * others for others in _product_of_others(args))
 
 
@@ -450,7 +556,7 @@ register(OpSpec(
 register(OpSpec(
     name="pow", arity=1, public=False,
     numpy=lambda x, exponent: np.power(x, float(exponent)),
-    build=lambda base, exponent: build_pow(base, exponent),
+    build=build_pow,
     grad=_pow_grad, taylor=_pow_taylor, sympy=_sympy_pow, torch="Pow", domain=((0.2, 3),),
     note="x**n with a constant n; 0**0 is 1 as in numpy",
 ))
