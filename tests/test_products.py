@@ -105,3 +105,13 @@ def test_vector_prod_gradient_is_small_and_right():
     squares = values**2 + 1
     want = np.array([2 * values[i] * np.prod(np.delete(squares, i)) for i in range(50)])
     np.testing.assert_allclose(gradient.eval(w=values), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("factors", [9, 12, 30])
+def test_partials_of_many_factors_print_as_sympy_prints_them(factors: int) -> None:
+    # The shared groups are written out flat: the text is SymPy's, not nested parentheses.
+    product = sg.parse("*".join(f"(x{i}**2 + 1)" for i in range(factors)))
+    for name in ("x0", f"x{factors // 2}", f"x{factors - 1}"):
+        partial = sg.diff(product, name)
+        assert str(partial) == str(sympy.diff(product.to_sympy(), name))
+        assert "((" not in partial.latex()

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..core.expr import Expr, constant_name, exact_value
 from ..core.traverse import topological
+from ..ops.arithmetic import FLATTEN_LIMIT, is_group
 from .ordering import ORDERING
 
 # -- the one precedence table every printer (text and LaTeX) reads ----------------------------------
@@ -297,10 +298,35 @@ def _in_denominator(factor: Expr) -> bool:
     return type(exponent) is Fraction and exponent < 0 and factor.args[0].op != "const"
 
 
+def _written_factors(node: Expr) -> list[Expr]:
+    """A product's factors as they are written: the shared groups of a many-factor product's
+    derivative (`ops.arithmetic.grouped`) are written out as the plain product they stand
+    for, `2*x0*(x1**2 + 1)*(x2**2 + 1)*...`, not as nested parentheses."""
+    root_group = is_group(node)
+    if not root_group and not any(is_group(arg) for arg in node.args):
+        return list(node.args)
+    factors: list[Expr] = []
+    stack = [(arg, root_group) for arg in reversed(node.args)]
+    while stack:
+        factor, inside_group = stack.pop()
+        spliced = factor.op == "mul" and (is_group(factor) or inside_group and len(
+            factor.args) < FLATTEN_LIMIT and not _leads_with_number(factor))
+        if spliced:
+            stack.extend((arg, True) for arg in reversed(factor.args))
+        else:
+            factors.append(factor)
+    return factors
+
+
+def _leads_with_number(node: Expr) -> bool:
+    first = node.args[0]
+    return first.op == "const" and first.shape == () and constant_name(first) is None
+
+
 def _coefficient(node: Expr, texts: _Templates | None = None) -> tuple[Number, list[Expr]]:
     """A product's scalar number factor (exact 1 if none) and its other factors (in SymPy's
     order when `texts` is given)."""
-    factors = list(node.args)
+    factors = _written_factors(node)
     coefficient: Number = Fraction(1)
     first = factors[0]
     if first.op == "const" and first.shape == () and constant_name(first) is None:
