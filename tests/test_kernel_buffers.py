@@ -97,3 +97,44 @@ def test_concurrent_calls_do_not_share_scratch_arrays():
     for (value, gradient), (expected, expected_gradient) in zip(together, alone):
         assert _same_bits(value, expected)
         assert all(_same_bits(gradient[w], expected_gradient[w]) for w in weights)
+
+
+# -- recycled result memory -------------------------------------------------------------------------
+def _address(array: np.ndarray) -> int:
+    return int(array.__array_interface__["data"][0])
+
+
+@pytest.mark.parametrize("chunk", [None, 1000])
+def test_result_memory_is_reused_only_after_every_array_of_it_is_dropped(chunk):
+    x, y = sg.symbols("x y")
+    kernel = sg.compile(sg.sin(x) * y, grad=True, chunk=chunk)
+    xs = np.linspace(0.0, 1.0, 5000)
+    value, gradient = kernel(x=xs, y=2.0)
+    address = _address(value)
+    del value, gradient
+    value, gradient = kernel(x=xs, y=2.0)
+    assert _address(value) == address  # dropped: the memory is used again
+    kept = gradient["x"][::2]  # a view keeps its block
+    del value, gradient
+    again, gradient_again = kernel(x=xs, y=3.0)
+    assert not np.shares_memory(kept, again) and not np.shares_memory(kept, gradient_again["x"])
+    np.testing.assert_array_equal(kept, np.cos(xs)[::2] * 2.0)
+    np.testing.assert_array_equal(again, np.sin(xs) * 3.0)
+
+
+def test_recycler_keeps_at_most_its_limit_and_never_a_larger_block():
+    from symgrad.numeric.memory import Recycler
+    recycler = Recycler(limit=10_000)
+    first = recycler.arrays([(100,), (3, 5)], np.dtype(np.float64))
+    assert [array.shape for array in first] == [(100,), (3, 5)]
+    assert not np.shares_memory(first[0], first[1])
+    assert recycler.arrays([(2000,)], np.dtype(np.float64))[0].shape == (2000,)  # 16 kB: not kept
+    assert recycler.held <= 10_000 and len(recycler.blocks) == 1
+    alive = [recycler.arrays([(300,)], np.dtype(np.float64))[0] for _ in range(20)]
+    assert recycler.held <= 10_000 and len({_address(array) for array in alive}) == 20
+    del alive
+    kept = len(recycler.blocks)
+    assert recycler.take(304, np.dtype(np.float64)).size == 304  # 300 rounded up to 64 bytes
+    assert len(recycler.blocks) == kept - 1  # a dropped block, taken again
+    first[1][:] = 7.0  # still valid after its block was forgotten
+    assert float(first[1].sum()) == 105.0

@@ -36,6 +36,7 @@ from .arrays import NUMPY64, Kind, from_compute, kind_of, to_compute, to_host
 from .blocks import call_blocks
 from .emit_numpy import emit_kernel, namespace_for
 from .emit_scalar import CUDA, PYTHON, scalar_program
+from .memory import call_arrays
 from .fused import BACKENDS, CupyElementwise, NumbaLoop, require
 from ..language.display import code_html
 from ..calculus.simplify import simplify_derivatives
@@ -190,7 +191,7 @@ class Kernel:
         if rows and batch and batch[0] >= 2 * rows and kind.library != "cupy":
             return self._run_chunked(arrays, batch, rows, kind)
         function, owned, layout = self._specialised(arrays, batch, kind)
-        buffers = [kind.xp.empty((batch or (1,)) + core, dtype=kind.dtype) for _, core in layout]
+        buffers = call_arrays([(batch or (1,)) + core for _, core in layout], kind.dtype, kind.xp)
         raw = function(nb, *arrays, *buffers)
         return [self._finish(value, batch, root.shape, fresh, kind)
                 for value, root, fresh in zip(raw, self._roots, owned)]
@@ -213,10 +214,11 @@ class Kernel:
         values of the whole batch shape into one set of scratch arrays of one block, used
         again by every block: they stay in the cache and are never allocated again.
         """
-        results = [np.empty(batch + root.shape, dtype=kind.dtype) for root in self._roots]
         function, _, layout = self._specialised(arrays, batch, kind)
-        scratch = [np.empty((rows,) + batch[1:] + core, dtype=kind.dtype) if root < 0 else None
-                   for root, core in layout]
+        work = [(rows,) + batch[1:] + core for root, core in layout if root < 0]
+        made = call_arrays([batch + root.shape for root in self._roots] + work, kind.dtype)
+        results, spare = made[:len(self._roots)], iter(made[len(self._roots):])
+        scratch = [next(spare) if root < 0 else None for root, _ in layout]
         for start in range(0, batch[0], rows):
             block = slice(start, start + rows)
             count = min(rows, batch[0] - start)
