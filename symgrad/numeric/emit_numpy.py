@@ -292,15 +292,27 @@ class Emitter:
             returned.append(value.text)
             owned.append(value.owned and root not in seen)
             seen.add(root)
-        parameters = ", ".join(["nb"] + [f"a{position}" for position in range(len(self.symbols))]
-                               + self.buffer_names)
+        arguments = ["nb"] + [f"a{position}" for position in range(len(self.symbols))]
         body = self.lines + [f"return ({', '.join(returned)},)"]
-        source = f"def kernel({parameters}):\n" + "".join(f"    {line}\n" for line in body)
+        source = _signature(arguments, self.buffer_names) + "".join(f"    {line}\n" for line in body)
         namespace: dict[str, Any] = {
             "np": SimpleNamespace(**dict(sorted(self.ufuncs.items()))),
             "op": SimpleNamespace(**self.operations), "lift": lift, **self.constants,
         }
         return Emitted(source, namespace, tuple(owned), dict(self.constants), tuple(self.buffers))
+
+
+def _signature(arguments: list[str], buffers: list[str], width: int = 96) -> str:
+    """The `def` line(s): the arguments, then the caller's arrays, wrapped at `width`."""
+    names = arguments + buffers
+    lines, line = [], "def kernel("
+    for position, name in enumerate(names):
+        item = name + ("):" if position == len(names) - 1 else ",")
+        if len(line) + len(item) + 1 > width and not line.isspace():
+            lines.append(line)
+            line = " " * len("def kernel(")
+        line += item if line.endswith("(") or line.isspace() else " " + item
+    return "\n".join(lines + [line]) + "\n"
 
 
 def lift(value: Any, nb: int, dtype: np.dtype[Any] = np.dtype(np.float64), xp: Any = np) -> np.ndarray:
