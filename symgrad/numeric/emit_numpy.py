@@ -212,7 +212,6 @@ class Emitter:
         holder = ""  # the name holding the last step's value
         held: tuple[int, Shape] = (0, ())  # and its class
         scratch = ""  # one name for the steps before the target's: rebinding frees the last
-        scratch_class = held
         for ufunc, operands in steps:
             current = self.step_class(operands, held)
             texts = [holder if operand is PREV else self.operand_text(operand, rank)
@@ -226,13 +225,10 @@ class Emitter:
             else:
                 scratch = holder = scratch or self.fresh_name()
                 self.lines.append(f"{scratch} = {call})")
-                scratch_class = current
             held = current
         if target is not None and holder != target:  # the last step has the node's class
             self.lines.append(f"{self.ufunc('positive')}({holder}, out={target})")
             holder = target
-        if scratch and scratch != holder:  # a dead array of our own: a later target
-            self.pool.setdefault(scratch_class, []).append(scratch)
         self.values[node] = Value(holder, mask, node.shape, True)
         self.release([arg for arg in dying if arg in late])
 
