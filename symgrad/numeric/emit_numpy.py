@@ -4,7 +4,9 @@ The DAG's sharing is the common-subexpression elimination. The emitter works on 
 only: each value's core shape and the set of symbols it depends on (a bit mask). Two values
 with the same mask and core shape have the same runtime shape, so a dead array of one may
 receive the other (`out=`); arrays the kernel did not allocate itself (inputs, views made by
-non-elementwise ops) are never written.
+non-elementwise ops) are never written. Values of the whole batch shape are never allocated
+by the kernel: it writes them into arrays the caller passes after the arguments (`Emitted.
+buffers`): each root's result array, and scratch arrays a chunked call reuses for every chunk.
 
 Sums, products and powers are the steps `semantics` defines, which `eval` runs too.
 
@@ -35,6 +37,14 @@ def _cheaper(node: Expr, absorbed: set[Expr]) -> list[Step]:
 
 CHEAPER: dict[str, Callable[[Expr, set[Expr]], list[Step]]] = {
     "add": _cheaper, "mul": _cheaper, "pow": _cheaper,
+}
+
+# Table functions that are a fixed chain of ufuncs, written as steps so that each writes into
+# a reused array instead of allocating its temporaries. The steps are the table function's own
+# operations in its order (sigmoid: 1.0 / (1.0 + np.exp(-x))), so results stay bit-identical.
+COMPOSED: dict[str, Callable[[Expr], list[Step]]] = {
+    "sigmoid": lambda node: [("negative", (node.args[0],)), ("exp", (PREV,)),
+                             ("add", (1.0, PREV)), ("divide", (1.0, PREV))],
 }
 
 
@@ -86,11 +96,15 @@ class Emitted:
     namespace: dict[str, Any]
     owned: tuple[bool, ...]         # per root: its returned array is fresh and full-shaped
     constants: dict[str, np.ndarray] = field(default_factory=dict)  # in `namespace` too
+    # The array parameters after the arguments, each (root, core shape): arrays of the whole
+    # batch shape the caller allocates, the root's result (root >= 0) or scratch (root -1).
+    buffers: tuple[tuple[int, Shape], ...] = ()
 
 
 @dataclass
 class Emitter:
-    """Builds the source of `def kernel(nb, a0, a1, ...)` returning one value per root."""
+    """Builds the source of `def kernel(nb, a0, a1, ..., t0, t4, ...)` returning one value per
+    root; the `t` parameters are the caller's arrays (`buffers`)."""
 
     symbols: list[Expr]
     full: int = 0  # symbols known to have the whole batch shape: their values share classes
@@ -102,6 +116,9 @@ class Emitter:
     operation_names: dict[tuple[str, Any], str] = field(default_factory=dict)
     constants: dict[str, np.ndarray] = field(default_factory=dict)
     folded: dict[Expr, np.ndarray] = field(default_factory=dict)
+    outputs: dict[Expr, int] = field(default_factory=dict)  # root node -> its first position
+    buffers: list[tuple[int, Shape]] = field(default_factory=list)
+    buffer_names: list[str] = field(default_factory=list)
     counter: int = 0
 
     def fresh_name(self) -> str:
@@ -175,33 +192,59 @@ class Emitter:
         """Emit the line(s) computing `node`, releasing the arrays of `dying` operands."""
         if node.op in CHEAPER:
             self.emit_steps(node, CHEAPER[node.op](node, absorbed), mask, dying)
+        elif node.op in COMPOSED and not node.params:
+            self.emit_steps(node, COMPOSED[node.op](node), mask, dying)
         elif _is_ufunc_statement(node):
             self.emit_steps(node, [(node.spec.numpy.__name__, node.args)], mask, dying)
         else:
             self.emit_call(node, mask, dying)
 
     def emit_steps(self, node: Expr, steps: list[Step], mask: int, dying: list[Expr]) -> None:
-        """Ufunc steps writing into one array: a dead one of the same class when there is one."""
+        """Ufunc steps ending in one array of the node's class: the root's result buffer, a
+        dead array of the class, or a new buffer of the batch's shape (none is allocated
+        in the kernel). Steps of a smaller class (constants, partly broadcast arguments) go
+        to small temporaries first."""
         rank, final = len(node.shape), self.klass(mask, node.shape)
         late = {operand for _, operands in steps[1:] for operand in operands
                 if isinstance(operand, Expr)}
         self.release([arg for arg in dying if arg not in late])
-        target = self.take(final)
-        name = target or self.fresh_name()
-        holds_final = target is not None
-        current: tuple[int, Shape] = (0, ())
+        target = self.target(node, final)
+        holder = ""  # the name holding the last step's value
+        held: tuple[int, Shape] = (0, ())  # and its class
+        scratch = ""  # one name for the steps before the target's: rebinding frees the last
         for ufunc, operands in steps:
-            current = self.step_class(operands, current)
-            texts = [name if operand is PREV else self.operand_text(operand, rank)
+            current = self.step_class(operands, held)
+            texts = [holder if operand is PREV else self.operand_text(operand, rank)
                      for operand in operands]
             call = f"{self.ufunc(ufunc)}({', '.join(texts)}"
-            if holds_final:
-                self.lines.append(f"{call}, out={name})")
+            if target is not None and current == final:
+                holder = target
+                self.lines.append(f"{call}, out={target})")
+            elif holder and holder == scratch and held == current:
+                self.lines.append(f"{call}, out={scratch})")
             else:
-                self.lines.append(f"{name} = {call})")
-                holds_final = current == final
-        self.values[node] = Value(name, mask, node.shape, True)
+                scratch = holder = scratch or self.fresh_name()
+                self.lines.append(f"{scratch} = {call})")
+            held = current
+        if target is not None and holder != target:  # the last step has the node's class
+            self.lines.append(f"{self.ufunc('positive')}({holder}, out={target})")
+            holder = target
+        self.values[node] = Value(holder, mask, node.shape, True)
         self.release([arg for arg in dying if arg in late])
+
+    def target(self, node: Expr, final: tuple[int, Shape]) -> str | None:
+        """Where a statement's result goes: the caller's result array for a root of the
+        whole batch shape, a dead array of its class, a new buffer of the whole batch shape,
+        or None (the last step allocates)."""
+        root = self.outputs.pop(node, None) if final[0] == -1 else None
+        if root is None:
+            pooled = self.take(final)
+            if pooled is not None or final[0] != -1:
+                return pooled
+        name = self.fresh_name()
+        self.buffers.append((-1 if root is None else root, node.shape))
+        self.buffer_names.append(name)
+        return name
 
     def step_class(self, operands: tuple[Operand, ...], previous: tuple[int, Shape]) -> tuple[int, Shape]:
         mask, shapes = 0, list[Shape]()
@@ -250,14 +293,27 @@ class Emitter:
             returned.append(value.text)
             owned.append(value.owned and root not in seen)
             seen.add(root)
-        parameters = ", ".join(["nb"] + [f"a{position}" for position in range(len(self.symbols))])
+        arguments = ["nb"] + [f"a{position}" for position in range(len(self.symbols))]
         body = self.lines + [f"return ({', '.join(returned)},)"]
-        source = f"def kernel({parameters}):\n" + "".join(f"    {line}\n" for line in body)
+        source = _signature(arguments, self.buffer_names) + "".join(f"    {line}\n" for line in body)
         namespace: dict[str, Any] = {
             "np": SimpleNamespace(**dict(sorted(self.ufuncs.items()))),
             "op": SimpleNamespace(**self.operations), "lift": lift, **self.constants,
         }
-        return Emitted(source, namespace, tuple(owned), dict(self.constants))
+        return Emitted(source, namespace, tuple(owned), dict(self.constants), tuple(self.buffers))
+
+
+def _signature(arguments: list[str], buffers: list[str], width: int = 96) -> str:
+    """The `def` line(s): the arguments, then the caller's arrays, wrapped at `width`."""
+    names = arguments + buffers
+    lines, line = [], "def kernel("
+    for position, name in enumerate(names):
+        item = name + ("):" if position == len(names) - 1 else ",")
+        if len(line) + len(item) + 1 > width and not line.isspace():
+            lines.append(line)
+            line = " " * len("def kernel(")
+        line += item if line.endswith("(") or line.isspace() else " " + item
+    return "\n".join(lines + [line]) + "\n"
 
 
 def lift(value: Any, nb: int, dtype: np.dtype[Any] = np.dtype(np.float64), xp: Any = np) -> np.ndarray:
@@ -298,8 +354,8 @@ def _last_uses(live: list[Expr], absorbed: set[Expr], roots: set[Expr]) -> dict[
 
 def _is_ufunc_statement(node: Expr) -> bool:
     spec = node.spec
-    return node.op in CHEAPER or (spec.elementwise and isinstance(spec.numpy, np.ufunc)
-                                  and not node.params)
+    return node.op in CHEAPER or (node.op in COMPOSED and not node.params) or (
+        spec.elementwise and isinstance(spec.numpy, np.ufunc) and not node.params)
 
 
 def emit_kernel(roots: list[Expr], symbols: list[Expr], full: int = -1) -> Emitted:
@@ -314,6 +370,7 @@ def emit_kernel(roots: list[Expr], symbols: list[Expr], full: int = -1) -> Emitt
     root_set = set(roots)
     absorbed = absorbed_nodes(order, root_set, masks)
     emitter = Emitter(symbols, full=full)
+    emitter.outputs = {root: position for position, root in reversed(list(enumerate(roots)))}
     emitter.fold(order, masks)
     for position, symbol in enumerate(symbols):
         emitter.values[symbol] = Value(f"a{position}", 1 << position, symbol.shape, False)

@@ -36,6 +36,7 @@ from .arrays import NUMPY64, Kind, from_compute, kind_of, to_compute, to_host
 from .blocks import call_blocks
 from .emit_numpy import emit_kernel, namespace_for
 from .emit_scalar import CUDA, PYTHON, scalar_program
+from .memory import call_arrays
 from .fused import BACKENDS, CupyElementwise, NumbaLoop, require
 from ..language.display import code_html
 from ..calculus.simplify import simplify_derivatives
@@ -51,6 +52,8 @@ from ..core.traverse import topological
 CHUNK_POINTS = 16384
 
 Outputs = Union[Expr, Sequence[Any], Mapping[Any, Any]]
+# A compiled source: the function, which roots it returns fresh, and its buffer parameters.
+Variant = tuple[Callable[..., Any], tuple[bool, ...], tuple[tuple[int, Shape], ...]]
 Template = Union[int, list[Any], dict[Any, Any]]
 
 _COUNTER = itertools.count()
@@ -83,7 +86,7 @@ class Kernel:
         limits.check("MAX_KERNEL_OPERANDS", sum(len(node.args) for node in order),
                      "compiling this kernel")
         self._largest = largest_core(order)
-        self._variants: dict[tuple[int, str, str], tuple[Callable[..., Any], tuple[bool, ...]]] = {}
+        self._variants: dict[tuple[int, str, str], Variant] = {}
         everything = (1 << len(symbols)) - 1
         self.source: str = ""
         self._engine: NumbaLoop | CupyElementwise | None = None
@@ -116,7 +119,7 @@ class Kernel:
         function, filename = _load(emitted.source, namespace_for(emitted, kind.dtype, kind.xp))
         weakref.finalize(self, linecache.cache.pop, filename, None)
         library = "cupy" if kind.library == "cupy" else "numpy"
-        self._variants[(full, kind.dtype.char, library)] = (function, emitted.owned)
+        self._variants[(full, kind.dtype.char, library)] = (function, emitted.owned, emitted.buffers)
         return emitted
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -187,13 +190,13 @@ class Kernel:
         rows = max(1, self.chunk // max(1, size_of(batch[1:]))) if self.chunk else 0
         if rows and batch and batch[0] >= 2 * rows and kind.library != "cupy":
             return self._run_chunked(arrays, batch, rows, kind)
-        function, owned = self._specialised(arrays, batch, kind)
-        raw = function(nb, *arrays)
+        function, owned, layout = self._specialised(arrays, batch, kind)
+        buffers = call_arrays([(batch or (1,)) + core for _, core in layout], kind.dtype, kind.xp)
+        raw = function(nb, *arrays, *buffers)
         return [self._finish(value, batch, root.shape, fresh, kind)
                 for value, root, fresh in zip(raw, self._roots, owned)]
 
-    def _specialised(self, arrays: list[np.ndarray], batch: Shape,
-                     kind: Kind) -> tuple[Callable[..., Any], tuple[bool, ...]]:
+    def _specialised(self, arrays: list[np.ndarray], batch: Shape, kind: Kind) -> Variant:
         full = 0
         for position, array in enumerate(arrays):
             if array.shape[:len(batch)] == batch:
@@ -205,14 +208,27 @@ class Kernel:
 
     def _run_chunked(self, arrays: list[np.ndarray], batch: Shape, rows: int,
                      kind: Kind) -> list[np.ndarray]:
-        """Evaluate blocks of `rows` along the first batch axis into preallocated results."""
-        results = [np.empty(batch + root.shape, dtype=kind.dtype) for root in self._roots]
-        function, _ = self._specialised(arrays, batch, kind)
+        """Evaluate blocks of `rows` along the first batch axis into preallocated results.
+
+        The kernel writes each block's results into the results' slices, and its other
+        values of the whole batch shape into one set of scratch arrays of one block, used
+        again by every block: they stay in the cache and are never allocated again.
+        """
+        function, _, layout = self._specialised(arrays, batch, kind)
+        work = [(rows,) + batch[1:] + core for root, core in layout if root < 0]
+        made = call_arrays([batch + root.shape for root in self._roots] + work, kind.dtype)
+        results, spare = made[:len(self._roots)], iter(made[len(self._roots):])
+        scratch = [next(spare) if root < 0 else None for root, _ in layout]
         for start in range(0, batch[0], rows):
             block = slice(start, start + rows)
+            count = min(rows, batch[0] - start)
             parts = [array[block] if array.shape[0] != 1 else array for array in arrays]
-            for result, value in zip(results, function(len(batch), *parts)):
-                result[block] = value
+            buffers = [results[root][block] if work is None else work[:count]
+                       for (root, _), work in zip(layout, scratch)]
+            own = {root: buffer for buffer, (root, _) in zip(buffers, layout) if root >= 0}
+            for index, value in enumerate(function(len(batch), *parts, *buffers)):
+                if value is not own.get(index):  # written by the kernel already
+                    results[index][block] = value
         return results
 
     @staticmethod
