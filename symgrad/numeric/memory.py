@@ -32,6 +32,11 @@ class Recycler:
         self.blocks: list[np.ndarray] = []
         self.held = 0
         self.lock = threading.Lock()
+        # What `_references` counts for a block nothing else holds, measured on this
+        # interpreter through the same call (newer CPythons may not count the argument).
+        self.blocks.append(np.empty(0))
+        self.free_references = self._references(0)
+        self.blocks.clear()
 
     def take(self, count: int, dtype: np.dtype[Any]) -> np.ndarray:
         """A 1-D block of `count` elements: a kept one nothing else refers to, or a new one."""
@@ -47,13 +52,16 @@ class Recycler:
     def _unused(self, position: int, count: int, dtype: np.dtype[Any]) -> bool:
         """Whether the kept block at `position` has this size and no array refers to it.
 
-        Its references are then the list's and getrefcount's argument alone (no other name
-        may hold it while it is counted)."""
+        Its references are then the list's (and getrefcount's argument) alone: no other name
+        may hold it while it is counted."""
         block = self.blocks[position]
         if block.size != count or block.dtype != dtype:
             return False
         del block
-        return sys.getrefcount(self.blocks[position]) == 2
+        return self._references(position) == self.free_references
+
+    def _references(self, position: int) -> int:
+        return sys.getrefcount(self.blocks[position])
 
     def keep(self, block: np.ndarray) -> None:
         """Remember `block` for reuse once its arrays are dropped; forget the oldest beyond
