@@ -45,7 +45,7 @@ CYCLE_BREAKERS = frozenset({
     ("symgrad.eager.tensor", "Tensor.backward", "symgrad.eager.autograd"),
     ("symgrad.eager.tensor", "Tensor.expr", "symgrad.eager.tracing"),
     ("symgrad.numeric.evaluate", "evaluate", "symgrad.numeric.kernel"),  # dask arrays
-    ("symgrad.language.parse", "parse", "symgrad.language.fastlane"),  # it reads parse's names
+    ("symgrad.language.parse", "_parse", "symgrad.language.fastlane"),  # it reads parse's names
 })
 # Function-level imports that keep `import symgrad` fast: data loaded on first use.
 LOADED_ON_FIRST_USE = frozenset({
