@@ -122,19 +122,41 @@ def test_result_memory_is_reused_only_after_every_array_of_it_is_dropped(chunk):
     np.testing.assert_array_equal(again, np.sin(xs) * 3.0)
 
 
+def kept_blocks(recycler: "Recycler") -> int:
+    return sum(len(same) for same in recycler.blocks.values())
+
+
 def test_recycler_keeps_at_most_its_limit_and_never_a_larger_block():
-    from symgrad.numeric.memory import Recycler
+    from symgrad.numeric.memory import PER_SIZE, Recycler
     recycler = Recycler(limit=10_000)
     first = recycler.arrays([(100,), (3, 5)], np.dtype(np.float64))
     assert [array.shape for array in first] == [(100,), (3, 5)]
     assert not np.shares_memory(first[0], first[1])
     assert recycler.arrays([(2000,)], np.dtype(np.float64))[0].shape == (2000,)  # 16 kB: not kept
-    assert recycler.held <= 10_000 and len(recycler.blocks) == 1
+    assert recycler.held <= 10_000 and kept_blocks(recycler) == 1
     alive = [recycler.arrays([(300,)], np.dtype(np.float64))[0] for _ in range(20)]
     assert recycler.held <= 10_000 and len({_address(array) for array in alive}) == 20
+    assert len(recycler.blocks[(304, "<f8")]) == PER_SIZE  # the newest of one size, not all
     del alive
-    kept = len(recycler.blocks)
+    kept = kept_blocks(recycler)
     assert recycler.take(304, np.dtype(np.float64)).size == 304  # 300 rounded up to 64 bytes
-    assert len(recycler.blocks) == kept - 1  # a dropped block, taken again
+    assert kept_blocks(recycler) == kept - 1  # a dropped block, taken again
     first[1][:] = 7.0  # still valid after its block was forgotten
     assert float(first[1].sum()) == 105.0
+
+
+def test_results_kept_by_the_caller_cost_no_growing_scan_and_free_the_scratch():
+    # A training loop that keeps every result: the recycler looks at PER_SIZE blocks per call,
+    # not at every block ever kept, and the scratch block of each call is reused.
+    from symgrad.numeric.memory import PER_SIZE, RECYCLER
+    x, y = sg.symbols("x y")
+    kernel = sg.compile(x * y + sg.sin(x) * sg.exp(y), grad=True)
+    points = np.linspace(0.0, 1.0, 64)
+    history = [kernel(x=points, y=0.5) for _ in range(50)]
+    assert all(len(same) <= PER_SIZE for same in RECYCLER.blocks.values())
+    scratch_addresses = {_address(array) for array in history[-1][1].values()}
+    value, gradient = history[-1]
+    np.testing.assert_allclose(value, points * 0.5 + np.sin(points) * np.exp(0.5), rtol=1e-13)
+    np.testing.assert_allclose(gradient["x"], 0.5 + np.cos(points) * np.exp(0.5), rtol=1e-13)
+    assert len(scratch_addresses) == 2
+    assert len({_address(v) for v, _ in history}) == 50  # every kept result has its own memory

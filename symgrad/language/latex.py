@@ -23,7 +23,8 @@ from . import tables
 from .latex_build import _Builder
 from .latex_commands import _without_left_side
 from .latex_errors import _syntax_error
-from .latex_state import _Session, _declared, _local
+from .latex_state import _Session, _local
+from .parse import declared_symbols
 from .latex_tokens import _Tokens
 
 if TYPE_CHECKING:  # lark is imported on the first parse
@@ -49,7 +50,7 @@ def parse_latex(text: str, shapes: Mapping[str, Shape] | None = None) -> Expr:
     """
     if not isinstance(text, str):
         raise ArgumentError(f"parse_latex takes a str, not {type(text).__name__}")
-    declared = {} if shapes is None else _declared(shapes)
+    declared = declared_symbols(shapes)
     session = _Session(text, declared)
     previous = getattr(_local, "session", None)
     _local.session = session

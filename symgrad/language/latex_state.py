@@ -18,12 +18,6 @@ if TYPE_CHECKING:  # lark is imported on the first parse
 Where = tuple[int, int]  # (line, column), both 1-based
 
 
-def _declared(shapes: Mapping[str, Shape]) -> dict[str, Expr]:
-    if not isinstance(shapes, Mapping):
-        raise ArgumentError(f"shapes must map names to shapes, not {type(shapes).__name__}")
-    return {name: symbol(name, shape) for name, shape in shapes.items()}
-
-
 @dataclass(slots=True)
 class _Session:
     """What one call of `parse_latex` knows: its text, declared shapes, open brackets."""

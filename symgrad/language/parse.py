@@ -63,7 +63,7 @@ def parse(text: str, shapes: Mapping[str, Shape] | None = None) -> Expr:
     """
     if not isinstance(text, str):
         raise ArgumentError(f"parse takes a str, not {type(text).__name__}")
-    declared = _declared(shapes)
+    declared = declared_symbols(shapes)
     if len(text) < LARGE_TEXT:
         return _parse(text, declared)
     with collector_paused():  # a fifth of a large parse's time went to cyclic collections
@@ -94,7 +94,7 @@ def parse_with_lark(text: str, declared: dict[str, Expr]) -> Expr:
         _local.session = previous
 
 
-def _declared(shapes: Mapping[str, Shape] | None) -> dict[str, Expr]:
+def declared_symbols(shapes: Mapping[str, Shape] | None) -> dict[str, Expr]:
     """The symbols `shapes` declares (an `ArgumentError` for a bad name or shape)."""
     if shapes is None:
         return {}

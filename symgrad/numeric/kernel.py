@@ -191,7 +191,8 @@ class Kernel:
         if rows and batch and batch[0] >= 2 * rows and kind.library != "cupy":
             return self._run_chunked(arrays, batch, rows, kind)
         function, owned, layout = self._specialised(arrays, batch, kind)
-        buffers = call_arrays([(batch or (1,)) + core for _, core in layout], kind.dtype, kind.xp)
+        buffers = call_arrays([(batch or (1,)) + core for _, core in layout],
+                              [root >= 0 for root, _ in layout], kind.dtype, kind.xp)
         raw = function(nb, *arrays, *buffers)
         return [self._finish(value, batch, root.shape, fresh, kind)
                 for value, root, fresh in zip(raw, self._roots, owned)]
@@ -216,7 +217,8 @@ class Kernel:
         """
         function, _, layout = self._specialised(arrays, batch, kind)
         work = [(rows,) + batch[1:] + core for root, core in layout if root < 0]
-        made = call_arrays([batch + root.shape for root in self._roots] + work, kind.dtype)
+        made = call_arrays([batch + root.shape for root in self._roots] + work,
+                           [True] * len(self._roots) + [False] * len(work), kind.dtype)
         results, spare = made[:len(self._roots)], iter(made[len(self._roots):])
         scratch = [next(spare) if root < 0 else None for root, _ in layout]
         for start in range(0, batch[0], rows):
