@@ -393,3 +393,12 @@ def test_verify_accepts_textbook_answers_and_rejects_wrong_ones(
 def test_a_logarithm_base_that_is_not_positive_or_is_one_is_an_error(text: str):
     with pytest.raises(sg.ParseError, match="base must be positive and not 1"):
         sg.parse(text)
+
+
+def test_a_two_letter_name_ending_in_e_reads_back_before_a_python_power() -> None:
+    # `xe^x` (typed with ^) asks which is meant; printed text uses ** and reads back.
+    for name in ("Re", "ke", "xe"):
+        node = sg.symbols(name) ** 2 + 1
+        assert sg.parse(str(node)) is node
+    with pytest.raises(sg.NameLookupError, match="x e\\^"):
+        sg.parse("xe^x")

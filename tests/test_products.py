@@ -115,3 +115,14 @@ def test_partials_of_many_factors_print_as_sympy_prints_them(factors: int) -> No
         partial = sg.diff(product, name)
         assert str(partial) == str(sympy.diff(product.to_sympy(), name))
         assert "((" not in partial.latex()
+
+
+def test_a_partial_times_one_of_its_factors_prints_and_reads_as_the_flat_product() -> None:
+    ys = sg.symbols(" ".join(f"y{i}" for i in range(1, 9)))
+    product = multiply(list(ys))
+    partial = sg.diff(product, "y1")
+    flat = sg.parse("*".join(f"y{i}" for i in range(2, 9)))
+    assert sg.parse(str(partial)) is flat  # the text is the flat product's
+    times = partial * ys[1]
+    assert str(times) == str(times.to_sympy()) == "y2**2*y3*y4*y5*y6*y7*y8"
+    assert times.latex().startswith("y_{2}^{2}")

@@ -431,7 +431,8 @@ def name_value(name: str, declared: Mapping[str, Expr]) -> Expr | None:
 
 
 def _letter_and_e(name: str) -> bool:
-    """`xe`, `re`: glued to e when `^` follows (`xe^x`), a plain name otherwise."""
+    """`xe`, `re`: glued to e when `^` follows (`xe^x`, as students type it), a plain name
+    otherwise; `**` keeps it a name, so printed text such as `Re**2` reads back."""
     return len(name) == 2 and name.isascii() and name[1] == "e"
 
 
@@ -444,7 +445,7 @@ def _glued_factor(name: str, token: Token) -> str | None:
         rest = name[1 + len(function):] or "..."
         return f"{letter} {function} {rest} or {letter}*{function}({rest})"
     end = token.end_pos or 0
-    if _letter_and_e(name) and _session().text.startswith(("^", "**"), end):
+    if _letter_and_e(name) and _session().text.startswith("^", end):
         return f"{name[0]} e^... or {name[0]}*e^..."
     return None
 

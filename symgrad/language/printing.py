@@ -25,7 +25,7 @@ import numpy as np
 
 from ..core.expr import Expr, constant_name, exact_value
 from ..core.traverse import topological
-from ..ops.arithmetic import FLATTEN_LIMIT, is_group
+from ..ops.arithmetic import FLATTEN_LIMIT, build_mul, is_group
 from .ordering import ORDERING
 
 # -- the one precedence table every printer (text and LaTeX) reads ----------------------------------
@@ -196,7 +196,7 @@ class _Templates:
                 self.starts[node] = self._start(node)
                 continue
             stack.append((node, True))
-            stack.extend((arg, False) for arg in node.args if arg not in templates)
+            stack.extend((arg, False) for arg in _printed_args(node) if arg not in templates)
 
     def write(self, root: Expr, limit: int | None = None,
               names: dict[Expr, str] | None = None) -> str:
@@ -229,7 +229,7 @@ class _Templates:
         A part referred to more than once whose own text (with its named parts as names) is
         longer than SHARED_LENGTH gets a name, so the output stays linear in the DAG's size.
         """
-        order = topological([root])
+        order = _printed_order(root)
         uses: dict[Expr, int] = {root: 1}
         for node in order:
             for piece in self.templates[node].pieces:
@@ -303,8 +303,6 @@ def _written_factors(node: Expr) -> list[Expr]:
     derivative (`ops.arithmetic.grouped`) are written out as the plain product they stand
     for, `2*x0*(x1**2 + 1)*(x2**2 + 1)*...`, not as nested parentheses."""
     root_group = is_group(node)
-    if not root_group and not any(is_group(arg) for arg in node.args):
-        return list(node.args)
     factors: list[Expr] = []
     stack = [(arg, root_group) for arg in reversed(node.args)]
     while stack:
@@ -318,6 +316,37 @@ def _written_factors(node: Expr) -> list[Expr]:
     return factors
 
 
+def _printed_args(node: Expr) -> tuple[Expr, ...]:
+    """The nodes a node's text is made of: its arguments, or for a product holding groups the
+    factors of the flat product they stand for (`y2**2`, not `y2*y2`)."""
+    if node.op != "mul" or not _has_groups(node):
+        return node.args
+    flat = build_mul(*_written_factors(node))
+    return flat.args if flat.op == "mul" else (flat,)
+
+
+def _printed_order(root: Expr) -> list[Expr]:
+    """The nodes `root`'s text is made of (through `_printed_args`), each after its parts."""
+    order: list[Expr] = []
+    seen: set[Expr] = set()
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        stack.extend((arg, False) for arg in _printed_args(node) if arg not in seen)
+    return order
+
+
+def _has_groups(node: Expr) -> bool:
+    return is_group(node) or any(is_group(arg) for arg in node.args)
+
+
 def _leads_with_number(node: Expr) -> bool:
     first = node.args[0]
     return first.op == "const" and first.shape == () and constant_name(first) is None
@@ -326,7 +355,7 @@ def _leads_with_number(node: Expr) -> bool:
 def _coefficient(node: Expr, texts: _Templates | None = None) -> tuple[Number, list[Expr]]:
     """A product's scalar number factor (exact 1 if none) and its other factors (in SymPy's
     order when `texts` is given)."""
-    factors = _written_factors(node)
+    factors = list(_printed_args(node))
     coefficient: Number = Fraction(1)
     first = factors[0]
     if first.op == "const" and first.shape == () and constant_name(first) is None:
