@@ -266,3 +266,15 @@ def test_first_three_derivatives_have_no_decimal(text: str):
     for order in (1, 2, 3):
         printed = str(sg.diff(text, "x", order=order))
         assert "." not in printed, (order, printed)
+
+
+@pytest.mark.parametrize("text", ["0/0", "x/0*0", "0*(1/0)", "0*log(0)"])
+def test_zero_times_an_infinite_constant_is_nan_not_zero(text: str) -> None:
+    # IEEE arithmetic and SymPy (0*zoo is nan) agree; folding it to 0 would be a wrong answer.
+    with np.errstate(all="ignore"):
+        assert np.isnan(sg.parse(text).eval(x=1.0))
+    assert sympy.sympify(text) is sympy.nan  # the oracle reads these test literals the same way
+
+
+def test_zero_times_a_finite_constant_or_a_symbol_stays_zero() -> None:
+    assert str(sg.parse("0*sin(1)")) == "0" and str(sg.parse("0*x")) == "0"

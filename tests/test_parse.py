@@ -756,3 +756,10 @@ def test_the_shared_parser_is_safe_across_threads_switching_often() -> None:
             assert all(pool.map(work, range(300)))
     finally:
         sys.setswitchinterval(interval)
+
+
+@pytest.mark.parametrize("text", ["9" * 5000, "x + " + "9" * 5000])
+def test_a_number_longer_than_python_converts_is_a_parse_error_at_its_spot(text: str) -> None:
+    with pytest.raises(sg.ParseError, match="5000 digits is too long") as caught:
+        sg.parse(text)
+    assert caught.value.column == text.index("9") + 1

@@ -31,6 +31,8 @@ Where = tuple[int, int]  # (line, column), both 1-based
 Value = Union[Expr, "Token"]
 
 
+# Digits of the longest whole-number literal (Python converts at most 4300 by default).
+MAX_DIGITS = 4300
 # Characters from which a parse pauses the cyclic garbage collector (core/collector.py).
 LARGE_TEXT = 10_000
 
@@ -365,6 +367,9 @@ def number_constant(text: str) -> Expr:
     """A number literal's constant: exact for an integer (`3`), a decimal for a literal with
     a point or an exponent (`2.5`, `.5`, `2.0`, `1e-3`), as Python and SymPy read them."""
     if text.isdigit():
+        if len(text) > MAX_DIGITS:
+            raise ParseError(f"a whole number of {len(text)} digits is too long (at most "
+                             f"{MAX_DIGITS})")
         return constant(int(text))
     return constant(float(text))
 
@@ -373,7 +378,10 @@ def _number(token: Token) -> Expr:
     numbers = _session().numbers
     node = numbers.get(token)
     if node is None:
-        node = numbers[str(token)] = number_constant(str(token))
+        try:
+            node = numbers[str(token)] = number_constant(str(token))
+        except ParseError as error:
+            raise _error(ParseError, error.message, _at(token)) from None
     return node
 
 

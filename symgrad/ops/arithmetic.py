@@ -223,6 +223,15 @@ _ONE, _ZERO = Fraction(1), Fraction(0)
 _ONE_NODE = exact_constant(_ONE)  # held here, so the interned exact 1 is always this node
 
 
+def _infinite_constant(factor: Expr) -> bool:
+    """Whether `factor` has no free symbols and is infinite or nan somewhere (`0**-1`,
+    `log(0)`): zero times it is not zero."""
+    if factor.symbols:
+        return False
+    with np.errstate(all="ignore"):
+        return not bool(np.all(np.isfinite(factor.eval())))
+
+
 def _product(factors: tuple[Expr, ...], push: bool) -> Expr:
     shape = _common_shape(factors, "*")
     coefficient: Number = None  # None until a number factor comes
@@ -251,6 +260,8 @@ def _product(factors: tuple[Expr, ...], push: bool) -> Expr:
     if coefficient is None:
         coefficient = _ONE
     elif (coefficient == 0 if type(coefficient) is float else _is_zero(coefficient)):
+        if any(_infinite_constant(factor) for same in collected.values() for factor in same):
+            return _as_constant(float("nan"), shape)  # 0/0, 0*log(0): nan, as IEEE and SymPy
         return _as_constant(coefficient, shape)
     if merging:
         parts = [part for base, same_base in collected.items() for part in _merged(base, same_base)]
