@@ -703,15 +703,9 @@ _PI_EDGE = re.compile(r"(?<=[^\W\d_])(?=\u03c0)|(?<=\u03c0)(?=[^\W\d_])")
 
 def _split_pi(token: Token) -> list[Token]:
     """A name with π in it split where π meets a letter (`πx^2` is `π` and `x^2`)."""
-    from lark import Token as LarkToken
-    offset, column, parts = token.start_pos or 0, token.column or 1, []
     text = str(token)
     cuts = [0, *(match.start() for match in _PI_EDGE.finditer(text)), len(text)]
-    for start, end in zip(cuts, cuts[1:]):
-        parts.append(LarkToken("NAME", text[start:end], start_pos=offset + start,
-                               line=token.line, column=column + start, end_line=token.line,
-                               end_column=column + end, end_pos=offset + end))
-    return parts
+    return [_slice(token, "NAME", start, end) for start, end in zip(cuts, cuts[1:])]
 
 
 def _before_parenthesis_follows(token: Token, session: _Session) -> bool:
@@ -800,13 +794,17 @@ def _refuse_glued_exponent(token: Token, pieces: list[Token], session: _Session)
 
 
 def _piece(token: Token, match: re.Match[str]) -> Token:
-    from lark import Token as LarkToken
     start, end = match.span()
-    offset = token.start_pos or 0
-    column = token.column or 1
-    return LarkToken(match.lastgroup or "", match.group(), start_pos=offset + start,
-                     line=token.line, column=column + start, end_line=token.line,
-                     end_column=column + end, end_pos=offset + end)
+    return _slice(token, match.lastgroup or "", start, end)
+
+
+def _slice(token: Token, kind: str, start: int, end: int) -> Token:
+    """The characters `start:end` of one-line `token`, as a token of type `kind` at their spot."""
+    from lark import Token as LarkToken
+    offset, column = token.start_pos or 0, token.column or 1
+    return LarkToken(kind, str(token)[start:end], start_pos=offset + start, line=token.line,
+                     column=column + start, end_line=token.line, end_column=column + end,
+                     end_pos=offset + end)
 
 
 def may_start_derivative(name: str) -> bool:
