@@ -25,7 +25,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .evaluate import node_value
-from .semantics import PREV, Operand, Step, operands, share_products, steps_of
+from .lowering import numeric_form
+from .semantics import PREV, Operand, Step, operands, steps_of
 from ..core.expr import Expr, constant_value
 from ..core.shapes import Shape, broadcast
 from ..core.traverse import topological
@@ -364,7 +365,7 @@ def emit_kernel(roots: list[Expr], symbols: list[Expr], full: int = -1) -> Emitt
     `full` is a bit mask of the symbols whose arrays have the whole batch shape at run time
     (all of them by default): any value depending on one of them has that shape too.
     """
-    roots, _ = share_products(roots)
+    roots, _ = numeric_form(roots)
     order = topological(roots)
     masks = dependency_masks(order, symbols)
     root_set = set(roots)

@@ -1,6 +1,6 @@
 """Fused kernel source: one scalar statement per shared DAG node, for one point at a time.
 
-The walk is the numpy emitter's (`emit_numpy`): products regrouped by `share_products`,
+The walk is the numpy emitter's (`emit_numpy`): the DAG of `lowering.numeric_form`,
 topological order, the symbols each node depends on, constants folded once, negations and
 reciprocals absorbed, and sums, products and powers as the steps of `semantics`. Only the
 text differs: each statement computes one point's number, in a dialect (`PYTHON` for numba,
@@ -32,7 +32,8 @@ from ..core.traverse import topological
 from .emit_numpy import absorbed_nodes, dependency_masks
 from .evaluate import node_value
 from .scalar_math import NUMBA_HELPERS
-from .semantics import PREV, Operand, STEPPED, operands, share_products, steps_of
+from .lowering import numeric_form
+from .semantics import PREV, Operand, STEPPED, operands, steps_of
 
 MAX_UNROLLED = 64  # elements per point of one value in a fused loop
 
@@ -149,7 +150,7 @@ Program = Union[ScalarProgram, str]
 
 def scalar_program(roots: list[Expr], symbols: list[Expr], dialect: Dialect) -> Program:
     """The fused program computing `roots` from `symbols`, or why there is none."""
-    roots, _ = share_products(roots)
+    roots, _ = numeric_form(roots)
     order = topological(roots)
     for node in order:
         if node.shape != () and not dialect.unrolls:

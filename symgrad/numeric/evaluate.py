@@ -19,7 +19,8 @@ from ..core.traverse import topological
 from ..language.printing import to_text
 from .arrays import FLOAT64, Kind, from_compute, kind_of, to_host
 from .backend import align, compute
-from .semantics import PREV, STEPPED, operands, share_products, steps_of
+from .lowering import numeric_form
+from .semantics import PREV, STEPPED, operands, steps_of
 
 ERRORS = ("ignore", "raise")
 
@@ -125,9 +126,13 @@ def forward_values(roots: list[Expr], values: Mapping[str, Any], errors: str = "
     """
     if errors not in ERRORS:
         raise ArgumentError(f"errors must be 'ignore' or 'raise', not {errors!r}")
-    # The same products regrouped as in a kernel of these roots, so the numbers are the same.
-    shared, rebuilt = share_products(roots)
-    order = topological(shared)
+    # The DAG a kernel of these roots computes (lowering.py), so the numbers are the same.
+    shared, rebuilt = numeric_form(roots)
+    wanted = topological(roots) if keep_all or errors == "raise" else roots
+    # A rebuilt node that the rebuilt roots no longer read (`1 - sigmoid(z)` under a rewritten
+    # log) is still computed when every node's value is wanted.
+    order = topological(shared + [rebuilt[node] for node in wanted] if rebuilt and wanted is not roots
+                        else shared)
     inputs, batch = batch_inputs([node for node in order if node.op == "symbol"], values, dtype)
     check_batch(batch, largest_core(order))
     nb = len(batch)
@@ -145,7 +150,6 @@ def forward_values(roots: list[Expr], values: Mapping[str, Any], errors: str = "
                     if last_use[arg] == position and arg not in keep:
                         computed.pop(arg, None)
     if rebuilt:
-        wanted = topological(roots) if keep_all else roots
         computed = {node: computed[rebuilt[node]] for node in wanted}
     if errors == "raise":
         for root in roots:

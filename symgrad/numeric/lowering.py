@@ -1,0 +1,111 @@
+"""The DAG that `eval`, `sg.reverse` and every kernel compute: the user's DAG with rewrites that
+change how a value is computed, never what it is. All of them call `numeric_form`, so they
+keep giving the same numbers.
+
+- `stable_logs`: with `e = exp(-z)` and `d = 1 + e`, the parts `sigmoid(z) = 1/d` already
+  computes, `log(sigmoid(z))` is `-log(d)` and `log(1 - sigmoid(z))` is `-softplus(z)`,
+  computed as `-min(max(z, -MAX) + log(d), 1/e)`. The logistic loss's value then takes one
+  logarithm instead of two and no `1 - s` pass, and `log(1 - sigmoid(z))` is finite for
+  every finite z: `1 - sigmoid(z)` rounds to 0 for z > 37 (this gives -z, not -inf). Where `e`
+  overflows (z < -709) the bound `softplus(z) <= exp(z) = 1/e` gives -0, as the direct form
+  does (`max` keeps z = -inf from making inf - inf). Elsewhere the forms agree with the
+  direct ones to within an ulp or two of max(|z|, 1). `sigmoid(z)` keeps its bits
+  (`1/(1 + exp(-z))` either way); a product with it divides by `d` (semantics.py).
+- `share_products` (semantics.py): factors several products share are multiplied once.
+"""
+
+from __future__ import annotations
+
+import sys
+from fractions import Fraction
+
+from ..core.expr import Expr, constant, exact_constant, make_node
+from ..core.shapes import broadcast
+from ..core.traverse import topological
+from .semantics import scalar_constant, share_products
+
+Rebuilt = dict[Expr, Expr]
+
+
+def numeric_form(roots: list[Expr]) -> tuple[list[Expr], Rebuilt]:
+    """`roots` as they are computed, and each original node's rebuilt node (empty when
+    nothing changed). A rebuilt node has the original's value; a few (the `1 - sigmoid(z)`
+    whose logarithm was rewritten) are not reached from the rebuilt roots."""
+    stable, first = stable_logs(roots)
+    shared, second = share_products(stable)
+    if not first:
+        return shared, second
+    return shared, {node: second.get(middle, middle) for node, middle in first.items()}
+
+
+def sigmoid_log(argument: Expr) -> tuple[Expr, bool] | None:
+    """`(z, True)` for `sigmoid(z)`, `(z, False)` for `1 - sigmoid(z)`, else None."""
+    if argument.op == "sigmoid":
+        return argument.args[0], True
+    if argument.op != "add" or len(argument.args) != 2:
+        return None
+    one, term = argument.args
+    if scalar_constant(one) != 1.0 or term.op != "mul" or len(term.args) != 2:
+        return None
+    minus_one, sigmoid = term.args
+    if scalar_constant(minus_one) != -1.0 or sigmoid.op != "sigmoid" or sigmoid.shape != argument.shape:
+        return None
+    return sigmoid.args[0], False
+
+
+def stable_logs(roots: list[Expr]) -> tuple[list[Expr], Rebuilt]:
+    """`roots` with the logarithms of sigmoids rewritten (module docstring), and each node's
+    rebuilt node; `(roots, {})` when there is none."""
+    order = topological(roots)
+    logged = {found[0] for node in order if node.op == "log"
+              for found in [sigmoid_log(node.args[0])] if found is not None}
+    if not logged:
+        return roots, {}
+    new: Rebuilt = {}
+    denominators: dict[Expr, Expr] = {}
+    for node in order:
+        args = tuple(new[arg] for arg in node.args)
+        found = sigmoid_log(node.args[0]) if node.op == "log" else None
+        if found is not None:
+            new[node] = _negative(_bounded_log(new[found[0]], found[1], denominators))
+        elif node.op == "sigmoid" and node.args[0] in logged:
+            new[node] = _reciprocal(_denominator(args[0], denominators))
+        elif args != node.args:
+            new[node] = make_node(node.op, args, node.shape, node.params)
+        else:
+            new[node] = node
+    return [new[root] for root in roots], new
+
+
+def _bounded_log(z: Expr, of_sigmoid: bool, denominators: dict[Expr, Expr]) -> Expr:
+    """`log(1 + exp(-z))` (of_sigmoid) or `softplus(z)`, from sigmoid's own parts."""
+    denominator = _denominator(z, denominators)
+    log_d = make_node("log", (denominator,), z.shape)
+    if of_sigmoid:
+        return log_d
+    finite_z = _pair("max", z, constant(-sys.float_info.max))
+    return _pair("min", _sum(finite_z, log_d), _reciprocal(denominator.args[1]))
+
+
+def _denominator(z: Expr, made: dict[Expr, Expr]) -> Expr:
+    """`1 + exp(-z)`, one node per z; its steps are sigmoid's own (negate, exp, add 1)."""
+    if z not in made:
+        exp = make_node("exp", (_negative(z),), z.shape)
+        made[z] = make_node("add", (exact_constant(Fraction(1)), exp), z.shape)
+    return made[z]
+
+
+def _reciprocal(node: Expr) -> Expr:
+    return make_node("pow", (node,), node.shape, (("exponent", Fraction(-1)),))
+
+
+def _negative(node: Expr) -> Expr:
+    return make_node("mul", (exact_constant(Fraction(-1)), node), node.shape)
+
+
+def _sum(left: Expr, right: Expr) -> Expr:
+    return _pair("add", left, right)
+
+
+def _pair(op: str, left: Expr, right: Expr) -> Expr:
+    return make_node(op, (left, right), broadcast(left.shape, right.shape))
