@@ -4,6 +4,13 @@ benchmarks/readability_audit.py, `str(sg.diff(f, wrt, order=n))` against SymPy's
 
 Run: python benchmarks/readability_audit2.py [-v]   (prints the rows that differ with -v)
 
+Measured (benchmarks/readability_audit2.py, same-tree runs): 47/60 alike at f161b25, before
+any change for it; 57/60 + 2 teacher-accepted at readable2 (forward chain-rule sweep, the
+power rule's number taken into a short inner sum, SymPy's factor_terms on derivatives of order
+2 and more, sec' = sec*tan, csc' = -csc*cot, -1 distributed over a lone sum). The one left:
+log(sqrt(x)) prints 1/(2*sqrt(x)**2) where SymPy writes 1/(2*x): sqrt(x)**2 is nan for x < 0
+while x is not, so no local rule may cancel it.
+
 Rows are (function as a student types it, variable, order). Rows where SymPy's own printed form
 is worse than a teacher's (it keeps a nested quotient symgrad has cleared) are listed in
 TEACHER_ACCEPTED with the text symgrad prints and are counted separately, not as matches.
@@ -52,7 +59,12 @@ ROWS: list[tuple[str, str, int]] = [
 ]
 
 # SymPy's text for these keeps a quotient inside a quotient; symgrad's is what a teacher writes.
-TEACHER_ACCEPTED: dict[tuple[str, str, int], str] = {}
+TEACHER_ACCEPTED: dict[tuple[str, str, int], str] = {
+    ("log((x - 1)/(x + 1))", "x", 1): "-1/(x + 1) + 1/(x - 1)",
+    # SymPy: (x + 1)*(-(x - 1)/(x + 1)**2 + 1/(x + 1))/(x - 1)
+    ("acos(1 - x)", "x", 1): "1/sqrt(x*(2 - x))",
+    # SymPy: 1/sqrt(1 - (1 - x)**2), the radicand not multiplied out
+}
 
 
 def audit(verbose: bool = False) -> tuple[int, int, int]:
