@@ -150,7 +150,8 @@ def _power_tangent(node: Expr, inner: Expr) -> Expr | None:
     if inner.op != "add" or len(inner.args) > _DISTRIBUTED_TERMS or exponent == 0:
         return None
     scaled = apply("add", *(term * exponent for term in inner.args))
-    return scaled * node.args[0] ** (exponent - 1)
+    chained: Expr = scaled * node.args[0] ** (exponent - 1)
+    return chained
 
 
 def _tangent_pieces(node: Expr, live: set[Expr], tangents: dict[Expr, Expr]) -> list[Any]:
