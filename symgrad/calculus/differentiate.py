@@ -14,7 +14,7 @@ import numpy as np
 
 from ..core.errors import ArgumentError, ShapeError
 from ..core import limits
-from ..core.expr import Expr, apply, as_expr, constant, symbol as make_symbol, symbol_name
+from ..core.expr import Expr, apply, as_expr, constant, is_number, symbol as make_symbol, symbol_name
 from ..core.opspec import OPS, fit_shape
 from ..core.shapes import Shape, broadcast, size_of
 from ..language.parse import as_expression
@@ -127,9 +127,22 @@ def tangent(expr: Expr, symbol: Expr) -> Expr | None:
             return None
         pieces = [as_expr(piece) for piece in _tangent_pieces(node, live, tangents)
                   if piece is not None]
-        tangents[node] = (pieces[0] if len(pieces) == 1 else apply("add", *pieces)) if pieces \
-            else constant(0)
+        tangents[node] = _number_into_sum(pieces[0]) if len(pieces) == 1 \
+            else apply("add", *pieces) if pieces else constant(0)
     return tangents.get(expr, constant(0))
+
+
+def _number_into_sum(piece: Expr) -> Expr:
+    """-(cot(x)**2 + 1) -> -cot(x)**2 - 1: a derivative that is a number times a short sum is
+    that sum scaled, as SymPy's product of exactly a number and a sum is, so a product rule
+    around it prints x*(-cot(x)**2 - 1) as SymPy's does."""
+    if piece.op != "mul" or len(piece.args) != 2 or piece.shape != ():
+        return piece
+    number, total = piece.args
+    if number.op != "const" or not is_number(number) or total.op != "add" \
+            or len(total.args) > _DISTRIBUTED_TERMS:
+        return piece
+    return apply("add", *(term * number for term in total.args))
 
 
 # Up to this many arguments a node's rule is called once per live argument with that argument's
