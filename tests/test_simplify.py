@@ -177,3 +177,12 @@ def test_factor_terms_never_grows_a_sum():
     # SymPy's (1 - x**2/(x**2 + 1))/sqrt(x**2 + 1) costs a node more than the sum: kept.
     e = sg.parse("1/sqrt(x**2 + 1) - x**2/(x**2 + 1)**(3/2)")
     assert factor_terms(e).size <= e.size
+
+
+def test_collect_terms_multiplies_out_only_where_terms_cancel():
+    (rule,) = [rule for rule in RULES if rule.name == "collect_terms"]
+    u = x ** 2 + x
+    quotient_rule = (2 * x - 1) / u - (2 * x + 1) * (x ** 2 - x) / u ** 2
+    assert rewrite(quotient_rule, rules=(rule,)) is quotient_rule  # would be 5 terms over u
+    cancelling = x * p * (1 - y) - x * y * (1 - p)
+    assert rewrite(cancelling, rules=(rule,)) is x * (p - y)
