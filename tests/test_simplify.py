@@ -11,7 +11,7 @@ import sympy
 
 import symgrad as sg
 from symgrad.calculus import simplify as simplifier
-from symgrad.calculus.simplify import RULES, Rule, rewrite
+from symgrad.calculus.simplify import RULES, Rule, factor_terms, rewrite
 from symgrad.core.expr import make_node
 
 x, y, z, p = sg.symbols("x y z p")
@@ -129,3 +129,60 @@ def test_derivatives_are_simplified_only_below_the_size_limit(monkeypatch):
     raw = sg.diff(loss, "x")
     monkeypatch.undo()
     assert sg.diff(loss, "x").size < raw.size
+
+
+def test_a_lone_minus_one_goes_into_its_sum_as_sympys_product_does():
+    (rule,) = [rule for rule in RULES if rule.name == "distribute_number"]
+    e = -(sg.cot(x) ** 2 + 1)
+    assert e.op == "mul" and rule.apply(e) is not None
+    rewritten = rewrite(e, rules=(rule,))
+    assert str(rewritten) == "-cot(x)**2 - 1" == str(sympy.expand(e.to_sympy()))
+    assert rewritten.size <= e.size
+    values = _values(e, 0.1, 3.0)
+    np.testing.assert_allclose(rewritten.eval(values), e.eval(values), rtol=1e-12)
+    beside = -(x - y) / (x + y) ** 2  # three factors: SymPy keeps -(x - y)/(x + y)**2
+    assert rewrite(beside, rules=(rule,)) is beside
+
+
+# sums whose factor_terms SymPy prints; each must give SymPy's text
+FACTORED = [
+    x * sg.exp(x) + 2 * sg.exp(x),
+    -2 * sg.sin(x) ** 2 + 2 * sg.cos(x) ** 2,
+    -4 * x ** 2 / (x ** 2 + 1) ** 2 + 2 / (x ** 2 + 1),
+    2 * x / (x + 1) ** 3 - 2 / (x + 1) ** 2,
+    6 * x * sg.log(x) + 5 * x,
+    sg.parse("x**2*exp(y)/2 + 3*x*exp(y)/4"),
+    sg.parse("sqrt(x)*y + x**(3/2)"),
+]
+
+
+@pytest.mark.parametrize("e", FACTORED, ids=str)
+def test_factor_terms_takes_out_what_every_term_shares_as_sympy_does(e: sg.Expr):
+    factored = factor_terms(e)
+    assert factored is not e
+    assert str(factored) == str(sympy.factor_terms(e.to_sympy()))
+    assert factored.size <= e.size
+    values = _values(e, 0.1, 3.0)
+    np.testing.assert_allclose(factored.eval(values), e.eval(values), rtol=1e-12)
+    assert sg.parse(str(factored)) is factored
+
+
+@pytest.mark.parametrize("e", [x * sg.sin(x) + sg.cos(x), x + 1, 0.5 * x + 0.25 * y,
+                               sg.parse("x**2*y - 3*x*z + 1")], ids=str)
+def test_factor_terms_leaves_a_sum_with_nothing_to_take_out(e: sg.Expr):
+    assert factor_terms(e) is e
+
+
+def test_factor_terms_never_grows_a_sum():
+    # SymPy's (1 - x**2/(x**2 + 1))/sqrt(x**2 + 1) costs a node more than the sum: kept.
+    e = sg.parse("1/sqrt(x**2 + 1) - x**2/(x**2 + 1)**(3/2)")
+    assert factor_terms(e).size <= e.size
+
+
+def test_collect_terms_multiplies_out_only_where_terms_cancel():
+    (rule,) = [rule for rule in RULES if rule.name == "collect_terms"]
+    u = x ** 2 + x
+    quotient_rule = (2 * x - 1) / u - (2 * x + 1) * (x ** 2 - x) / u ** 2
+    assert rewrite(quotient_rule, rules=(rule,)) is quotient_rule  # would be 5 terms over u
+    cancelling = x * p * (1 - y) - x * y * (1 - p)
+    assert rewrite(cancelling, rules=(rule,)) is x * (p - y)

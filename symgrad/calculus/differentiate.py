@@ -14,14 +14,14 @@ import numpy as np
 
 from ..core.errors import ArgumentError, ShapeError
 from ..core import limits
-from ..core.expr import Expr, apply, as_expr, constant, symbol as make_symbol, symbol_name
+from ..core.expr import Expr, apply, as_expr, constant, is_number, symbol as make_symbol, symbol_name
 from ..core.opspec import OPS, fit_shape
 from ..core.shapes import Shape, broadcast, size_of
 from ..language.parse import as_expression
 from ..core.traverse import topological
 from .jets import JetAlgebra, is_zero, propagate
 from .results import DerivativeMatrix, Gradient
-from .simplify import simplify_derivatives
+from .simplify import factor_terms, simplify_derivatives
 
 
 class SymbolicBackend:
@@ -109,6 +109,77 @@ def _propagate(node: Expr, adjoint: Expr, live: set[Expr], parts: dict[Expr, lis
         parts.setdefault(arg, []).append(fit_shape(SYMBOLIC, piece, arg.shape, exact=False))
 
 
+def tangent(expr: Expr, symbol: Expr) -> Expr | None:
+    """d expr / d symbol of scalars in one forward sweep (None when a node on the way is not a
+    scalar elementwise op): each node's derivative is built from its arguments' as the chain
+    rule writes it, f'(u)*(du/dx), so a derivative through a sum keeps the sum whole
+    ((12*x**2 + 8)*u**3, SymPy's shape) where the reverse sweep would spread the outer factor
+    over its terms (12*x**2*u**3 + 8*u**3)."""
+    order = topological([expr])
+    live = depends(order, {symbol})
+    tangents: dict[Expr, Expr] = {symbol: constant(1)}
+    for node in order:
+        if node not in live or node is symbol:
+            continue
+        spec = node.spec
+        if node.shape != () or not spec.elementwise or spec.grad is None \
+                or any(arg.shape != () for arg in node.args):
+            return None
+        pieces = [as_expr(piece) for piece in _tangent_pieces(node, live, tangents)
+                  if piece is not None]
+        tangents[node] = _number_into_sum(pieces[0]) if len(pieces) == 1 \
+            else apply("add", *pieces) if pieces else constant(0)
+    return tangents.get(expr, constant(0))
+
+
+def _number_into_sum(piece: Expr) -> Expr:
+    """-(cot(x)**2 + 1) -> -cot(x)**2 - 1: a derivative that is a number times a short sum is
+    that sum scaled, as SymPy's product of exactly a number and a sum is, so a product rule
+    around it prints x*(-cot(x)**2 - 1) as SymPy's does."""
+    if piece.op != "mul" or len(piece.args) != 2 or piece.shape != ():
+        return piece
+    number, total = piece.args
+    if number.op != "const" or not is_number(number) or total.op != "add" \
+            or len(total.args) > _DISTRIBUTED_TERMS:
+        return piece
+    return apply("add", *(term * number for term in total.args))
+
+
+# Up to this many arguments a node's rule is called once per live argument with that argument's
+# derivative as the adjoint (the rule's own shape: where(x > 0, t, 0)); a wider node (a long sum
+# or product) calls it once with 1 and scales each partial, so its cost stays linear.
+_PER_ARGUMENT = 3
+
+
+# The chain rule of a power of u, n*u**(n - 1)*u', takes its number into u' when u' is a sum of
+# at most this many terms: SymPy's Pow derivative multiplies n by u' first and its product of a
+# number and a sum distributes ((6*x**2 - 2)*(x**3 - x), (-2*x - 1)/(x**2 + x)**2).
+_DISTRIBUTED_TERMS = 4
+
+
+def _power_tangent(node: Expr, inner: Expr) -> Expr | None:
+    """n*u**(n - 1) times u' = `inner`, the number multiplied into the short sum u'."""
+    exponent = node.params[0][1]
+    if inner.op != "add" or len(inner.args) > _DISTRIBUTED_TERMS or exponent == 0:
+        return None
+    scaled = apply("add", *(term * exponent for term in inner.args))
+    chained: Expr = scaled * node.args[0] ** (exponent - 1)
+    return chained
+
+
+def _tangent_pieces(node: Expr, live: set[Expr], tangents: dict[Expr, Expr]) -> list[Any]:
+    spec, args, params = node.spec, node.args, node.kwargs
+    assert spec.grad is not None
+    if node.op == "pow" and (power := _power_tangent(node, tangents[args[0]])) is not None:
+        return [power]
+    if len(args) <= _PER_ARGUMENT:
+        return [spec.grad(SYMBOLIC, tangents[arg], node, *args, **params)[i]
+                for i, arg in enumerate(args) if arg in live]
+    partials = spec.grad(SYMBOLIC, constant(1), node, *args, **params)
+    return [None if partial is None else partial * tangents[arg]
+            for arg, partial in zip(args, partials) if arg in live]
+
+
 Wrt = str | Expr | Sequence[str | Expr] | None
 
 
@@ -182,7 +253,8 @@ _PROBE = "symgrad_probe"
 
 def _derivative(expr: Expr, symbol: Expr) -> Expr:
     if expr.shape == ():
-        return vjp([expr], [constant(1)], [symbol])[0]
+        forward = tangent(expr, symbol)
+        return forward if forward is not None else vjp([expr], [constant(1)], [symbol])[0]
     if symbol.shape != ():
         raise ShapeError(f"diff of an expression of shape {expr.shape} with respect to "
                          f"{symbol.name} of shape {symbol.shape}: use jacobian")
@@ -280,7 +352,8 @@ def diff(expr: Expr | str, wrt: str | Expr, order: int = 1) -> Expr:
             if scalar and size > SWELL_SIZE:
                 return _by_taylor_mode(function, symbol, order)
             limits.check("MAX_NODES", size, f"the derivative of order {done + 1}")
-    return expr
+    # SymPy takes out what the terms of a repeated derivative share: its printed form.
+    return factor_terms(expr) if order > 1 and scalar else expr
 
 
 def jacobian(functions: Expr | str | Sequence[Expr | str], wrt: Sequence[str | Expr] | str | None = None) -> list[list[Expr]]:

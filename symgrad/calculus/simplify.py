@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+import math
 import weakref
 from typing import Callable, MutableMapping
 
@@ -367,9 +368,19 @@ def collect_terms(node: Expr) -> Expr | None:
         expanded = _expanded(monomials, memo)
     except _Abort:
         return None
-    if not _merges(expanded):
+    if not _merges(expanded) or _term_count(expanded) > len(node.args):
         return None
     return _best(node, expanded)
+
+
+def _term_count(monomials: list[Monomial]) -> int:
+    """How many terms the collected sum has (len(monomials) when a coefficient is inexact):
+    multiplying out pays for readability only when terms cancel, so that the sum gets no
+    longer ((2*x - 1)/u - (2*x + 1)*(x**2 - x)/u**2 stays as the quotient rule wrote it)."""
+    try:
+        return len(_collected(monomials))
+    except _Abort:
+        return len(monomials)
 
 
 def _merges(monomials: list[Monomial]) -> bool:
@@ -494,13 +505,18 @@ def _symbolic(node: Expr) -> bool:
 
 
 def distribute_number(node: Expr) -> Expr | None:
-    """3*(tan(x)**2 + 1) -> 3*tan(x)**2 + 3, 2*(t**2 + 1)*t -> (2*t**2 + 2)*t: a number times
-    one sum goes into the sum, as SymPy's product does it (not beside a symbol: 2*x*(x + 1))."""
+    """3*(tan(x)**2 + 1) -> 3*tan(x)**2 + 3, 2*(t**2 + 1)*t -> (2*t**2 + 2)*t,
+    -(t**2 + 1) -> -t**2 - 1: a number times one sum goes into the sum, as SymPy's product does
+    it (not beside a symbol: 2*x*(x + 1))."""
     if not _scalar(node) or node.args[0].op != "const" or not is_number(node.args[0]):
         return None
     coefficient, rest = node.args[0], node.args[1:]
     sums = [f for f in rest if f.op == "add"]
-    if len(sums) != 1 or _number(coefficient) in (1, -1) or any(_symbolic(f) for f in rest):
+    value = _number(coefficient)
+    # -1 goes in only when the sum is the sole other factor (-(t**2 + 1) -> -t**2 - 1), as
+    # SymPy's product of a number and a sum: -(x - y)/(x + y)**2 keeps its parentheses.
+    if len(sums) != 1 or value == 1 or (value == -1 and len(rest) > 1) \
+            or any(_symbolic(f) for f in rest):
         return None
     inner = build_add(*(build_mul(coefficient, term) for term in sums[0].args))
     others = [f for f in rest if f is not sums[0]]
@@ -719,6 +735,78 @@ def rewrite_all(exprs: list[Expr], rules: tuple[Rule, ...] = RULES,
         size_after = len(topological(current))
     # Equal size is kept too: the normal-form rules give SymPy's shape at no cost.
     return current if size_after <= size_before else list(exprs)
+
+
+# -- repeated derivatives: the number and powers all terms share, taken out --------------------------
+def _content(coefficients: list[Number]) -> Fraction:
+    """The largest positive rational that divides every coefficient a whole number of times
+    (1 when one is a decimal: a float's content is not exact)."""
+    exact = [c for c in coefficients if isinstance(c, Fraction)]
+    if len(exact) != len(coefficients) or not any(exact):
+        return Fraction(1)
+    return Fraction(math.gcd(*(c.numerator for c in exact)),
+                    math.lcm(*(c.denominator for c in exact)))
+
+
+_Term = tuple[Number, dict[Expr, Fraction]]
+
+
+def _split_term(term: Expr) -> _Term:
+    """`term` as coefficient * prod base**r for exact r (sqrt(u) is u**(1/2)); a base met twice
+    or a decimal exponent aborts (joining them would cancel, which this step never does)."""
+    coefficient: Number = Fraction(1)
+    powers: dict[Expr, Fraction] = {}
+    for factor in term.args if term.op == "mul" else (term,):
+        if factor.op == "const" and is_number(factor) and factor.shape == ():
+            coefficient = _exact_product(coefficient, _number(factor))
+            continue
+        base, exponent = factor, Fraction(1)
+        if base.op == "pow":
+            raw = base.params[0][1]
+            if not isinstance(raw, (int, Fraction)):
+                raise _Abort
+            base, exponent = base.args[0], Fraction(raw)
+        if base.op == "sqrt":
+            base, exponent = base.args[0], exponent / 2
+        if base in powers:
+            raise _Abort
+        powers[base] = exponent
+    return coefficient, powers
+
+
+def _term_built(coefficient: Number, powers: dict[Expr, Fraction]) -> Expr:
+    return build_mul(constant(coefficient), *(build_pow(b, r) for b, r in powers.items() if r))
+
+
+def factor_terms(node: Expr) -> Expr:
+    """x*exp(x) + 2*exp(x) -> (x + 2)*exp(x), -4*x**2/(x**2 + 1)**2 + 2/(x**2 + 1) ->
+    2*(-2*x**2/(x**2 + 1) + 1)/(x**2 + 1): a sum's common number and the powers all its terms
+    share (same sign, the smaller size; sqrt(u) as u**(1/2)) taken out, as SymPy prints a
+    derivative of order 2 and more (its `factor_terms`). `node` itself when nothing is shared
+    or the result is larger. Values are unchanged: nothing is cancelled."""
+    if node.op != "add" or not _scalar(node) or len(node.args) > _MAX_MONOMIALS:
+        return node
+    try:
+        terms = [_split_term(term) for term in node.args]
+    except _Abort:
+        return node
+    content = _content([c for c, _ in terms])
+    common = dict(terms[0][1])
+    for _, powers in terms[1:]:
+        for base, r in list(common.items()):
+            other = powers.get(base, Fraction(0))
+            if other == 0 or (other > 0) != (r > 0):
+                del common[base]
+            else:
+                common[base] = min(r, other) if r > 0 else max(r, other)
+    if content == 1 and not common:
+        return node
+    inner = [_term_built(c / content if isinstance(c, Fraction) else c,
+                         {b: r - common.get(b, Fraction(0)) for b, r in p.items()})
+             for c, p in terms]
+    candidate = build_mul(constant(content), *(build_pow(b, r) for b, r in common.items()),
+                          build_add(*inner))
+    return _not_larger(candidate, node) or node
 
 
 # Derivatives larger than this (distinct nodes) are returned as built: the rewrite's cost

@@ -25,10 +25,11 @@ def _operator(name: str) -> str:
     return r"\operatorname{{" + name + r"}}\left({0}\right)"
 
 
-# sec' = sec*tan = sec^2*sin, written with `out` so the rule shares the node it differentiates.
-unary("sec", lambda x: 1.0 / np.cos(x), lambda F, g, out, x: (g * out * out * F.sin(x),),
+# sec' = sec*tan and csc' = -csc*cot, the textbook's (and SymPy's) forms, written with `out` so
+# the rule shares the node it differentiates.
+unary("sec", lambda x: 1.0 / np.cos(x), lambda F, g, out, x: (g * out * F.tan(x),),
       latex=_fn("sec"), domain=_NEAR_QUARTER_TURN, at={0: 1})
-unary("csc", lambda x: 1.0 / np.sin(x), lambda F, g, out, x: (-g * out * out * F.cos(x),),
+unary("csc", lambda x: 1.0 / np.sin(x), lambda F, g, out, x: (-g * out * F.cot(x),),
       latex=_fn("csc"), domain=_OPEN_HALF_TURN)
 unary("cot", lambda x: np.cos(x) / np.sin(x), lambda F, g, out, x: (-g * (1 + out * out),),
       latex=_fn("cot"), domain=_OPEN_HALF_TURN)
