@@ -8,6 +8,7 @@ them, so `symgrad eval` and `symgrad diff` never import SymPy.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import math
 import sys
@@ -27,6 +28,7 @@ from .checking.verify import verify
 from .demo import run as run_demo
 from .language.latex import parse_latex
 from .language.parse import parse
+from .numeric.fused import BACKENDS
 from .numeric.kernel import compile as compile_kernel
 from .numeric.reverse import reverse
 
@@ -209,7 +211,7 @@ def _steps(args: argparse.Namespace) -> int:
 
 def _compile(args: argparse.Namespace) -> int:
     expr, _ = _inputs(args)
-    print(compile_kernel(expr, grad=args.grad).source.rstrip())
+    print(compile_kernel(expr, grad=args.grad, backend=args.backend).source.rstrip())
     return EXIT_OK
 
 
@@ -373,11 +375,22 @@ _COMMANDS: list[tuple[str, str, str, Handler]] = [
 ]
 
 
+def _port(text: str) -> int:
+    """--port's value: a whole number 0..65535 (argparse reports anything else as bad input)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a port is a whole number, not {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535 (0: any free port), not {port}")
+    return port
+
+
 def _add_options(name: str, sub: argparse.ArgumentParser) -> None:
     if name == "demo":
         return
     if name == "serve":
-        sub.add_argument("--port", type=int, default=8000, help="the port (default 8000; 0: any free port)")
+        sub.add_argument("--port", type=_port, default=8000, help="the port (default 8000; 0: any free port)")
         sub.add_argument("--host", default="127.0.0.1",
                          help="the address to listen on (default 127.0.0.1: this computer only)")
         sub.add_argument("--open", action="store_true", help="open the page in a web browser")
@@ -409,6 +422,9 @@ def _add_options(name: str, sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--latex", action="store_true", help="print LaTeX")
     if name == "compile":
         sub.add_argument("--grad", action="store_true", help="the value and gradient kernel")
+        sub.add_argument("--backend", choices=BACKENDS, default="numpy",
+                         help="numpy (default: readable statements), numba (one fused loop) "
+                              "or cupy (one fused CUDA kernel)")
     if name in ("graph", "plot"):
         sub.add_argument("-o", "--output", required=name == "plot",
                          help="output file" + (": .dot, or .svg/.png/.pdf with Graphviz" if name == "graph" else ""))
@@ -417,12 +433,22 @@ def _add_options(name: str, sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--shapes", help="declare vector and matrix symbols: x=3,A=2x2")
 
 
+def _version() -> str:
+    """The installed distribution's version (the package root, which holds `__version__`, is a
+    layer above the command line's imports)."""
+    try:
+        return importlib.metadata.version("symgrad")
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed: run from a source tree)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of every subcommand."""
     parser = argparse.ArgumentParser(
         prog="symgrad", description="Symbolic-plus-numeric differentiation, checked.",
         epilog='example: symgrad diff "3x^2 + 4x + 2u x" --wrt x --at x=3,u=2',
         formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"symgrad {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, summary, example, handler in _COMMANDS:
         sub = commands.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".",
@@ -436,7 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _protect_dashes(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
     """A leading space on arguments such as `-x^2` or `-3:3`, so argparse reads them as values,
     not unknown options (the expression parser ignores the space)."""
-    known = {"-h", "--help"}
+    known = {"-h", "--help", "--version"}
     for action in parser._subparsers._group_actions:  # type: ignore[union-attr]
         for sub in action.choices.values():  # type: ignore[union-attr]
             known.update(sub._option_string_actions)
