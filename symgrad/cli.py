@@ -8,7 +8,6 @@ them, so `symgrad eval` and `symgrad diff` never import SymPy.
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import math
 import sys
@@ -166,6 +165,13 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_DIFFERENT
 
 
+def _region_end(name: str, end: str) -> Any:
+    """One end of `--at name=low:high`, read as parse_point reads a value (errors name `name`)."""
+    if not name.isidentifier():
+        raise ArgumentError(f"--at takes name=low:high with a variable's name, not {name!r}")
+    return parse_point(f"{name}={end}")[name]
+
+
 def parse_region(text: str | None) -> dict[str, Any]:
     """`--at x=5:10,y=2` as {"x": (5.0, 10.0), "y": 2.0}: an interval or a point per name."""
     region: dict[str, Any] = {}
@@ -173,7 +179,7 @@ def parse_region(text: str | None) -> dict[str, Any]:
         name, equals, value = item.partition("=")
         if equals and ":" in value and "[" not in value:
             low, _, high = value.partition(":")
-            region[name.strip()] = tuple(parse_point(f"v={end}")["v"] for end in (low, high))
+            region[name.strip()] = tuple(_region_end(name.strip(), end) for end in (low, high))
         else:
             region.update(parse_point(item))
     return region
@@ -325,8 +331,10 @@ def _range(text: str) -> tuple[float, float]:
         interval = (float(low), float(high))
     except ValueError:
         interval = (math.nan, math.nan)
-    if not colon or not all(map(math.isfinite, interval)) or interval[0] >= interval[1]:
-        raise ArgumentError(f"--range takes low:high with low < high, such as -3:3, not {text.strip()!r}")
+    # The width must be finite too: linspace over -1e308:1e308 overflows.
+    if not colon or not math.isfinite(interval[1] - interval[0]) or interval[0] >= interval[1]:
+        raise ArgumentError(f"--range takes low:high, finite numbers with low < high, such as -3:3, "
+                            f"not {text.strip()!r}")
     return interval
 
 
@@ -433,13 +441,23 @@ def _add_options(name: str, sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--shapes", help="declare vector and matrix symbols: x=3,A=2x2")
 
 
-def _version() -> str:
-    """The installed distribution's version (the package root, which holds `__version__`, is a
-    layer above the command line's imports)."""
-    try:
-        return importlib.metadata.version("symgrad")
-    except importlib.metadata.PackageNotFoundError:
-        return "(not installed: run from a source tree)"
+class _Version(argparse.Action):
+    """`--version`: the installed distribution's version, looked up only when asked (the
+    package root, which holds `__version__`, is a layer above the command line's imports, and
+    importlib.metadata costs every other command its import time)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        import importlib.metadata
+        try:
+            version = importlib.metadata.version("symgrad")
+        except importlib.metadata.PackageNotFoundError:
+            version = "(not installed: run from a source tree)"
+        print(f"symgrad {version}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -448,7 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="symgrad", description="Symbolic-plus-numeric differentiation, checked.",
         epilog='example: symgrad diff "3x^2 + 4x + 2u x" --wrt x --at x=3,u=2',
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"symgrad {_version()}")
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, summary, example, handler in _COMMANDS:
         sub = commands.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".",

@@ -86,6 +86,11 @@ BAD_FLAGS = [
     (["verify", "x^2", "2x", "--order", "0"], "order"),
     (["check", "x^2 y", "--wrt", "x,,"], "identifier"),
     (["diff", "x^2", "--shapes", "x=abc"], "--shapes"),
+    (["plot", "sin(x)", "--range", "-1e308:1e308", "-o", "never.png"], "finite"),
+    (["plot", "sin(x)", "--range", "nan:1", "-o", "never.png"], "--range"),
+    (["verify", "x^2", "2x", "--at", "x=a:b"], "--at x=a"),
+    (["verify", "x^2", "2x", "--at", "3x=1:2"], "'3x'"),
+    (["verify", "x^2", "2x", "--at", "x=10:5"], "low < high"),
 ]
 
 
