@@ -51,6 +51,17 @@ def test_functions_take_text_and_sympy_expressions():
     assert sympy.simplify(by_expr.to_sympy() - sympy.diff(ORACLE, X)) == 0
 
 
+@pytest.mark.parametrize("given", [TEXT, ORACLE], ids=["text", "sympy"])
+def test_reverse_compile_and_subs_take_text_and_sympy(given):
+    expr = sg.parse(TEXT)
+    assert sg.reverse(given, at={"x": 3, "u": 2}) == sg.reverse(expr, at={"x": 3, "u": 2})
+    assert sg.compile(given) is sg.compile(expr)
+    assert float(sg.compile(given)(x=3.0, u=2.0)) == float(ORACLE.subs({X: 3, U: 2}))
+    replacement = "sin(y)" if isinstance(given, str) else sympy.sin(sympy.Symbol("y"))
+    substituted = expr.subs(x=replacement)
+    assert substituted is sg.parse("3*sin(y)**2 + 4*sin(y) + 2*u*sin(y)")
+
+
 def test_printing_orders_as_sympy_and_reads_back():
     for text in ["3*x**2 + 4*x + 2*u*x", "x**3 + 1 - 2*x", "y**2 + x**2", "6*x + 2*u + 4"]:
         e = sg.parse(text)
