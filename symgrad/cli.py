@@ -27,6 +27,7 @@ from .checking.verify import verify
 from .demo import run as run_demo
 from .language.latex import parse_latex
 from .language.parse import parse
+from .numeric.fused import BACKENDS
 from .numeric.kernel import compile as compile_kernel
 from .numeric.reverse import reverse
 
@@ -164,6 +165,13 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_DIFFERENT
 
 
+def _region_end(name: str, end: str) -> Any:
+    """One end of `--at name=low:high`, read as parse_point reads a value (errors name `name`)."""
+    if not name.isidentifier():
+        raise ArgumentError(f"--at takes name=low:high with a variable's name, not {name!r}")
+    return parse_point(f"{name}={end}")[name]
+
+
 def parse_region(text: str | None) -> dict[str, Any]:
     """`--at x=5:10,y=2` as {"x": (5.0, 10.0), "y": 2.0}: an interval or a point per name."""
     region: dict[str, Any] = {}
@@ -171,7 +179,7 @@ def parse_region(text: str | None) -> dict[str, Any]:
         name, equals, value = item.partition("=")
         if equals and ":" in value and "[" not in value:
             low, _, high = value.partition(":")
-            region[name.strip()] = tuple(parse_point(f"v={end}")["v"] for end in (low, high))
+            region[name.strip()] = tuple(_region_end(name.strip(), end) for end in (low, high))
         else:
             region.update(parse_point(item))
     return region
@@ -209,7 +217,7 @@ def _steps(args: argparse.Namespace) -> int:
 
 def _compile(args: argparse.Namespace) -> int:
     expr, _ = _inputs(args)
-    print(compile_kernel(expr, grad=args.grad).source.rstrip())
+    print(compile_kernel(expr, grad=args.grad, backend=args.backend).source.rstrip())
     return EXIT_OK
 
 
@@ -323,8 +331,10 @@ def _range(text: str) -> tuple[float, float]:
         interval = (float(low), float(high))
     except ValueError:
         interval = (math.nan, math.nan)
-    if not colon or not all(map(math.isfinite, interval)) or interval[0] >= interval[1]:
-        raise ArgumentError(f"--range takes low:high with low < high, such as -3:3, not {text.strip()!r}")
+    # The width must be finite too: linspace over -1e308:1e308 overflows.
+    if not colon or not math.isfinite(interval[1] - interval[0]) or interval[0] >= interval[1]:
+        raise ArgumentError(f"--range takes low:high, finite numbers with low < high, such as -3:3, "
+                            f"not {text.strip()!r}")
     return interval
 
 
@@ -373,11 +383,22 @@ _COMMANDS: list[tuple[str, str, str, Handler]] = [
 ]
 
 
+def _port(text: str) -> int:
+    """--port's value: a whole number 0..65535 (argparse reports anything else as bad input)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a port is a whole number, not {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535 (0: any free port), not {port}")
+    return port
+
+
 def _add_options(name: str, sub: argparse.ArgumentParser) -> None:
     if name == "demo":
         return
     if name == "serve":
-        sub.add_argument("--port", type=int, default=8000, help="the port (default 8000; 0: any free port)")
+        sub.add_argument("--port", type=_port, default=8000, help="the port (default 8000; 0: any free port)")
         sub.add_argument("--host", default="127.0.0.1",
                          help="the address to listen on (default 127.0.0.1: this computer only)")
         sub.add_argument("--open", action="store_true", help="open the page in a web browser")
@@ -409,6 +430,9 @@ def _add_options(name: str, sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--latex", action="store_true", help="print LaTeX")
     if name == "compile":
         sub.add_argument("--grad", action="store_true", help="the value and gradient kernel")
+        sub.add_argument("--backend", choices=BACKENDS, default="numpy",
+                         help="numpy (default: readable statements), numba (one fused loop) "
+                              "or cupy (one fused CUDA kernel)")
     if name in ("graph", "plot"):
         sub.add_argument("-o", "--output", required=name == "plot",
                          help="output file" + (": .dot, or .svg/.png/.pdf with Graphviz" if name == "graph" else ""))
@@ -417,12 +441,32 @@ def _add_options(name: str, sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--shapes", help="declare vector and matrix symbols: x=3,A=2x2")
 
 
+class _Version(argparse.Action):
+    """`--version`: the installed distribution's version, looked up only when asked (the
+    package root, which holds `__version__`, is a layer above the command line's imports, and
+    importlib.metadata costs every other command its import time)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        import importlib.metadata
+        try:
+            version = importlib.metadata.version("symgrad")
+        except importlib.metadata.PackageNotFoundError:
+            version = "(not installed: run from a source tree)"
+        print(f"symgrad {version}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of every subcommand."""
     parser = argparse.ArgumentParser(
         prog="symgrad", description="Symbolic-plus-numeric differentiation, checked.",
         epilog='example: symgrad diff "3x^2 + 4x + 2u x" --wrt x --at x=3,u=2',
         formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, summary, example, handler in _COMMANDS:
         sub = commands.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".",
@@ -436,7 +480,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _protect_dashes(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
     """A leading space on arguments such as `-x^2` or `-3:3`, so argparse reads them as values,
     not unknown options (the expression parser ignores the space)."""
-    known = {"-h", "--help"}
+    known = {"-h", "--help", "--version"}
     for action in parser._subparsers._group_actions:  # type: ignore[union-attr]
         for sub in action.choices.values():  # type: ignore[union-attr]
             known.update(sub._option_string_actions)

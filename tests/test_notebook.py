@@ -5,6 +5,7 @@ and tensors; HTML for check reports, verdicts and kernels; SVG for the DAG where
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,13 @@ def bundles() -> dict[str, dict[str, Any]]:
     notebook.cells += [nbformat.v4.new_code_cell(source) for source in CELLS.values()]
     client = nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
                                      resources={"metadata": {"path": str(ROOT)}})
-    client.execute()
+    limit = sys.getrecursionlimit()
+    try:
+        client.execute()
+    finally:
+        # nbclient raises this process's recursion limit (1000 -> 3000) and leaves it so; later
+        # tests (test_sympy_bridge's "nests too deeply") rely on the default.
+        sys.setrecursionlimit(limit)
     found = {}
     for name, cell in zip(CELLS, notebook.cells[1:]):
         results = [output for output in cell.outputs if output.output_type == "execute_result"]

@@ -327,8 +327,9 @@ def _by_taylor_mode(expr: Expr, symbol: Expr, order: int) -> Expr:
     return derivative
 
 
-def diff(expr: Expr | str, wrt: str | Expr, order: int = 1) -> Expr:
-    """The derivative of `expr` with respect to `wrt`, `order` times.
+def diff(expr: Expr | str, wrt: str | Expr | None = None, order: int = 1) -> Expr:
+    """The derivative of `expr` with respect to `wrt`, `order` times (without `wrt`, by the
+    expression's only variable, as `sympy.diff` does).
 
     High orders of a scalar stay compact: past `SWELL_SIZE` nodes the rest is built in Taylor
     mode.
@@ -340,10 +341,8 @@ def diff(expr: Expr | str, wrt: str | Expr, order: int = 1) -> Expr:
     expr = as_expression(expr)
     if not isinstance(order, int) or isinstance(order, bool) or order < 0:
         raise ArgumentError(f"order must be a non-negative whole number, not {order!r}")
-    if not isinstance(wrt, (str, Expr)):
-        raise ArgumentError(f"wrt takes one symbol name, not {wrt!r}")
     limits.check("MAX_ORDER", order, "the derivative order")
-    (symbol,) = resolve_symbols(expr, wrt)
+    symbol = sole_symbol(expr, wrt)
     function, scalar = expr, symbol.shape == () and expr.shape == ()
     for done in range(order):
         expr = simplify_derivatives([_derivative(expr, symbol)])[0]

@@ -74,6 +74,8 @@ def _variables(function: Expr, wrt: Wrt, order: int) -> tuple[tuple[str, ...], s
     if wrt is None or isinstance(wrt, (str, Expr)):
         name = sole_symbol(function, wrt).name or ""
         return (name,) * order, name
+    if not isinstance(wrt, Sequence):
+        raise ArgumentError(f"wrt takes a variable name or a tuple of names, not {wrt!r}")
     names = tuple(symbol.name or "" for symbol in resolve_symbols(function, list(wrt)))
     if not names:
         raise ArgumentError("wrt names no variable")

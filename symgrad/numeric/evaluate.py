@@ -13,9 +13,10 @@ import numpy as np
 
 from ..core import limits
 from ..core.errors import ArgumentError, DomainError, ShapeError
-from ..core.expr import Expr, as_expr, constant_value, rebuild, symbol_name
+from ..core.expr import Expr, constant_value, rebuild, symbol_name
 from ..core.shapes import Shape, size_of
 from ..core.traverse import topological
+from ..language.parse import as_expression
 from ..language.printing import to_text
 from .arrays import FLOAT64, Kind, from_compute, kind_of, to_host
 from .backend import align, compute
@@ -261,8 +262,9 @@ def evaluate(expr: Expr, values: Mapping[str, Any], errors: str = "ignore") -> n
 
 
 def substitute(expr: Expr, mapping: Mapping[str, Any]) -> Expr:
-    """`expr` with the named symbols replaced by expressions or numbers."""
-    replacements = {name: as_expr(value) for name, value in mapping.items()}
+    """`expr` with the named symbols replaced by expressions (an Expr, its text or a SymPy
+    expression) or numbers."""
+    replacements = {name: as_expression(value) for name, value in mapping.items()}
     new: dict[Expr, Expr] = {}
     for node in topological([expr]):
         if node.op == "symbol" and node.name in replacements:

@@ -43,7 +43,7 @@ from ..calculus.simplify import simplify_derivatives
 from ..core import limits
 from ..core.errors import ArgumentError
 from .evaluate import ERRORS, batch_inputs, check_batch, finish, forward_values, largest_core
-from ..core.expr import Expr, as_expr, constant, dag_records, from_dag_records, symbol_name
+from ..core.expr import Expr, constant, dag_records, from_dag_records, symbol_name
 from ..core.shapes import Shape, size_of
 from ..core.traverse import topological
 
@@ -289,7 +289,7 @@ def _flatten(outputs: Any, leaves: list[Expr]) -> tuple[Template, Any]:
         return ({name: template for name, (template, _) in pairs},
                 ("dict", tuple((name, key) for name, (_, key) in pairs)))
     try:
-        leaf = as_expression(outputs) if isinstance(outputs, str) else as_expr(outputs)
+        leaf = as_expression(outputs)  # an Expr, its text, a SymPy expression or a number
     except ArgumentError as error:
         raise ArgumentError("compile takes an Expr, or a list or dict of Exprs, "
                             f"not {type(outputs).__name__}") from error

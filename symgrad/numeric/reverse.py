@@ -13,7 +13,7 @@ import numpy as np
 
 from ..calculus.differentiate import depends, resolve_symbols
 from ..core.errors import ArgumentError, DomainError, ShapeError
-from ..core.expr import Expr, as_expr, symbol_name
+from ..core.expr import Expr, symbol_name
 from ..core.opspec import fit_shape
 from ..core.shapes import Shape
 from ..core.traverse import topological
@@ -21,6 +21,7 @@ from .backend import NumericBackend, align, batched_value, mask, zero_upstream
 from .arrays import FLOAT64, Kind, from_compute
 from .evaluate import call_kind, finish, forward_values
 from .kernel import compile as compile_kernel
+from ..language.parse import as_expression
 from ..language.printing import to_text
 
 
@@ -102,7 +103,7 @@ def _with_batch(values: dict[Expr, np.ndarray], batch: Shape, seed: np.ndarray,
     return values, full
 
 
-def reverse(expr: Expr, at: Mapping[str, Any], wrt: str | Expr | Sequence[str | Expr] | None = None,
+def reverse(expr: Expr | str, at: Mapping[str, Any], wrt: str | Expr | Sequence[str | Expr] | None = None,
             seed: Any = None, errors: str = "ignore") -> tuple[Any, dict[str, Any]]:
     """The value of `expr` at `at` and its gradient, by one numeric reverse sweep.
 
@@ -113,7 +114,7 @@ def reverse(expr: Expr, at: Mapping[str, Any], wrt: str | Expr | Sequence[str | 
     exactly 0, a contribution is 0, so the unselected branch of `where` never leaks nan or inf.
     `errors="raise"` raises `DomainError` when a value or a gradient is not finite.
     """
-    expr = as_expr(expr)
+    expr = as_expression(expr)  # an Expr, its text or a SymPy expression, as elsewhere
     if not isinstance(at, Mapping):
         raise ArgumentError(f"at takes a mapping of names to values, not {type(at).__name__}")
     symbols = resolve_symbols(expr, wrt)
