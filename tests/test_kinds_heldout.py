@@ -33,7 +33,11 @@ from symgrad.core.opspec import OPS, OpSpec
 
 from optional import need
 
-FLOAT32_GROWTH = 1
+# float32 results meet rtol 1e-5 (atol 1e-5 at the result's scale) everywhere but one: in
+# composition10 (coth near -1) coth' = 1 - coth**2 cancels, so float32 rounding of coth
+# carried through the chain rule is 3.1e-5 off at one point (2.4e-6 relative in float64). The
+# numbers are the same in reverse and in kernels; 10 x 1e-5 covers that conditioning.
+FLOAT32_GROWTH = 10
 SHAPES: tuple[tuple[int, ...], ...] = ((), (5,), (3, 4))
 COMPARISONS = ("lt", "le", "gt", "ge", "eq", "ne")
 # Not audited here, with the reason; every other entry of the table is.
@@ -158,7 +162,6 @@ def assert_close(actual: Any, expected: Any, dtype: Any, what: str) -> None:
     expected = np.asarray(expected, dtype=np.float64)
     scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
     rtol = 1e-12 if dtype == np.float64 else 1e-5
-    # float32: the error of one rounding, carried through up to 4 ops (their condition <= ~30)
     rtol = rtol if dtype == np.float64 else FLOAT32_GROWTH * rtol
     np.testing.assert_allclose(np.asarray(actual, dtype=np.float64), expected, rtol=rtol,
                                atol=rtol * scale, err_msg=what)
@@ -197,11 +200,13 @@ KINDS = [
     Kind("numpy-float64", numpy_kind(np.float64), "numpy", "float64"),
     Kind("numpy-float32", numpy_kind(np.float32), "numpy", "float32"),
     Kind("python-float", lambda value: float(value), "numpy", "float64", ((),)),
+    Kind("numpy-float32-scalar", lambda value: np.float32(value), "numpy", "float32", ((),)),
     Kind("torch-float64", torch_kind("float64"), "torch", "float64"),
     Kind("torch-float32", torch_kind("float32"), "torch", "float32"),
     Kind("dask-float64", dask_kind(np.float64), "dask", "float64", ((5,), (3, 4))),
     Kind("dask-float32", dask_kind(np.float32), "dask", "float32", ((5,), (3, 4))),
 ]
+BY_NAME = {kind.name: kind for kind in KINDS}
 
 
 def check_result(result: Any, expected: np.ndarray, kind: Kind, shape: tuple[int, ...],
@@ -287,7 +292,7 @@ def test_every_entry_point_keeps_kind_dtype_and_numbers(case: Case, kind: Kind):
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_every_batch_shape_with_numpy(shape: tuple[int, ...], dtype: str):
-    kind = KINDS[0] if dtype == "float64" else KINDS[1]
+    kind = BY_NAME["numpy-float64"] if dtype == "float64" else BY_NAME["numpy-float32"]
     for case in CASES[::3]:
         for method in METHODS:
             check_call(case, kind, shape, method)
@@ -342,7 +347,6 @@ MIXED = [
     ("dask-float32", "python-float", "dask", "float32"),
     ("dask-float64", "numpy-float64", "dask", "float64"),
 ]
-BY_NAME = {kind.name: kind for kind in KINDS}
 BY_NAME["int64"] = Kind("int64", lambda value: np.round(value).astype(np.int64), "numpy",
                         "float64")
 
@@ -445,8 +449,8 @@ def check_group(cases: list[Case], kinds: list[tuple[Kind, tuple[int, ...]]],
 # group runs in float64 (numpy and torch: one compiled loop); float32 (its own loop) runs on a
 # fixed sample of the groups, the compositions and the scalars.
 GROUP = 8
-NUMBA64 = [(KINDS[0], (3, 4)), (KINDS[3], (5,))]
-NUMBA32 = [(KINDS[1], (5,)), (KINDS[4], (3, 4))]
+NUMBA64 = [(BY_NAME["numpy-float64"], (3, 4)), (BY_NAME["torch-float64"], (5,))]
+NUMBA32 = [(BY_NAME["numpy-float32"], (5,)), (BY_NAME["torch-float32"], (3, 4))]
 
 
 def test_the_numba_backend_keeps_kind_dtype_and_numbers_of_every_op():
@@ -458,7 +462,7 @@ def test_the_numba_backend_keeps_kind_dtype_and_numbers_of_every_op():
         check_group(group, NUMBA64 + (NUMBA32 if index in single else []), True)
     for case in UNIT_CASES:  # the fallbacks: the numpy source, under backend="numba"
         if case.name in fallback:
-            for kind, shape in NUMBA64 + NUMBA32 + [(KINDS[2], ())]:
+            for kind, shape in NUMBA64 + NUMBA32 + [(BY_NAME["python-float"], ())]:
                 check_call(case, kind, shape, "compile", backend="numba")
                 check_call(case, kind, shape, "grad", backend="numba")
 
@@ -468,19 +472,19 @@ def test_the_numba_backend_on_compositions_and_dask_blocks():
     assert len(fused) >= len(COMPOSITIONS) // 2, fallback
     groups = [fused[start:start + GROUP] for start in range(0, len(fused), GROUP)]
     for index, group in enumerate(groups):
-        check_group(group, NUMBA64 + [(KINDS[5], (3, 4))], True)
-    check_group(groups[0], NUMBA32 + [(KINDS[6], (5,))], True)
+        check_group(group, NUMBA64 + [(BY_NAME["dask-float64"], (3, 4))], True)
+    check_group(groups[0], NUMBA32 + [(BY_NAME["dask-float32"], (5,))], True)
     check_group(groups[-1], NUMBA64 + NUMBA32, False)
     for case in COMPOSITIONS:
         if case.name in fallback:
-            check_call(case, KINDS[1], (3, 4), "grad", backend="numba")
+            check_call(case, BY_NAME["numpy-float32"], (3, 4), "grad", backend="numba")
 
 
 def test_numba_scalars_and_zero_d_arrays():
     fused, _ = fused_and_fallback(COMPOSITIONS)
     zero_d32 = Kind("0-d float32", lambda value: np.array(value, dtype=np.float32), "numpy",
                     "float32")
-    for kind in (KINDS[2], zero_d32, KINDS[4]):
+    for kind in (BY_NAME["python-float"], zero_d32, BY_NAME["torch-float32"]):
         check_group(fused[:4], [(kind, ())], True)
 
 
