@@ -649,3 +649,23 @@ def test_fused_remainders_and_sinc_hold_only_generated_names_and_known_functions
     numba = sg.compile(exprs, grad=True, backend="numba")
     assert numba.fallback is None
     assert words(numba.source) <= NUMBA_WORDS | math_words("numba") | {"remainder", "fmod", "sinc"}
+
+
+def test_float32_kernels_compute_every_batch_sized_result_in_float32(monkeypatch: pytest.MonkeyPatch):
+    # Each raw result a kernel hands back before giving it the call's dtype: a float64 array
+    # the size of the batch would mean the kernel computed it in float64 (twice the memory)
+    # and copied it down. where(c, 1.0, 0.0), the derivative of where, did so.
+    from symgrad.numeric.kernel import Kernel
+    raw: list[tuple[str, tuple[int, ...]]] = []
+    finish = Kernel._finish
+
+    def spy(value: Any, batch: Any, shape: Any, fresh: bool, kind: Any) -> Any:
+        raw.append((str(np.result_type(value)), tuple(np.shape(value))))
+        return finish(value, batch, shape, fresh, kind)
+    monkeypatch.setattr(Kernel, "_finish", staticmethod(spy))
+    for case in CASES:
+        raw.clear()
+        single32 = {name: value.astype(np.float32) for name, value in case.points.items()}
+        sg.compile(case.expr, grad=True)(**single32)
+        wide = [shape for dtype, shape in raw if dtype != "float32" and math.prod(shape) > 1]
+        assert not wide, (case.name, raw)
