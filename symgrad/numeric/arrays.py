@@ -116,8 +116,21 @@ def to_compute(value: Any, kind: Kind) -> Any:
     if kind.library == "torch":
         # A CPU tensor is viewed, not copied; a CUDA tensor is copied to the host and its
         # results go back to its device (for GPU speed, give CuPy arrays).
-        return value.detach().cpu().numpy()
+        return _torch_numpy(value)
     return np.asarray(value)
+
+
+def _torch_numpy(value: Any) -> Any:
+    """A torch tensor as a numpy array on the host. Floating dtypes numpy lacks (bfloat16,
+    the float8 kinds) are read as float32, the dtype their results get anyway."""
+    tensor = value.detach().cpu()
+    if tensor.is_floating_point() and tensor.element_size() < 4:
+        tensor = tensor.float()
+    try:
+        return tensor.numpy()
+    except TypeError as error:  # complex32, and dtypes newer than this numpy bridge
+        raise ArgumentError(f"a torch tensor of dtype {tensor.dtype} has no numpy equivalent "
+                            "to compute with; give a float or integer tensor") from error
 
 
 def from_compute(result: Any, kind: Kind) -> Any:
@@ -137,5 +150,5 @@ def to_host(value: Any) -> Any:
     if hasattr(value, "get") and _library(value) == "cupy":
         return value.get()
     if _library(value) == "torch":
-        return value.detach().cpu().numpy()
+        return _torch_numpy(value)
     return np.asarray(value)

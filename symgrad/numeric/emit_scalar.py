@@ -112,10 +112,39 @@ CUDA = Dialect("cuda", {
 }, nan="__longlong_as_double(0x7ff8000000000000LL)",
     inf="__longlong_as_double(0x7ff0000000000000LL)", unrolls=True)
 
-# clamp(x, low, high) = min(max(x, low), high), written through the two templates.
+
+
+def _fmod(dialect: Dialect, texts: list[str]) -> str:
+    return f"{'np.fmod' if dialect is PYTHON else 'fmod'}({texts[0]}, {texts[1]})"
+
+
+def _remainder(dialect: Dialect, texts: list[str]) -> str:
+    """numpy's remainder; in C from fmod, as numpy computes it (npy_divmod): a nonzero fmod
+    of the other sign than the divisor moves by one divisor."""
+    if dialect is PYTHON:  # numba's np.remainder on scalars is numpy's
+        return f"np.remainder({texts[0]}, {texts[1]})"
+    b, where, modulus = texts[1], dialect.templates["where"], _fmod(dialect, texts)
+    moved = where.format(f"(({modulus} < 0.0) != ({b} < 0.0))", f"({modulus} + {b})", modulus)
+    return where.format(f"({modulus} != 0.0)", moved, modulus)
+
+
+def _sinc(dialect: Dialect, texts: list[str]) -> str:
+    """numpy's sinc: sin(pi x)/(pi x), 1 at 0."""
+    if dialect is PYTHON:
+        return f"np.sinc({texts[0]})"
+    scaled = f"({_literal(float(np.pi), dialect)} * {texts[0]})"
+    quotient = f"({dialect.templates['sin'].format(scaled)} / {scaled})"
+    return dialect.templates["where"].format(f"({texts[0]} == 0.0)", "1.0", quotient)
+
+
+# clamp(x, low, high) = min(max(x, low), high), written through the two templates; the
+# remainders and sinc as numba's numpy functions, or through C's fmod and sin.
 _COMPOSED: dict[str, Callable[[Dialect, list[str]], str]] = {
     "clamp": lambda dialect, texts: dialect.templates["min"].format(
         dialect.templates["max"].format(texts[0], texts[1]), texts[2]),
+    "fmod": _fmod,
+    "remainder": _remainder,
+    "sinc": _sinc,
 }
 
 

@@ -18,7 +18,7 @@ from ..core.opspec import fit_shape
 from ..core.shapes import Shape
 from ..core.traverse import topological
 from .backend import NumericBackend, align, batched_value, mask, zero_upstream
-from .arrays import FLOAT64, Kind, from_compute
+from .arrays import FLOAT64, Kind, from_compute, to_host
 from .evaluate import call_kind, finish, forward_values
 from .kernel import compile as compile_kernel
 from ..language.parse import as_expression
@@ -75,8 +75,8 @@ def _seed_array(expr: Expr, seed: Any) -> np.ndarray:
                              "that shape (the v in v^T J); only a scalar expression has a "
                              "gradient without one")
         return np.asarray(1.0)
-    if hasattr(seed, "numpy") and not isinstance(seed, np.ndarray):
-        seed = seed.numpy()
+    if not isinstance(seed, (np.ndarray, np.generic, float, int)):
+        seed = to_host(seed)  # a torch tensor (even one that requires grad), CuPy, JAX
     try:
         array = np.asarray(seed, dtype=np.float64)
     except (TypeError, ValueError) as error:
@@ -127,17 +127,19 @@ def reverse(expr: Expr | str, at: Mapping[str, Any], wrt: str | Expr | Sequence[
     values, full = _with_batch(values, batch, seed_value, expr.shape)
     nb = len(full)
     sweep = _Sweep(order, values, nb, depends(order, set(symbols)), watch=errors == "raise")
+    # The seed's own batch axes are on its left; an unbatched seed is the same for every point.
+    seeded = seed_value.reshape((1,) * (nb + len(expr.shape) - seed_value.ndim) + seed_value.shape)
     with np.errstate(all="ignore"):
-        sweep.add(expr, batched_value(seed_value, nb))
+        sweep.add(expr, seeded)
         for node in reversed(order):
             if node in sweep.live:
                 sweep.propagate(node)
     value = _plain(finish(values[expr], full, expr.shape, kind.dtype), kind)
-    gradients = {symbol_name(symbol): _plain(_gradient(sweep, symbol, full, kind.dtype), kind)
+    gradients = {symbol_name(symbol): _gradient(sweep, symbol, full, kind.dtype)
                  for symbol in symbols}
-    if errors == "raise":
+    if errors == "raise":  # on the numpy results, before they become the caller's kind
         _check_gradients(gradients, host, sweep.first_bad)
-    return value, gradients
+    return value, {name: _plain(gradient, kind) for name, gradient in gradients.items()}
 
 
 def _reverse_dask(expr: Expr, at: Mapping[str, Any], symbols: list[Expr], seed: Any,

@@ -131,8 +131,19 @@ def _known_zero(value: Any) -> bool:
     return type(value) is int and value == 0
 
 
+def _where_numpy(c: Any, a: Any, b: Any) -> Any:
+    picked = np.where(c != 0, a, b)
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        # Two literal branches (a derivative's where(c, 1.0, 0.0)) take the condition's float
+        # dtype, as an operation with one literal does: float32 stays float32.
+        own = float_type(c)
+        if picked.dtype != own:
+            return picked.astype(own)
+    return picked
+
+
 register(OpSpec(
-    name="where", taylor=_where_taylor, arity=3, numpy=lambda c, a, b: np.where(c != 0, a, b), build=build_where,
+    name="where", taylor=_where_taylor, arity=3, numpy=_where_numpy, build=build_where,
     grad=lambda F, g, out, c, a, b: (None, F.where(c, g, 0), F.where(c, 0, g)),
     sympy=lambda sympy, c, a, b: sympy.Piecewise((a, sympy_condition(sympy, c)), (b, True)),
     latex=r"\begin{{cases}} {1} & {0} \\ {2} & \text{{otherwise}} \end{{cases}}", torch="Where",
