@@ -186,3 +186,13 @@ def test_collect_terms_multiplies_out_only_where_terms_cancel():
     assert rewrite(quotient_rule, rules=(rule,)) is quotient_rule  # would be 5 terms over u
     cancelling = x * p * (1 - y) - x * y * (1 - p)
     assert rewrite(cancelling, rules=(rule,)) is x * (p - y)
+
+
+def test_a_number_goes_into_a_sum_only_where_the_products_are_exact() -> None:
+    # 1.4*0.7 rounds (0.9799999999999999): the product stays, so the derivative has exactly
+    # the value of the chain rule's own product and kernels equal eval.
+    derivative = sg.diff(sg.parse("(0.7*x + 2.0)**2.0"), "x")
+    assert str(derivative) == "1.4*(0.7*x + 2.0)"
+    assert str(sg.diff(sg.parse("(0.5*x + 2.0)**2.0"), "x")) == "0.5*x + 2.0"  # exact: goes in
+    x = np.linspace(-3, 3, 101)
+    np.testing.assert_array_equal(derivative.eval(x=x), 1.4 * (0.7 * x + 2.0))

@@ -21,7 +21,7 @@ from ..language.parse import as_expression
 from ..core.traverse import topological
 from .jets import JetAlgebra, is_zero, propagate
 from .results import DerivativeMatrix, Gradient
-from .simplify import factor_terms, simplify_derivatives
+from .simplify import factor_terms, scales_exactly, simplify_derivatives
 
 
 class SymbolicBackend:
@@ -140,7 +140,8 @@ def _number_into_sum(piece: Expr) -> Expr:
         return piece
     number, total = piece.args
     if number.op != "const" or not is_number(number) or total.op != "add" \
-            or len(total.args) > _DISTRIBUTED_TERMS:
+            or len(total.args) > _DISTRIBUTED_TERMS \
+            or not all(scales_exactly(number, term) for term in total.args):
         return piece
     return apply("add", *(term * number for term in total.args))
 
@@ -160,7 +161,8 @@ _DISTRIBUTED_TERMS = 4
 def _power_tangent(node: Expr, inner: Expr) -> Expr | None:
     """n*u**(n - 1) times u' = `inner`, the number multiplied into the short sum u'."""
     exponent = node.params[0][1]
-    if inner.op != "add" or len(inner.args) > _DISTRIBUTED_TERMS or exponent == 0:
+    if inner.op != "add" or len(inner.args) > _DISTRIBUTED_TERMS or exponent == 0 \
+            or not all(scales_exactly(constant(exponent), term) for term in inner.args):
         return None
     scaled = apply("add", *(term * exponent for term in inner.args))
     chained: Expr = scaled * node.args[0] ** (exponent - 1)

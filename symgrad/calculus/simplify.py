@@ -518,9 +518,24 @@ def distribute_number(node: Expr) -> Expr | None:
     if len(sums) != 1 or value == 1 or (value == -1 and len(rest) > 1) \
             or any(_symbolic(f) for f in rest):
         return None
+    if not all(scales_exactly(coefficient, term) for term in sums[0].args):
+        return None  # 1.4*(0.7*x + 2.0) stays: 1.4*0.7 would round
     inner = build_add(*(build_mul(coefficient, term) for term in sums[0].args))
     others = [f for f in rest if f is not sums[0]]
     return _not_larger(build_mul(inner, *others) if others else inner, node)
+
+
+def scales_exactly(number: Expr, term: Expr) -> bool:
+    """Whether a number constant times the number `term` holds (its coefficient, or itself) is
+    exact, so multiplying it into the term rounds nothing."""
+    lead = term.args[0] if term.op == "mul" else term
+    if lead.op != "const" or not is_number(lead):
+        return True
+    try:
+        _exact_product(_number(number), _number(lead))
+    except _Abort:
+        return False
+    return True
 
 
 def _symbolic_powers(term: Expr) -> list[Expr]:
