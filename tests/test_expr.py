@@ -312,3 +312,13 @@ def test_merging_powers_never_turns_a_nan_into_a_number(text):
 def test_powers_merge_where_it_holds_for_every_base(text, merged):
     # Whole exponents, a non-whole sum (nan stays nan at x < 0) or a base that is never negative.
     assert sg.parse(text) is sg.parse(merged)
+
+
+def test_nodes_with_a_nan_parameter_intern_to_one_node() -> None:
+    # nan != nan: without one canonical nan each build of x**nan would be a new node, and
+    # printed text such as -(x + 1)**(0*1e999) would not read back to the same node.
+    x = sg.symbols("x")
+    first, second = (x + 1) ** float("nan"), (x + 1) ** float(np.float64("nan"))
+    assert first is second
+    negated = sg.parse("-(12*sigmoid(x) - 6)**(0*1e999)")
+    assert sg.parse(str(negated)) is negated

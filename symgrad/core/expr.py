@@ -358,7 +358,10 @@ def make_node(op: str, args: tuple[Expr, ...], shape: Shape, params: Params = ()
         table = _TABLE
         key = (op, args, params)
         for _, value in params:
-            if type(value) is Fraction:
+            if isinstance(value, float) and value != value:
+                params = _one_nan(params)
+                key = (op, args, params)
+            elif type(value) is Fraction:
                 # An exact exponent 2 and a decimal 2.0 compare equal: the key tells them
                 # apart (and holds integers: a Fraction's hash is slow Python code).
                 key, exact = (op, args, _exact_params(params), "exact"), True
@@ -387,6 +390,16 @@ def make_node(op: str, args: tuple[Expr, ...], shape: Shape, params: Params = ()
         node.digest = hash((code, params_code, *[arg.digest for arg in args]))
     node.sort_key = (_RANK_COMPOUND, node.digest)
     return _interned(key, node, table)
+
+
+# Every nan parameter is this one object: tuples compare items by identity first, so nodes
+# with a nan exponent intern to one node (nan != nan would make each a new one).
+_NAN = float("nan")
+
+
+def _one_nan(params: Params) -> Params:
+    return tuple((name, _NAN if isinstance(value, float) and value != value else value)
+                 for name, value in params)
 
 
 def _exact_params(params: Params) -> Params:
