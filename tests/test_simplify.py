@@ -153,6 +153,11 @@ FACTORED = [
     6 * x * sg.log(x) + 5 * x,
     sg.parse("x**2*exp(y)/2 + 3*x*exp(y)/4"),
     sg.parse("sqrt(x)*y + x**(3/2)"),
+    # one level in, a common -1, and a denominator kept in the sum where a term stays whole
+    sg.parse("(2*tan(x)**2 + 2)*tan(x)"),
+    sg.parse("-x*exp(x) - 2*exp(x)"),
+    sg.parse("-x/4 - y/2"),
+    sg.parse("3*x/2 + 3*y"),
 ]
 
 
