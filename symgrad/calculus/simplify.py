@@ -770,7 +770,9 @@ def _split_term(term: Expr) -> _Term:
             if not isinstance(raw, (int, Fraction)):
                 raise _Abort
             base, exponent = base.args[0], Fraction(raw)
-        if base.op == "sqrt":
+        # sqrt(u)**3 is u**(3/2) (both nan for u < 0), but sqrt(u)**2 is not u: a whole
+        # power of u would be a number where the sum is nan, so sqrt(u) stays its own base.
+        if base.op == "sqrt" and (exponent / 2).denominator != 1:
             base, exponent = base.args[0], exponent / 2
         if base in powers:
             raise _Abort
