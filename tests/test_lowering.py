@@ -64,6 +64,20 @@ def test_log_of_sigmoid_matches_the_direct_form_at_extremes(text: str) -> None:
     np.testing.assert_allclose(got[both], direct[both], rtol=1e-15, atol=1e-300)
 
 
+def test_float32_kernel_keeps_log_of_one_minus_sigmoid_finite_at_minus_infinity() -> None:
+    # The bound under z must stay finite in float32: float64's largest rounds to -inf there,
+    # and -inf + inf made the kernel nan at z = -inf where eval (and the exact value) is -0.
+    z = np.array([-np.inf, -1e30, -100.0, 0.5, 40.0, np.inf], dtype=np.float32)
+    e = sg.parse("log(1 - sigmoid(z))")
+    got = sg.compile(e)(z=z)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, e.eval(z=z))
+    np.testing.assert_array_equal(got[:3], [0.0, 0.0, 0.0])
+    loss = sg.parse(LOSS)
+    y = np.array([1, 1, 0, 1, 0, 1], dtype=np.float32)
+    np.testing.assert_array_equal(sg.compile(loss)(z=z, y=y), loss.eval(z=z, y=y))
+
+
 def test_logistic_loss_kernel_equals_eval_bit_for_bit_and_takes_one_logarithm() -> None:
     loss = sg.parse(LOSS)
     z, y = RNG.uniform(-60, 60, 1000), (RNG.uniform(size=1000) < 0.5).astype(float)

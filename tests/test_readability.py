@@ -192,6 +192,12 @@ SECOND = [
     ("cos(x)**2", "2*(sin(x)**2 - cos(x)**2)"),
     ("log(x)/x", "(2*log(x) - 3)/x**3"),
     ("1/sqrt(x**2 + 4)", "(3*x**2/(x**2 + 4) - 1)/(x**2 + 4)**(3/2)"),
+    # a sum the product multiplies has its number taken out too (SymPy's factor_terms works
+    # inside the product); a common -1 goes in front
+    ("tan(x)", "2*(tan(x)**2 + 1)*tan(x)"),
+    ("cosh(tan(x))", "((tan(x)**2 + 1)*cosh(tan(x)) + 2*tan(x)*sinh(tan(x)))*(tan(x)**2 + 1)"),
+    ("-x*exp(x)", "-(x + 2)*exp(x)"),
+    ("sqrt(x + 1)/x", "(-1/(4*(x + 1)**(3/2)) - 1/(x*sqrt(x + 1)) + 2*sqrt(x + 1)/x**2)/x"),
 ]
 
 

@@ -153,6 +153,11 @@ FACTORED = [
     6 * x * sg.log(x) + 5 * x,
     sg.parse("x**2*exp(y)/2 + 3*x*exp(y)/4"),
     sg.parse("sqrt(x)*y + x**(3/2)"),
+    # one level in, a common -1, and a denominator kept in the sum where a term stays whole
+    sg.parse("(2*tan(x)**2 + 2)*tan(x)"),
+    sg.parse("-x*exp(x) - 2*exp(x)"),
+    sg.parse("-x/4 - y/2"),
+    sg.parse("3*x/2 + 3*y"),
 ]
 
 
@@ -171,6 +176,17 @@ def test_factor_terms_takes_out_what_every_term_shares_as_sympy_does(e: sg.Expr)
                                sg.parse("x**2*y - 3*x*z + 1")], ids=str)
 def test_factor_terms_leaves_a_sum_with_nothing_to_take_out(e: sg.Expr):
     assert factor_terms(e) is e
+
+
+def test_factor_terms_keeps_the_nan_of_a_square_of_a_root():
+    # sqrt(x)**2 is nan for x < 0 where x is not: taking x out of both terms would make the
+    # sum a number there (d2/dx2 sqrt(x)**2*exp(x) was (x + 2)*exp(x), 0.37 at x = -1).
+    e = sg.parse("sqrt(x)**2*y + x*z")
+    assert np.isnan(factor_terms(e).eval(x=-1.0, y=2.0, z=3.0))
+    second = sg.diff("sqrt(x)**2*exp(x)", "x", order=2)
+    assert np.isnan(second.eval(x=-1.0))
+    np.testing.assert_allclose(second.eval(x=1.5), 3.5 * np.exp(1.5), rtol=1e-12)
+    assert str(factor_terms(sg.parse("sqrt(x)**3*y + x*z"))) == "x*(sqrt(x)*y + z)"
 
 
 def test_factor_terms_never_grows_a_sum():

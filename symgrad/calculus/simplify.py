@@ -759,8 +759,12 @@ def _content(coefficients: list[Number]) -> Fraction:
     exact = [c for c in coefficients if isinstance(c, Fraction)]
     if len(exact) != len(coefficients) or not any(exact):
         return Fraction(1)
-    return Fraction(math.gcd(*(c.numerator for c in exact)),
-                    math.lcm(*(c.denominator for c in exact)))
+    numerator = math.gcd(*(c.numerator for c in exact))
+    # SymPy's factor_terms (clear=False) keeps a denominator in the sum when a term would be
+    # left a whole number: 3*x/2 + 3*y is 3*(x/2 + y), x/4 + y/2 is (x + 2*y)/4.
+    if any((c / numerator).denominator == 1 for c in exact):
+        return Fraction(numerator)
+    return Fraction(numerator, math.lcm(*(c.denominator for c in exact)))
 
 
 _Term = tuple[Number, dict[Expr, Fraction]]
@@ -781,7 +785,9 @@ def _split_term(term: Expr) -> _Term:
             if not isinstance(raw, (int, Fraction)):
                 raise _Abort
             base, exponent = base.args[0], Fraction(raw)
-        if base.op == "sqrt":
+        # sqrt(u)**3 is u**(3/2) (both nan for u < 0), but sqrt(u)**2 is not u: a whole
+        # power of u would be a number where the sum is nan, so sqrt(u) stays its own base.
+        if base.op == "sqrt" and (exponent / 2).denominator != 1:
             base, exponent = base.args[0], exponent / 2
         if base in powers:
             raise _Abort
@@ -798,13 +804,37 @@ def factor_terms(node: Expr) -> Expr:
     2*(-2*x**2/(x**2 + 1) + 1)/(x**2 + 1): a sum's common number and the powers all its terms
     share (same sign, the smaller size; sqrt(u) as u**(1/2)) taken out, as SymPy prints a
     derivative of order 2 and more (its `factor_terms`). `node` itself when nothing is shared
-    or the result is larger. Values are unchanged: nothing is cancelled."""
+    or the result is larger. Values are unchanged: nothing is cancelled. As SymPy's, it also
+    works one level in: the sums a product (or a term) multiplies ((2*tan(x)**2 + 2)*tan(x) ->
+    2*(tan(x)**2 + 1)*tan(x))."""
+    if node.op == "mul" and _scalar(node):
+        return _not_larger(_inner_sums_factored(node), node) or node
     if node.op != "add" or not _scalar(node) or len(node.args) > _MAX_MONOMIALS:
         return node
+    args = [_inner_sums_factored(term) if term.op == "mul" else term for term in node.args]
+    inner_done = build_add(*args)
+    shared = _shared_taken_out(args)
+    return _not_larger(shared, node) or _not_larger(inner_done, node) or node
+
+
+def _inner_sums_factored(product: Expr) -> Expr:
+    """`product` with each sum among its factors written with its common number and powers
+    taken out (only one level deep: the cost stays that of the product's own factors)."""
+    return build_mul(*(_sum_factored(f) for f in product.args))
+
+
+def _sum_factored(factor: Expr) -> Expr:
+    if factor.op != "add" or not _scalar(factor) or len(factor.args) > _MAX_MONOMIALS:
+        return factor
+    return _shared_taken_out(list(factor.args)) or factor
+
+
+def _shared_taken_out(args: list[Expr]) -> Expr | None:
+    """The sum of `args` with what its terms share taken out, or None when nothing is."""
     try:
-        terms = [_split_term(term) for term in node.args]
+        terms = [_split_term(term) for term in args]
     except _Abort:
-        return node
+        return None
     content = _content([c for c, _ in terms])
     common = dict(terms[0][1])
     for _, powers in terms[1:]:
@@ -815,13 +845,15 @@ def factor_terms(node: Expr) -> Expr:
             else:
                 common[base] = min(r, other) if r > 0 else max(r, other)
     if content == 1 and not common:
-        return node
+        return None
+    # SymPy takes out a common -1 too: -(x + 2)*exp(x), not (-x - 2)*exp(x).
+    if all(isinstance(c, Fraction) and c < 0 for c, _ in terms):
+        content = -content
     inner = [_term_built(c / content if isinstance(c, Fraction) else c,
                          {b: r - common.get(b, Fraction(0)) for b, r in p.items()})
              for c, p in terms]
-    candidate = build_mul(constant(content), *(build_pow(b, r) for b, r in common.items()),
-                          build_add(*inner))
-    return _not_larger(candidate, node) or node
+    return build_mul(constant(content), *(build_pow(b, r) for b, r in common.items()),
+                     build_add(*inner))
 
 
 # Derivatives larger than this (distinct nodes) are returned as built: the rewrite's cost

@@ -16,8 +16,9 @@ keep giving the same numbers.
 
 from __future__ import annotations
 
-import sys
 from fractions import Fraction
+
+import numpy as np
 
 from ..core.expr import Expr, constant, exact_constant, make_node
 from ..core.shapes import broadcast
@@ -25,6 +26,11 @@ from ..core.traverse import topological
 from .semantics import scalar_constant, share_products
 
 Rebuilt = dict[Expr, Expr]
+
+# The bound `max` puts under z (the module docstring's MAX): any finite number does where
+# exp(-z) overflows, and float32's largest stays finite when a float32 kernel casts it (float64's
+# would round to -inf there, and -inf + inf is nan at z = -inf).
+FINITE = float(np.finfo(np.float32).max)
 
 
 def numeric_form(roots: list[Expr]) -> tuple[list[Expr], Rebuilt]:
@@ -83,7 +89,7 @@ def _bounded_log(z: Expr, of_sigmoid: bool, denominators: dict[Expr, Expr]) -> E
     log_d = make_node("log", (denominator,), z.shape)
     if of_sigmoid:
         return log_d
-    finite_z = _pair("max", z, constant(-sys.float_info.max))
+    finite_z = _pair("max", z, constant(-FINITE))
     return _pair("min", _sum(finite_z, log_d), _reciprocal(denominator.args[1]))
 
 
