@@ -331,7 +331,9 @@ def numba_source(program: ScalarProgram, hoisted: int = 0) -> str:
     10^6 points).
 
     The symbols in bit mask `hoisted` have one value for every point (read once, before the
-    loop); the others have n values.
+    loop); the others have n values. Where the statements take sin or cos (arithmetic valid
+    below `scalar_math.WIDE_ARGUMENT`), the loop counts the points with a wider argument and,
+    if there are any, a second loop recomputes them with the C library's sin and cos.
     """
     inputs = [f"a{position}" for position in range(program.symbols)]
     outputs = [f"o{position}" for position in range(len(program.outputs))]
@@ -358,7 +360,7 @@ def numba_source(program: ScalarProgram, hoisted: int = 0) -> str:
                    for text, (_, index)
                    in zip(texts, _flat_elements("", shape, str(size_of(shape))))]
     statements = [(target, expression) for target, expression, _ in program.statements]
-    wide = wide_tests([expression for _, expression in statements])
+    wide = wide_tests(statements)
     if not wide:
         lines += ["    for i in range(n):", *reads,
                   *[f"        {target} = {expression}" for target, expression in statements],
