@@ -108,6 +108,20 @@ def test_a_large_argument_made_inside_the_loop_is_recomputed_with_its_gradient()
                                    atol=1e7 * 1e-15)
 
 
+def test_wide_arguments_of_unrolled_core_axes_are_recomputed_element_by_element():
+    vector = sg.symbols("v", shape=(3,))
+    expr = sg.sum(sg.sin(vector * x)) + sg.cos(sg.sum(vector))
+    kernel = sg.compile(expr, grad=True, backend="numba")
+    assert kernel.fallback is None and re.search(r"abs\(t\d+_1\) > ", kernel.source)
+    arguments = {"v": np.array([[1.0, 2e9, 3.0], [0.5, 0.25, -1e30], [0.1, 0.2, 0.3]]),
+                 "x": np.array([1.0, 3.0, -2.0])}
+    value, gradient = kernel(**arguments)
+    expected_value, expected_gradient = sg.compile(expr, grad=True)(**arguments)
+    np.testing.assert_allclose(value, expected_value, rtol=1e-12)
+    for name in ("v", "x"):
+        np.testing.assert_allclose(gradient[name], expected_gradient[name], rtol=1e-12)
+
+
 def chain(depth: int) -> sg.Expr:
     value = x
     for level in range(depth):
