@@ -1,6 +1,7 @@
 """Value plus full gradient at N points, one thread: symgrad kernels against the alternatives.
 
     python benchmarks/bench_kernels.py [--points 1000000] [--repeats 7] [--no-chunk-study]
+                                       [--case sin]
 
 Columns, all measured in this one run: the symgrad kernel (default chunking, and unchunked;
 "numba": `backend="numba"`, its fused loop, when numba is importable; NUMBA_NUM_THREADS=1),
@@ -351,10 +352,10 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 CHUNK_SIZES = [2048, 4096, 8192, 16384, 32768, 131072, None]
 
 
-def chunk_study(points: int, repeats: int) -> list[dict[str, Any]]:
+def chunk_study(cases: list[Case], points: int, repeats: int) -> list[dict[str, Any]]:
     """ns per point of the symgrad kernel at each chunk size (None: one call for the batch)."""
     rows = []
-    for case in CASES:
+    for case in cases:
         data = case.data(points)
         kernels = {str(size): build_symgrad(case, size)[0] for size in CHUNK_SIZES}
         timed = median_times({size: (lambda k=kernel: k(**data)) for size, kernel in kernels.items()},
@@ -375,15 +376,17 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=10**6)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--no-chunk-study", action="store_true", help="skip the chunk size table")
+    parser.add_argument("--case", default="", help="only the rows whose name contains this text")
     parser.add_argument("--output", type=Path, default=Path(__file__).parent / "results" / "kernels.json")
     options = parser.parse_args()
-    rows = [run_case(case, options.points, options.repeats) for case in CASES]
+    cases = [case for case in CASES if options.case in case.name]
+    rows = [run_case(case, options.points, options.repeats) for case in cases]
     print(f"ns per point, N = {options.points}, one thread, median of {options.repeats}; "
           f"chunk = {compile_module.CHUNK_POINTS} points")
     print_table(rows)
     print("ratio = symgrad / hand numpy; ratio nc = unchunked / hand numpy; "
           "ratio nj = numba backend / JAX; ratio nf = numba backend / memory floor")
-    chunks = [] if options.no_chunk_study else chunk_study(options.points, options.repeats)
+    chunks = [] if options.no_chunk_study else chunk_study(cases, options.points, options.repeats)
     if chunks:
         print_chunk_table(chunks)
     options.output.parent.mkdir(parents=True, exist_ok=True)

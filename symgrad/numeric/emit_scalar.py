@@ -31,8 +31,8 @@ from ..core.shapes import Shape, size_of
 from ..core.traverse import topological
 from .emit_numpy import absorbed_nodes, dependency_masks
 from .evaluate import node_value
-from .scalar_math import NUMBA_HELPERS
 from .lowering import numeric_form
+from .scalar_math import NUMBA_HELPERS, wide_tests, with_library_calls
 from .semantics import PREV, Operand, STEPPED, operands, steps_of
 
 MAX_UNROLLED = 64  # elements per point of one value in a fused loop
@@ -361,7 +361,9 @@ def numba_source(program: ScalarProgram, hoisted: int = 0) -> str:
     10^6 points).
 
     The symbols in bit mask `hoisted` have one value for every point (read once, before the
-    loop); the others have n values.
+    loop); the others have n values. Where the statements take sin or cos (arithmetic valid
+    below `scalar_math.WIDE_ARGUMENT`), the loop counts the points with a wider argument and,
+    if there are any, a second loop recomputes them with the C library's sin and cos.
     """
     inputs = [f"a{position}" for position in range(program.symbols)]
     outputs = [f"o{position}" for position in range(len(program.outputs))]
@@ -376,17 +378,37 @@ def numba_source(program: ScalarProgram, hoisted: int = 0) -> str:
         if hoisted >> position & 1:
             lines += [f"    {name} = a{position}[{index}]"
                       for name, index in _flat_elements(f"s{position}", shape, "0")]
-    lines.append("    for i in range(n):")
+    reads: list[str] = []
     for position, shape in enumerate(program.inputs):
         if not hoisted >> position & 1:
             step = str(size_of(shape))
-            lines += [f"        {name} = a{position}[{index}]"
+            reads += [f"        {name} = a{position}[{index}]"
                       for name, index in _flat_elements(f"s{position}", shape, step)]
-    lines += [f"        {target} = {expression}" for target, expression, _ in program.statements]
+    writes: list[str] = []
     for position, (texts, shape) in enumerate(zip(program.outputs, program.shapes)):
-        lines += [f"        o{position}[{index}] = {text}"
-                  for text, (_, index)
-                  in zip(texts, _flat_elements("", shape, str(size_of(shape))))]
+        writes += [f"        o{position}[{index}] = {text}"
+                   for text, (_, index)
+                   in zip(texts, _flat_elements("", shape, str(size_of(shape))))]
+    statements = [(target, expression) for target, expression, _ in program.statements]
+    wide = wide_tests(statements)
+    if not wide:
+        lines += ["    for i in range(n):", *reads,
+                  *[f"        {target} = {expression}" for target, expression in statements],
+                  *writes]
+        return "\n".join(lines) + "\n"
+    # sin and cos are arithmetic valid below WIDE_ARGUMENT: the loop counts the points past it
+    # (a call in the loop would stop its vectorization), a second loop redoes only those
+    numbers = [int(number) for target, _ in statements
+               for number in re.findall(r"(?<!\w)t(\d+)", target)]
+    counter = f"t{max(numbers, default=-1) + 1}"
+    lines += [f"    {counter} = 0", "    for i in range(n):", *reads,
+              *[f"        {target} = {expression}" for target, expression in statements],
+              *[f"        {counter} = {counter} + (1 if {test} else 0)" for test in wide],
+              *writes, f"    if {counter} > 0:", "        for i in range(n):",
+              *["    " + line for line in reads],
+              *[f"            {target} = {with_library_calls(expression)}"
+                for target, expression in statements],
+              f"            if {' or '.join(wide)}:", *["        " + line for line in writes]]
     return "\n".join(lines) + "\n"
 
 
