@@ -53,6 +53,11 @@ def test_text_forms_read_back_and_sympys_spelling_parses() -> None:
         sg.parse("heaviside()")
 
 
+def test_latex_input_reads_the_operator_names() -> None:
+    assert sg.parse_latex(r"\operatorname{heaviside}\left(x, 0\right)") is sg.heaviside(x, 0)
+    assert sg.parse_latex(r"\operatorname{Heaviside}(x - y)") is sg.heaviside(x - y)
+
+
 def test_derivative_is_zero_in_both_arguments_as_sympy_away_from_zero() -> None:
     h0 = sg.symbols("h")
     expr = sg.heaviside(x, h0)

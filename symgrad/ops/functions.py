@@ -187,7 +187,8 @@ def heaviside(x: Tensor, h0: Tensor | Numeric | None = None) -> Tensor: ...
 def heaviside(x: float, h0: float | None = None) -> float: ...
 @overload
 def heaviside(x: Numeric, h0: Numeric | None = None) -> Numeric: ...
-def heaviside(x: Expr | Tensor | Numeric, h0: Expr | Tensor | Numeric | None = None) -> Expr | Tensor | Numeric:
+def heaviside(x: Expr | Tensor | Numeric,
+              h0: Expr | Tensor | Numeric | None = None) -> Expr | Tensor | Numeric:
     """0 where x < 0, `h0` where x == 0, 1 where x > 0, elementwise (numpy's and torch's
     heaviside, SymPy's Heaviside). `h0` defaults to 1/2, SymPy's value. Its derivative is 0 in
     both arguments: everywhere but x = 0, where it does not exist."""

@@ -132,7 +132,7 @@ register(OpSpec(
     sympy=_heaviside_sympy, from_sympy="Heaviside", torch="Heaviside", exact=_heaviside_exact,
     # The template says what it means; printing writes the sides of a difference (x > y).
     latex=r"\begin{{cases}} 1 & {0} > 0 \\ {1} & {0} = 0 \\ 0 & \text{{otherwise}} \end{{cases}}",
-    domain=((-3, 3), (0, 1)),
+    domain=((-3, 3), (0, 1)),  # both sides of the jump (random points never land on 0)
     note="0 where x < 0, h0 where x == 0, 1 where x > 0 (numpy's and torch's heaviside, "
          "SymPy's Heaviside(x, h0)); its derivative is 0 in both arguments (everywhere "
          "but x = 0, where it does not exist)",
@@ -149,7 +149,8 @@ register(OpSpec(
 ))
 register(OpSpec(
     name="relu", arity=1, numpy=lambda x: np.maximum(x, 0.0),
-    grad=lambda F, g, out, x: (g * F.heaviside(x, 0),), torch="Relu", exact=lambda x: max(x, Fraction(0)),
+    grad=lambda F, g, out, x: (g * F.heaviside(x, 0),), torch="Relu",
+    exact=lambda x: max(x, Fraction(0)),
     sympy=lambda sympy, x: sympy.Piecewise((x, x > 0), (0, True)),
     latex=r"\operatorname{{relu}}\left({0}\right)", domain=((0.2, 3),),
     note="relu'(0) = 0, as PyTorch",
