@@ -200,6 +200,20 @@ def test_second_derivatives_of_piecewise_functions_are_zero() -> None:
         assert sg.diff(text, "x", order=2) is sg.constant(0)
 
 
+@pytest.mark.parametrize("text", KINKS)
+def test_sympy_differentiating_our_derivatives_agrees_with_ours_off_the_kinks(text: str) -> None:
+    expr = sg.parse(text)
+    for name in expr.symbols:
+        first = sg.diff(expr, name)
+        for other in ("x", "y"):
+            theirs = sympy.diff(first.to_sympy(), sympy.Symbol(other))  # DiracDelta terms
+            function = sympy.lambdify([X, Y], theirs, modules=sympy_modules())
+            ours = sg.diff(first, other)
+            for a, b in [(0.3, 0.7), (1.5, -2.0), (-0.4, 0.6), (2.5, 1.25)]:
+                value = float(ours.eval(**{n: {"x": a, "y": b}[n] for n in ours.symbols}))
+                assert float(function(a, b)) == value, (text, name, other, a, b)
+
+
 # -- PyTorch has heaviside but does not differentiate it -----------------------------------------
 def test_heaviside_values_are_torchs_and_torch_has_no_derivative_for_it() -> None:
     torch = module("torch", "torch.heaviside is the oracle")
