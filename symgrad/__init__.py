@@ -17,6 +17,7 @@ from .ops.functions import (abs, acos, asin, atan, atan2, cbrt, clamp, cos, cosh
                             where)
 from .ops.functions import (acosh, acot, acoth, acsc, acsch, asec, asech, asinh, atanh, cot,
                             coth, csc, csch, exp2, fmod, log1p, remainder, sec, sech, sinc)
+from .ops.functions import heaviside
 from .ops.functions import E, PI as pi
 from .calculus.differentiate import diff, grad, hessian, jacobian, vjp
 from .calculus.series import series
@@ -75,7 +76,7 @@ __all__ = [
     "multiply", "negative", "pow", "rad2deg", "reciprocal", "square", "true_divide",
     "empty", "eye", "full", "full_like", "linspace", "normal", "ones_like", "rand", "rand_like",
     "randn_like", "zeros_like",
-    "cat", "concat", "concatenate", "meshgrid", "stack", "fmod", "remainder",
+    "cat", "concat", "concatenate", "meshgrid", "stack", "fmod", "remainder", "heaviside",
     "bool", "device", "double", "dtype", "float", "float32", "float64", "int64", "long",
     "manual_seed", "nn", "optim",
     "series", "taylor",

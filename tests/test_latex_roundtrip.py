@@ -90,7 +90,10 @@ def _parse(text: str) -> Any:
 
 # Named operators SymPy's reader does not know: `\operatorname{sgn}` is given to it as `F_{sgn}`,
 # a function it reads by that name.
-_OPERATORS: dict[str, Any] = {"Fsgn": sympy.sign, "Fatan2": sympy.atan2, "Ferf": sympy.erf}
+_OPERATORS: dict[str, Any] = {"Fsgn": sympy.sign, "Fatan2": sympy.atan2, "Ferf": sympy.erf,
+                              "max": sympy.Max, "min": sympy.Min,
+                              "Frelu": lambda u: sympy.Max(u, 0),
+                              "Fclamp": lambda u, low, high: sympy.Min(sympy.Max(u, low), high)}
 _CASES = re.compile(r"\\begin\{cases\} ((?:(?!\\begin\{cases\}).)*?) \\end\{cases\}")
 
 
@@ -258,8 +261,24 @@ def test_latex_forms(text: str, shapes: dict[str, tuple[int, ...]], latex: str) 
 def test_derivatives_of_max_and_relu_are_case_analyses_not_comparisons_as_factors() -> None:
     assert sg.diff("relu(x)", "x").latex() == r"\begin{cases} 1 & x > 0 \\ 0 & \text{otherwise} \end{cases}"
     latex = sg.diff("max(x, y)", "x").latex()
-    assert latex.startswith(r"\frac{1}{2} \begin{cases} 1 & x = y")
+    assert latex == (r"\begin{cases} 1 & x > y \\ \frac{1}{2} & x = y \\ 0 & \text{otherwise} "
+                     r"\end{cases}")
     assert r"\frac{x = y}" not in latex
+
+
+# Piecewise functions: their derivatives are case analyses (heaviside), checked at the kinks and
+# ties too, where the value at 0 (1/2 for max and min, 0 for relu, 1 for clamp) is the choice.
+PIECEWISE = ["max(x, y)", "min(x, y)", "relu(x)", "clamp(x, 0, 1)", "clamp(x, y, 2)",
+             "max(x^2, y)*sin(x)", "relu(x - 1/2)", "clamp(2*x - 1, 0, 1)", "min(x, 1 - y)",
+             "max(x, 1/2)", "heaviside(x - y, 1/3)", "x*heaviside(x, y)"]
+_KINKS = [{"x": 0.5, "y": 0.5}, {"x": 1.0, "y": 1.0}, {"x": 0.0, "y": 0.0}, {"x": 2.0, "y": 0.25}]
+
+
+@pytest.mark.parametrize("text", PIECEWISE)
+def test_latex_of_piecewise_functions_and_derivatives_reads_back_at_kinks_too(text: str) -> None:
+    for expr in _with_derivatives(text):
+        problem = latex_problem(expr, _points(3, 2) + _KINKS)
+        assert problem is None, problem
 
 
 def test_gradient_of_a_matrix_entry_shows_the_unit_array_not_an_index_list() -> None:

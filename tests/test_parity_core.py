@@ -216,7 +216,8 @@ from symgrad.core.opspec import OPS  # noqa: E402
 _TORCH_SPELLING = {"min": "minimum", "max": "maximum"}
 _NOT_IN_TORCH = {"cbrt", "sec", "csc", "cot", "sech", "csch", "coth", "asec", "acsc", "acot",
                  "asech", "acsch", "acoth", "clamp", "where",
-                 "sign"}  # torch records a zero gradient; symgrad's sign has none (below)
+                 "sign",  # torch records a zero gradient; symgrad's sign has none (below)
+                 "heaviside"}  # torch does not differentiate it (tests/test_heaviside.py)
 ELEMENTWISE = sorted(spec.name for spec in OPS.values()
                      if spec.public and spec.elementwise and spec.name not in _NOT_IN_TORCH)
 ALIASES = ["absolute", "arccos", "arcsin", "arctan", "arccosh", "arcsinh", "arctanh", "negative",

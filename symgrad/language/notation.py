@@ -20,8 +20,9 @@ INVERSES: dict[str, str] = _inverses()
 
 
 def _synonyms() -> dict[str, str]:
-    """Other spellings of table names: `ln`, `arcsin`, and for hyperbolic inverses `arsinh`."""
-    names = {"ln": "log"}
+    """Other spellings of table names: `ln`, `arcsin`, for hyperbolic inverses `arsinh`, and
+    SymPy's `Heaviside`."""
+    names = {"ln": "log", "Heaviside": "heaviside"}
     for name, inverse in INVERSES.items():
         names["arc" + name] = inverse
         if name.endswith("h") and name[:-1] in INVERSES:  # sinh: also the ISO spelling arsinh

@@ -676,7 +676,7 @@ def _latex_mul(node: Expr, texts: _Templates) -> Template:
     top_parts: list[list[Piece]] = [[Ref(f, SLOT["factor"])] for f in top]
     if not bottom and denominator == 1:
         pieces = _latex_product(numerator, top_parts, texts)
-    elif not bottom and any(f.op in _RELATION_TEXT for f in top):
+    elif not bottom and any(f.op in _RELATION_TEXT or f.op == "heaviside" for f in top):
         # \frac{1}{2} \begin{cases}...\end{cases}, not a case analysis inside a numerator
         pieces = [r"\frac{" + latex_number(numerator) + "}{" + str(denominator) + "} ",
                   *_latex_product(1, top_parts, texts)]
@@ -740,6 +740,42 @@ def _latex_cases(node: Expr, texts: _Templates) -> Template:
         otherwise = [Ref(node)]
     rows.append([*otherwise, r" & \text{otherwise}"])
     return texts.make([r"\begin{cases} ", *_joined(rows, r" \\ "), r" \end{cases}"], CALL)
+
+
+def _latex_heaviside(node: Expr, texts: _Templates) -> Template:
+    r"""`heaviside(x - y, 1/2)` as the case analysis it is, `\begin{cases} 1 & x > y \\
+    \frac{1}{2} & x = y \\ 0 & \text{otherwise} \end{cases}`; the value at 0 joins a row
+    when it is 0 or 1 (relu' is `1 & x > 0`, clamp's `1 & x \ge 0`)."""
+    left, right, flipped = _latex_compared(node.args[0])
+    at_zero = node.args[1]
+    number = constant_number(at_zero) if at_zero.op == "const" and at_zero.shape == () else None
+    strict, loose = ("<", r"\le") if flipped else (">", r"\ge")
+    relation = loose if number == 1 else strict
+    rows: list[list[Piece]] = [["1 & ", *left, f" {relation} ", *right]]
+    if number not in (0, 1):
+        rows.append([Ref(at_zero), " & ", *left, " = ", *right])
+    rows.append([r"0 & \text{otherwise}"])
+    return texts.make([r"\begin{cases} ", *_joined(rows, r" \\ "), r" \end{cases}"], CALL)
+
+
+def _latex_compared(u: Expr) -> tuple[list[Piece], list[Piece], bool]:
+    """`u > 0` read as a comparison of its two sides: x - y as x and y, 1 - x as x and 1
+    (flipped: the side that varies is written first); anything else as u and 0."""
+    if u.op == "add" and len(u.args) == 2:
+        for positive, negated in (u.args, u.args[::-1]):
+            if negated.op == "const" and negated.shape == () and constant_number(negated) < 0 \
+                    and positive.op != "const":
+                return [Ref(positive, SUM)], [latex_number(-constant_number(negated))], False
+            if negated.op == "mul" and len(negated.args) == 2 and negated.args[0].op == "const" \
+                    and negated.args[0].shape == () and constant_number(negated.args[0]) == -1:
+                sides: list[list[Piece]] = [[Ref(positive, SUM)], [Ref(negated.args[1], SUM)]]
+                flipped = positive.op == "const"
+                first, second = sides[::-1] if flipped else sides
+                return first, second, flipped
+    if u.op == "mul" and len(u.args) == 2 and u.args[0].op == "const" and u.args[0].shape == () \
+            and constant_number(u.args[0]) == -1:
+        return [Ref(u.args[1], SUM)], ["0"], True  # -x > 0 is x < 0
+    return [Ref(u, SUM)], ["0"], False
 
 
 def _latex_index_items(index: tuple[int | tuple[int, int, int], ...]) -> str:
@@ -815,6 +851,8 @@ def _latex_render(node: Expr, texts: _Templates) -> Template:
         return _latex_scatter(node, texts)
     if op in _RELATION_LATEX or op == "where":
         return _latex_cases(node, texts)
+    if op == "heaviside":
+        return _latex_heaviside(node, texts)
     return _latex_call(node, texts)
 
 

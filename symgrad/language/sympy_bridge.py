@@ -353,17 +353,11 @@ def _is_number(node: Expr, number: float) -> bool:
     return node.op == "const" and node.shape == () and float(constant_value(node)) == number
 
 
-def _heaviside(x: Expr, at_zero: Expr | None = None) -> Expr:
-    middle = constant(Fraction(1, 2)) if at_zero is None else at_zero
-    return apply("where", apply("gt", x, 0), 1, apply("where", apply("eq", x, 0), middle, 0))
-
-
 # SymPy classes that are not one operation of the table, by name.
 _SPELLINGS: dict[str, Callable[..., Expr]] = {
     "Pow": _pow,  # x**n with a constant n, sqrt, or x**y: see expr.power
     "log": lambda x, base=None: apply("log", x) if base is None
     else apply("log", x) / apply("log", base),
-    "Heaviside": _heaviside,
     "Piecewise": _piecewise,
     # SymPy's sinc is unnormalized, sin(u)/u, and 1 at u = 0.
     "sinc": lambda u: apply("where", apply("eq", u, 0), 1, apply("sin", u) / u),

@@ -85,6 +85,9 @@ def _templates(function: Callable[[str], str], select: Callable[[str, str, str],
                            call("log1p", call("exp", "{0}"))),
         "sign": select("{0} > 0.0", "1.0", select("{0} < 0.0", "-1.0", "{0}")),
         "relu": select(f"({{0}} > 0.0 {either} {{0}} != {{0}})", "{0}", "0.0"),
+        # numpy's: h0 at 0, and a nan stays nan
+        "heaviside": select("{0} > 0.0", "1.0", select("{0} < 0.0", "0.0",
+                                                       select("{0} == 0.0", "{1}", "{0}"))),
         "min": first_unless("<="), "max": first_unless(">="),
         "where": select("{0} != 0.0", "{1}", "{2}"),
         **{name: select(f"{{0}} {test} {{1}}", "1.0", "0.0")

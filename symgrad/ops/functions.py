@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Callable, Protocol, cast, overload
 
 import numpy as np
@@ -177,6 +178,26 @@ def max(a: Expr | Tensor | Numeric, b: Expr | Tensor | Numeric) -> Expr | Tensor
 
 
 @overload
+def heaviside(x: Expr, h0: Operand | None = None) -> Expr: ...
+@overload
+def heaviside(x: Operand, h0: Expr) -> Expr: ...
+@overload
+def heaviside(x: Tensor, h0: Tensor | Numeric | None = None) -> Tensor: ...
+@overload
+def heaviside(x: float, h0: float | None = None) -> float: ...
+@overload
+def heaviside(x: Numeric, h0: Numeric | None = None) -> Numeric: ...
+def heaviside(x: Expr | Tensor | Numeric,
+              h0: Expr | Tensor | Numeric | None = None) -> Expr | Tensor | Numeric:
+    """0 where x < 0, `h0` where x == 0, 1 where x > 0, elementwise (numpy's and torch's
+    heaviside, SymPy's Heaviside). `h0` defaults to 1/2, SymPy's value. Its derivative is 0 in
+    both arguments: everywhere but x = 0, where it does not exist."""
+    if h0 is None:
+        h0 = constant(Fraction(1, 2)) if isinstance(x, Expr) else 0.5
+    return call("heaviside", x, h0)
+
+
+@overload
 def clamp(x: Expr, low: Operand, high: Operand) -> Expr: ...
 @overload
 def clamp(x: Tensor, low: Tensor | Numeric, high: Tensor | Numeric) -> Tensor: ...
@@ -337,6 +358,7 @@ def _table() -> dict[str, Call]:
              for name, spec in OPS.items() if spec.public and spec.arity >= 0}
     many = 1 << 30
     table["log"] = Call("log", lambda x, base=None: log(x, base), 1, 2)
+    table["heaviside"] = Call("heaviside", lambda x, h0=None: heaviside(x, h0), 1, 2)
     table["dot"] = Call("dot", dot, 2, 2)
     table["matmul"] = Call("matmul", matmul, 2, 2)
     table["prod_except"] = Call("prod_except", lambda x: apply("prod_except", x), 1, 1)

@@ -2,7 +2,9 @@
 
 Where a derivative does not exist, symgrad takes PyTorch's choice: abs'(0) = 0, relu'(0) = 0,
 clamp passes the gradient at its bounds, min/max split it 0.5/0.5 at a tie, and `where`
-differentiates only the selected branch.
+differentiates only the selected branch. The rules of relu, min, max and clamp are written
+with `heaviside(u, h0)` (SymPy's `Heaviside(u, h0)`), its value at u = 0 carrying the choice:
+d/dx max(x, y) is heaviside(x - y, 1/2), as SymPy's diff(Max(x, y), x) = Heaviside(x - y).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..core.expr import Expr, build_plain, constant_value
-from ..core.opspec import OPS, Backend, Jets, OpSpec, register
+from ..core.opspec import OPS, Backend, Jets, OpSpec, register, symbolic
 
 _NO_GRAD = lambda F, g, out, *args: tuple(None for _ in args)  # noqa: E731
 
@@ -45,10 +47,25 @@ _comparison("eq", np.equal, "Eq", "=", "Equality")
 _comparison("ne", np.not_equal, "Ne", r"\ne", "Unequality")
 
 
-def _tie_split(g: Any, first_wins: Any, tie: Any) -> tuple[Any, Any]:
-    # At a tie each argument gets half of the gradient, as PyTorch does for min and max.
-    weight = first_wins + tie / 2
-    return g * weight, g * (1 - weight)
+def _exact(F: Backend, value: Fraction) -> Fraction | float:
+    # Exact on expressions (prints 1/2), a float where numbers compute (numpy takes no Fraction).
+    return value if symbolic(F) else float(value)
+
+
+def _minus(a: Any, b: Any) -> Any:
+    """a - b; on expressions a sum b is subtracted term by term (x + y - 1, not x - (1 - y)),
+    as SymPy writes it, so the argument of heaviside reads as one sum."""
+    if isinstance(b, Expr) and b.op == "add":
+        return sum((-term for term in b.args), start=a)
+    return a - b
+
+
+def _tie_split(F: Backend, g: Any, winner: Any, loser: Any) -> tuple[Any, Any]:
+    # The argument that is larger (max) or smaller (min) takes the gradient; at a tie each
+    # takes half of it, as PyTorch does. winner - loser > 0 where the first argument wins.
+    half = _exact(F, Fraction(1, 2))
+    return (g * F.heaviside(_minus(winner, loser), half),
+            g * F.heaviside(_minus(loser, winner), half))
 
 
 def sympy_condition(sympy: Any, condition: Any) -> Any:
@@ -72,12 +89,54 @@ def build_where(condition: Expr, chosen: Expr, other: Expr) -> Expr:
 
 def _clamp_grad(F: Backend, g: Any, out: Any, x: Any, low: Any, high: Any) -> tuple[Any, Any, Any]:
     # clamp = min(max(x, low), high): the gradient goes to whichever argument the value is,
-    # x at the bounds (as PyTorch), and high when low > high makes the value high.
-    raised = F.max(x, low)
-    to_high = F.gt(raised, high)
-    return (g * (F.ge(x, low) * (1 - to_high)), g * (F.lt(x, low) * (1 - to_high)), g * to_high)
+    # x at the bounds (as PyTorch: low <= x <= high), low where x < low <= high, and high
+    # where max(x, low) > high (which holds everywhere when low > high).
+    return (g * (F.heaviside(_minus(x, low), 1) * F.heaviside(_minus(high, x), 1)),
+            g * (F.heaviside(_minus(low, x), 0) * F.heaviside(_minus(high, low), 1)),
+            g * F.heaviside(_minus(F.max(x, low), high), 0))
 
 
+def _heaviside_exact(x: Fraction, h0: Fraction) -> Fraction:
+    return Fraction(1) if x > 0 else Fraction(0) if x < 0 else h0
+
+
+_HEAVISIDE_CLASSES: dict[int, Any] = {}
+
+
+def _heaviside_sympy(sympy: Any, x: Any, h0: Any) -> Any:
+    """SymPy's Heaviside(x, h0). An h0 with symbols gets the derivative in h0 that SymPy leaves
+    unevaluated: 0, as symgrad's (a subclass, so it prints, lambdifies and converts back as
+    Heaviside); a number h0 (every derivative rule's) gives SymPy's own class."""
+    if not getattr(h0, "free_symbols", None):
+        return sympy.Heaviside(x, h0)
+    kind = _HEAVISIDE_CLASSES.get(id(sympy))
+    if kind is None:
+        def fdiff(self: Any, argindex: int = 1) -> Any:
+            return sympy.Heaviside.fdiff(self, argindex) if argindex == 1 else sympy.Integer(0)
+
+        def new(cls: Any, arg: Any, h0: Any = sympy.S.Half, **options: Any) -> Any:
+            # Heaviside.__new__ calls super(cls, cls), which recurses in a subclass.
+            return sympy.Function.__new__(cls, arg, h0, **options)
+        kind = type("Heaviside", (sympy.Heaviside,), {"fdiff": fdiff, "__new__": new})
+        _HEAVISIDE_CLASSES[id(sympy)] = kind
+    return kind(x, h0)
+
+
+def _heaviside_taylor(J: Jets, x: Any, h0: Any) -> Any:
+    # Constant on each side of 0: the jet is its value, every higher coefficient 0.
+    return J.constant(J.F.heaviside(x[0], h0[0]))
+
+
+register(OpSpec(
+    name="heaviside", arity=2, numpy=np.heaviside, grad=_NO_GRAD, taylor=_heaviside_taylor,
+    sympy=_heaviside_sympy, from_sympy="Heaviside", torch="Heaviside", exact=_heaviside_exact,
+    # The template says what it means; printing writes the sides of a difference (x > y).
+    latex=r"\begin{{cases}} 1 & {0} > 0 \\ {1} & {0} = 0 \\ 0 & \text{{otherwise}} \end{{cases}}",
+    domain=((-3, 3), (0, 1)),  # both sides of the jump (random points never land on 0)
+    note="0 where x < 0, h0 where x == 0, 1 where x > 0 (numpy's and torch's heaviside, "
+         "SymPy's Heaviside(x, h0)); its derivative is 0 in both arguments (everywhere "
+         "but x = 0, where it does not exist)",
+))
 register(OpSpec(
     name="abs", arity=1, numpy=np.abs, grad=lambda F, g, out, x: (g * F.sign(x),),
     sympy="Abs", latex=r"\left|{0}\right|", torch="Abs", domain=((0.2, 3),), exact=abs,
@@ -90,20 +149,21 @@ register(OpSpec(
 ))
 register(OpSpec(
     name="relu", arity=1, numpy=lambda x: np.maximum(x, 0.0),
-    grad=lambda F, g, out, x: (g * F.gt(x, 0),), torch="Relu", exact=lambda x: max(x, Fraction(0)),
+    grad=lambda F, g, out, x: (g * F.heaviside(x, 0),), torch="Relu",
+    exact=lambda x: max(x, Fraction(0)),
     sympy=lambda sympy, x: sympy.Piecewise((x, x > 0), (0, True)),
     latex=r"\operatorname{{relu}}\left({0}\right)", domain=((0.2, 3),),
     note="relu'(0) = 0, as PyTorch",
 ))
 register(OpSpec(
     name="min", arity=2, numpy=np.minimum, torch="Minimum", commutative=True,
-    grad=lambda F, g, out, a, b: _tie_split(g, F.lt(a, b), F.eq(a, b)),
+    grad=lambda F, g, out, a, b: _tie_split(F, g, b, a),
     sympy="Min", latex=r"\min\left({0}, {1}\right)", domain=((-3, -0.5), (0.5, 3)), exact=min,
     note="at a tie each argument gets half of the gradient",
 ))
 register(OpSpec(
     name="max", arity=2, numpy=np.maximum, torch="Maximum", commutative=True,
-    grad=lambda F, g, out, a, b: _tie_split(g, F.gt(a, b), F.eq(a, b)),
+    grad=lambda F, g, out, a, b: _tie_split(F, g, a, b),
     sympy="Max", latex=r"\max\left({0}, {1}\right)", domain=((-3, -0.5), (0.5, 3)), exact=max,
     note="at a tie each argument gets half of the gradient",
 ))
