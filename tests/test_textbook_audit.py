@@ -245,7 +245,7 @@ LOOK_ALIKES_ERROR = [
     # letter glued to a function name or to e^ in front
     ("e^2x", 3), ("e^-2x", 3), ("3e^4t", 4), ("xe^x", 1), ("2xsin x", 2), ("xln x", 1),
     ("xcos(x)", 1), ("tsin t", 1), ("xcosx", 1), ("ue^u", 1), ("2^xln2", 3), ("5xsec^2 x", 2),
-    ("e^xcos x", 3), ("e**2x", 4), ("e^(2)x", 3),
+    ("e^xcos x", 3), ("e**2x", 4), ("e^(2)x", 3), ("e²x", 2), ("e⁻²x", 2),
 ]
 
 

@@ -786,11 +786,13 @@ def _refuse_glued_exponent(token: Token, pieces: list[Token], session: _Session)
     following = _GLUED.match(session.text, end)
     if following is None:
         return
-    exponent = "".join(str(piece) for piece in pieces[2:]).strip("() \t") + following.group()
+    written = pieces[2:] or pieces[1:]  # `e^2x`: e, ^, 2; `e²x`: e, ²
+    exponent = "".join(str(piece) for piece in written).translate(_SUPERSCRIPTS).strip("() \t") \
+        + following.group()
     message = (f"'e^{exponent}' is ambiguous: write e^({exponent}) for the exponential of "
                f"{exponent}, or e^{exponent.replace(following.group(), ' ' + following.group())}"
                f" with a space for a product")
-    raise _error(ParseError, message, _at(pieces[2]))
+    raise _error(ParseError, message, _at(written[0]))
 
 
 def _piece(token: Token, match: re.Match[str]) -> Token:
