@@ -153,6 +153,11 @@ if __name__ == "__main__":  # the count of wrong strings, for the record
     ("exp(x)**2", {}, r"\left(e^{x}\right)^{2}"),
     ("sin(x)**2", {}, r"\sin^{2}\left(x\right)"),
     ("1/(x + 1)**2", {}, r"\frac{1}{\left(x + 1\right)^{2}}"),
+    # a template inside its own parentheses is an atom: one pair, not two, before a power
+    ("expm1(x)**2", {}, r"\left(e^{x} - 1\right)^{2}"),
+    # `1 + {0}` of a negative argument writes a minus, not `1 + -x`
+    ("log1p(-x)", {}, r"\ln\left(1 - x\right)"),
+    ("log1p(-x*y)", {}, r"\ln\left(1 - x \cdot y\right)"),
 ])
 def test_latex_forms(text: str, shapes: dict[str, tuple[int, ...]], latex: str) -> None:
     assert sg.parse(text, shapes=shapes).latex() == latex
