@@ -29,6 +29,10 @@ CELLS = {
     "verdict": 'sg.verify("sin(x^2)", "x cos(x^2)", wrt="x")',
     "kernel": 'sg.compile(sg.parse("sin(x)*y"))',
     "dag": 'sg.parse("sin(x)*x + x").dag()',
+    "grade": ('sg.grade([{"id": "a", "function": "x^2", "variable": "x", "answer": "2x"}, '
+              '{"id": "b", "function": "sin(x)", "variable": "x", "answer": "-cos(x)"}], workers=1)'),
+    "tower": 'y = sg.symbols("y")\nfor _ in range(60):\n    y = sg.sin(y)*y + y\ny',
+    "tower dag": "y.dag()",
 }
 
 
@@ -66,11 +70,11 @@ def test_the_expression_bundle_is_the_correct_latex(bundles: dict[str, dict[str,
 
 
 @pytest.mark.parametrize(("name", "words"), [("check", "all methods agree"), ("verdict", "wrong"),
-                                             ("kernel", "return")])
+                                             ("kernel", "return"), ("grade", "1 correct, 1 wrong")])
 def test_reports_verdicts_and_kernels_show_as_html(bundles: dict[str, dict[str, Any]], name: str,
                                                    words: str) -> None:
     page = bundles[name]["text/html"]
-    assert page.startswith("<div>") and words in re.sub(r"<[^>]+>", "", page)
+    assert page.startswith("<p>" if name == "grade" else "<div>") and words in re.sub(r"<[^>]+>", "", page)
     if name == "kernel":
         assert "<span style=" in page  # highlighted
 
@@ -78,3 +82,14 @@ def test_reports_verdicts_and_kernels_show_as_html(bundles: dict[str, dict[str, 
 def test_the_dag_shows_as_svg_where_graphviz_is_installed(bundles: dict[str, dict[str, Any]]) -> None:
     program("dot", "Graphviz draws the DAG picture (apt-get install graphviz)")
     assert "<svg" in bundles["dag"]["image/svg+xml"]
+
+
+def test_a_deep_shared_tower_shows_with_named_parts_and_its_dag_as_text(
+        bundles: dict[str, dict[str, Any]]) -> None:
+    """60 levels of `y = sin(y)*y + y`: bounded LaTeX with named parts; the DAG, too long for
+    `dot` to lay out, falls back to its plain-text description instead of hanging the kernel."""
+    latex = bundles["tower"]["text/latex"]
+    assert latex.startswith(r"$\displaystyle") and r"\text{where } t_{0} = " in latex
+    assert len(latex) < 100_000
+    assert "image/svg+xml" not in bundles["tower dag"]
+    assert bundles["tower dag"]["text/plain"].startswith("<symgrad DAG of ")

@@ -13,12 +13,19 @@ import subprocess
 from typing import Sequence
 
 from ..core.expr import Expr
+from ..core.traverse import topological
 from .printing import _latex_symbol, to_dot, to_latex
 
 # A picture of a DAG larger than this is not drawn: Graphviz would take long and the picture
 # would not be legible.
 DAG_PICTURE_NODES = 400
-DOT_SECONDS = 10.0
+# Nor one whose layout cost (below) is past this: `dot` routes an edge through every rank it
+# spans, so a few nodes with long edges can take it minutes (a 20-level `sin(y)*y + y` tower, 61
+# nodes: cost 4971, 11 s; cost 786 draws in 0.15 s, 1044 in 0.2 s; measured on a loaded machine).
+DAG_PICTURE_COST = 1500
+DOT_SECONDS = 5.0
+# Pygments highlights about 2,000 lines a second here; longer kernel sources are shown plain.
+HIGHLIGHT_LINES = 500
 
 
 def display_math(latex: str) -> str:
@@ -56,11 +63,24 @@ def dot_program() -> str | None:
     return shutil.which("dot")
 
 
+def layout_cost(expr: Expr) -> int:
+    """The nodes `dot` lays out: each node, plus a virtual node on every rank an edge crosses
+    (a node's rank is its height above the leaves)."""
+    rank: dict[Expr, int] = {}
+    total = 0
+    for node in topological([expr]):
+        height = 1 + max((rank[arg] for arg in node.args), default=-1)
+        rank[node] = height
+        total += 1 + sum(height - rank[arg] for arg in node.args)
+    return total
+
+
 def dag_svg(expr: Expr) -> str | None:
     """The DAG drawn by Graphviz `dot` as SVG text; None without `dot`, past
-    DAG_PICTURE_NODES nodes, or when `dot` fails."""
+    DAG_PICTURE_NODES nodes or DAG_PICTURE_COST (the layout would take long), or when `dot`
+    fails."""
     program = dot_program()
-    if program is None or expr.size > DAG_PICTURE_NODES:
+    if program is None or expr.size > DAG_PICTURE_NODES or layout_cost(expr) > DAG_PICTURE_COST:
         return None
     try:
         done = subprocess.run([program, "-Tsvg"], input=to_dot(expr), capture_output=True,
@@ -88,7 +108,10 @@ class DagPicture:
 
 
 def code_html(source: str) -> str:
-    """Python source as highlighted HTML (Pygments when installed, else plain)."""
+    """Python source as highlighted HTML (Pygments when installed, else plain; plain past
+    HIGHLIGHT_LINES lines, where Pygments would take a second or more)."""
+    if source.count("\n") > HIGHLIGHT_LINES:
+        return f"<pre>{html.escape(source)}</pre>"
     try:
         from pygments import highlight
         from pygments.formatters import HtmlFormatter
