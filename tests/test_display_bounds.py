@@ -96,3 +96,33 @@ def test_a_long_kernel_source_is_shown_plain_and_complete() -> None:
     assert "<span style=" not in page and "return" in page
     assert page.count("\n") >= kernel.source.count("\n")
     assert "<span style=" in code_html("def f(x):\n    return x\n")
+
+
+# -- a notebook shows a huge expression as a one-line summary ------------------------------------
+def _long_sum(terms: int) -> sg.Expr:
+    return sg.parse(" + ".join(f"{i + 1}*y{i}" for i in range(terms)))
+
+
+def test_a_notebook_shows_a_sum_of_100000_terms_as_a_summary_in_under_a_second() -> None:
+    pretty: Any = pytest.importorskip("IPython.lib.pretty").pretty
+    huge = _long_sum(100_000)
+    gradient = sg.grad(huge * sg.symbols("z"), ["z"])  # its one partial is the huge sum
+    for show in (huge._repr_latex_, lambda: pretty(huge), gradient._repr_latex_,
+                 lambda: pretty(gradient)):
+        assert _seconds(show) < 1.0
+    assert "too large" in gradient._repr_latex_() and "too large" in pretty(gradient)
+    assert huge._repr_latex_() == (r"$\displaystyle \text{Expr of more than 10,000 nodes: too "
+                                   r"large to display here; str(e) and e.latex() give it in full}$")
+    assert pretty(huge).startswith("<Expr of more than 10,000 nodes")
+    assert pretty([huge, sg.parse("x")]).endswith("Expr(x)]")
+
+
+def test_an_expression_below_the_display_bound_shows_in_full() -> None:
+    pretty: Any = pytest.importorskip("IPython.lib.pretty").pretty
+    from symgrad.language.display import DISPLAY_NODES
+    expr = _long_sum(3_000)  # 3,000 products of a number and a symbol, and the sum: 9,001 nodes
+    assert expr.size <= DISPLAY_NODES
+    assert pretty(expr) == repr(expr)
+    assert expr._repr_latex_() == rf"$\displaystyle {expr.latex()}$"
+    assert _long_sum(3_400).size > DISPLAY_NODES
+    assert "too large" in _long_sum(3_400)._repr_latex_()

@@ -33,6 +33,7 @@ CELLS = {
               '{"id": "b", "function": "sin(x)", "variable": "x", "answer": "-cos(x)"}], workers=1)'),
     "tower": 'y = sg.symbols("y")\nfor _ in range(60):\n    y = sg.sin(y)*y + y\ny',
     "tower dag": "y.dag()",
+    "huge": 'h = sg.symbols("h")\nfor _ in range(4000):\n    h = sg.sin(h)*h + h\nh',
 }
 
 
@@ -93,3 +94,11 @@ def test_a_deep_shared_tower_shows_with_named_parts_and_its_dag_as_text(
     assert len(latex) < 100_000
     assert "image/svg+xml" not in bundles["tower dag"]
     assert bundles["tower dag"]["text/plain"].startswith("<symgrad DAG of ")
+
+
+def test_an_expression_too_large_to_display_shows_as_a_summary(
+        bundles: dict[str, dict[str, Any]]) -> None:
+    """12,001 nodes: past the display bound, both bundles are one line, not megabytes."""
+    assert bundles["huge"]["text/plain"].startswith("<Expr of more than 10,000 nodes")
+    assert "too large to display" in bundles["huge"]["text/latex"]
+    assert len(bundles["huge"]["text/latex"]) < 300

@@ -28,6 +28,47 @@ DOT_SECONDS = 5.0
 HIGHLIGHT_LINES = 500
 
 
+# Past this many DAG nodes a notebook shows a one-line summary of an expression instead of its
+# text or LaTeX. Printing is linear, but at about 10-40 us a node (a 10^5-term sum, 300,003
+# nodes, took 12-54 s on the shared machine) and a browser cannot typeset megabytes of LaTeX;
+# `str(e)`, `repr(e)` and `e.latex()` still give the whole expression.
+DISPLAY_NODES = 10_000
+
+
+def _larger_than(expr: Expr, limit: int) -> bool:
+    """Whether `expr` has more than `limit` distinct nodes; stops counting past `limit`."""
+    seen: set[int] = {id(expr)}
+    stack = [expr]
+    while stack:
+        for arg in stack.pop().args:
+            if id(arg) not in seen:
+                seen.add(id(arg))
+                if len(seen) > limit:
+                    return True
+                stack.append(arg)
+    return False
+
+
+def display_summary(expr: Expr) -> str | None:
+    """A one-line description of an expression too large for a notebook to show (more than
+    DISPLAY_NODES nodes), or None for one it shows in full. It costs O(DISPLAY_NODES): counting
+    all the nodes or listing the symbols of a huge DAG would take seconds."""
+    if not _larger_than(expr, DISPLAY_NODES):
+        return None
+    shape = f" of shape {expr.shape}" if expr.shape else ""
+    return (f"Expr{shape} of more than {DISPLAY_NODES:,} nodes: too large to display here; "
+            f"str(e) and e.latex() give it in full")
+
+
+def shown_latex(expr: Expr) -> str:
+    """The LaTeX a notebook shows for `expr`: all of it, or for one too large to display, its
+    summary as text."""
+    summary = display_summary(expr)
+    if summary is None:
+        return to_latex(expr)
+    return r"\text{" + summary.replace("_", r"\_") + "}"
+
+
 def display_math(latex: str) -> str:
     r"""`latex` as a notebook shows math at full size: `$\displaystyle ...$`."""
     return rf"$\displaystyle {latex}$"
@@ -35,13 +76,13 @@ def display_math(latex: str) -> str:
 
 def latex_matrix(rows: Sequence[Sequence[Expr]]) -> str:
     """Rows of expressions as a `bmatrix`."""
-    body = r" \\ ".join(" & ".join(to_latex(item) for item in row) for row in rows)
+    body = r" \\ ".join(" & ".join(shown_latex(item) for item in row) for row in rows)
     return r"\begin{bmatrix} " + body + r" \end{bmatrix}"
 
 
 def latex_partials(function: str, partials: Sequence[tuple[str, Expr]]) -> str:
     r"""`\frac{\partial f}{\partial x} = ...` one per line, aligned at `=`."""
-    lines = [rf"\frac{{\partial {function}}}{{\partial {_latex_symbol(name)}}} &= {to_latex(value)}"
+    lines = [rf"\frac{{\partial {function}}}{{\partial {_latex_symbol(name)}}} &= {shown_latex(value)}"
              for name, value in partials]
     return r"\begin{aligned} " + r" \\ ".join(lines) + r" \end{aligned}"
 
