@@ -14,7 +14,7 @@ import pytest
 import symgrad as sg
 from symgrad.language.display import DAG_PICTURE_COST, code_html, dag_svg, layout_cost
 
-from needs import program
+from needs import module, program
 
 
 def _tower(levels: int, name: str = "y") -> sg.Expr:
@@ -104,7 +104,7 @@ def _long_sum(terms: int) -> sg.Expr:
 
 
 def test_a_notebook_shows_a_sum_of_100000_terms_as_a_summary_in_under_a_second() -> None:
-    pretty: Any = pytest.importorskip("IPython.lib.pretty").pretty
+    pretty: Any = module("IPython.lib.pretty", "IPython prints text/plain").pretty
     huge = _long_sum(100_000)
     gradient = sg.grad(huge * sg.symbols("z"), ["z"])  # its one partial is the huge sum
     for show in (huge._repr_latex_, lambda: pretty(huge), gradient._repr_latex_,
@@ -118,7 +118,7 @@ def test_a_notebook_shows_a_sum_of_100000_terms_as_a_summary_in_under_a_second()
 
 
 def test_an_expression_below_the_display_bound_shows_in_full() -> None:
-    pretty: Any = pytest.importorskip("IPython.lib.pretty").pretty
+    pretty: Any = module("IPython.lib.pretty", "IPython prints text/plain").pretty
     from symgrad.language.display import DISPLAY_NODES
     expr = _long_sum(3_000)  # 3,000 products of a number and a symbol, and the sum: 9,001 nodes
     assert expr.size <= DISPLAY_NODES

@@ -82,8 +82,8 @@ def latex_matrix(rows: Sequence[Sequence[Expr]]) -> str:
 
 def latex_partials(function: str, partials: Sequence[tuple[str, Expr]]) -> str:
     r"""`\frac{\partial f}{\partial x} = ...` one per line, aligned at `=`."""
-    lines = [rf"\frac{{\partial {function}}}{{\partial {_latex_symbol(name)}}} &= {shown_latex(value)}"
-             for name, value in partials]
+    lines = [rf"\frac{{\partial {function}}}{{\partial {_latex_symbol(name)}}} &= "
+             + shown_latex(value) for name, value in partials]
     return r"\begin{aligned} " + r" \\ ".join(lines) + r" \end{aligned}"
 
 
