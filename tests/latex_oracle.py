@@ -100,6 +100,11 @@ def _defined(parsed: Any, swaps: dict[Any, Callable[..., Any]]) -> Any:
     parsed = parsed.replace(  # bottom-up: an operator inside another is replaced too
         lambda node: isinstance(node, sympy.Function) and type(node).__name__ in _NUMBERED,
         lambda node: _NUMBERED[type(node).__name__](*node.args))
+    # SymPy's reader makes `\log_{10}` a two-argument log, whose base `exp(-log(u, 10))` drops
+    # (it simplifies to 1/u): written as the quotient of logs it keeps the base.
+    parsed = parsed.replace(
+        lambda node: isinstance(node, sympy.log) and len(node.args) == 2,
+        lambda node: sympy.log(node.args[0]) / sympy.log(node.args[1]))
     for stand_in, definition in swaps.items():
         parsed = parsed.replace(stand_in, definition)
     return parsed.replace(
