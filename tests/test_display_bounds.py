@@ -5,6 +5,7 @@ to lay out is not attempted; a long kernel is shown without highlighting."""
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any, Callable
 
@@ -99,12 +100,22 @@ def test_a_long_kernel_source_is_shown_plain_and_complete() -> None:
 
 
 # -- a notebook shows a huge expression as a one-line summary ------------------------------------
+def _pretty() -> Any:
+    """IPython's text/plain printer. Importing IPython raises the recursion limit (to 3000),
+    which later tests that expect SymPy to hit the usual limit would see: it is put back."""
+    limit = sys.getrecursionlimit()
+    try:
+        return module("IPython.lib.pretty", "IPython prints text/plain").pretty
+    finally:
+        sys.setrecursionlimit(limit)
+
+
 def _long_sum(terms: int) -> sg.Expr:
     return sg.parse(" + ".join(f"{i + 1}*y{i}" for i in range(terms)))
 
 
 def test_a_notebook_shows_a_sum_of_100000_terms_as_a_summary_in_under_a_second() -> None:
-    pretty: Any = module("IPython.lib.pretty", "IPython prints text/plain").pretty
+    pretty = _pretty()
     huge = _long_sum(100_000)
     gradient = sg.grad(huge * sg.symbols("z"), ["z"])  # its one partial is the huge sum
     for show in (huge._repr_latex_, lambda: pretty(huge), gradient._repr_latex_,
@@ -118,7 +129,7 @@ def test_a_notebook_shows_a_sum_of_100000_terms_as_a_summary_in_under_a_second()
 
 
 def test_an_expression_below_the_display_bound_shows_in_full() -> None:
-    pretty: Any = module("IPython.lib.pretty", "IPython prints text/plain").pretty
+    pretty = _pretty()
     from symgrad.language.display import DISPLAY_NODES
     expr = _long_sum(3_000)  # 3,000 products of a number and a symbol, and the sum: 9,001 nodes
     assert expr.size <= DISPLAY_NODES

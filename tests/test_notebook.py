@@ -5,6 +5,7 @@ and tensors; HTML for check reports, verdicts and kernels; SVG for the DAG where
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,13 @@ import pytest
 
 from needs import module, program
 
+# Importing ipykernel imports IPython, which raises the recursion limit to 3000; later tests
+# expect SymPy to meet the usual limit, so it is put back.
+_LIMIT = sys.getrecursionlimit()
 nbformat: Any = module("nbformat", "the notebook test writes a notebook")
 nbclient: Any = module("nbclient", "the notebook test runs a notebook in a real kernel")
 module("ipykernel", "the notebook test runs a notebook in a real kernel")
+sys.setrecursionlimit(_LIMIT)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,6 +51,7 @@ def bundles() -> dict[str, dict[str, Any]]:
     client = nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
                                      resources={"metadata": {"path": str(ROOT)}})
     client.execute()
+    sys.setrecursionlimit(_LIMIT)  # the client may import IPython only now
     found = {}
     for name, cell in zip(CELLS, notebook.cells[1:]):
         results = [output for output in cell.outputs if output.output_type == "execute_result"]
