@@ -28,6 +28,8 @@ FACADES = frozenset({
     ("symgrad.core.expr", "Expr.latex"),
     ("symgrad.core.expr", "Expr.to_dot"),
     ("symgrad.core.expr", "Expr.dag"),
+    ("symgrad.core.expr", "Expr._repr_latex_"),   # a notebook's LaTeX, bounded in size
+    ("symgrad.core.expr", "Expr._repr_pretty_"),  # a notebook's text, bounded in size
     ("symgrad.core.expr", "Expr.eval"),
     ("symgrad.core.expr", "Expr.subs"),
     ("symgrad.core.expr", "Expr.to_sympy"),

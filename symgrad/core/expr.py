@@ -222,7 +222,15 @@ class Expr:
 
     def _repr_latex_(self) -> str:
         # \displaystyle: inline math would shrink fractions to the size of subscripts.
-        return rf"$\displaystyle {self.latex()}$"
+        from ..language.display import shown_latex
+        return rf"$\displaystyle {shown_latex(self)}$"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's text/plain: `repr(e)`, or for an expression too large to display (see
+        language.display.DISPLAY_NODES) a one-line summary."""
+        from ..language.display import display_summary
+        summary = display_summary(self)
+        printer.text(repr(self) if summary is None else f"<{summary}>")
 
     def dag(self) -> Any:
         """The DAG as a picture for a notebook (`_repr_svg_`, drawn by Graphviz `dot` when it

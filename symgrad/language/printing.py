@@ -871,6 +871,11 @@ def _latex_call(node: Expr, texts: _Templates) -> Template:
                 and texts.negative(piece.node) and texts.precedence(piece.node) >= PRODUCT:
             pieces[position - 1] = before[:-1]
             pieces[position] = Ref(piece.node, PRODUCT, strip=True)
+        # `1 + {0}` of a negative argument: \ln\left(1 - x\right), not 1 + -x
+        elif isinstance(piece, Ref) and isinstance(before, str) and before.endswith(" + ") \
+                and texts.negative(piece.node) and texts.precedence(piece.node) >= piece.minimum:
+            pieces[position - 1] = before[:-3] + " - "
+            pieces[position] = Ref(piece.node, piece.minimum, strip=True)
     return texts.make([piece for piece in pieces if piece != ""], precedence)
 
 
@@ -914,8 +919,11 @@ def _latex_layout(template: str, relation: bool) -> tuple[tuple[str | tuple[int,
             minimum, bare = (SUM if relation else PRODUCT), True
         layout.append((int(field), minimum))
     call = bool(items) and _FUNCTION.match(items[0][0]) is not None
-    precedence = COMPARE if relation else POWER if power else PRODUCT if bare else \
-        CALL if call else ATOM
+    # A template wholly inside one pair of parentheses (`\left(e^{x} - 1\right)`) is an atom.
+    enclosed = template.startswith(r"\left(") and template.endswith(r"\right)") and \
+        template.count(r"\left(") == 1
+    precedence = COMPARE if relation else ATOM if enclosed else POWER if power else \
+        PRODUCT if bare else CALL if call else ATOM
     return tuple(layout), precedence
 
 
