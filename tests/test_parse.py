@@ -322,7 +322,8 @@ BAD_INPUT = [
     ("\x00\x00\x00", sg.ParseError, 1, 1, "unexpected character"),
     ("a < b < c", sg.ParseError, 1, 7, "cannot be chained"),
     ("x + y = 3", sg.ParseError, 1, 7, "only a plain name can be assigned"),
-    ("x[0]", sg.ParseError, 1, 2, "indexing"),
+    ("x[0]", sg.ShapeError, 1, 2, "'x' is a scalar (shape ()): it has no entries to subscript"),
+    ("sin[0]", sg.ParseError, 1, 4, "a subscript follows a name, a call or a parenthesis"),
     ("x 2", sg.ParseError, 1, 3, "explicit '*'"),
     ("[1 2]", sg.ParseError, 1, 4, "explicit '*'"),
     ("3xʸ", sg.ParseError, 1, 3, "unexpected character"),  # 1a: 3x² is 3*x**2

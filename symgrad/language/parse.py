@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Union, cast
 
 from ..ops import functions
 from ..core.errors import (ArgumentError, ArityError, LimitError, NameLookupError, ParseError,
-                           SymgradError)
+                           ShapeError, SymgradError)
 from ..core.collector import collector_paused
 from ..core.expr import Expr, as_expr, constant, symbol
 from ..core.shapes import Shape
@@ -134,6 +134,14 @@ class _Bare:
     """A function written without "(" (`sin x`): the product around it supplies its argument."""
 
     token: Token
+
+
+@dataclass(frozen=True, slots=True)
+class _Slice:
+    """A slice in a subscript (`1:`, `::2`): its first ":" and its start, stop and step."""
+
+    colon: Token
+    parts: tuple[Expr | None, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +282,21 @@ class _Builder:
             raise _error(ParseError, message, _at(dot))
         return _build(dot, functions.transpose, _operand(operand))
 
+    def subscript(self, children: list[Any]) -> Expr:
+        operand, bracket, *items = children
+        return _subscript(_operand(operand), bracket, items)
+
+    def slice_item(self, children: list[Any]) -> _Slice:
+        parts: list[Expr | None] = [None]
+        colons: list[Token] = []
+        for child in children:
+            if isinstance(child, _Bare) or isinstance(child, Expr):
+                parts[-1] = _operand(child)
+            else:
+                colons.append(child)
+                parts.append(None)
+        return _Slice(colons[0], tuple(parts))
+
     def number(self, children: list[Token]) -> Expr:
         return _number(children[0])
 
@@ -352,6 +375,35 @@ def _operand(value: Any) -> Expr:
         message = f"'{name}' is a function: give it an argument, as in {name}(x) or {name} x"
         raise _error(NameLookupError, message, _at(value.token))
     return value  # type: ignore[no-any-return]
+
+
+def _subscript(operand: Expr, bracket: Token, items: list[Any]) -> Expr:
+    """`operand[items]`, the node Python's `operand[...]` builds (numpy's basic indexing)."""
+    if operand.shape == ():
+        message = f"'{operand}' is a scalar (shape ()): it has no entries to subscript"
+        raise _error(ShapeError, message, _at(bracket))
+    index = tuple(_index_item(item, bracket) for item in items)
+    return _build(bracket, operand.__getitem__, index if len(index) > 1 else index[0])
+
+
+def _index_item(item: Any, bracket: Token) -> int | slice:
+    """One item of a subscript: an integer, or a slice of integers (None where left out)."""
+    if not isinstance(item, _Slice):
+        return _integer(_operand(item), bracket)
+    start, stop, step = (*item.parts, None)[:3]
+    bounds = [None if part is None else _integer(part, item.colon) for part in (start, stop, step)]
+    if bounds[2] == 0:
+        raise _error(ParseError, "a slice step cannot be zero", _at(item.colon))
+    return slice(*bounds)
+
+
+def _integer(expr: Expr, where: Token) -> int:
+    """The integer an index expression stands for (a whole-number constant), else an error."""
+    exact = expr.kwargs.get("exact") if expr.op == "const" else None
+    if isinstance(exact, Fraction) and exact.denominator == 1:  # 2.0 is a decimal: no index
+        return int(exact)
+    message = f"an index must be an integer, not {expr}"
+    raise _error(ParseError, message, _at(where))
 
 
 _SUPERSCRIPTS = str.maketrans("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
@@ -872,7 +924,7 @@ def _unexpected(token: Token, expected: set[str]) -> str:
     if token.type == "NUMBER":
         return message + ": a number after a factor needs an explicit '*'"
     if token.type == "LSQB":
-        return message + ": indexing is written index(x, i)"
+        return message + ": a subscript follows a name, a call or a parenthesis, as in x[0]"
     if token.type == "COMPARE":
         return message + ": comparisons cannot be chained"
     if token.type == "EQUAL":
