@@ -22,6 +22,7 @@ from ..core.expr import Expr, as_expr, constant, symbol
 from ..core.shapes import Shape
 from .sympy_bridge import from_sympy
 from . import notation, tables
+from .greek import canonical_name
 
 if TYPE_CHECKING:  # lark is imported on the first parse, keeping `import symgrad` light
     from lark import Lark, Token
@@ -102,7 +103,8 @@ def declared_symbols(shapes: Mapping[str, Shape] | None) -> dict[str, Expr]:
         return {}
     if not isinstance(shapes, Mapping):
         raise ArgumentError(f"shapes must map names to shapes, not {type(shapes).__name__}")
-    return {name: symbol(name, shape) for name, shape in shapes.items()}
+    return {canonical_name(name): symbol(canonical_name(name), shape)
+            for name, shape in shapes.items()}
 
 
 # -- per-parse state ------------------------------------------------------------------------------
@@ -233,8 +235,8 @@ class _Builder:
     def assign(self, children: list[Any]) -> _Binding:
         name, value = children
         session = _session()
-        session.names[str(name)] = _operand(value)
-        session.bound.add(str(name))
+        session.names[canonical_name(str(name))] = _operand(value)
+        session.bound.add(canonical_name(str(name)))
         return _Binding(name)
 
     def compare(self, children: list[Any]) -> Expr:
@@ -443,14 +445,15 @@ _CONSTANTS = {"pi": functions.PI, "\u03c0": functions.PI, "e": functions.E, "E":
 def _name(token: Token) -> Expr:
     """A bound name, a declared symbol, `pi`/`e`, or a new scalar symbol."""
     session = _session()
-    node = session.names.get(token)
+    name = canonical_name(str(token))  # θ is theta, as \theta is
+    node = session.names.get(name)
     if node is None:
-        node = session.names[str(token)] = _unbound_name(token, session.declared)
+        node = session.names[name] = _unbound_name(token, session.declared)
     return node
 
 
 def _unbound_name(token: Token, declared: dict[str, Expr]) -> Expr:
-    name = str(token)
+    name = canonical_name(str(token))
     node = name_value(name, declared)
     if node is not None:
         return node
@@ -479,6 +482,7 @@ def name_value(name: str, declared: Mapping[str, Expr]) -> Expr | None:
     letter such as `sinx`, a letter glued to a function such as `xsin`, a letter and `e` that
     may stand before `^`, not an identifier): `_unbound_name` then decides, with the text around
     the name, whether it is an error."""
+    name = canonical_name(name)
     if name in declared:
         return declared[name]
     if name in _CONSTANTS:
@@ -777,6 +781,7 @@ def _assigned(token: Token, session: _Session) -> bool:
 
 
 def _is_variable(name: str, session: _Session) -> bool:
+    name = canonical_name(name)
     return name in session.bound or name in session.declared
 
 
