@@ -71,3 +71,10 @@ def test_shapes_and_assignments_take_either_spelling() -> None:
 def test_a_greek_symbol_evaluates_and_compiles_by_its_spelled_name() -> None:
     e = sg.parse("\u03bb*x + cos(\u03b8)")
     assert float(e.eval(x=3.0, theta=0.0, **{"lambda": 2.0})) == 7.0
+
+
+def test_wrt_may_name_a_greek_symbol_by_its_letter() -> None:
+    e = sg.parse("\u03b8 sin \u03b8")
+    assert sg.diff(e, "\u03b8") is sg.diff(e, "theta")
+    assert sg.verify(e, "sin \u03b8 + \u03b8 cos \u03b8", wrt="\u03b8").status == "correct"
+    assert sg.verify(e, "\u03b8 cos \u03b8", wrt="\u03b8").status == "wrong"
