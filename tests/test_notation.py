@@ -83,7 +83,7 @@ NOTATION = [
     ("2x(x + 1)", 2 * X * (X + 1)),
     ("x_1(x_1 + 1)", S("x_1") * (S("x_1") + 1)),
     ("x1(x1 + 1)", S("x1") * (S("x1") + 1)),
-    ("θ(1 - θ)", S("θ") * (1 - S("θ"))),
+    ("θ(1 - θ)", S("theta") * (1 - S("theta"))),  # θ is the symbol theta
     ("theta(1 - theta)", S("theta") * (1 - S("theta"))),
     ("e(x + 1)", sympy.E * (X + 1)),
     ("pi(x + 1)", sympy.pi * (X + 1)),

@@ -19,6 +19,7 @@ from textbook_audit_rows import ROWS, Row
 
 NAMES = ("x", "y", "t", "u", "r", "h", "θ", "a", "k")
 SYMBOLS = {name: sympy.Symbol(name, real=True) for name in NAMES}
+SYMBOLS["theta"] = SYMBOLS["θ"]  # sg.parse reads θ as the symbol theta, as \theta is
 SINGLE_POINTS = (-2.7, -1.3, -0.45, -0.2, 0.15, 0.25, 0.35, 0.6, 0.85, 1.4, 2.3, 3.9)
 PAIR_POINTS = ((0.35, 0.8), (1.3, 0.45), (-0.7, 1.9), (2.2, -1.1), (0.55, 1.45), (-1.6, -0.35),
                (3.1, 2.4))

@@ -17,6 +17,7 @@ from ..core import limits
 from ..core.expr import Expr, apply, as_expr, constant, is_number, symbol as make_symbol, symbol_name
 from ..core.opspec import OPS, fit_shape
 from ..core.shapes import Shape, broadcast, size_of
+from ..language.greek import canonical_name
 from ..language.parse import as_expression
 from ..core.traverse import topological
 from .jets import JetAlgebra, is_zero, propagate
@@ -192,7 +193,8 @@ def resolve_symbols(expr_or_exprs: Expr | Sequence[Expr], wrt: Wrt,
     resolves its `wrt` this way too, and takes a value for every name it differentiates by).
 
     - `wrt=None`: every free symbol of the expression(s), sorted by name.
-    - A name in `wrt` that the expression uses: that symbol.
+    - A name in `wrt` that the expression uses: that symbol; a Greek letter also names the
+      symbol it parses to (`"θ"` is `theta`).
     - A name in `wrt` that the expression does not use: a symbol of that name, whose partial
       is zero; scalar unless `shapes` gives its shape (a symbol passed as an Expr keeps its own).
     - A name given only in a point (`at=`) is never differentiated: it is ignored, as `eval`
@@ -213,6 +215,8 @@ def resolve_symbols(expr_or_exprs: Expr | Sequence[Expr], wrt: Wrt,
             raise ArgumentError(f"wrt takes symbol names, not {name!r}")
         elif name in present:
             result.append(present[name])
+        elif canonical_name(name) in present:  # wrt="θ" for the symbol theta that "θ" parses to
+            result.append(present[canonical_name(name)])
         else:
             result.append(make_symbol(name, (shapes or {}).get(name, ())))  # absent: its partial is 0
     return result

@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Union, cast
 
 from ..ops import functions
 from ..core.errors import (ArgumentError, ArityError, LimitError, NameLookupError, ParseError,
-                           SymgradError)
+                           ShapeError, SymgradError)
 from ..core.collector import collector_paused
 from ..core.expr import Expr, as_expr, constant, symbol
 from ..core.shapes import Shape
 from .sympy_bridge import from_sympy
 from . import notation, tables
+from .greek import canonical_name
 
 if TYPE_CHECKING:  # lark is imported on the first parse, keeping `import symgrad` light
     from lark import Lark, Token
@@ -102,7 +103,8 @@ def declared_symbols(shapes: Mapping[str, Shape] | None) -> dict[str, Expr]:
         return {}
     if not isinstance(shapes, Mapping):
         raise ArgumentError(f"shapes must map names to shapes, not {type(shapes).__name__}")
-    return {name: symbol(name, shape) for name, shape in shapes.items()}
+    return {canonical_name(name): symbol(canonical_name(name), shape)
+            for name, shape in shapes.items()}
 
 
 # -- per-parse state ------------------------------------------------------------------------------
@@ -134,6 +136,14 @@ class _Bare:
     """A function written without "(" (`sin x`): the product around it supplies its argument."""
 
     token: Token
+
+
+@dataclass(frozen=True, slots=True)
+class _Slice:
+    """A slice in a subscript (`1:`, `::2`): its first ":" and its start, stop and step."""
+
+    colon: Token
+    parts: tuple[Expr | None, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,8 +235,8 @@ class _Builder:
     def assign(self, children: list[Any]) -> _Binding:
         name, value = children
         session = _session()
-        session.names[str(name)] = _operand(value)
-        session.bound.add(str(name))
+        session.names[canonical_name(str(name))] = _operand(value)
+        session.bound.add(canonical_name(str(name)))
         return _Binding(name)
 
     def compare(self, children: list[Any]) -> Expr:
@@ -273,6 +283,21 @@ class _Builder:
             message = f"unknown attribute '.{name}': the only attribute is '.T', the transpose"
             raise _error(ParseError, message, _at(dot))
         return _build(dot, functions.transpose, _operand(operand))
+
+    def subscript(self, children: list[Any]) -> Expr:
+        operand, bracket, *items = children
+        return _subscript(_operand(operand), bracket, items)
+
+    def slice_item(self, children: list[Any]) -> _Slice:
+        parts: list[Expr | None] = [None]
+        colons: list[Token] = []
+        for child in children:
+            if isinstance(child, _Bare) or isinstance(child, Expr):
+                parts[-1] = _operand(child)
+            else:
+                colons.append(child)
+                parts.append(None)
+        return _Slice(colons[0], tuple(parts))
 
     def number(self, children: list[Token]) -> Expr:
         return _number(children[0])
@@ -354,6 +379,35 @@ def _operand(value: Any) -> Expr:
     return value  # type: ignore[no-any-return]
 
 
+def _subscript(operand: Expr, bracket: Token, items: list[Any]) -> Expr:
+    """`operand[items]`, the node Python's `operand[...]` builds (numpy's basic indexing)."""
+    if operand.shape == ():
+        message = f"'{operand}' is a scalar (shape ()): it has no entries to subscript"
+        raise _error(ShapeError, message, _at(bracket))
+    index = tuple(_index_item(item, bracket) for item in items)
+    return _build(bracket, operand.__getitem__, index if len(index) > 1 else index[0])
+
+
+def _index_item(item: Any, bracket: Token) -> int | slice:
+    """One item of a subscript: an integer, or a slice of integers (None where left out)."""
+    if not isinstance(item, _Slice):
+        return _integer(_operand(item), bracket)
+    start, stop, step = (*item.parts, None)[:3]
+    bounds = [None if part is None else _integer(part, item.colon) for part in (start, stop, step)]
+    if bounds[2] == 0:
+        raise _error(ParseError, "a slice step cannot be zero", _at(item.colon))
+    return slice(*bounds)
+
+
+def _integer(expr: Expr, where: Token) -> int:
+    """The integer an index expression stands for (a whole-number constant), else an error."""
+    exact = expr.kwargs.get("exact") if expr.op == "const" else None
+    if isinstance(exact, Fraction) and exact.denominator == 1:  # 2.0 is a decimal: no index
+        return int(exact)
+    message = f"an index must be an integer, not {expr}"
+    raise _error(ParseError, message, _at(where))
+
+
 _SUPERSCRIPTS = str.maketrans("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
                               "\u207a\u207b", "0123456789+-")
 
@@ -391,14 +445,15 @@ _CONSTANTS = {"pi": functions.PI, "\u03c0": functions.PI, "e": functions.E, "E":
 def _name(token: Token) -> Expr:
     """A bound name, a declared symbol, `pi`/`e`, or a new scalar symbol."""
     session = _session()
-    node = session.names.get(token)
+    name = canonical_name(str(token))  # θ is theta, as \theta is
+    node = session.names.get(name)
     if node is None:
-        node = session.names[str(token)] = _unbound_name(token, session.declared)
+        node = session.names[name] = _unbound_name(token, session.declared)
     return node
 
 
 def _unbound_name(token: Token, declared: dict[str, Expr]) -> Expr:
-    name = str(token)
+    name = canonical_name(str(token))
     node = name_value(name, declared)
     if node is not None:
         return node
@@ -427,6 +482,7 @@ def name_value(name: str, declared: Mapping[str, Expr]) -> Expr | None:
     letter such as `sinx`, a letter glued to a function such as `xsin`, a letter and `e` that
     may stand before `^`, not an identifier): `_unbound_name` then decides, with the text around
     the name, whether it is an error."""
+    name = canonical_name(name)
     if name in declared:
         return declared[name]
     if name in _CONSTANTS:
@@ -725,6 +781,7 @@ def _assigned(token: Token, session: _Session) -> bool:
 
 
 def _is_variable(name: str, session: _Session) -> bool:
+    name = canonical_name(name)
     return name in session.bound or name in session.declared
 
 
@@ -874,7 +931,7 @@ def _unexpected(token: Token, expected: set[str]) -> str:
     if token.type == "NUMBER":
         return message + ": a number after a factor needs an explicit '*'"
     if token.type == "LSQB":
-        return message + ": indexing is written index(x, i)"
+        return message + ": a subscript follows a name, a call or a parenthesis, as in x[0]"
     if token.type == "COMPARE":
         return message + ": comparisons cannot be chained"
     if token.type == "EQUAL":

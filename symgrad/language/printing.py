@@ -471,6 +471,24 @@ def _index_item(item: object) -> str:
     return str(item) if isinstance(item, int) else "[" + ", ".join(map(str, item)) + "]"  # type: ignore[call-overload]
 
 
+def _subscript_text(index: tuple[int | tuple[int, int, int], ...], shape: tuple[int, ...]) -> str:
+    """`0`, `1:`, `::2`, `:, 0`: the subscript that builds `index` again on an array of `shape`."""
+    return ", ".join(str(item) if isinstance(item, int) else _slice_text(*item, extent)
+                     for item, extent in zip(index, shape))
+
+
+def _slice_text(start: int, stop: int, step: int, extent: int) -> str:
+    """A (start, stop, step) range as the numpy slice that normalizes to it on an axis of
+    `extent`; -1 ends a backward range before 0, and numpy reads that as the last entry, so a
+    bound there is left out (stop) or written below -extent (start)."""
+    if step > 0:
+        bounds = ["" if start == 0 else str(start), "" if stop == extent else str(stop)]
+    else:
+        first = "" if start == extent - 1 else str(start if start >= 0 else -extent - 1)
+        bounds = [first, "" if stop < 0 else str(stop)]
+    return ":".join(bounds + ([str(step)] if step != 1 else []))
+
+
 def _render(node: Expr, texts: _Templates) -> Template:
     op, args, params = node.op, node.args, node.kwargs
     if op == "symbol":
@@ -506,11 +524,12 @@ def _render_call(node: Expr, texts: _Templates) -> Template:
             return texts.make([Ref(inner), ".T"], ATOM)
     if op == "stack":
         return texts.make(["["] + _joined([[Ref(a)] for a in args], ", ") + ["]"], ATOM)
+    if op == "index":  # x[0], A[:, 0], (x + y)[1:]
+        subscript = _subscript_text(params["index"], args[0].shape)
+        return texts.make([Ref(args[0], SLOT["base"]), f"[{subscript}]"], ATOM)
     arguments: list[Piece] = [Ref(arg) for arg in args]
     if op in ("sum_to", "broadcast_to"):
         arguments += [str(extent) for extent in params["shape"]]
-    elif op == "index":
-        arguments += [_index_item(item) for item in params["index"]]
     elif op == "scatter":
         arguments += ["[" + ", ".join(map(str, params["shape"])) + "]"]
         arguments += [_index_item(item) for item in params["index"]]
