@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import sympy
 
 import symgrad as sg
-from symgrad.language.greek import SPELLED, canonical_name
+from symgrad.core.greek import SPELLED, canonical_name
 
 LETTERS = [("\u03b1", r"\alpha", "alpha"), ("\u03b2", r"\beta", "beta"),
            ("\u03b3", r"\gamma", "gamma"), ("\u03b4", r"\delta", "delta"),
@@ -78,3 +79,11 @@ def test_wrt_may_name_a_greek_symbol_by_its_letter() -> None:
     assert sg.diff(e, "\u03b8") is sg.diff(e, "theta")
     assert sg.verify(e, "sin \u03b8 + \u03b8 cos \u03b8", wrt="\u03b8").status == "correct"
     assert sg.verify(e, "\u03b8 cos \u03b8", wrt="\u03b8").status == "wrong"
+
+
+def test_python_symbols_sympy_symbols_and_values_name_theta_too() -> None:
+    theta = sg.parse("sin(θ)")
+    assert sg.sin(sg.symbols("θ")) is theta
+    assert sg.from_sympy(sympy.sin(sympy.Symbol("θ"))) is theta
+    assert theta.eval(θ=0.5) == theta.eval(theta=0.5) == np.sin(0.5)
+    assert sg.compile(theta)(θ=np.array([0.5]))[0] == np.sin(0.5)

@@ -17,7 +17,7 @@ from ..core import limits
 from ..core.expr import Expr, apply, as_expr, constant, is_number, symbol as make_symbol, symbol_name
 from ..core.opspec import OPS, fit_shape
 from ..core.shapes import Shape, broadcast, size_of
-from ..language.greek import canonical_name
+from ..core.greek import canonical_name
 from ..language.parse import as_expression
 from ..core.traverse import topological
 from .jets import JetAlgebra, is_zero, propagate

@@ -19,6 +19,7 @@ import numpy as np
 
 from . import limits
 from .errors import ArgumentError, ArityError, NameLookupError, ShapeError, SymgradError
+from .greek import canonical_name
 from .opspec import OPS, OpSpec
 from .shapes import Shape, broadcast
 from .traverse import topological
@@ -853,12 +854,13 @@ def size(*exprs: Expr) -> int:
 
 
 def symbols(names: str | Iterable[str], shape: Shape = ()) -> Any:
-    """Symbols from a space- or comma-separated string: one name gives an Expr, several a tuple."""
+    """Symbols from a space- or comma-separated string: one name gives an Expr, several a tuple.
+    A Greek letter is its spelled name, as in `sg.parse` (`"θ"` gives the symbol `theta`)."""
     if isinstance(names, str):
         names = names.replace(",", " ").split()
     elif not isinstance(names, Iterable):
         raise ArgumentError(f"symbols() takes names in a string or a list, not {names!r}")
-    created = tuple(symbol(name, shape) for name in names)
+    created = tuple(symbol(canonical_name(name), shape) for name in names)  # θ is theta
     if not created:
         raise ArgumentError("symbols() needs at least one name")
     return created[0] if len(created) == 1 else created

@@ -22,7 +22,7 @@ from ..core.expr import Expr, as_expr, constant, symbol
 from ..core.shapes import Shape
 from .sympy_bridge import from_sympy
 from . import notation, tables
-from .greek import canonical_name
+from ..core.greek import canonical_name
 
 if TYPE_CHECKING:  # lark is imported on the first parse, keeping `import symgrad` light
     from lark import Lark, Token

@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterator, TypeVar
 import numpy as np
 
 from ..core.errors import ArgumentError, NameLookupError, ShapeError, SymgradError
+from ..core.greek import canonical_name
 from ..core.expr import (Expr, apply, as_expr, constant, constant_name, constant_value,
                          exact_value, named_constant, power, symbol)
 from ..core.opspec import OPS, OpSpec
@@ -277,7 +278,7 @@ def _from_node(sympy: Any, node: Any, args: list[Expr]) -> Expr:
 
 def _symbol_from_sympy(name: str) -> Expr:
     try:
-        return symbol(name)
+        return symbol(canonical_name(name))  # Symbol("θ") is theta, as sg.parse("θ") is
     except ArgumentError as error:
         raise ArgumentError(f"the SymPy symbol {name!r} is not a valid symgrad name "
                             "(use letters, digits and underscores)") from error
