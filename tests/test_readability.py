@@ -7,6 +7,7 @@ order, negative powers as quotients, exact numbers.
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 import pytest
 
@@ -149,17 +150,23 @@ def test_a_grade_report_shows_as_an_html_table_in_a_notebook() -> None:
     assert "<td>-cos(x)</td><td>wrong</td><td>sign</td>" in shown
 
 
+def _benchmark_module(name: str) -> Any:
+    """benchmarks/NAME.py loaded as a module (the benchmarks folder is not a package)."""
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).parent.parent / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_held_out_textbook_derivatives_print_as_sympy_does() -> None:
     # benchmarks/readability_audit.py: 50 derivatives not in TABLE above, against SymPy's own
     # str(sympy.diff(...)); 33 printed exactly alike before the SymPy-order keys and the
     # normal-form rules, 44 after (atan(y/x) is the teacher's -y/(x**2 + y**2) there).
-    import importlib.util
-    import pathlib
-    path = pathlib.Path(__file__).parent.parent / "benchmarks" / "readability_audit.py"
-    spec = importlib.util.spec_from_file_location("readability_audit", path)
-    assert spec is not None and spec.loader is not None
-    audit = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(audit)
+    audit = _benchmark_module("readability_audit")
     matching, total = audit.audit()
     assert total == 50 and matching >= 48
     assert audit.teacher_accepted() == 1
@@ -168,13 +175,7 @@ def test_held_out_textbook_derivatives_print_as_sympy_does() -> None:
 def test_second_held_out_table_prints_as_sympy_does() -> None:
     # benchmarks/readability_audit2.py: 60 more first-course derivatives (partials and second
     # derivatives among them); 47 alike before the forward sweep and factor_terms, 57 after.
-    import importlib.util
-    import pathlib
-    path = pathlib.Path(__file__).parent.parent / "benchmarks" / "readability_audit2.py"
-    spec = importlib.util.spec_from_file_location("readability_audit2", path)
-    assert spec is not None and spec.loader is not None
-    audit = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(audit)
+    audit = _benchmark_module("readability_audit2")
     matching, accepted, total = audit.audit()
     assert total == 60 and matching >= 57 and accepted == 2
 
