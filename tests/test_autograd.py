@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 import pytest
 
 import symgrad as sg
+from optional import need
 from strategies import close
 
 
@@ -42,3 +45,15 @@ class TestAutogradErrors:
         a, b = sg.tensor(2.0, requires_grad=True), sg.tensor(3.0, requires_grad=True)
         with pytest.raises(sg.SymgradError):
             sg.autograd.grad(a * a, [a, b])
+
+
+def test_a_rule_without_a_contribution_gives_zeros_as_pytorch_sign_does() -> None:
+    torch = need("torch")
+    for name in ("sign", "heaviside"):
+        x = sg.tensor([1.0, -2.0, 0.5], requires_grad=True)
+        out = sg.sign(x) if name == "sign" else sg.heaviside(x, 0.5)
+        (out * 3).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), np.zeros(3))
+    t = torch.tensor([1.0, -2.0, 0.5], requires_grad=True)
+    (torch.sign(t) * 3).sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(), np.zeros(3))

@@ -245,8 +245,10 @@ def _sweep_numbers(nodes: list[Tensor], visit: Callable[[Tensor, Any], None], ke
             node._op = op.released
         zero = zero_upstream(np.asarray(adjoint), 0, op.name in ELEMENTWISE) if masking else None
         for item, contribution in zip(inputs, results):
-            if contribution is None or type(item) is not Tensor or not item._rg:
+            if type(item) is not Tensor or not item._rg:
                 continue
+            if contribution is None:  # a rule with no contribution (sign, heaviside): zeros,
+                contribution = np.zeros_like(item._value)  # as PyTorch's sign gives
             if zero is not None:
                 contribution = mask(backend, contribution, contribution, zero, 0)
             value = item._value
@@ -282,8 +284,10 @@ def _sweep_tensors(nodes: list[Tensor], visit: Callable[[Tensor, Any], None], ke
             node._op = op.released
         zero = zero_upstream(np.asarray(adjoint._value), 0, op.name in ELEMENTWISE) if masking else None
         for item, contribution in zip(node._inputs, results):
-            if contribution is None or type(item) is not Tensor or not item._rg:
+            if type(item) is not Tensor or not item._rg:
                 continue
+            if contribution is None:
+                contribution = np.zeros_like(item._value)
             if zero is not None and type(contribution) is Tensor:
                 contribution = mask(_TENSORS, contribution, contribution._value, zero, 0)
             if type(contribution) is not Tensor:
