@@ -122,3 +122,17 @@ def test_numba_kernel_uses_the_same_rewrite() -> None:
     np.testing.assert_allclose(sg.compile(loss, backend="numba")(z=z, y=y), loss.eval(z=z, y=y),
                                rtol=1e-14)
     assert np.isfinite(loss.eval(z=z, y=y)[[1, 2, 3, 4, 5]]).all()
+
+
+def test_signs_of_the_rewritten_logarithms_multiply_out_to_the_same_bits() -> None:
+    # -(y*log(s) + (1-y)*log(1-s)): each product's -1 and the rewritten log's negation cancel,
+    # leaving y*log(d) + (1-y)*softplus(z), with no negation pass and the same numbers.
+    loss = sg.parse(LOSS)
+    source = sg.compile(loss).source
+    assert "np.negative(" not in source.split("np.exp(")[1] and "-1.0" not in source
+    z, y = RNG.uniform(-60, 60, 2000), (RNG.uniform(size=2000) < 0.5).astype(float)
+    s = 1.0 / (1.0 + np.exp(-z))
+    log_d = np.log(1.0 + np.exp(-z))
+    softplus = np.minimum(z + log_d, 1.0 / np.exp(-z))
+    np.testing.assert_array_equal(loss.eval(z=z, y=y), y * log_d + (1.0 - y) * softplus)
+    assert np.isfinite(s).all()

@@ -11,6 +11,8 @@ keep giving the same numbers.
   does (`max` keeps z = -inf from making inf - inf). Elsewhere the forms agree with the
   direct ones to within an ulp or two of max(|z|, 1). `sigmoid(z)` keeps its bits
   (`1/(1 + exp(-z))` either way); a product with it divides by `d` (semantics.py).
+  Signs multiply out: `-(y*log(s) + (1 - y)*log(1 - s))` is `y*log(d) + (1 - y)*softplus(z)`
+  with no negation pass (negation is exact, so the bits are those of the negated form).
 - `share_products` (semantics.py): factors several products share are multiplied once.
 """
 
@@ -69,18 +71,49 @@ def stable_logs(roots: list[Expr]) -> tuple[list[Expr], Rebuilt]:
         return roots, {}
     new: Rebuilt = {}
     denominators: dict[Expr, Expr] = {}
+    negated: dict[Expr, Expr] = {}  # each rewritten logarithm -> the value it negates
     for node in order:
         args = tuple(new[arg] for arg in node.args)
         found = sigmoid_log(node.args[0]) if node.op == "log" else None
         if found is not None:
-            new[node] = _negative(_bounded_log(new[found[0]], found[1], denominators))
+            inner = _bounded_log(new[found[0]], found[1], denominators)
+            new[node] = _negative(inner)
+            negated[new[node]] = inner
         elif node.op == "sigmoid" and node.args[0] in logged:
             new[node] = _reciprocal(_denominator(args[0], denominators))
+        elif node.op in ("mul", "add") and any(arg in negated for arg in args):
+            positive, negative = _signs_out(node, args, negated)
+            new[node] = _negative(positive) if negative else positive
+            if negative:
+                negated[new[node]] = positive
         elif args != node.args:
             new[node] = make_node(node.op, args, node.shape, node.params)
         else:
             new[node] = node
     return [new[root] for root in roots], new
+
+
+def _signs_out(node: Expr, args: tuple[Expr, ...], negated: dict[Expr, Expr]) -> tuple[Expr, bool]:
+    """A product or sum over rewritten logarithms as a sign and a value without negations
+    (`-y*log(sigmoid(z))` is `y*log(d)`; a sum of negated terms is the negated sum), so no
+    pass negates twice. Negation is exact and IEEE rounding symmetric: the same bits."""
+    if node.op == "add":
+        if not all(arg in negated for arg in args):
+            return make_node("add", args, node.shape, node.params), False
+        return make_node("add", tuple(negated[arg] for arg in args), node.shape), True
+    factors: list[Expr] = []
+    negative = False
+    for arg in args:
+        if arg in negated:
+            factors.append(negated[arg])
+            negative = not negative
+        elif scalar_constant(arg) == -1.0:
+            negative = not negative
+        else:
+            factors.append(arg)
+    if not factors:
+        return exact_constant(Fraction(1)), negative
+    return (factors[0] if len(factors) == 1 else make_node("mul", tuple(factors), node.shape)), negative
 
 
 def _bounded_log(z: Expr, of_sigmoid: bool, denominators: dict[Expr, Expr]) -> Expr:
