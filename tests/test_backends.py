@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -306,3 +307,36 @@ def test_the_cupy_backend_runs_core_axes_with_steps_and_shapes_like_the_numpy_ke
         assert gradient[name].shape == expected_gradient[name].shape
         np.testing.assert_allclose(gradient[name], expected_gradient[name], rtol=1e-12,
                                    atol=1e-14)
+
+
+def _remainder_grid() -> tuple[np.ndarray, np.ndarray]:
+    values = np.array([0.0, -0.0, 1.0, -1.0, 2.5, -2.5, 5.0, -5.0, 7.3, -7.3, 1e30, np.inf,
+                       -np.inf, np.nan, 5e-324])
+    first, second = np.meshgrid(values, values)
+    return first.ravel(), second.ravel()
+
+
+def assert_same_bits(got: np.ndarray, expected: np.ndarray) -> None:
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(np.signbit(got[~np.isnan(got)]), np.signbit(expected[~np.isnan(expected)]))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_numba_remainder_and_fmod_keep_numpys_signs_and_zeros(dtype: Any):
+    need("numba")
+    first, second = (part.astype(dtype) for part in _remainder_grid())
+    fused = sg.compile([sg.remainder(x, y), sg.fmod(x, y)], backend="numba")
+    assert fused.fallback is None
+    with np.errstate(all="ignore"):
+        expected = [np.remainder(first, second), np.fmod(first, second)]
+    for got, wanted in zip(fused(x=first, y=second), expected):
+        assert_same_bits(got, wanted)  # remainder(0.0, -2.5) is -0.0, as numpy's
+
+
+def test_the_cuda_source_of_remainder_keeps_numpys_signs_and_zeros(tmp_path: Path):
+    first, second = _remainder_grid()
+    kernel = sg.compile(sg.remainder(x, y), backend="cupy")
+    output = np.empty(first.size)
+    run_cuda_source_as_c(kernel, first.size, [first, second], [], [output], tmp_path)
+    with np.errstate(all="ignore"):
+        assert_same_bits(output, np.remainder(first, second))

@@ -87,3 +87,31 @@ def test_python_symbols_sympy_symbols_and_values_name_theta_too() -> None:
     assert sg.from_sympy(sympy.sin(sympy.Symbol("θ"))) is theta
     assert theta.eval(θ=0.5) == theta.eval(theta=0.5) == np.sin(0.5)
     assert sg.compile(theta)(θ=np.array([0.5]))[0] == np.sin(0.5)
+
+
+def test_check_and_verify_take_a_point_or_range_named_by_the_letter() -> None:
+    report = sg.check("sin(\u03b8)", at={"\u03b8": 0.5})
+    assert report.ok
+    assert report.rows[0].values["closed form"] == pytest.approx(math.cos(0.5))
+    assert sg.verify("sin(\u03b8)", "cos(\u03b8)", wrt="\u03b8", at={"\u03b8": 0.3}).status == "correct"
+    assert sg.verify("sin(\u03b8)", "cos(\u03b8)", wrt="\u03b8", at={"\u03b8": (0.1, 0.5)}).status == "correct"
+
+
+def test_a_dask_kernel_takes_a_value_named_by_the_letter() -> None:
+    da = pytest.importorskip("dask.array")
+    value, grads = sg.compile("sin(\u03b8)*x", grad=True)(θ=da.full(4, 0.5, chunks=2),
+                                                    x=da.ones(4, chunks=2))
+    np.testing.assert_allclose(value.compute(), np.full(4, np.sin(0.5)))
+    np.testing.assert_allclose(grads["theta"].compute(), np.full(4, np.cos(0.5)))
+
+
+def test_two_spellings_of_one_symbol_with_two_values_are_an_error() -> None:
+    e = sg.parse("2*\u03b8")
+    with pytest.raises(sg.ArgumentError, match="name one symbol"):
+        e.eval(**{"\u03b8": 1.0, "theta": 2.0})
+    with pytest.raises(sg.ArgumentError, match="name one symbol"):
+        sg.compile(e)(**{"\u03b8": 1.0, "theta": 2.0})
+    with pytest.raises(sg.ArgumentError, match="name one symbol"):
+        sg.parse("sum(\u03b8)", shapes={"theta": (3,), "\u03b8": (2,)})
+    with pytest.raises(sg.ArgumentError, match="name one symbol"):
+        sg.check(e, at={"\u03b8": 1.0, "theta": 2.0})

@@ -146,6 +146,16 @@ def test_plot_of_two_variables_needs_the_other_value(client: Any) -> None:
     assert body["points"]["derivative"][0] == pytest.approx(3.0)
 
 
+
+def test_plot_takes_the_other_value_named_by_its_greek_letter(client: Any) -> None:
+    request = {"function": "\u03b8 y", "wrt": "y", "at": {"\u03b8": 3}, "range": [0, 1]}
+    status, body = post(client, "plot", request)
+    assert status == 200
+    assert body["points"]["derivative"][0] == pytest.approx(3.0)
+    request["at"] = {"\u03b8": 3, "theta": 2}
+    status, body = post(client, "plot", request)
+    assert status == 400 and "name one symbol" in body["error"]["message"]
+
 # -- bad input ------------------------------------------------------------------------------------------
 def test_a_parse_error_is_a_400_with_message_line_column_and_field(client: Any) -> None:
     status, body = post(client, "diff", {"function": "x^2 +* sin x"})

@@ -37,6 +37,7 @@ from ..calculus.differentiate import Wrt, resolve_symbols
 from ..core.errors import ArgumentError, ShapeError, SymgradError
 from ..numeric.evaluate import evaluate
 from ..core.expr import Expr, apply, constant, symbol_name
+from ..core.greek import canonical_keys
 from .finite_differences import Column, Probe, finite_differences
 from ..language.parse import as_expression
 from .sampling import count_points, format_point, format_value, point_dict, sample_points
@@ -399,6 +400,8 @@ def check(expr: Any, at: Mapping[str, Any] | None = None, wrt: Wrt = None,
     if at is None and not isinstance(expr, (Expr, str)) and hasattr(expr, "expr"):
         at = _tensor_point(expr)
     expr = as_expression(expr)
+    if isinstance(at, Mapping):
+        at = canonical_keys(at)  # at={"θ": ...} is the point of theta
     symbols = resolve_symbols(expr, wrt)
     if not symbols:
         return CheckReport(expr, (), (), (CLOSED,), ("the expression has no variables: there is no "

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..core.errors import ArgumentError, DomainError
 from ..core.expr import Expr
+from ..core.greek import canonical_keys
 from ..core.shapes import Shape
 from ..language.sympy_bridge import SympyTimeout, to_sympy, within
 from .diagnosis import load_sympy
@@ -67,6 +68,7 @@ Region = np.ndarray | tuple[tuple[float, float, float], ...]
 
 def _regions(shapes: Mapping[str, Shape], at: At) -> dict[str, Region]:
     """Per variable: a fixed value (an array), or the intervals to draw from."""
+    at = canonical_keys(at)  # at={"θ": ...} gives theta's value or range
     unknown = sorted(set(at) - set(shapes))
     if unknown:
         raise ArgumentError(f"at= names {', '.join(unknown)}, which the expressions do not use; "

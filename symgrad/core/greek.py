@@ -9,6 +9,12 @@ look like Latin letters (Α, Β, ...) and `π`/`Π` (the constant; `\\Pi` is no 
 
 from __future__ import annotations
 
+from typing import Mapping, TypeVar
+
+from .errors import ArgumentError
+
+V = TypeVar("V")
+
 SPELLED = {
     "\u03b1": "alpha", "\u03b2": "beta", "\u03b3": "gamma", "\u03b4": "delta",
     "\u03b5": "epsilon", "\u03f5": "epsilon", "\u03b6": "zeta", "\u03b7": "eta",
@@ -32,3 +38,19 @@ def canonical_name(name: str) -> str:
     if spelled is None or rest and not (rest[0] == "_" or rest[0].isdigit()):
         return name
     return spelled + rest
+
+
+def canonical_keys(values: Mapping[str, V]) -> dict[str, V]:
+    """`values` with each Greek-letter name spelled out (`{"θ": 1}` -> `{"theta": 1}`), so a
+    value given as `θ=...` reaches the symbol theta. Raises `ArgumentError` when two names are
+    one symbol (`θ` and `theta` both given), rather than keep one value silently."""
+    renamed: dict[str, V] = {}
+    written: dict[str, str] = {}
+    for name, value in values.items():
+        key = canonical_name(name) if isinstance(name, str) else name
+        if key in renamed:
+            raise ArgumentError(f"{written[key]!r} and {name!r} name one symbol, {key!r}: "
+                                "give one value for it")
+        renamed[key] = value
+        written[key] = name
+    return renamed

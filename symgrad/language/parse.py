@@ -22,7 +22,7 @@ from ..core.expr import Expr, as_expr, constant, symbol
 from ..core.shapes import Shape
 from .sympy_bridge import from_sympy
 from . import notation, tables
-from ..core.greek import canonical_name
+from ..core.greek import canonical_keys, canonical_name
 
 if TYPE_CHECKING:  # lark is imported on the first parse, keeping `import symgrad` light
     from lark import Lark, Token
@@ -103,8 +103,7 @@ def declared_symbols(shapes: Mapping[str, Shape] | None) -> dict[str, Expr]:
         return {}
     if not isinstance(shapes, Mapping):
         raise ArgumentError(f"shapes must map names to shapes, not {type(shapes).__name__}")
-    return {canonical_name(name): symbol(canonical_name(name), shape)
-            for name, shape in shapes.items()}
+    return {name: symbol(name, shape) for name, shape in canonical_keys(shapes).items()}
 
 
 # -- per-parse state ------------------------------------------------------------------------------

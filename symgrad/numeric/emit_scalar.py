@@ -122,13 +122,13 @@ def _fmod(dialect: Dialect, texts: list[str]) -> str:
 
 
 def _remainder(dialect: Dialect, texts: list[str]) -> str:
-    """numpy's remainder; in C from fmod, as numpy computes it (npy_divmod): a nonzero fmod
-    of the other sign than the divisor moves by one divisor."""
-    if dialect is PYTHON:  # numba's np.remainder on scalars is numpy's
-        return f"np.remainder({texts[0]}, {texts[1]})"
+    """numpy's remainder, from fmod as numpy computes it (npy_divmod): a nonzero fmod of the
+    other sign than the divisor moves by one divisor, and a zero takes the divisor's sign
+    (numba's scalar np.remainder gives +0.0 for remainder(0.0, -2.5), numpy -0.0)."""
     b, where, modulus = texts[1], dialect.templates["where"], _fmod(dialect, texts)
     moved = where.format(f"(({modulus} < 0.0) != ({b} < 0.0))", f"({modulus} + {b})", modulus)
-    return where.format(f"({modulus} != 0.0)", moved, modulus)
+    zero = f"{'math.copysign' if dialect is PYTHON else 'copysign'}(0.0, {b})"
+    return where.format(f"({modulus} != 0.0)", moved, where.format(f"({modulus} == 0.0)", zero, modulus))
 
 
 def _sinc(dialect: Dialect, texts: list[str]) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..core import limits
 from ..core.errors import ArgumentError, DomainError, ShapeError
-from ..core.greek import canonical_name
+from ..core.greek import canonical_keys
 from ..core.expr import Expr, constant_value, rebuild, symbol_name
 from ..core.shapes import Shape, size_of
 from ..core.traverse import topological
@@ -63,7 +63,7 @@ def batch_inputs(symbols: list[Expr], values: Mapping[str, Any], dtype: np.dtype
     arrays: dict[str, np.ndarray] = {}
     batches: list[Shape] = []
     if any(not name.isascii() for name in values):  # θ=0.5 is the value of theta
-        values = {canonical_name(name): value for name, value in values.items()}
+        values = canonical_keys(values)
     for node in symbols:
         assert node.name is not None
         if node.name not in values:

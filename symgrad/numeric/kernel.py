@@ -44,6 +44,7 @@ from ..core import limits
 from ..core.errors import ArgumentError
 from .evaluate import ERRORS, batch_inputs, check_batch, finish, forward_values, largest_core
 from ..core.expr import Expr, constant, dag_records, from_dag_records, symbol_name
+from ..core.greek import canonical_keys
 from ..core.shapes import Shape, size_of
 from ..core.traverse import topological
 
@@ -176,6 +177,8 @@ class Kernel:
                                 f"({', '.join(self.args)}), got {len(positional)}")
         if "errors" in values and "errors" not in self.args:
             raise ArgumentError("errors= is chosen when compiling: sg.compile(..., errors='raise')")
+        if any(not name.isascii() for name in values):  # θ=... is the value of theta
+            values = canonical_keys(values)
         for name, value in zip(self.args, positional):
             if name in values:
                 raise ArgumentError(f"the kernel got two values for {name!r}")

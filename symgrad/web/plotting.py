@@ -15,6 +15,7 @@ import numpy as np
 
 from ..core.errors import ArgumentError, ShapeError
 from ..core.expr import Expr
+from ..core.greek import canonical_keys
 from ..numeric.evaluate import evaluate
 
 POINTS = 401
@@ -43,7 +44,7 @@ def derivative_name(order: int) -> str:
 def sample(function: Expr, derivative: Expr, answer: Expr | None, wrt: str, order: int,
            interval: tuple[float, float], at: Mapping[str, float] | None) -> Curves:
     """The three curves at POINTS points of `interval`; other variables take their `at` value."""
-    point = dict(at or {})
+    point = canonical_keys(at or {})  # {"θ": 2} is theta's value
     exprs = [expr for expr in (function, derivative, answer) if expr is not None]
     for expr in exprs:
         if expr.shape != ():
