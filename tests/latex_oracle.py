@@ -113,9 +113,29 @@ def _defined(parsed: Any, swaps: dict[Any, Callable[..., Any]]) -> Any:
         lambda node: sympy.sign(node.base) ** node.exp.p * sympy.Abs(node.base) ** node.exp)
 
 
+_WHERE = r" \quad \text{where } "
+
+
 def read_latex(text: str) -> Any:
     """`text` read by SymPy's LaTeX parser; a case analysis (which it does not read) is read
-    row by row into a Piecewise, innermost first. None where some part is unreadable."""
+    row by row into a Piecewise, innermost first, and the shared parts a long expression names
+    (`... \quad \text{where } t_{0} = ..., \; t_{1} = ...`) are read one by one and put back.
+    None where some part is unreadable."""
+    if _WHERE in text:
+        body, _, named = text.partition(_WHERE)
+        definitions: list[tuple[Any, Any]] = []
+        for definition in named.split(r", \; "):
+            name, _, value = definition.partition(" = ")
+            read_name, read_value = read_latex(name), read_latex(value)
+            if read_name is None or read_value is None:
+                return None
+            definitions.append((read_name, read_value))
+        parsed = read_latex(body)
+        if parsed is None:
+            return None
+        for name, value in reversed(definitions):  # a part may use the parts named before it
+            parsed = parsed.subs(name, value)
+        return parsed
     text, swaps = _named(text)
     pieces: dict[Any, Any] = {}
     while (match := _CASES.search(text)) is not None:

@@ -202,3 +202,11 @@ def test_gradient_of_a_matrix_entry_shows_the_unit_array_not_an_index_list() -> 
 
 def test_repr_latex_is_display_style() -> None:
     assert sg.parse("1/x")._repr_latex_() == r"$\displaystyle \frac{1}{x}$"
+
+
+def test_latex_that_names_shared_parts_reads_back_to_the_same_values() -> None:
+    # Past NAMING_LENGTH characters printing names shared parts (`\text{where } t_{0} = ...`);
+    # the reader substitutes them back, and the values must agree.
+    second = sg.diff(sg.parse("atan2(sech(sqrt(x)), log(x/2, 3))"), "x", order=2)
+    assert r"\text{where } t_{0} = " in second.latex()
+    assert latex_problem(second, _points(3, 5)) is None
