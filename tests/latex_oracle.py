@@ -117,7 +117,7 @@ _WHERE = r" \quad \text{where } "
 
 
 def read_latex(text: str) -> Any:
-    """`text` read by SymPy's LaTeX parser; a case analysis (which it does not read) is read
+    r"""`text` read by SymPy's LaTeX parser; a case analysis (which it does not read) is read
     row by row into a Piecewise, innermost first, and the shared parts a long expression names
     (`... \quad \text{where } t_{0} = ..., \; t_{1} = ...`) are read one by one and put back.
     None where some part is unreadable."""
