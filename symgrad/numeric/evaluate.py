@@ -131,16 +131,16 @@ def forward_values(roots: list[Expr], values: Mapping[str, Any], errors: str = "
     if errors not in ERRORS:
         raise ArgumentError(f"errors must be 'ignore' or 'raise', not {errors!r}")
     # The DAG a kernel of these roots computes (lowering.py), so the numbers are the same.
+    keep_all = keep_all or errors == "raise"
     shared, rebuilt = numeric_form(roots)
-    wanted = topological(roots) if keep_all or errors == "raise" else roots
-    # A rebuilt node that the rebuilt roots no longer read (`1 - sigmoid(z)` under a rewritten
-    # log) is still computed when every node's value is wanted.
-    order = topological(shared + [rebuilt[node] for node in wanted] if rebuilt and wanted is not roots
-                        else shared)
+    wanted = topological(roots) if keep_all else roots
+    # When every node's value is wanted, so is a rebuilt node the rebuilt roots no longer read
+    # (`1 - sigmoid(z)` under a rewritten log).
+    extra = [rebuilt[node] for node in wanted] if rebuilt and keep_all else []
+    order = topological(shared + extra)
     inputs, batch = batch_inputs([node for node in order if node.op == "symbol"], values, dtype)
     check_batch(batch, largest_core(order))
     nb = len(batch)
-    keep_all = keep_all or errors == "raise"
     last_use = {arg: position for position, node in enumerate(order) for arg in operands(node)}
     keep = set(shared)
     computed: dict[Expr, np.ndarray] = {}

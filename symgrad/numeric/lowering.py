@@ -39,8 +39,9 @@ def numeric_form(roots: list[Expr]) -> tuple[list[Expr], Rebuilt]:
     """`roots` as they are computed, and each original node's rebuilt node (empty when
     nothing changed). A rebuilt node has the original's value; a few (the `1 - sigmoid(z)`
     whose logarithm was rewritten) are not reached from the rebuilt roots."""
-    stable, first = stable_logs(roots)
-    shared, second = share_products(stable)
+    order = topological(roots)
+    stable, first = stable_logs(roots, order)
+    shared, second = share_products(stable, None if first else order)
     if not first:
         return shared, second
     return shared, {node: second.get(middle, middle) for node, middle in first.items()}
@@ -61,10 +62,9 @@ def sigmoid_log(argument: Expr) -> tuple[Expr, bool] | None:
     return sigmoid.args[0], False
 
 
-def stable_logs(roots: list[Expr]) -> tuple[list[Expr], Rebuilt]:
-    """`roots` with the logarithms of sigmoids rewritten (module docstring), and each node's
-    rebuilt node; `(roots, {})` when there is none."""
-    order = topological(roots)
+def stable_logs(roots: list[Expr], order: list[Expr]) -> tuple[list[Expr], Rebuilt]:
+    """`roots` (in topological `order`) with the logarithms of sigmoids rewritten (module
+    docstring), and each node's rebuilt node; `(roots, {})` when there is none."""
     logged = {found[0] for node in order if node.op == "log"
               for found in [sigmoid_log(node.args[0])] if found is not None}
     if not logged:

@@ -120,7 +120,8 @@ def operands(node: Expr) -> list[Expr]:
 
 
 # -- products sharing factors ---------------------------------------------------------------------
-def share_products(roots: list[Expr]) -> tuple[list[Expr], dict[Expr, Expr]]:
+def share_products(roots: list[Expr], order: list[Expr] | None = None,
+                   ) -> tuple[list[Expr], dict[Expr, Expr]]:
     """`roots` rebuilt so that factors several products have in common are multiplied once,
     and each node's rebuilt node. Both `eval` and kernels compute the rebuilt roots.
 
@@ -128,9 +129,10 @@ def share_products(roots: list[Expr]) -> tuple[list[Expr], dict[Expr, Expr]]:
     hides a sub-product that several of them share, as the partials of a gradient often do
     (x_i * s*(1-s)*g for each weight). Each product is regrouped as its own factors times a
     chain of the shared ones, most shared first, so products with the same shared factors
-    reuse one chain. A product never costs more multiplications than before.
+    reuse one chain. A product never costs more multiplications than before. `order` is the
+    roots' topological order when the caller has it already.
     """
-    order = topological(roots)
+    order = topological(roots) if order is None else order
     counts: dict[Expr, int] = {}
     for node in order:
         if node.op == "mul" and len(node.args) >= 3:
