@@ -40,10 +40,13 @@ def canonical_name(name: str) -> str:
     return spelled + rest
 
 
-def canonical_keys(values: Mapping[str, V]) -> dict[str, V]:
+def canonical_keys(values: Mapping[str, V]) -> Mapping[str, V]:
     """`values` with each Greek-letter name spelled out (`{"θ": 1}` -> `{"theta": 1}`), so a
-    value given as `θ=...` reaches the symbol theta. Raises `ArgumentError` when two names are
-    one symbol (`θ` and `theta` both given), rather than keep one value silently."""
+    value given as `θ=...` reaches the symbol theta; `values` itself when every name is ASCII
+    (the common case, checked once here for every caller). Raises `ArgumentError` when two
+    names are one symbol (`θ` and `theta` both given), rather than keep one value silently."""
+    if all(not isinstance(name, str) or name.isascii() for name in values):
+        return values
     renamed: dict[str, V] = {}
     written: dict[str, str] = {}
     for name, value in values.items():

@@ -62,8 +62,7 @@ def batch_inputs(symbols: list[Expr], values: Mapping[str, Any], dtype: np.dtype
     """
     arrays: dict[str, np.ndarray] = {}
     batches: list[Shape] = []
-    if any(not name.isascii() for name in values):  # θ=0.5 is the value of theta
-        values = canonical_keys(values)
+    values = canonical_keys(values)  # θ=... is the value of theta
     for node in symbols:
         assert node.name is not None
         if node.name not in values:

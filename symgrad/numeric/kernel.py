@@ -177,8 +177,7 @@ class Kernel:
                                 f"({', '.join(self.args)}), got {len(positional)}")
         if "errors" in values and "errors" not in self.args:
             raise ArgumentError("errors= is chosen when compiling: sg.compile(..., errors='raise')")
-        if any(not name.isascii() for name in values):  # θ=... is the value of theta
-            values = canonical_keys(values)
+        values = dict(canonical_keys(values))  # θ=... is the value of theta; filled in below
         for name, value in zip(self.args, positional):
             if name in values:
                 raise ArgumentError(f"the kernel got two values for {name!r}")
